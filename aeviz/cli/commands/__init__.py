@@ -1,0 +1,1 @@
+"""One module per CLI command; see aeviz/cli/__init__.py."""

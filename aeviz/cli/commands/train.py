@@ -1,0 +1,66 @@
+"""`python -m aeviz train`: train one run with a progress bar; the last stdout line is its JSON."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+HELP = "train an autoencoder; prints a JSON line with run_id, test_mse, epochs, train_seconds, samples_per_second, device"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", default="digits", help="mnist, fashion-mnist or digits (default: digits)")
+    parser.add_argument("--variant", default="plain", help="see `python -m aeviz variants`")
+    parser.add_argument("--k", type=int, default=None, help="bottleneck size (default: the variant's)")
+    parser.add_argument("--epochs", type=float, default=None, help="epochs to train (default 5 unless --max-seconds)")
+    parser.add_argument("--max-seconds", type=float, default=None, help="stop after this many seconds of training")
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=None, help="learning rate")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--set", action="append", metavar="NAME=VALUE", dest="settings",
+                        help="a variant or optimiser setting, repeatable (see `variants --json`)")
+    parser.add_argument("--no-save", action="store_true", help="do not save the run")
+
+
+def run(args: argparse.Namespace) -> int:
+    from aeviz.cli.output import ProgressBar, print_json
+    from aeviz.cli.settings import parse_settings
+    from aeviz.config import TrainConfig
+    from aeviz.data import get_spec
+    from aeviz.events import Finished, Progress, Started
+    from aeviz.runs import RunStore
+    from aeviz.train import Trainer
+    from aeviz.variants import get_variant
+
+    get_spec(args.dataset)
+    variant = get_variant(args.variant)
+    config = TrainConfig(dataset=args.dataset, variant=args.variant,
+                         k=args.k if args.k is not None else variant.default_k,
+                         epochs=args.epochs, max_seconds=args.max_seconds, seed=args.seed, device=args.device)
+    defaults = variant.training_defaults()
+    config.batch_size = args.batch_size if args.batch_size is not None else defaults["batch_size"]
+    config.lr = args.lr if args.lr is not None else defaults["lr"]
+    config.split_settings(parse_settings(args.settings))
+    if args.lr is not None and (not math.isfinite(args.lr) or args.lr <= 0):
+        from aeviz.errors import InvalidConfig
+
+        raise InvalidConfig(f"learning rate must be a positive finite number (got {args.lr})")
+    trainer = Trainer(config, store=None if args.no_save else RunStore())
+    bar = ProgressBar(f"{config.variant} k={config.k} {config.dataset}")
+    for event in trainer.run():
+        if isinstance(event, Started):
+            bar.stream.write(f"training on {event.device_name} ({event.train_size} images, batch {event.batch_size})\n")
+            for warning in event.warnings:
+                bar.stream.write(f"warning: {warning}\n")
+        elif isinstance(event, Progress):
+            eta = f" ETA {event.eta_seconds:.0f}s" if event.eta_seconds is not None else ""
+            bar.update(event.fraction, f"loss {event.loss:.4f} {event.samples_per_second:,.0f} samples/s{eta}")
+        elif isinstance(event, Finished):
+            bar.update(trainer.fraction_done(), "", force=True)
+            bar.close(f"{event.status}: {event.message}")
+            if event.save_error:
+                bar.stream.write(f"warning: {event.save_error}\n")
+    finished = trainer.finished
+    print_json({"run_id": finished.saved_run_id, **finished.result.metrics})
+    return 0 if finished.status != "diverged" else 3

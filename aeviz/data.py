@@ -1,0 +1,359 @@
+"""Datasets as in-memory tensors: MNIST and Fashion-MNIST (IDX files, torchvision's layout) and
+scikit-learn's bundled 8x8 digits, the offline fallback.
+
+Where MNIST-style files come from, in order: ``$AEVIZ_DATA_DIR/<Folder>/raw`` (``.gz`` or
+extracted), the user cache folder, Debian's ``/usr/share/datasets/fashion-mnist``, then a
+download through torchvision's mirrors into the cache (unless ``AEVIZ_OFFLINE=1``).
+Each dataset is loaded once per process and shared.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import threading
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from aeviz.errors import CorruptDataFile, DatasetUnavailable, InvalidConfig
+
+ProgressCallback = Callable[[int, int, str], None]  # (bytes done, bytes total or 0, message)
+
+IDX_IMAGES_MAGIC = 2051
+IDX_LABELS_MAGIC = 2049
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+EXPECTED_COUNTS = {"train": 60000, "test": 10000}
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    title: str
+    folder: str  # torchvision's folder name (root/<folder>/raw)
+    class_names: tuple[str, ...]
+    torchvision_class: str = ""
+    debian_folder: str = ""
+
+
+MNIST_CLASSES = tuple(str(d) for d in range(10))
+SPECS: dict[str, DatasetSpec] = {
+    "mnist": DatasetSpec("mnist", "MNIST", "MNIST", MNIST_CLASSES, "MNIST"),
+    "fashion-mnist": DatasetSpec(
+        "fashion-mnist", "Fashion-MNIST", "FashionMNIST",
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        "FashionMNIST", "/usr/share/datasets/fashion-mnist"),
+    "digits": DatasetSpec("digits", "Digits 8x8 (scikit-learn)", "", MNIST_CLASSES),
+}
+DATASET_NAMES = tuple(SPECS)
+
+
+@dataclass
+class Dataset:
+    """Images (N, 1, H, W) float32 in [0, 1], labels int64, and where they came from."""
+
+    name: str
+    title: str
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+    class_names: tuple[str, ...]
+    source: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.train_images.shape[1:])  # type: ignore[return-value]
+
+    @property
+    def input_size(self) -> int:
+        c, h, w = self.image_shape
+        return c * h * w
+
+    def nbytes(self) -> int:
+        return sum(t.element_size() * t.nelement() for t in
+                   (self.train_images, self.train_labels, self.test_images, self.test_labels))
+
+
+@dataclass
+class DatasetStatus:
+    name: str
+    title: str
+    available: bool
+    source: str | None
+    tried: list[str]
+    hint: str = ""
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "title": self.title, "available": self.available,
+                "source": self.source, "tried": self.tried, "hint": self.hint}
+
+
+# ---------------------------------------------------------------------------- sources
+
+def data_dir() -> Path | None:
+    value = os.environ.get("AEVIZ_DATA_DIR", "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("AEVIZ_CACHE_DIR", "").strip()
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
+    return Path(base) / "aeviz"
+
+
+def offline() -> bool:
+    return os.environ.get("AEVIZ_OFFLINE", "").strip().lower() in ("1", "true", "yes")
+
+
+def candidate_folders(spec: DatasetSpec) -> list[tuple[str, Path]]:
+    """(label, folder) pairs to look in, in order."""
+    folders: list[tuple[str, Path]] = []
+    root = data_dir()
+    if root is not None:
+        folders.append(("AEVIZ_DATA_DIR", root / spec.folder / "raw"))
+    folders.append(("user cache", cache_dir() / spec.folder / "raw"))
+    if spec.debian_folder:
+        folders.append(("Debian package", Path(spec.debian_folder)))
+    return folders
+
+
+def find_file(folder: Path, stem: str) -> Path | None:
+    for candidate in (folder / stem, folder / (stem + ".gz")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _folder_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
+    found, missing = {}, []
+    for key, stem in IDX_FILES.items():
+        path = find_file(folder, stem)
+        if path is None:
+            missing.append(stem + "[.gz]")
+        else:
+            found[key] = path
+    return found, missing
+
+
+def dataset_status(name: str) -> DatasetStatus:
+    """Whether `name` can be loaded here without a download, and from where (cheap: no reading)."""
+    spec = get_spec(name)
+    if name == "digits":
+        return DatasetStatus(name, spec.title, True, "scikit-learn (bundled)", [])
+    tried = []
+    for label, folder in candidate_folders(spec):
+        found, missing = _folder_files(folder)
+        if not missing:
+            return DatasetStatus(name, spec.title, True, f"{label}: {folder}", tried)
+        if found:
+            tried.append(f"{label}: {folder} (missing {', '.join(missing)})")
+        else:
+            tried.append(f"{label}: {folder} (not found)")
+    hint = _fix_hint(spec)
+    can_download = not offline()
+    if can_download:
+        tried.append("download from torchvision's mirrors (not tried yet)")
+    return DatasetStatus(name, spec.title, False, None, tried, hint)
+
+
+def _fix_hint(spec: DatasetSpec) -> str:
+    hint = (f"set AEVIZ_DATA_DIR to a folder holding {spec.folder}/raw/ with the four *-ubyte(.gz) files")
+    if spec.debian_folder:
+        hint += " or run `apt-get install dataset-fashion-mnist`"
+    return hint + ", or connect to the internet to download them; the bundled 'digits' set always works offline"
+
+
+def get_spec(name: str) -> DatasetSpec:
+    try:
+        return SPECS[name]
+    except KeyError:
+        raise InvalidConfig(f"unknown dataset {name!r}; choose one of: {', '.join(SPECS)}") from None
+
+
+# ---------------------------------------------------------------------------- IDX files
+
+def read_idx(path: Path, expected_magic: int) -> np.ndarray:
+    """Read an IDX file (optionally gzipped) as uint8, checking magic number and size."""
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (EOFError, OSError, zlib.error) as exc:
+        raise CorruptDataFile(f"{path} is truncated or not a valid gzip file ({exc}); delete it and "
+                              f"download it again") from None
+    if len(raw) < 8:
+        raise CorruptDataFile(f"{path} is too short to be an IDX file ({len(raw)} bytes)")
+    magic = int.from_bytes(raw[0:4], "big")
+    if magic != expected_magic:
+        raise CorruptDataFile(f"{path} has magic number {magic}, expected {expected_magic} "
+                              f"({'images' if expected_magic == IDX_IMAGES_MAGIC else 'labels'} file): "
+                              f"wrong or corrupt file")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    expected = int(np.prod(dims))
+    if len(raw) - header != expected:
+        raise CorruptDataFile(f"{path} holds {len(raw) - header} bytes of data, its header promises "
+                              f"{expected} ({'x'.join(map(str, dims))}): the file is truncated or corrupt")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def read_image_file(path: Path) -> np.ndarray:
+    return read_idx(path, IDX_IMAGES_MAGIC)
+
+
+def read_label_file(path: Path) -> np.ndarray:
+    return read_idx(path, IDX_LABELS_MAGIC)
+
+
+def load_idx_folder(spec: DatasetSpec, files: dict[str, Path], source: str) -> Dataset:
+    arrays = {}
+    for key, path in files.items():
+        arrays[key] = read_image_file(path) if key.endswith("images") else read_label_file(path)
+    for split in ("train", "test"):
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if images.ndim != 3:
+            raise CorruptDataFile(f"{files[split + '_images']}: expected 3-D images, got shape {images.shape}")
+        if len(images) != len(labels):
+            raise CorruptDataFile(f"{files[split + '_images']} has {len(images)} images but "
+                                  f"{files[split + '_labels']} has {len(labels)} labels")
+        if labels.size and labels.max() >= len(spec.class_names):
+            raise CorruptDataFile(f"{files[split + '_labels']} has label {labels.max()}, "
+                                  f"expected 0..{len(spec.class_names) - 1}")
+
+    def images(a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(a.astype(np.float32) / 255.0).unsqueeze(1)
+
+    def labels(a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(a.astype(np.int64))
+
+    notes = []
+    for split, count in EXPECTED_COUNTS.items():
+        if len(arrays[f"{split}_images"]) != count:
+            notes.append(f"{split} split has {len(arrays[f'{split}_images'])} images (the canonical one has {count})")
+    return Dataset(spec.name, spec.title, images(arrays["train_images"]), labels(arrays["train_labels"]),
+                   images(arrays["test_images"]), labels(arrays["test_labels"]), spec.class_names, source, notes)
+
+
+# ---------------------------------------------------------------------------- download
+
+def download(spec: DatasetSpec, progress: ProgressCallback | None = None, timeout: float = 20.0) -> Path:
+    """Download the four files into the cache through torchvision's mirrors, checking md5.
+
+    Returns the folder. Raises DatasetUnavailable naming each mirror tried.
+    """
+    import urllib.request
+
+    from torchvision import datasets as tv_datasets
+
+    tv_class = getattr(tv_datasets, spec.torchvision_class)
+    folder = cache_dir() / spec.folder / "raw"
+    folder.mkdir(parents=True, exist_ok=True)
+    errors = []
+    for filename, md5 in tv_class.resources:
+        target = folder / filename
+        if target.is_file() and _md5(target) == md5:
+            continue
+        for mirror in tv_class.mirrors:
+            url = f"{mirror}{filename}"
+            try:
+                _fetch(url, target, md5, progress, timeout)
+                break
+            except Exception as exc:  # network errors of every kind: try the next mirror
+                errors.append(f"{url}: {exc}")
+        else:
+            raise DatasetUnavailable(f"could not download {filename}: " + "; ".join(errors))
+    return folder
+
+
+def _fetch(url: str, target: Path, md5: str, progress: ProgressCallback | None, timeout: float) -> None:
+    import urllib.request
+
+    partial = target.with_suffix(target.suffix + ".part")
+    request = urllib.request.Request(url, headers={"User-Agent": "aeviz"})
+    with urllib.request.urlopen(request, timeout=timeout) as response, open(partial, "wb") as out:
+        total = int(response.headers.get("Content-Length") or 0)
+        done = 0
+        while chunk := response.read(1 << 16):
+            out.write(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, total, f"downloading {target.name}")
+    if _md5(partial) != md5:
+        partial.unlink(missing_ok=True)
+        raise CorruptDataFile(f"{url}: checksum mismatch")
+    partial.replace(target)
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------------------- loading
+
+_cache: dict[str, Dataset] = {}
+_cache_lock = threading.Lock()
+
+
+def load_dataset(name: str, download_missing: bool = True, progress: ProgressCallback | None = None) -> Dataset:
+    """The dataset `name`, loaded once per process and shared (treat its tensors as read-only)."""
+    spec = get_spec(name)
+    with _cache_lock:
+        if name not in _cache:
+            _cache[name] = _load(spec, download_missing and not offline(), progress)
+        return _cache[name]
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def _load(spec: DatasetSpec, download_missing: bool, progress: ProgressCallback | None) -> Dataset:
+    if spec.name == "digits":
+        return load_digits()
+    tried = []
+    for label, folder in candidate_folders(spec):
+        found, missing = _folder_files(folder)
+        if not missing:
+            return load_idx_folder(spec, found, f"{label}: {folder}")
+        tried.append(f"{label}: {folder} ({'missing ' + ', '.join(missing) if found else 'not found'})")
+    if download_missing:
+        try:
+            folder = download(spec, progress)
+            found, _ = _folder_files(folder)
+            return load_idx_folder(spec, found, f"downloaded to {folder}")
+        except DatasetUnavailable as exc:
+            tried.append(f"download: {exc}")
+        except OSError as exc:
+            tried.append(f"download: {exc}")
+    else:
+        tried.append("download: not attempted (offline)")
+    raise DatasetUnavailable(f"{spec.title} is not available. Tried: " + "; ".join(tried) + ". To fix: " + _fix_hint(spec))
+
+
+def load_digits(test_fraction: float = 0.2, seed: int = 0) -> Dataset:
+    """scikit-learn's 8x8 digits (1,797 images, values 0..16 scaled to [0, 1]) with a fixed stratified split."""
+    from sklearn.datasets import load_digits as sk_load_digits
+    from sklearn.model_selection import train_test_split
+
+    bunch = sk_load_digits()
+    images = (bunch.images.astype(np.float32) / 16.0)[:, None, :, :]
+    labels = bunch.target.astype(np.int64)
+    train_x, test_x, train_y, test_y = train_test_split(
+        images, labels, test_size=test_fraction, random_state=seed, stratify=labels)
+    spec = SPECS["digits"]
+    return Dataset("digits", spec.title, torch.from_numpy(train_x), torch.from_numpy(train_y),
+                   torch.from_numpy(test_x), torch.from_numpy(test_y), spec.class_names, "scikit-learn (bundled)")

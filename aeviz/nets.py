@@ -1,0 +1,46 @@
+"""Shared building blocks: fully connected and convolutional encoders and decoders."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "gelu": nn.GELU,
+    "elu": nn.ELU,
+    "leaky_relu": nn.LeakyReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "identity": nn.Identity,
+}
+
+
+def activation(name: str) -> nn.Module:
+    return ACTIVATIONS[name]()
+
+
+def mlp(sizes: list[int], hidden_activation: str, last_activation: str = "identity", bias: bool = True) -> nn.Sequential:
+    """Linear layers through `sizes` (input first) with `hidden_activation` between them."""
+    layers: list[nn.Module] = []
+    for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(fan_in, fan_out, bias=bias))
+        is_last = index == len(sizes) - 2
+        name = last_activation if is_last else hidden_activation
+        if name != "identity":
+            layers.append(activation(name))
+    return nn.Sequential(*layers)
+
+
+class Flatten(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(x.shape[0], -1)
+
+
+class Unflatten(nn.Module):
+    def __init__(self, shape: tuple[int, ...]):
+        super().__init__()
+        self.shape = tuple(shape)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(x.shape[0], *self.shape)

@@ -1,0 +1,84 @@
+"""PCA fitted on a train split, exactly (eigendecomposition of the covariance), and its test error.
+
+The error-versus-k frontier for every k at once comes from one projection: with c the test
+images' coordinates on all components, the residual at k is ||x - mean||^2 - sum_{i<k} c_i^2.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass
+class PCAFit:
+    mean: np.ndarray        # (D,)
+    components: np.ndarray  # (D, D) rows are principal directions, by decreasing variance
+    variances: np.ndarray   # (D,) eigenvalues, decreasing
+
+    def encode(self, images: np.ndarray | torch.Tensor, k: int) -> np.ndarray:
+        flat = _flat(images)
+        return (flat - self.mean) @ self.components[:k].T
+
+    def decode(self, codes: np.ndarray, k: int) -> np.ndarray:
+        return codes @ self.components[:k] + self.mean
+
+    def reconstruct(self, images: np.ndarray | torch.Tensor, k: int) -> np.ndarray:
+        """Reconstructions, flat (N, D)."""
+        return self.decode(self.encode(images, k), k)
+
+    def test_mse_curve(self, images: np.ndarray | torch.Tensor, max_k: int | None = None) -> np.ndarray:
+        """MSE per pixel for k = 0 .. max_k (index k), all from one projection."""
+        flat = _flat(images) - self.mean
+        dim = flat.shape[1]
+        max_k = dim if max_k is None else min(max_k, dim)
+        coords = flat @ self.components[:max_k].T
+        total = (flat.astype(np.float64) ** 2).sum(axis=1).mean()
+        captured = np.concatenate([[0.0], np.cumsum((coords.astype(np.float64) ** 2).mean(axis=0))])
+        return np.maximum(total - captured, 0.0) / dim
+
+
+def _flat(images) -> np.ndarray:
+    array = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
+    return array.reshape(len(array), -1).astype(np.float32)
+
+
+def fit_pca(train_images) -> PCAFit:
+    flat = _flat(train_images).astype(np.float64)
+    mean = flat.mean(axis=0)
+    centered = flat - mean
+    covariance = centered.T @ centered / max(len(flat) - 1, 1)
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    order = np.argsort(eigenvalues)[::-1]
+    return PCAFit(mean.astype(np.float32), eigenvectors[:, order].T.astype(np.float32),
+                  np.maximum(eigenvalues[order], 0.0).astype(np.float32))
+
+
+_fits: dict[str, PCAFit] = {}
+_curves: dict[str, np.ndarray] = {}
+_lock = threading.Lock()
+
+
+def dataset_pca(dataset) -> PCAFit:
+    """PCA of a loaded dataset's train split, computed once per process."""
+    with _lock:
+        if dataset.name not in _fits:
+            _fits[dataset.name] = fit_pca(dataset.train_images)
+        return _fits[dataset.name]
+
+
+def pca_test_mse_curve(dataset) -> np.ndarray:
+    """PCA's test MSE per pixel for every k = 0 .. D (index k), cached per dataset."""
+    fit = dataset_pca(dataset)
+    with _lock:
+        if dataset.name not in _curves:
+            _curves[dataset.name] = fit.test_mse_curve(dataset.test_images)
+        return _curves[dataset.name]
+
+
+def pca_test_mse(dataset, k: int) -> float:
+    curve = pca_test_mse_curve(dataset)
+    return float(curve[min(k, len(curve) - 1)])

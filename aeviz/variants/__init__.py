@@ -1,0 +1,30 @@
+"""The registry of autoencoder variants: slug -> class. Slugs are part of the CLI contract."""
+
+from __future__ import annotations
+
+from aeviz.errors import InvalidConfig
+from aeviz.variants.base import Autoencoder, LossParts, Stage
+from aeviz.variants.linear import LinearAutoencoder
+from aeviz.variants.plain import PlainAutoencoder
+
+VARIANTS: dict[str, type[Autoencoder]] = {
+    cls.slug: cls
+    for cls in (
+        PlainAutoencoder,
+        LinearAutoencoder,
+    )
+}
+
+
+def get_variant(slug: str) -> type[Autoencoder]:
+    try:
+        return VARIANTS[slug]
+    except KeyError:
+        raise InvalidConfig(f"unknown variant {slug!r}; choose one of: {', '.join(VARIANTS)}") from None
+
+
+def build_model(slug: str, input_shape: tuple[int, int, int], k: int, params: dict | None = None) -> Autoencoder:
+    return get_variant(slug)(input_shape, k, params)
+
+
+__all__ = ["VARIANTS", "Autoencoder", "LossParts", "Stage", "get_variant", "build_model"]

@@ -1,0 +1,198 @@
+"""The base autoencoder every variant inherits: declared parameters, encode/decode, named loss terms.
+
+A variant is one file: a subclass that sets `slug`, `title`, `summary`, its own `extra_params`
+and, where it differs from a plain MLP autoencoder, `code_activation`, `loss_parts` or
+`training_stages`. The trainer, CLI and app only use the methods defined here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Iterable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from aeviz.errors import InvalidConfig
+from aeviz.nets import Flatten, Unflatten, mlp
+from aeviz.params import Param, ParamSet
+
+COMMON_PARAMS: tuple[Param, ...] = (
+    Param("hidden", "widths", (1024,), "Widths of the hidden layers between the input and the code "
+          "(the decoder mirrors them), e.g. 1024 or 512,256; empty for a single layer."),
+    Param("activation", "choice", "relu", "Nonlinearity of the hidden layers.",
+          choices=("relu", "gelu", "elu", "leaky_relu", "tanh", "sigmoid")),
+    Param("output", "choice", "sigmoid", "Output activation: sigmoid keeps pixels in [0, 1].",
+          choices=("sigmoid", "identity")),
+    Param("loss", "choice", "mse", "Reconstruction loss: mean squared error, or binary cross-entropy "
+          "(pixels read as probabilities; needs the sigmoid output).", choices=("mse", "bce")),
+)
+
+
+class LossParts(dict):
+    """Named loss terms (scalar tensors) whose sum is the loss; 'reconstruction' is always one."""
+
+    def total(self) -> torch.Tensor:
+        return sum(self.values())
+
+
+@dataclass
+class Stage:
+    """One phase of training: its loss, the parameters it updates, and its share of the budget."""
+
+    name: str
+    loss_parts: Callable[[torch.Tensor], LossParts]
+    parameters: list[nn.Parameter]
+    share: float = 1.0
+
+
+def reconstruction_loss(logits: torch.Tensor, target: torch.Tensor, kind: str, output: str) -> torch.Tensor:
+    """Mean per pixel. `logits` are the decoder's pre-activation outputs."""
+    if kind == "bce":
+        # With logits, BCE is numerically stable where sigmoid(logits) would saturate.
+        return F.binary_cross_entropy_with_logits(logits, target)
+    recon = torch.sigmoid(logits) if output == "sigmoid" else logits
+    return F.mse_loss(recon, target)
+
+
+class Autoencoder(nn.Module):
+    slug: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    extra_params: ClassVar[tuple[Param, ...]] = ()
+    # Variant-specific defaults of the common parameters (a sparse autoencoder has one layer, say).
+    common_defaults: ClassVar[dict[str, Any]] = {}
+    code_activation: ClassVar[str] = "identity"
+    default_k: ClassVar[int] = 32
+    default_lr: ClassVar[float] = 2e-3
+    default_batch_size: ClassVar[int] = 256
+    uses_common_params: ClassVar[bool] = True
+
+    # ---- declarations -------------------------------------------------------------
+    @classmethod
+    def declared_params(cls) -> tuple[Param, ...]:
+        common = ()
+        if cls.uses_common_params:
+            common = tuple(
+                Param(**{**p.__dict__, "default": cls.common_defaults.get(p.name, p.default)})
+                for p in COMMON_PARAMS
+            )
+        return common + cls.extra_params
+
+    @classmethod
+    def training_defaults(cls) -> dict[str, Any]:
+        """Learning rate and batch size the CLI and app start from for this variant."""
+        return {"lr": cls.default_lr, "batch_size": cls.default_batch_size}
+
+    @classmethod
+    def k_range(cls, input_size: int) -> tuple[int, int]:
+        """Allowed bottleneck sizes; undercomplete by default."""
+        return 1, input_size - 1
+
+    @classmethod
+    def check_k(cls, k: int, input_size: int) -> None:
+        low, high = cls.k_range(input_size)
+        if not isinstance(k, int) or isinstance(k, bool):
+            raise InvalidConfig(f"k must be a whole number (got {k!r})")
+        if k < low or k > high:
+            raise InvalidConfig(f"k={k} is outside what {cls.slug} allows for inputs of size {input_size}: "
+                                f"{low} <= k <= {high}")
+
+    @classmethod
+    def parse_params(cls, overrides: dict[str, Any] | None) -> dict[str, Any]:
+        values = ParamSet.from_overrides(cls.declared_params(), overrides).values
+        if values.get("loss") == "bce" and values.get("output") == "identity":
+            raise InvalidConfig("loss=bce needs output=sigmoid (cross-entropy reads pixels as probabilities)")
+        return values
+
+    @classmethod
+    def warnings(cls, k: int, input_size: int, params: dict[str, Any]) -> list[str]:
+        """Things worth telling the user before training (e.g. a setup that can learn the identity)."""
+        return []
+
+    # ---- construction -------------------------------------------------------------
+    def __init__(self, input_shape: tuple[int, int, int], k: int, params: dict[str, Any] | None = None):
+        super().__init__()
+        self.input_shape = tuple(int(s) for s in input_shape)
+        self.input_size = self.input_shape[0] * self.input_shape[1] * self.input_shape[2]
+        self.check_k(int(k), self.input_size)
+        self.k = int(k)
+        self.params = self.parse_params(params)
+        self.encoder, self.decoder = self.build()
+
+    def build(self) -> tuple[nn.Module, nn.Module]:
+        """Default: an MLP encoder to `k` code units and a mirrored MLP decoder (pre-activation output)."""
+        hidden = list(self.params["hidden"])
+        act = self.params["activation"]
+        encoder = nn.Sequential(Flatten(), mlp([self.input_size, *hidden, self.k], act, self.code_activation))
+        decoder = nn.Sequential(mlp([self.k, *reversed(hidden), self.input_size], act), Unflatten(self.input_shape))
+        return encoder, decoder
+
+    # ---- the model ----------------------------------------------------------------
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The code (B, k) of images x (B, C, H, W); deterministic (a VAE returns its mean)."""
+        return self.encoder(x)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def output_activation(self, logits: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(logits) if self.params.get("output", "sigmoid") == "sigmoid" else logits
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Images (B, C, H, W) decoded from codes (B, k)."""
+        return self.output_activation(self.decode_logits(z))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The reconstruction of x, as the model would output it at test time."""
+        return self.decode(self.encode(x))
+
+    def hidden_activations(self, x: torch.Tensor) -> torch.Tensor:
+        """The activations a sparsity penalty acts on (the code units by default)."""
+        return self.encode(x)
+
+    def loss_parts(self, x: torch.Tensor) -> LossParts:
+        """Named terms of the training loss on a batch; their sum is minimised."""
+        logits = self.decode_logits(self.encode(x))
+        return LossParts(reconstruction=self.reconstruction_term(logits, x))
+
+    def reconstruction_term(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return reconstruction_loss(logits, target, self.params.get("loss", "mse"), self.params.get("output", "sigmoid"))
+
+    def training_stages(self) -> list[Stage]:
+        """Phases of training; one by default (stacked autoencoders pre-train layer by layer)."""
+        return [Stage("train", self.loss_parts, list(self.parameters()), 1.0)]
+
+    @torch.no_grad()
+    def extra_metrics(self, test_images: torch.Tensor) -> dict[str, Any]:
+        """Variant-specific figures reported at the end of training (JSON-able)."""
+        return {}
+
+    def feature_images(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Encoder weights of the first layer and decoder weights of the last, each (units, C, H, W).
+
+        Only meaningful when those layers are linear maps from / to the image.
+        """
+        first = _first_linear(self.encoder.modules())
+        last = _last_linear(self.decoder.modules())
+        if first is None or last is None or first.in_features != self.input_size or last.out_features != self.input_size:
+            return None
+        enc = first.weight.detach().reshape(first.out_features, *self.input_shape)
+        dec = last.weight.detach().t().reshape(last.in_features, *self.input_shape)
+        return enc, dec
+
+
+def _first_linear(modules: Iterable[nn.Module]) -> nn.Linear | None:
+    for module in modules:
+        if isinstance(module, nn.Linear):
+            return module
+    return None
+
+
+def _last_linear(modules: Iterable[nn.Module]) -> nn.Linear | None:
+    found = None
+    for module in modules:
+        if isinstance(module, nn.Linear):
+            found = module
+    return found

@@ -1,0 +1,31 @@
+"""Test defaults: never download, keep runs in a temporary folder, small thread count."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("AEVIZ_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_runs_dir(tmp_path_factory, monkeypatch):
+    """Every test gets its own empty run store unless it sets AEVIZ_RUNS_DIR itself."""
+    monkeypatch.setenv("AEVIZ_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from aeviz.data import load_dataset
+
+    return load_dataset("digits")
+
+
+def real_data_dir() -> Path | None:
+    value = os.environ.get("AEVIZ_DATA_DIR")
+    return Path(value) if value and Path(value).is_dir() else None
+
+
+requires_real_data = pytest.mark.skipif(real_data_dir() is None, reason="AEVIZ_DATA_DIR is not set")
