@@ -1,0 +1,77 @@
+"""Image mosaics shared by the figure builders: many small images in one grey picture."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def to_2d(image: np.ndarray) -> np.ndarray:
+    """(C, H, W) or (H, W) or flat square -> (H, W) float in [0, 1] (the first channel)."""
+    a = np.asarray(image, dtype=np.float32)
+    if a.ndim == 3:
+        a = a[0]
+    elif a.ndim == 1:
+        side = int(round(np.sqrt(a.size)))
+        a = a.reshape(side, side)
+    return np.clip(a, 0.0, 1.0)
+
+
+def mosaic(rows: list[np.ndarray], gap: int = 1, fill: float = 1.0) -> np.ndarray:
+    """Rows of images (each (n, C, H, W) or (n, H, W)) tiled into one (R*(H+gap)-gap, n*(W+gap)-gap) array.
+
+    Rows may hold fewer images than the longest; the rest is left blank (`fill`).
+    """
+    if not rows or all(len(r) == 0 for r in rows):
+        return np.ones((1, 1), dtype=np.float32) * fill
+    first = next(to_2d(r[0]) for r in rows if len(r))
+    h, w = first.shape
+    cols = max(len(r) for r in rows)
+    out = np.full((len(rows) * (h + gap) - gap, cols * (w + gap) - gap), fill, dtype=np.float32)
+    for i, row in enumerate(rows):
+        for j, image in enumerate(row):
+            out[i * (h + gap): i * (h + gap) + h, j * (w + gap): j * (w + gap) + w] = to_2d(image)
+    return out
+
+
+def mosaic_figure(rows: list[np.ndarray], row_labels: list[str] | None = None,
+                  captions: list[list[str]] | None = None, title: str = "", cell_px: int = 64):
+    """A plotly figure of a mosaic (white background, black ink looks like paper: 1 - pixel).
+
+    `captions[i][j]` is written under image j of row i (e.g. its error). Row labels sit on the left.
+    """
+    import plotly.graph_objects as go
+
+    gap = 1 if not captions else 0
+    image = mosaic(rows, gap=gap)
+    first = next(to_2d(r[0]) for r in rows if len(r))
+    h, w = first.shape
+    cols = max(len(r) for r in rows)
+    # captions need room: add a blank band under each row
+    band = 0
+    if captions:
+        band = max(2, h // 3)
+        stacked = []
+        for i in range(len(rows)):
+            stacked.append(image[i * h:(i + 1) * h])
+            stacked.append(np.ones((band, image.shape[1]), dtype=np.float32))
+        image = np.concatenate(stacked)
+    grey = (255 * image).astype(np.uint8)
+    rgb = np.repeat(grey[:, :, None], 3, axis=2)
+    fig = go.Figure(go.Image(z=rgb, hoverinfo="skip"))
+    row_height = h + (band if captions else gap)
+    if captions:
+        for i, row in enumerate(captions):
+            for j, text in enumerate(row):
+                fig.add_annotation(x=j * w + (w - 1) / 2, y=i * row_height + h + band / 2 - 0.5, text=text,
+                                   showarrow=False, font=dict(size=10, color="#444"))
+    labels = row_labels or []
+    for i, label in enumerate(labels):
+        fig.add_annotation(x=-0.5, y=i * row_height + (h - 1) / 2, text=label, xanchor="right",
+                           showarrow=False, font=dict(size=12))
+    left = 150 if labels else 10
+    height = int(len(rows) * cell_px * (row_height / h)) + 40 + (30 if title else 0)
+    fig.update_layout(title=title or None, margin=dict(l=left, r=10, t=40 if title else 10, b=10),
+                      height=max(height, 120), width=left + 20 + cols * cell_px)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig

@@ -1,0 +1,85 @@
+"""Figures of the code space: a WebGL scatter coloured by class, the error-versus-k frontier,
+principal angles, and decoded grids."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aeviz.figures.images import mosaic_figure
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf")
+
+
+def code_scatter_figure(embedding: np.ndarray, labels: np.ndarray, class_names: list[str],
+                        indices: np.ndarray | None = None, title: str = "", axis_titles=("", "")):
+    """A go.Scattergl of 2-D points, one trace per class (click a legend entry to hide a class).
+
+    Each point carries its test-image index in customdata, so a selection can show the image.
+    """
+    import plotly.graph_objects as go
+
+    embedding = np.asarray(embedding)
+    labels = np.asarray(labels)
+    indices = np.arange(len(labels)) if indices is None else np.asarray(indices)
+    fig = go.Figure()
+    for c, name in enumerate(class_names):
+        mask = labels == c
+        if not mask.any():
+            continue
+        fig.add_trace(go.Scattergl(
+            x=embedding[mask, 0], y=embedding[mask, 1], mode="markers", name=str(name),
+            marker=dict(size=4, color=PALETTE[c % len(PALETTE)], opacity=0.75),
+            customdata=indices[mask], hovertemplate=f"{name}<br>test image #%{{customdata}}<extra></extra>"))
+    fig.update_layout(title=title, height=460, margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], legend=dict(itemsizing="constant"),
+                      dragmode="lasso")
+    return fig
+
+
+def frontier_figure(ks: np.ndarray, pca_mse: np.ndarray, points=(), highlight: str | None = None,
+                    title: str = "Test error against bottleneck size k"):
+    """PCA's test MSE for every k as a line; each run (FrontierPoint) as a marker, by variant."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=list(ks), y=list(pca_mse), mode="lines", name="PCA (exact)",
+                             line=dict(color="#444", dash="dash")))
+    by_variant: dict[str, list] = {}
+    for point in points:
+        by_variant.setdefault(point.variant, []).append(point)
+    for i, (variant, group) in enumerate(sorted(by_variant.items())):
+        fig.add_trace(go.Scatter(
+            x=[p.k for p in group], y=[p.test_mse for p in group], mode="markers", name=variant,
+            marker=dict(size=[14 if p.run_id == highlight else 9 for p in group], color=PALETTE[i % len(PALETTE)],
+                        line=dict(width=[2 if p.run_id == highlight else 0 for p in group], color="black")),
+            text=[f"{p.label}<br>PCA at k={p.k}: {p.pca_test_mse:.4f}<br>"
+                  f"{'beats' if p.beats_pca else 'does not beat'} PCA" for p in group],
+            hovertemplate="%{text}<br>test MSE %{y:.4f}<extra></extra>"))
+    fig.update_layout(title=title, xaxis_title="k (code size)", yaxis_title="test MSE per pixel", height=420,
+                      margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_yaxes(type="log")
+    return fig
+
+
+def principal_angles_figure(angles_degrees: np.ndarray, title: str = "Principal angles to PCA's subspace"):
+    import plotly.graph_objects as go
+
+    angles = np.asarray(angles_degrees)
+    fig = go.Figure(go.Bar(x=[str(i + 1) for i in range(len(angles))], y=angles,
+                           hovertemplate="angle %{x}: %{y:.3f}°<extra></extra>"))
+    fig.update_layout(title=title, xaxis_title="angle number (smallest first)", yaxis_title="degrees",
+                      yaxis_range=[0, max(90.0 if angles.size and angles.max() > 45 else 10.0,
+                                          float(angles.max()) * 1.1 if angles.size else 1.0)],
+                      height=320, margin=dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def decoded_grid_figure(images: np.ndarray, side: int, title: str = ""):
+    """side x side decoded images as one mosaic."""
+    rows = [images[i * side:(i + 1) * side] for i in range(side)]
+    return mosaic_figure(rows, title=title, cell_px=48)
+
+
+def interpolation_figure(images: np.ndarray, title: str = "Interpolation in code space"):
+    return mosaic_figure([images], title=title, cell_px=64)

@@ -1,0 +1,266 @@
+"""Background training jobs: a process-wide manager that runs `Trainer.run()` in threads.
+
+    manager = default_manager()
+    job = manager.submit(TrainConfig(dataset="digits", variant="plain", k=8, epochs=3), owner="session-id")
+    view = manager.view(job.job_id)   # a consistent copy: status, latest progress/snapshot, history
+    manager.stop(job.job_id)          # within one training step; the weights learned so far are kept
+
+Each job belongs to an owner (the app's session id) so a reloaded page finds its runs again. At
+most `max_running` jobs train at once (``$AEVIZ_MAX_JOBS``, default 1: CPUs are shared); the
+others wait in a queue and know their position. A finished (or stopped) job is saved with the
+run store and names the saved run. Nothing here imports streamlit.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aeviz.config import TrainConfig
+from aeviz.errors import AevizError
+
+MAX_JOBS_ENV = "AEVIZ_MAX_JOBS"
+QUEUED, STARTING, RUNNING, FINISHED, STOPPED, CANCELLED, FAILED, DIVERGED = (
+    "queued", "starting", "running", "finished", "stopped", "cancelled", "failed", "diverged")
+ACTIVE = (QUEUED, STARTING, RUNNING)
+
+
+def max_jobs_from_env(default: int = 1) -> int:
+    value = os.environ.get(MAX_JOBS_ENV, "").strip()
+    if not value:
+        return default
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise AevizError(f"{MAX_JOBS_ENV} must be a whole number of at least 1 (got {value!r})") from None
+
+
+@dataclass
+class JobView:
+    """A copy of a job's state, safe to read while the job trains on."""
+
+    job_id: str
+    owner: str
+    config: TrainConfig
+    status: str
+    message: str = ""
+    queue_position: int | None = None   # 1 = next to start; None unless queued
+    created: float = 0.0
+    started: Any = None                 # events.Started
+    progress: Any = None                # latest events.Progress
+    snapshot: Any = None                # latest events.Snapshot
+    history: list[dict[str, float]] = field(default_factory=list)
+    test_history: list[dict[str, float]] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    run_id: str | None = None           # the saved run, once finished
+    error: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def label(self) -> str:
+        c = self.config
+        return f"{c.variant} · k={c.k} · {c.dataset} · {self.job_id[-6:]}"
+
+
+class Job:
+    def __init__(self, job_id: str, owner: str, config: TrainConfig):
+        self.job_id = job_id
+        self.owner = owner
+        self.config = config
+        self.created = time.time()
+        self.status = QUEUED
+        self.message = "waiting for a free training slot"
+        self.trainer = None
+        self.started = None
+        self.progress = None
+        self.snapshot = None
+        self.history: list[dict[str, float]] = []
+        self.test_history: list[dict[str, float]] = []
+        self.metrics: dict[str, Any] = {}
+        self.run_id: str | None = None
+        self.error = ""
+        self.result = None                    # TrainResult, kept in memory too
+        self.stop_requested = threading.Event()
+        self.done = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+
+class JobManager:
+    """Runs training jobs in background threads; every method is thread-safe."""
+
+    def __init__(self, max_running: int | None = None, store_factory: Callable[[], Any] | None = None,
+                 dataset_loader: Callable[[str], Any] | None = None):
+        self.max_running = max_running if max_running is not None else max_jobs_from_env()
+        self._store_factory = store_factory
+        self._dataset_loader = dataset_loader
+        self._jobs: dict[str, Job] = {}
+        self._queue: list[str] = []
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ submitting
+    def submit(self, config: TrainConfig, owner: str = "") -> JobView:
+        """Queue a training job; it starts at once when a slot is free. Returns its view."""
+        config = copy.deepcopy(config)
+        job = Job(f"job-{secrets.token_hex(4)}", owner, config)
+        with self._lock:
+            self._jobs[job.job_id] = job
+            self._queue.append(job.job_id)
+        self._start_queued()
+        return self.view(job.job_id)
+
+    def _start_queued(self) -> None:
+        with self._lock:
+            running = sum(1 for j in self._jobs.values() if j.status in (STARTING, RUNNING))
+            while self._queue and running < self.max_running:
+                job = self._jobs[self._queue.pop(0)]
+                job.status, job.message = STARTING, "loading the dataset and building the model"
+                job.thread = threading.Thread(target=self._work, args=(job,), name=f"aeviz-{job.job_id}",
+                                              daemon=True)
+                running += 1
+                job.thread.start()
+
+    def _work(self, job: Job) -> None:
+        from aeviz.events import Finished, Progress, Snapshot, Started
+        from aeviz.train import Trainer
+
+        try:
+            dataset = self._dataset_loader(job.config.dataset) if self._dataset_loader else None
+            store = self._store_factory() if self._store_factory else _default_store()
+            trainer = Trainer(job.config, dataset, store=store)
+            with job.lock:
+                job.trainer = trainer
+                job.status, job.message = RUNNING, "training"
+            if job.stop_requested.is_set():
+                trainer.stop()
+            for event in trainer.run():
+                if job.stop_requested.is_set():
+                    trainer.stop()
+                with job.lock:
+                    if isinstance(event, Progress):
+                        job.progress = event
+                        job.history.append(trainer.history[-1] if trainer.history else {})
+                    elif isinstance(event, Snapshot):
+                        job.snapshot = event
+                        job.test_history.append({"step": event.step, "elapsed": event.elapsed,
+                                                 "test_mse": event.test_mse})
+                    elif isinstance(event, Started):
+                        job.started = event
+                    elif isinstance(event, Finished):
+                        job.result = event.result
+                        job.metrics = dict(event.result.metrics) if event.result is not None else {}
+                        job.run_id = event.saved_run_id
+                        job.status = {"completed": FINISHED, "stopped": STOPPED,
+                                      "diverged": DIVERGED}.get(event.status, FINISHED)
+                        job.message = event.message
+                        if event.save_error:
+                            job.error = event.save_error
+                            job.message += f"; not saved: {event.save_error}"
+        except AevizError as exc:
+            with job.lock:
+                job.status, job.error, job.message = FAILED, str(exc), str(exc)
+        except Exception as exc:  # a bug: keep the app alive and say what happened
+            with job.lock:
+                job.status = FAILED
+                job.error = f"{type(exc).__name__}: {exc}"
+                job.message = f"training failed unexpectedly ({job.error})"
+        finally:
+            with job.lock:
+                if job.status in ACTIVE:
+                    job.status, job.message = FAILED, "training ended without finishing"
+            job.done.set()
+            self._start_queued()
+
+    # ------------------------------------------------------------------ control
+    def stop(self, job_id: str) -> JobView:
+        """Stop a running job (it keeps and saves what it learned) or cancel a queued one."""
+        job = self._job(job_id)
+        with self._lock:
+            if job_id in self._queue:
+                self._queue.remove(job_id)
+                with job.lock:
+                    job.status, job.message = CANCELLED, "cancelled before it started"
+                job.done.set()
+                return self.view(job_id)
+        job.stop_requested.set()
+        with job.lock:
+            if job.trainer is not None:
+                job.trainer.stop()
+        return self.view(job_id)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobView:
+        """Block until the job ends (or `timeout` seconds pass); returns its view."""
+        self._job(job_id).done.wait(timeout)
+        return self.view(job_id)
+
+    def forget(self, job_id: str) -> None:
+        """Drop an ended job from the manager (its saved run stays in the store)."""
+        job = self._job(job_id)
+        if job.status in ACTIVE:
+            raise AevizError(f"job {job_id} is still {job.status}; stop it first")
+        with self._lock:
+            self._jobs.pop(job_id, None)
+
+    # ------------------------------------------------------------------ reading
+    def view(self, job_id: str, with_history: bool = True) -> JobView:
+        job = self._job(job_id)
+        with self._lock:
+            position = self._queue.index(job_id) + 1 if job_id in self._queue else None
+        with job.lock:
+            return JobView(job.job_id, job.owner, job.config, job.status, job.message, position, job.created,
+                           job.started, job.progress, job.snapshot,
+                           list(job.history) if with_history else [],
+                           list(job.test_history) if with_history else [],
+                           dict(job.metrics), job.run_id, job.error)
+
+    def jobs(self, owner: str | None = None, with_history: bool = False) -> list[JobView]:
+        """Jobs (of one owner, or all), oldest first."""
+        with self._lock:
+            ids = [j.job_id for j in sorted(self._jobs.values(), key=lambda j: j.created)
+                   if owner is None or j.owner == owner]
+        return [self.view(job_id, with_history) for job_id in ids]
+
+    def result(self, job_id: str):
+        """The finished job's TrainResult (model included), or None."""
+        job = self._job(job_id)
+        with job.lock:
+            return job.result
+
+    def active_count(self) -> int:
+        with self._lock:
+            return sum(1 for j in self._jobs.values() if j.status in ACTIVE)
+
+    def _job(self, job_id: str) -> Job:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise AevizError(f"no training job {job_id!r} in this app process (it may have restarted; "
+                             f"finished runs are in the run list)")
+        return job
+
+
+def _default_store():
+    from aeviz.runs import RunStore
+
+    return RunStore()
+
+
+_manager: JobManager | None = None
+_manager_lock = threading.Lock()
+
+
+def default_manager() -> JobManager:
+    """The process-wide manager every session of the app shares."""
+    global _manager
+    with _manager_lock:
+        if _manager is None:
+            _manager = JobManager()
+        return _manager
