@@ -25,4 +25,9 @@ PAGES = [
 
 pages = [st.Page(str(ROOT / "pages" / file), title=title, icon=icon, default=(file == "home.py"))
          for file, title, icon in PAGES if (ROOT / "pages" / file).exists()]
-st.navigation(pages).run()
+page = st.navigation(pages)
+
+from ui.shell import sidebar  # noqa: E402  (after set_page_config)
+
+sidebar()
+page.run()

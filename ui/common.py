@@ -28,3 +28,117 @@ def current_dataset_name() -> str:
 def cached_run(run_id: str, created: float):
     """A saved run with its model (keyed by creation time so a re-saved id reloads)."""
     return run_store().load(run_id)
+
+
+# ---------------------------------------------------------------------------- session identity
+
+SESSION_KEY = "aeviz_session"
+SESSION_PARAM = "session"
+
+
+def session_owner() -> str:
+    """A stable id for this browser tab's work: kept in session state and in the URL (?session=...),
+    so a reload finds the same background training jobs."""
+    import secrets
+
+    owner = st.session_state.get(SESSION_KEY) or st.query_params.get(SESSION_PARAM) or secrets.token_hex(6)
+    st.session_state[SESSION_KEY] = owner
+    if st.query_params.get(SESSION_PARAM) != owner:
+        st.query_params[SESSION_PARAM] = owner
+    return owner
+
+
+def job_manager():
+    """The process-wide training job manager (shared by every session)."""
+    from aeviz.jobs import default_manager
+
+    return default_manager()
+
+
+# ---------------------------------------------------------------------------- device
+
+_device_info: dict[str, str] = {}
+
+
+def device_summary() -> str:
+    """'CPU' or the GPU's name, without importing torch when there is no NVIDIA device node;
+    otherwise torch is asked once in a background thread ('checking…' until it answers)."""
+    import os
+    import threading
+
+    if "name" in _device_info:
+        return _device_info["name"]
+    if not os.path.exists("/dev/nvidiactl") and not os.environ.get("CUDA_VISIBLE_DEVICES"):
+        _device_info["name"] = "CPU"
+        return "CPU"
+    if not _device_info.get("started"):
+        _device_info["started"] = "yes"
+
+        def probe():
+            try:
+                from aeviz.device import resolve_device
+
+                choice = resolve_device("auto")
+                _device_info["name"] = f"GPU: {choice.name}" if choice.device == "cuda" else "CPU"
+            except Exception as exc:  # torch broken: say so, train on nothing
+                _device_info["name"] = f"CPU (device check failed: {exc})"
+
+        threading.Thread(target=probe, daemon=True, name="aeviz-device-probe").start()
+    return "checking…"
+
+
+# ---------------------------------------------------------------------------- dataset
+
+@st.cache_data(ttl=30, show_spinner=False)
+def dataset_statuses() -> dict:
+    from aeviz.data import DATASET_NAMES, dataset_status
+
+    return {name: dataset_status(name).to_json() for name in DATASET_NAMES}
+
+
+def dataset_selector(where=None, key: str = "dataset_choice") -> str:
+    """A select box of the datasets (availability in the label) bound to st.session_state['dataset'];
+    shows where the chosen one comes from, or why it is unavailable and how to fix that."""
+    where = where or st
+    statuses = dataset_statuses()
+    names = list(statuses)
+    current = current_dataset_name()
+    if key not in st.session_state or st.session_state[key] not in names:
+        st.session_state[key] = current if current in names else "digits"
+
+    def label(name: str) -> str:
+        s = statuses[name]
+        return s["title"] + ("" if s["available"] else " (not available)")
+
+    def changed():
+        st.session_state[DATASET_KEY] = st.session_state[key]
+
+    chosen = where.selectbox("Dataset", names, format_func=label, key=key, on_change=changed)
+    st.session_state[DATASET_KEY] = chosen
+    status = statuses[chosen]
+    if status["available"]:
+        where.caption(f"Source: {status['source']}")
+    else:
+        where.warning(f"{status['title']} is not available here. Looked in: " + "; ".join(status["tried"])
+                      + f". To fix: {status['hint']}.")
+    return chosen
+
+
+def dataset_or_stop(name: str | None = None):
+    """The loaded dataset, or an error box and st.stop() when it cannot be loaded."""
+    from aeviz.errors import AevizError
+
+    name = name or current_dataset_name()
+    try:
+        return cached_dataset(name)
+    except AevizError as exc:
+        st.error(str(exc))
+        st.stop()
+
+
+@st.cache_data(show_spinner=False)
+def pca_curve(name: str):
+    """PCA's test MSE per pixel for k = 0..D on dataset `name` (exact; cached)."""
+    from aeviz.pca import pca_test_mse_curve
+
+    return pca_test_mse_curve(cached_dataset(name))

@@ -1,0 +1,78 @@
+"""Widgets generated from a variant's declared parameters (aeviz.params.Param)."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+
+def param_widget(param, key_prefix: str, where=None):
+    """One widget for one Param; returns its value (parsed by the caller through the variant)."""
+    where = where or st
+    key = f"{key_prefix}.{param.name}"
+    label = param.name.replace("_", " ")
+    if param.kind == "bool":
+        return where.checkbox(label, value=bool(param.default), help=param.help, key=key)
+    if param.kind == "choice":
+        choices = list(param.choices)
+        index = choices.index(param.default) if param.default in choices else 0
+        return where.selectbox(label, choices, index=index, help=param.help, key=key)
+    if param.kind == "widths":
+        default = ",".join(str(w) for w in (param.default or ()))
+        return where.text_input(label, value=default, help=param.help + " Comma-separated.", key=key)
+    if param.kind == "int":
+        low = int(param.low) if param.low is not None else 0
+        high = int(param.high) if param.high is not None else max(int(param.default) * 10, 10)
+        if high - low <= 1000:
+            return where.slider(label, low, high, int(param.default), help=param.help, key=key)
+        return where.number_input(label, low, high, int(param.default), help=param.help, key=key)
+    if param.kind == "float":
+        if param.log_scale and param.low and param.high and param.low > 0:
+            return log_slider(label, float(param.low), float(param.high), float(param.default), param.help, key,
+                              where)
+        low = float(param.low) if param.low is not None else None
+        high = float(param.high) if param.high is not None else None
+        if low is not None and high is not None:
+            step = (high - low) / 100 if high > low else 0.01
+            return where.slider(label, low, high, float(param.default), step=step, help=param.help, key=key,
+                                format="%.4g")
+        return where.number_input(label, min_value=low, max_value=high, value=float(param.default),
+                                  help=param.help, key=key, format="%.4g")
+    return where.text_input(label, value=str(param.default), help=param.help, key=key)
+
+
+def log_slider(label: str, low: float, high: float, default: float, help: str, key: str, where=None) -> float:
+    """A select slider over values evenly spaced on a log axis (3 per decade, plus the default)."""
+    where = where or st
+    decades = math.log10(high) - math.log10(low)
+    count = max(2, int(round(decades * 3)) + 1)
+    values = sorted({float(f"{v:.3g}") for v in [low * (high / low) ** (i / (count - 1)) for i in range(count)]}
+                    | {float(f"{default:.3g}")})
+    return where.select_slider(label, values, value=float(f"{default:.3g}"), help=help, key=key,
+                               format_func=lambda v: f"{v:g}")
+
+
+def param_widgets(params, key_prefix: str, where=None) -> dict:
+    """Widgets for every declared Param; returns {name: value}."""
+    return {p.name: param_widget(p, key_prefix, where) for p in params}
+
+
+def changed_params(params, values: dict) -> dict:
+    """Only the values that differ from the declared defaults (what a config needs to record)."""
+    from aeviz.params import parse_widths
+
+    out = {}
+    for p in params:
+        value = values.get(p.name, p.default)
+        default = p.default
+        if p.kind == "widths":
+            try:
+                value = parse_widths(value)
+            except ValueError:
+                out[p.name] = value  # let the variant's parser produce the error message
+                continue
+            default = tuple(default or ())
+        if value != default:
+            out[p.name] = value
+    return out

@@ -1,0 +1,91 @@
+"""Picking saved runs (any page) and listing this session's training jobs."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.common import cached_run, job_manager, run_store, session_owner
+
+
+def saved_runs(dataset: str | None = None, variants: tuple[str, ...] | None = None):
+    """Undamaged saved runs, newest first, optionally of one dataset and some variants."""
+    infos = [i for i in run_store().list() if not i.damaged]
+    if dataset:
+        infos = [i for i in infos if i.config.get("dataset") == dataset]
+    if variants:
+        infos = [i for i in infos if i.config.get("variant") in variants]
+    return infos
+
+
+def run_label(info) -> str:
+    mse = info.metrics.get("test_mse")
+    return info.label + (f" · test MSE {mse:.4f}" if mse is not None else "")
+
+
+def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", variants=None) -> list:
+    """A multiselect of saved runs on `dataset` (newest preselected); returns RunInfo objects."""
+    infos = saved_runs(dataset, variants)
+    if not infos:
+        return []
+    by_id = {i.run_id: i for i in infos}
+    chosen = st.multiselect(label, list(by_id), default=[infos[0].run_id], max_selections=max_runs,
+                            format_func=lambda run_id: run_label(by_id[run_id]), key=key)
+    return [by_id[r] for r in chosen if r in by_id]
+
+
+def pick_run(dataset: str, key: str, label: str = "Run", variants=None):
+    """A select box of saved runs on `dataset`; returns a RunInfo or None when there are none."""
+    infos = saved_runs(dataset, variants)
+    if not infos:
+        return None
+    by_id = {i.run_id: i for i in infos}
+    run_id = st.selectbox(label, list(by_id), format_func=lambda r: run_label(by_id[r]), key=key)
+    return by_id.get(run_id)
+
+
+def load_run(info):
+    """The LoadedRun (model included) for a RunInfo, cached; an error box and None when damaged."""
+    from aeviz.errors import AevizError
+
+    try:
+        return cached_run(info.run_id, info.created)
+    except AevizError as exc:
+        st.error(str(exc))
+        return None
+
+
+def no_runs_message(dataset: str) -> None:
+    st.info(f"No saved runs on this dataset ({dataset}) yet. Train one on the Train page; it appears "
+            f"here as soon as it finishes.")
+    page_link("train.py", "Go to the Train page", ":material/model_training:")
+
+
+def page_link(page_file: str, label: str, icon: str | None = None) -> None:
+    """A link to pages/<page_file> when that page exists in the navigation (silently nothing otherwise)."""
+    try:
+        st.page_link(f"pages/{page_file}", label=label, icon=icon)
+    except Exception:  # the page is not in st.navigation (not written yet, or a page tested alone)
+        pass
+
+
+STATUS_ICONS = {"queued": "⏳", "starting": "⏳", "running": "▶️", "finished": "✅", "stopped": "⏹️",
+                "cancelled": "✖️", "failed": "⚠️", "diverged": "⚠️"}
+
+
+def session_runs_sidebar() -> None:
+    """The sidebar list of this session's training jobs with their status."""
+    jobs = job_manager().jobs(owner=session_owner())
+    st.sidebar.markdown("**Runs of this session**")
+    if not jobs:
+        st.sidebar.caption("None yet: train one on the Train page.")
+        return
+    for view in reversed(jobs[-8:]):
+        icon = STATUS_ICONS.get(view.status, "")
+        detail = view.status
+        if view.status == "running" and view.progress is not None:
+            detail = f"{100 * view.progress.fraction:.0f}%"
+        elif view.status == "queued" and view.queue_position:
+            detail = f"queued, #{view.queue_position}"
+        elif view.metrics.get("test_mse") is not None:
+            detail += f", MSE {view.metrics['test_mse']:.4f}"
+        st.sidebar.caption(f"{icon} {view.label} — {detail}")

@@ -1,0 +1,41 @@
+"""The sidebar every page shares: dataset in use and its source, the device, this session's runs.
+Also starts the UMAP warm-up in the background, once per process."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import streamlit as st
+
+from ui.common import dataset_selector, device_summary, session_owner
+from ui.runs import session_runs_sidebar
+
+WARMUP_ENV = "AEVIZ_UMAP_WARMUP"   # "0" turns the background UMAP warm-up off
+WARMUP_DELAY_SECONDS = 5.0         # let the first page render before numba takes a CPU
+_warmup_started = threading.Event()
+
+
+def start_umap_warmup() -> None:
+    if os.environ.get(WARMUP_ENV, "1").strip() == "0" or _warmup_started.is_set():
+        return
+    _warmup_started.set()
+
+    def later():
+        time.sleep(WARMUP_DELAY_SECONDS)
+        from aeviz.analysis import warm_up_umap
+
+        warm_up_umap(background=False)
+
+    threading.Thread(target=later, daemon=True, name="aeviz-umap-warmup-delay").start()
+
+
+def sidebar() -> None:
+    session_owner()
+    with st.sidebar:
+        st.divider()
+        dataset_selector(st.sidebar, key="sidebar_dataset")
+        st.caption(f"Device: **{device_summary()}**")
+    session_runs_sidebar()
+    start_umap_warmup()
