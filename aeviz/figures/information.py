@@ -1,0 +1,134 @@
+"""Figures of the information page: surprise, entropy, cross-entropy and KL, in nats."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from aeviz import info
+
+GRID = np.linspace(0.0005, 0.9995, 400)
+P_COLOR, Q_COLOR, KL_COLOR = "#1f77b4", "#ff7f0e", "#d62728"
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 320) -> go.Figure:
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, height=height, margin=dict(l=50, r=20, t=50, b=40),
+                      showlegend=False)
+    return fig
+
+
+def surprise_curve(p: float) -> go.Figure:
+    """-log p against p, with the chosen p marked."""
+    fig = go.Figure(go.Scatter(x=GRID, y=info.surprise(GRID), mode="lines", line=dict(color=P_COLOR)))
+    value = float(info.surprise(p))
+    fig.add_trace(go.Scatter(x=[p], y=[value], mode="markers+text", marker=dict(size=11, color=KL_COLOR),
+                             text=[f"  −log {p:.3g} = {value:.3g} nats"], textposition="middle right"))
+    fig.update_yaxes(range=[0, 7.5])
+    return _layout(fig, "Surprise of an outcome with probability p", "p", "surprise −log p (nats)")
+
+
+def bernoulli_entropy_curve(p: float) -> go.Figure:
+    """H(Bernoulli(p)) for every p, the chosen p marked; maximum log 2 at p = 1/2."""
+    ps = np.concatenate([[0.0], GRID, [1.0]])
+    fig = go.Figure(go.Scatter(x=ps, y=info.bernoulli_entropy(ps), mode="lines", line=dict(color=P_COLOR)))
+    value = float(info.bernoulli_entropy(p))
+    fig.add_trace(go.Scatter(x=[p], y=[value], mode="markers+text", marker=dict(size=11, color=KL_COLOR),
+                             text=[f"H = {value:.3f} nats"], textposition="top center"))
+    fig.add_hline(y=np.log(2), line_dash="dot", annotation_text="log 2", annotation_position="bottom right")
+    fig.update_yaxes(range=[0, 0.8])
+    return _layout(fig, "Entropy of a coin with P(1) = p", "p", "H (nats)")
+
+
+def categorical_entropy_bars(p: Sequence[float], labels: Sequence[str] | None = None) -> go.Figure:
+    """Bars of P with each outcome's surprise; the title gives H(P) = sum p (−log p)."""
+    p = np.asarray(p, dtype=np.float64)
+    labels = list(labels) if labels is not None else [str(i) for i in range(len(p))]
+    s = info.surprise(p)
+    text = [f"−log p = {v:.2f}" if np.isfinite(v) else "never" for v in s]
+    fig = go.Figure(go.Bar(x=labels, y=p, text=text, textposition="outside", marker_color=P_COLOR))
+    h = float(info.entropy(p))
+    fig.update_yaxes(range=[0, 1.15])
+    return _layout(fig, f"H(P) = {h:.3f} nats (max log {len(p)} = {np.log(len(p)):.3f})", "outcome", "p")
+
+
+def cross_entropy_figure(p: Sequence[float], q: Sequence[float], labels: Sequence[str] | None = None) -> go.Figure:
+    """P and Q as bars (left); H(P) and KL(P‖Q) stacked next to H(P, Q) (right), to show they add up."""
+    p, q = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
+    labels = list(labels) if labels is not None else [str(i) for i in range(len(p))]
+    h, ce, kl = float(info.entropy(p)), float(info.cross_entropy(p, q)), float(info.kl_divergence(p, q))
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38],
+                        subplot_titles=("P (truth) and Q (model's belief)", "H(P, Q) = H(P) + KL(P‖Q)"))
+    fig.add_trace(go.Bar(x=labels, y=p, name="P", marker_color=P_COLOR), row=1, col=1)
+    fig.add_trace(go.Bar(x=labels, y=q, name="Q", marker_color=Q_COLOR), row=1, col=1)
+    shown_ce = ce if np.isfinite(ce) else h + 10.0
+    shown_kl = kl if np.isfinite(kl) else 10.0
+    fig.add_trace(go.Bar(x=["H(P) + KL"], y=[h], name="H(P)", marker_color=P_COLOR, text=[f"H(P) {h:.3f}"],
+                         textposition="inside", showlegend=False), row=1, col=2)
+    fig.add_trace(go.Bar(x=["H(P) + KL"], y=[shown_kl], name="KL(P‖Q)", marker_color=KL_COLOR,
+                         text=[f"KL {kl:.3f}" if np.isfinite(kl) else "KL = ∞"], textposition="inside"), row=1, col=2)
+    fig.add_trace(go.Bar(x=["H(P, Q)"], y=[shown_ce], name="H(P, Q)", marker_color=Q_COLOR,
+                         text=[f"{ce:.3f}" if np.isfinite(ce) else "∞"], textposition="inside", showlegend=False),
+                  row=1, col=2)
+    fig.update_layout(barmode="stack", height=340, margin=dict(l=50, r=20, t=60, b=40),
+                      legend=dict(orientation="h", y=-0.15))
+    fig.update_yaxes(title_text="probability", row=1, col=1)
+    fig.update_yaxes(title_text="nats", row=1, col=2)
+    # Grouped bars on the left, stacked on the right: the left pair goes side by side by offset.
+    fig.data[0].update(offsetgroup="P")
+    fig.data[1].update(offsetgroup="Q")
+    return fig
+
+
+def bernoulli_kl_curve(rho: float, rho_hat: float | None = None) -> go.Figure:
+    """KL(rho ‖ rho_hat) against rho_hat: the sparse autoencoder's penalty for one unit."""
+    ys = info.bernoulli_kl(rho, GRID)
+    fig = go.Figure(go.Scatter(x=GRID, y=ys, mode="lines", line=dict(color=KL_COLOR)))
+    fig.add_vline(x=rho, line_dash="dot", annotation_text=f"ρ = {rho:g}")
+    if rho_hat is not None:
+        value = float(info.bernoulli_kl(rho, rho_hat))
+        fig.add_trace(go.Scatter(x=[rho_hat], y=[value], mode="markers+text", marker=dict(size=11, color=P_COLOR),
+                                 text=[f"  KL = {value:.3f}"], textposition="middle right"))
+    fig.update_yaxes(range=[0, min(float(np.max(ys[np.isfinite(ys)])), 4.0) * 1.05 + 0.05])
+    return _layout(fig, f"Sparsity penalty KL(ρ‖ρ̂) for target ρ = {rho:g}", "mean activation ρ̂ of a unit",
+                   "KL (nats)")
+
+
+def pixel_bce_split_figure(split: info.PixelBCESplit, title: str = "") -> go.Figure:
+    """Three maps per pixel: BCE = H(x) (the data's own entropy) + KL(x‖r) (the model's part)."""
+    maps = [split.bce, split.data_entropy, split.kl]
+    names = [f"BCE, mean {split.mean_bce:.3f}", f"H(x): data, mean {split.mean_data_entropy:.3f}",
+             f"KL(x‖r): model, mean {split.mean_kl:.3f}"]
+    fig = make_subplots(rows=1, cols=3, subplot_titles=names, horizontal_spacing=0.06)
+    zmax = float(max(m.max() for m in maps)) or 1.0
+    for col, m in enumerate(maps, start=1):
+        fig.add_trace(go.Heatmap(z=m.mean(axis=0)[::-1], zmin=0, zmax=zmax, colorscale="Viridis",
+                                 showscale=(col == 3), colorbar=dict(title="nats")), row=1, col=col)
+        fig.update_xaxes(showticklabels=False, row=1, col=col)
+        fig.update_yaxes(showticklabels=False, scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
+    fig.update_layout(title=title or "Per-pixel binary cross-entropy, split", height=330,
+                      margin=dict(l=20, r=20, t=70, b=20))
+    return fig
+
+
+def unit_kl_bars(kl: np.ndarray, unit_means: np.ndarray, rho: float, title: str = "") -> go.Figure:
+    """Per-unit KL(ρ‖ρ̂_j) as bars, sorted, with each unit's ρ̂_j on hover."""
+    order = np.argsort(-kl, kind="stable")
+    fig = go.Figure(go.Bar(x=[str(j) for j in order], y=kl[order], marker_color=KL_COLOR,
+                           customdata=unit_means[order],
+                           hovertemplate="unit %{x}<br>KL %{y:.4f} nats<br>ρ̂ %{customdata:.4f}<extra></extra>"))
+    fig.update_xaxes(type="category", showticklabels=len(kl) <= 64)
+    return _layout(fig, title or f"KL(ρ‖ρ̂_j) per hidden unit, ρ = {rho:g}, total {float(kl.sum()):.3f} nats",
+                   "hidden unit (sorted)", "KL (nats)")
+
+
+def vae_kl_bars(kl: np.ndarray, used_threshold: float = 0.01, title: str = "") -> go.Figure:
+    """The VAE's KL per latent dimension; dimensions under `used_threshold` nats are drawn grey (unused)."""
+    colors = [KL_COLOR if v >= used_threshold else "#bbbbbb" for v in kl]
+    used = int((kl >= used_threshold).sum())
+    fig = go.Figure(go.Bar(x=[str(j) for j in range(len(kl))], y=kl, marker_color=colors))
+    fig.update_xaxes(type="category")
+    return _layout(fig, title or f"KL per latent dimension: {used} of {len(kl)} used (≥ {used_threshold:g} nats)",
+                   "latent dimension", "KL (nats)")

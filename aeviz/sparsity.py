@@ -1,0 +1,113 @@
+"""How sparse a trained autoencoder's hidden code is, measured over the test set.
+
+The activations are those a sparsity penalty acts on (`model.hidden_activations`, the code units
+unless a variant says otherwise). A unit is *active* on an image when its activation's magnitude
+is above a small threshold; a unit that is never active on any test image is *dormant*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from aeviz.errors import AevizError
+
+DEFAULT_THRESHOLD = 0.05
+EVAL_BATCH = 2048
+
+
+@dataclass
+class ActivationStats:
+    activations: np.ndarray       # (N, units) hidden activations of the test images
+    threshold: float              # |a| above this counts as active
+
+    @property
+    def units(self) -> int:
+        return self.activations.shape[1]
+
+    @property
+    def unit_means(self) -> np.ndarray:
+        """rho_hat_j: each unit's mean activation over the images (units,)."""
+        return self.activations.mean(axis=0)
+
+    @property
+    def active(self) -> np.ndarray:
+        """(N, units) boolean: unit j active on image i."""
+        return np.abs(self.activations) > self.threshold
+
+    @property
+    def dormant(self) -> np.ndarray:
+        """(units,) boolean: never active on any image."""
+        return ~self.active.any(axis=0)
+
+    @property
+    def dormant_fraction(self) -> float:
+        return float(self.dormant.mean())
+
+    @property
+    def active_per_image(self) -> np.ndarray:
+        """(N,) number of active units on each image."""
+        return self.active.sum(axis=1)
+
+    @property
+    def mean_activation(self) -> float:
+        """Mean of all activations (the sparsity sweep's x axis)."""
+        return float(self.activations.mean())
+
+    @property
+    def mean_active_fraction(self) -> float:
+        """Average share of units active on an image."""
+        return float(self.active.mean())
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "units": self.units,
+            "mean_activation": self.mean_activation,
+            "dormant_fraction": self.dormant_fraction,
+            "mean_active_units": float(self.active_per_image.mean()),
+            "mean_active_fraction": self.mean_active_fraction,
+        }
+
+
+@torch.no_grad()
+def hidden_activations(model, images: torch.Tensor, device: str = "cpu") -> np.ndarray:
+    """(N, units) float32 hidden activations of `images`, computed in eval mode, in batches."""
+    was_training = model.training
+    model.eval()
+    chunks = []
+    for start in range(0, len(images), EVAL_BATCH):
+        chunks.append(model.hidden_activations(images[start:start + EVAL_BATCH].to(device)).float().cpu())
+    model.train(was_training)
+    if not chunks:
+        raise AevizError("no images to measure activations on")
+    return torch.cat(chunks).reshape(len(images), -1).numpy()
+
+
+def activation_stats(model, images: torch.Tensor, threshold: float = DEFAULT_THRESHOLD,
+                     device: str = "cpu") -> ActivationStats:
+    """Activation statistics of a model's hidden units over `images` (usually the test split)."""
+    if not threshold >= 0:
+        raise AevizError(f"the activity threshold must be a non-negative number (got {threshold!r})")
+    return ActivationStats(hidden_activations(model, images, device), float(threshold))
+
+
+def feature_images(model) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each hidden unit's encoder weights and decoder weights as images: two (units, H, W) arrays.
+
+    None when the model's first and last layers are not linear maps from and to the image (a
+    convolutional model, say). Multi-channel inputs are averaged over channels.
+    """
+    pair = model.feature_images()
+    if pair is None:
+        return None
+    encoder, decoder = (t.detach().float().cpu().numpy() for t in pair)
+    return encoder.mean(axis=1), decoder.mean(axis=1)
+
+
+def order_units(stats: ActivationStats, by: str = "mean") -> np.ndarray:
+    """Unit indices ordered for display: by mean |activation| (most used first), or as they are."""
+    if by == "index":
+        return np.arange(stats.units)
+    return np.argsort(-np.abs(stats.activations).mean(axis=0), kind="stable")
