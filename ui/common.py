@@ -103,8 +103,10 @@ def dataset_selector(where=None, key: str = "dataset_choice") -> str:
     statuses = dataset_statuses()
     names = list(statuses)
     current = current_dataset_name()
-    if key not in st.session_state or st.session_state[key] not in names:
-        st.session_state[key] = current if current in names else "digits"
+    if current not in names:
+        current = "digits"
+    if st.session_state.get(key) != current:  # another selector changed it: follow
+        st.session_state[key] = current
 
     def label(name: str) -> str:
         s = statuses[name]
