@@ -283,18 +283,20 @@ def _fetch(url: str, target: Path, md5: str, progress: ProgressCallback | None, 
 
     partial = target.with_suffix(target.suffix + ".part")
     request = urllib.request.Request(url, headers={"User-Agent": "aeviz"})
-    with urllib.request.urlopen(request, timeout=timeout) as response, open(partial, "wb") as out:
-        total = int(response.headers.get("Content-Length") or 0)
-        done = 0
-        while chunk := response.read(1 << 16):
-            out.write(chunk)
-            done += len(chunk)
-            if progress:
-                progress(done, total, f"downloading {target.name}")
-    if _md5(partial) != md5:
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response, open(partial, "wb") as out:
+            total = int(response.headers.get("Content-Length") or 0)
+            done = 0
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total, f"downloading {target.name}")
+        if _md5(partial) != md5:
+            raise CorruptDataFile(f"{url}: checksum mismatch")
+        partial.replace(target)
+    finally:  # a failed or interrupted download leaves nothing half-written behind
         partial.unlink(missing_ok=True)
-        raise CorruptDataFile(f"{url}: checksum mismatch")
-    partial.replace(target)
 
 
 def _md5(path: Path) -> str:
