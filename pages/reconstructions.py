@@ -1,0 +1,102 @@
+"""Reconstructions: the same test images through up to four runs and through PCA at each run's k."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ui.common import cached_dataset, current_dataset_name, dataset_or_stop
+from ui.runs import load_run, no_runs_message, pick_runs
+
+st.title("Reconstructions")
+st.caption("Each run's reconstructions of the same test images, with PCA at the same k as one more row: "
+           "numbers under the images are the mean squared error per pixel.")
+
+dataset_name = current_dataset_name()
+dataset = dataset_or_stop(dataset_name)
+infos = pick_runs(dataset_name, key="recon_runs", max_runs=4, label="Runs to compare (up to four)")
+if not infos:
+    no_runs_message(dataset_name)
+    st.stop()
+
+from aeviz.analysis import mean_error_per_class, per_image_mse  # noqa: E402
+from aeviz.figures.reconstructions import (best_worst_indices, error_per_class_figure,  # noqa: E402
+                                           reconstruction_grid_figure)
+
+
+@st.cache_data(show_spinner="Reconstructing the test set…", max_entries=32)
+def run_reconstructions(run_id: str, created: float, dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    """(reconstructions of the whole test set, per-image MSE) for a saved run."""
+    from aeviz.analysis import decode_codes, encode_images
+
+    from ui.common import cached_run
+
+    run = cached_run(run_id, created)
+    images = cached_dataset(dataset).test_images
+    recons = decode_codes(run.model, encode_images(run.model, images))
+    return recons, per_image_mse(images.numpy(), recons)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def pca_reconstructions(dataset: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+    from aeviz.pca import dataset_pca
+
+    data = cached_dataset(dataset)
+    images = data.test_images.numpy()
+    recons = dataset_pca(data).reconstruct(images, k).reshape(images.shape)
+    return recons, per_image_mse(images, recons)
+
+
+loaded = []
+for info in infos:
+    run = load_run(info)
+    if run is not None:
+        recons, errors = run_reconstructions(info.run_id, info.created, dataset_name)
+        loaded.append((info, recons, errors))
+if not loaded:
+    st.stop()
+
+test_images = dataset.test_images.numpy()
+labels = dataset.test_labels.numpy()
+count = st.slider("Images shown", 4, 16, 10, key="recon_count")
+# The same images for every run: one per class first, then the next ones, fixed.
+first_of_class = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
+shown = np.array((first_of_class + [i for i in range(len(labels)) if i not in first_of_class])[:count])
+
+rows = []
+pca_ks = sorted({info.config.get("k") for info, _, _ in loaded})
+for info, recons, errors in loaded:
+    rows.append((info.label, recons[shown], errors[shown]))
+for k in pca_ks:
+    recons, errors = pca_reconstructions(dataset_name, int(k))
+    rows.append((f"PCA k={k}", recons[shown], errors[shown]))
+st.plotly_chart(reconstruction_grid_figure(test_images[shown], rows), key="recon_grid")
+
+summary = {"run": [], "k": [], "test MSE": [], "PCA at same k": []}
+for info, _, errors in loaded:
+    k = int(info.config.get("k"))
+    summary["run"].append(info.label)
+    summary["k"].append(k)
+    summary["test MSE"].append(float(errors.mean()))
+    summary["PCA at same k"].append(float(pca_reconstructions(dataset_name, k)[1].mean()))
+st.dataframe(summary, hide_index=True)
+
+st.subheader("Best and worst reconstructed test images")
+which = st.selectbox("For run", range(len(loaded)), format_func=lambda i: loaded[i][0].label, key="recon_bw")
+info, recons, errors = loaded[which]
+best, worst = best_worst_indices(errors, 8)
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(reconstruction_grid_figure(test_images[best], [("reconstruction", recons[best], errors[best])],
+                                               title="Best"), key="recon_best")
+with right:
+    st.plotly_chart(reconstruction_grid_figure(test_images[worst],
+                                               [("reconstruction", recons[worst], errors[worst])], title="Worst"),
+                    key="recon_worst")
+
+st.subheader("Mean error per class")
+n_classes = len(dataset.class_names)
+series = [(info.label, mean_error_per_class(errors, labels, n_classes)) for info, _, errors in loaded]
+series += [(f"PCA k={k}", mean_error_per_class(pca_reconstructions(dataset_name, int(k))[1], labels, n_classes))
+           for k in pca_ks]
+st.plotly_chart(error_per_class_figure(list(dataset.class_names), series), key="recon_classes")

@@ -1,0 +1,142 @@
+"""Train: choose dataset, variant, k and settings; train in the background and watch it live."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.common import dataset_or_stop, dataset_selector, job_manager, pca_curve, session_owner
+from ui.params import changed_params, param_widgets
+from ui.runs import page_link
+
+JOB_KEY = "train_job"
+JOB_PARAM = "job"
+REFRESH_SECONDS = 1.0
+
+st.title("Train an autoencoder")
+owner = session_owner()
+manager = job_manager()
+
+# ---------------------------------------------------------------------------- choices
+from aeviz.config import TrainConfig  # noqa: E402
+from aeviz.errors import AevizError  # noqa: E402
+from aeviz.variants import VARIANTS  # noqa: E402
+
+left, right = st.columns([3, 2])
+with left:
+    dataset_name = dataset_selector(key="train_dataset")
+    dataset = dataset_or_stop(dataset_name)
+    slugs = list(VARIANTS)
+    slug = st.selectbox("Variant", slugs, format_func=lambda s: f"{VARIANTS[s].title} ({s})", key="train_variant")
+    variant = VARIANTS[slug]
+    st.caption(variant.summary)
+    low, high = variant.k_range(dataset.input_size)
+    high_shown = min(high, max(256, low))
+    default_k = int(min(max(variant.default_k, low), high_shown))
+    if dataset.input_size <= 64:
+        default_k = min(default_k, 8) if low <= 8 else default_k
+    k = st.slider("Bottleneck size k", low, high_shown, default_k, key=f"train_k.{slug}.{dataset_name}",
+                  help="How many numbers the code has. Smaller k forces more compression.")
+with right:
+    curve = pca_curve(dataset_name)
+    pca_at_k = float(curve[min(k, len(curve) - 1)])
+    st.metric(f"PCA test MSE at k = {k}", f"{pca_at_k:.4f}",
+              help="Mean squared error per pixel of PCA's reconstructions of the test set with the top k "
+                   "components: the bar an autoencoder with the same k has to beat.")
+    st.caption(f"{dataset.title}: {len(dataset.train_images):,} training and {len(dataset.test_images):,} test "
+               f"images of {dataset.image_shape[1]}x{dataset.image_shape[2]} pixels.")
+
+declared = variant.declared_params()
+with st.expander(f"{variant.title} settings", expanded=False):
+    values = param_widgets(declared, key_prefix=f"train.{slug}") if declared else {}
+    if not declared:
+        st.caption("This variant has no settings of its own.")
+
+defaults = variant.training_defaults()
+budget_col, opt_col, device_col = st.columns(3)
+with budget_col:
+    budget_kind = st.radio("Budget", ["epochs", "seconds"], horizontal=True, key="train_budget_kind")
+    if budget_kind == "epochs":
+        epochs = st.number_input("Epochs", 0.1, 1000.0, 20.0 if dataset.input_size <= 64 else 3.0, step=1.0,
+                                 key="train_epochs")
+        seconds = None
+    else:
+        seconds = st.number_input("Seconds", 1.0, 3600.0, 30.0, step=5.0, key="train_seconds")
+        epochs = None
+with opt_col:
+    lr = st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2],
+                          value=defaults["lr"] if defaults["lr"] in (1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2)
+                          else 2e-3, format_func=lambda v: f"{v:g}", key=f"train_lr.{slug}")
+    batch_size = st.select_slider("Batch size", [32, 64, 128, 256, 512, 1024],
+                                  value=defaults["batch_size"] if defaults["batch_size"] in
+                                  (32, 64, 128, 256, 512, 1024) else 256, key=f"train_batch.{slug}")
+with device_col:
+    from ui.common import device_summary
+
+    device_name = device_summary()
+    has_cuda = device_name.startswith("GPU")
+    device = st.radio("Device", ["auto", "cpu", "cuda"], horizontal=True, key="train_device",
+                      captions=["best available", "always works",
+                                device_name.removeprefix("GPU: ") if has_cuda else "unavailable: no GPU here"])
+    seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
+cuda_refused = device == "cuda" and not has_cuda
+if cuda_refused:
+    st.error("CUDA is not available on this machine (torch sees no GPU). Choose auto or cpu.")
+
+# ---------------------------------------------------------------------------- submit
+config = TrainConfig(dataset=dataset_name, variant=slug, k=int(k), epochs=epochs, max_seconds=seconds,
+                     batch_size=int(batch_size), lr=float(lr), seed=int(seed), device=device,
+                     params=changed_params(declared, values))
+problem = ""
+try:
+    config.validate(dataset.input_size)
+except AevizError as exc:
+    problem = str(exc)
+    st.error(problem)
+for warning in variant.warnings(int(k), dataset.input_size, values) if not problem else []:
+    st.warning(warning)
+
+my_jobs = manager.jobs(owner=owner)
+busy = any(j.active for j in my_jobs)
+if st.button("Queue this run" if busy else "Train", type="primary", disabled=bool(problem) or cuda_refused,
+             icon=":material/play_arrow:", key="train_start"):
+    view = manager.submit(config, owner=owner)
+    st.session_state[JOB_KEY] = view.job_id
+    st.query_params[JOB_PARAM] = view.job_id
+    my_jobs = manager.jobs(owner=owner)
+
+# ---------------------------------------------------------------------------- which job to show
+known = {j.job_id: j for j in my_jobs}
+job_id = st.session_state.get(JOB_KEY) or st.query_params.get(JOB_PARAM)
+if job_id not in known:
+    running = [j for j in my_jobs if j.active]
+    job_id = (running or my_jobs or [None])[-1]
+    job_id = job_id.job_id if job_id is not None else None
+if job_id is None:
+    st.info("Press **Train** to start. Training runs in the background: you can change settings, open "
+            "other pages or reload; the run goes on and this page finds it again.")
+    st.stop()
+if len(known) > 1:
+    ids = list(known)
+    job_id = st.selectbox("Show run", ids, index=ids.index(job_id),
+                          format_func=lambda j: f"{known[j].label} ({known[j].status})", key="train_show")
+st.session_state[JOB_KEY] = job_id
+if st.query_params.get(JOB_PARAM) != job_id:
+    st.query_params[JOB_PARAM] = job_id
+
+st.divider()
+from ui.train_live import show_job  # noqa: E402
+
+active = known[job_id].active
+
+
+@st.fragment(run_every=REFRESH_SECONDS if active else None)
+def live_view():
+    view = manager.view(job_id)
+    show_job(view, manager, pca_curve(view.config.dataset))
+    if active and not view.active:
+        st.rerun()  # the run ended: redraw the whole page (Train button label, sidebar, no more polling)
+
+
+live_view()
+page_link("reconstructions.py", "Compare reconstructions", ":material/compare:")
+page_link("latent_space.py", "See the latent space", ":material/scatter_plot:")

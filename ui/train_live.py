@@ -1,0 +1,75 @@
+"""The live view of one training job (drawn inside the Train page's auto-refreshing fragment)."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from aeviz.figures.training import (format_duration, loss_curves_figure, progress_text, snapshot_figure,
+                                    test_mse_figure)
+
+
+def show_job(view, manager, pca_curve: np.ndarray) -> None:
+    k = view.config.k
+    pca_mse = float(pca_curve[min(k, len(pca_curve) - 1)])
+    head, stop_col = st.columns([5, 1])
+    head.subheader(view.label)
+    if view.status == "queued":
+        head.info(f"Queued: position {view.queue_position} (at most {manager.max_running} run(s) train at once; "
+                  f"set AEVIZ_MAX_JOBS to change that).")
+        stop_col.button("Cancel", key=f"cancel.{view.job_id}", on_click=manager.stop, args=(view.job_id,),
+                        icon=":material/close:")
+        return
+    if view.active:
+        stop_col.button("Stop", key=f"stop.{view.job_id}", on_click=manager.stop, args=(view.job_id,),
+                        icon=":material/stop:", help="Stops within a second; the weights learned so far are "
+                                                     "kept and saved.")
+        fraction = view.progress.fraction if view.progress is not None else 0.0
+        st.progress(min(max(fraction, 0.0), 1.0), text=progress_text(view.progress) if view.status == "running"
+                    else view.message)
+    else:
+        show_outcome(view, pca_mse)
+    if view.started is not None:
+        for warning in view.started.warnings:
+            st.warning(warning)
+
+    snapshot = view.snapshot
+    current_mse = view.metrics.get("test_mse") if not view.active else (snapshot.test_mse if snapshot else None)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Test MSE" + (" (subset, live)" if view.active else ""),
+              f"{current_mse:.4f}" if current_mse is not None else "…",
+              delta=f"{current_mse - pca_mse:+.4f} vs PCA" if current_mse is not None else None,
+              delta_color="inverse")
+    m2.metric(f"PCA at k = {k}", f"{pca_mse:.4f}")
+    if view.progress is not None:
+        m3.metric("Speed", f"{view.progress.samples_per_second:,.0f} samples/s",
+                  help=f"{view.started.device_name if view.started else ''}; "
+                       f"{format_duration(view.progress.elapsed)} of training")
+
+    charts, images = st.columns([3, 2])
+    with charts:
+        if view.history:
+            st.plotly_chart(loss_curves_figure(view.history), key=f"loss.{view.job_id}")
+        if view.test_history:
+            st.plotly_chart(test_mse_figure(view.test_history, pca_mse), key=f"testmse.{view.job_id}")
+    with images:
+        if snapshot is not None:
+            st.plotly_chart(snapshot_figure(snapshot.originals, snapshot.reconstructions,
+                                            title=f"Test images and reconstructions at step {snapshot.step}"),
+                            key=f"snap.{view.job_id}")
+
+
+def show_outcome(view, pca_mse: float) -> None:
+    mse = view.metrics.get("test_mse")
+    if view.status in ("finished", "stopped"):
+        verdict = ""
+        if mse is not None:
+            verdict = (f" Test MSE {mse:.4f} {'beats' if mse < pca_mse else 'does not beat'} PCA's {pca_mse:.4f} "
+                       f"at the same k.")
+        saved = f" Saved as **{view.run_id}**." if view.run_id else ""
+        (st.success if view.status == "finished" else st.info)(
+            f"{'Finished' if view.status == 'finished' else 'Stopped'}: {view.message}.{verdict}{saved}")
+    elif view.status == "cancelled":
+        st.info("Cancelled before it started.")
+    else:
+        st.error(view.message or view.error)
