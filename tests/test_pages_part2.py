@@ -1,0 +1,66 @@
+"""AppTest tests of the sparsity, denoising and information pages with short digits runs."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aeviz.config import TrainConfig
+from aeviz.runs import RunStore
+from aeviz.train import Trainer
+
+from tests.conftest import ROOT
+
+TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def runs_dir(tmp_path_factory, digits):
+    """A run store with one short digits run of each variant the pages treat specially."""
+    root = tmp_path_factory.mktemp("part2-runs")
+    store = RunStore(root)
+    for variant, params in [("plain", {"hidden": [32]}), ("sparse_kl", {}), ("vae", {"hidden": [32]}),
+                            ("denoising", {"hidden": [32], "noise": "gaussian", "noise_level": 0.2})]:
+        config = TrainConfig(dataset="digits", variant=variant, k=8, epochs=1, params=params, device="cpu")
+        trainer = Trainer(config, digits, store=store)
+        for _ in trainer.run():
+            pass
+    return root
+
+
+@pytest.fixture
+def store_env(runs_dir, monkeypatch):
+    monkeypatch.setenv("AEVIZ_RUNS_DIR", str(runs_dir))
+    return RunStore(runs_dir)
+
+
+def page(name: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=TIMEOUT)
+    at.session_state["dataset"] = "digits"
+    return at
+
+
+def run_ids(store, variant):
+    return [i.run_id for i in store.list() if i.config.get("variant") == variant]
+
+
+def test_information_page_theory_adds_up_and_run_figures(store_env):
+    at = page("information.py").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    h, kl, ce = float(metrics["H(P)"]), float(metrics["KL(P‖Q)"]), float(metrics["H(P, Q)"])
+    assert h + kl == pytest.approx(ce, abs=2e-4)
+    # Q(A) = 0 while P(A) > 0: infinite cross-entropy, a warning and no traceback.
+    at.slider(key="info_q0").set_value(0.0).run()
+    assert not at.exception
+    assert any("infinite" in w.value for w in at.warning)
+    # A sparse_kl run shows its per-unit KL; a VAE its KL per dimension.
+    for variant in ("sparse_kl", "vae"):
+        at.selectbox(key="info_run").set_value(run_ids(store_env, variant)[0]).run()
+        assert not at.exception, at.exception
+        assert not at.error, [e.value for e in at.error]
+
+
+def test_information_page_without_runs_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("AEVIZ_RUNS_DIR", str(tmp_path))
+    at = page("information.py").run()
+    assert not at.exception
+    assert any("No saved runs" in i.value for i in at.info)
