@@ -1,0 +1,136 @@
+"""Draw your own: reading uploads, preprocessing as MNIST was made, and what a model makes of it."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage
+from scipy.stats import percentileofscore
+from sklearn.neighbors import NearestNeighbors
+
+from aeviz import drawing
+from aeviz.drawing import UnsupportedImage
+
+
+def ink_on_paper():
+    """A hand-made drawing: a dark 'L' on white paper, 120 tall and 60 wide, off-centre in 200x300."""
+    paper = np.ones((200, 300), np.float32)
+    paper[30:150, 200:215] = 0.0      # the upright, 120 x 15
+    paper[135:150, 200:260] = 0.0     # the foot, 15 x 60
+    return paper
+
+
+def png(array, mode="L"):
+    buffer = io.BytesIO()
+    Image.fromarray((np.clip(array, 0, 1) * 255).astype(np.uint8), mode=mode).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_bounding_box_of_the_strokes():
+    image = drawing.strokes_bright(ink_on_paper())
+    assert drawing.bounding_box(image) == (30, 150, 200, 260)
+
+
+def test_preprocess_like_mnist_box_and_centre_of_mass():
+    result = drawing.preprocess(ink_on_paper(), size=28)
+    assert result.shape == (28, 28)
+    assert result.max() == pytest.approx(1.0) and result.min() >= 0
+    # inverted: strokes bright, background black
+    assert result[0, 0] == 0 and result[27, 27] == 0
+    rows, cols = np.nonzero(result > 0.05)
+    height, width = rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+    assert height == 20                             # the longer side fills the 20-pixel box
+    assert width == pytest.approx(20 * 60 / 120, abs=1)   # aspect ratio kept
+    row, col = ndimage.center_of_mass(result)
+    assert abs(row - 14) <= 0.5 and abs(col - 14) <= 0.5   # integer shift: within half a pixel
+    # the L's mass sits low and left of its box, so centring the box instead would miss (14, 14)
+    box_centre_row = (rows.min() + rows.max() + 1) / 2
+    assert abs(box_centre_row - row) > 1
+
+
+def test_preprocess_for_the_8x8_digits_fills_the_box():
+    result = drawing.preprocess(ink_on_paper(), size=8)
+    assert result.shape == (8, 8)
+    rows, cols = np.nonzero(result > 0.05)
+    assert rows.max() - rows.min() + 1 == 8
+    assert 3 <= cols.max() - cols.min() + 1 <= 5
+
+
+def test_bright_strokes_on_dark_are_not_inverted():
+    dark = 1.0 - ink_on_paper()
+    np.testing.assert_allclose(drawing.preprocess(dark), drawing.preprocess(ink_on_paper()), atol=1e-6)
+
+
+def test_empty_drawing_is_refused():
+    with pytest.raises(UnsupportedImage, match="empty"):
+        drawing.preprocess(np.ones((50, 50), np.float32))
+
+
+def test_canvas_rgba_on_a_clear_background_reads_as_white_paper():
+    rgba = np.zeros((10, 10, 4), np.uint8)          # transparent everywhere
+    rgba[2:8, 4:6] = [0, 0, 0, 255]                 # a black opaque stroke
+    grey = drawing.to_grey(rgba)
+    assert grey[0, 0] == pytest.approx(1.0) and grey[4, 4] == pytest.approx(0.0)
+
+
+def test_read_upload_png_and_jpeg():
+    grey = drawing.read_upload(png(ink_on_paper()), "l.png")
+    np.testing.assert_allclose(grey, ink_on_paper(), atol=1 / 255)
+    buffer = io.BytesIO()
+    Image.fromarray((ink_on_paper() * 255).astype(np.uint8)).convert("RGB").save(buffer, format="JPEG")
+    jpeg = drawing.read_upload(buffer.getvalue(), "l.jpg")
+    assert jpeg.shape == (200, 300) and abs(jpeg - ink_on_paper()).mean() < 0.05
+
+
+@pytest.mark.parametrize("payload, message", [
+    (b"GIF89a" + b"\0" * 100, "not a PNG or JPEG"),
+    (b"hello, this is a text file", "not a PNG or JPEG"),
+    (b"\x89PNG\r\n\x1a\n" + b"garbage" * 10, "could not be read"),
+    (b"\xff\xd8\xff" + b"\0" * (drawing.MAX_UPLOAD_BYTES + 1), "MB"),
+])
+def test_read_upload_refuses_anything_else(payload, message):
+    with pytest.raises(UnsupportedImage, match=message):
+        drawing.read_upload(payload, "file")
+
+
+def test_read_upload_refuses_a_gif_even_when_named_png():
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((5, 5), np.uint8)).save(buffer, format="GIF")
+    with pytest.raises(UnsupportedImage, match="not a PNG or JPEG"):
+        drawing.read_upload(buffer.getvalue(), "disguised.png")
+
+
+def test_error_percentile_matches_scipy():
+    errors = np.random.default_rng(0).gamma(2.0, 0.01, size=500)
+    for value in (0.0, 0.01, float(errors[17]), 0.05, 1.0):
+        assert drawing.error_percentile(value, errors) == pytest.approx(percentileofscore(errors, value, kind="weak"))
+
+
+def test_nearest_codes_match_scikit_learn():
+    rng = np.random.default_rng(1)
+    codes, query = rng.normal(size=(300, 6)), rng.normal(size=6)
+    indices, distances = drawing.nearest_codes(query, codes, count=5)
+    sk_distances, sk_indices = NearestNeighbors(n_neighbors=5).fit(codes).kneighbors(query[None])
+    np.testing.assert_array_equal(indices, sk_indices[0])
+    np.testing.assert_allclose(distances, sk_distances[0])
+
+
+def test_analyse_drawing_through_a_trained_model(digits):
+    from aeviz.config import TrainConfig
+    from aeviz.train import reconstruction_mse, train
+
+    result = train(TrainConfig(dataset="digits", variant="plain", k=4, epochs=2, params={"hidden": [32]}), digits)
+    model = result.model
+    reference = drawing.test_reference(model, digits.test_images)
+    assert float(reference.errors.mean()) == pytest.approx(reconstruction_mse(model, digits.test_images), rel=1e-4)
+    image = drawing.preprocess(ink_on_paper(), size=8)
+    analysis = drawing.analyse_drawing(model, image, reference)
+    assert analysis.reconstruction.shape == (8, 8)
+    single = reconstruction_mse(model, __import__("torch").from_numpy(image[None, None]))
+    assert analysis.error == pytest.approx(single, rel=1e-4)
+    assert analysis.percentile == pytest.approx(percentileofscore(reference.errors, analysis.error, kind="weak"))
+    nearest = np.linalg.norm(reference.codes - analysis.code, axis=1).argmin()
+    assert analysis.neighbours[0] == nearest
+    with pytest.raises(drawing.AevizError, match="8x8"):
+        drawing.analyse_drawing(model, np.zeros((28, 28), np.float32), reference)

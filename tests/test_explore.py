@@ -1,0 +1,177 @@
+"""Explore: decoding chosen points, the manifold grid, traversals, interpolation, the formation replay."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.linalg import orthogonal_procrustes
+from scipy.stats import norm
+
+from aeviz import explore
+from aeviz.errors import AevizError
+from aeviz.figures.explore import formation_animation, latent_scatter, selected_point
+from aeviz.variants import build_model
+
+
+def hand_built_linear(k=2, pixels=(1, 2, 3), seed=0):
+    """A linear autoencoder with known weights: decode(z) = W z + b exactly."""
+    model = build_model("linear", pixels, k)
+    rng = np.random.default_rng(seed)
+    size = int(np.prod(pixels))
+    weight, bias = rng.normal(size=(size, k)).astype(np.float32), rng.normal(size=size).astype(np.float32)
+    encoder_weight = rng.normal(size=(k, size)).astype(np.float32)
+    with torch.no_grad():
+        model.decoder[0].weight.copy_(torch.from_numpy(weight))
+        model.decoder[0].bias.copy_(torch.from_numpy(bias))
+        model.encoder[1].weight.copy_(torch.from_numpy(encoder_weight))
+        model.encoder[1].bias.zero_()
+    return model, weight, bias, encoder_weight
+
+
+def test_decode_point_through_a_known_model():
+    model, weight, bias, _ = hand_built_linear(k=2)
+    image = explore.decode_point(model, (0.5, -1.5))
+    assert image.shape == (2, 3)
+    np.testing.assert_allclose(image.ravel(), weight @ np.array([0.5, -1.5]) + bias, rtol=1e-5, atol=1e-5)
+
+
+def test_decode_point_in_a_plane_of_a_larger_code_keeps_the_other_dimensions():
+    model, weight, bias, _ = hand_built_linear(k=4, pixels=(1, 3, 3))
+    base = np.array([1.0, 2.0, 3.0, 4.0], np.float32)
+    image = explore.decode_point(model, (-1.0, 0.25), plane_dims=(3, 1), base=base)
+    expected_code = np.array([1.0, 0.25, 3.0, -1.0])
+    np.testing.assert_allclose(image.ravel(), weight @ expected_code + bias, rtol=1e-5, atol=1e-5)
+
+
+def test_plane_dimensions_are_the_two_with_the_largest_spread():
+    rng = np.random.default_rng(1)
+    codes = rng.normal(size=(500, 5)) * np.array([1.0, 4.0, 0.5, 9.0, 2.0])
+    assert explore.plane_dimensions(codes) == (3, 1)
+    assert explore.plane_dimensions(codes[:, :2]) == (0, 1)
+
+
+def test_manifold_grid_vae_quantiles_and_code_range():
+    model, weight, bias, _ = hand_built_linear(k=2)
+    vae_grid = explore.manifold(model, n=5, vae=True)
+    np.testing.assert_allclose(vae_grid.xs, norm.ppf(np.linspace(0.05, 0.95, 5)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(vae_grid.ys, norm.ppf(np.linspace(0.95, 0.05, 5)), rtol=1e-5, atol=1e-6)
+    # images[row, col] is decoded at (xs[col], ys[row])
+    expected = weight @ np.array([vae_grid.xs[1], vae_grid.ys[3]]) + bias
+    np.testing.assert_allclose(vae_grid.images[3, 1].ravel(), expected, rtol=1e-4, atol=1e-5)
+
+    codes = np.random.default_rng(2).uniform(-3, 7, size=(1000, 2))
+    plain_grid = explore.manifold(model, n=4, vae=False, codes=codes)
+    low, high = np.percentile(codes[:, 0], [1, 99])
+    np.testing.assert_allclose(plain_grid.xs, np.linspace(low, high, 4), rtol=1e-5)
+    with pytest.raises(AevizError):
+        explore.manifold(model, n=4, vae=False, codes=None)
+
+
+def test_traversal_ranges_come_from_the_spread_over_the_test_codes():
+    model, weight, bias, _ = hand_built_linear(k=4, pixels=(1, 3, 3))
+    rng = np.random.default_rng(3)
+    codes = rng.normal(size=(400, 4)) * np.array([0.5, 3.0, 1.0, 2.0]) + 10.0
+    code = codes[7].astype(np.float32)
+    result = explore.traversal(model, code, codes, steps=5, count=3)
+    assert result.dims.tolist() == [1, 3, 2]  # largest spread first, dimension 0 left out
+    np.testing.assert_allclose(result.spread, np.std(codes, axis=0)[[1, 3, 2]], rtol=1e-6)
+    np.testing.assert_allclose(result.offsets, [-2, -1, 0, 1, 2])
+    for row, dim in enumerate(result.dims):
+        sd = np.std(codes[:, dim])
+        np.testing.assert_allclose(result.values[row], code[dim] + np.array([-2, -1, 0, 1, 2]) * sd, rtol=1e-5)
+        moved = code.astype(np.float64).copy()
+        moved[dim] = code[dim] + 2 * sd
+        np.testing.assert_allclose(result.images[row, -1].ravel(), weight @ moved + bias, rtol=1e-4, atol=1e-4)
+    # the middle column is the image's own code, unchanged, in every row
+    for row in range(3):
+        np.testing.assert_allclose(result.images[row, 2].ravel(), weight @ code + bias, rtol=1e-4, atol=1e-4)
+
+
+def test_interpolation_in_code_space_against_pixel_space():
+    model, weight, bias, encoder_weight = hand_built_linear(k=2)
+    a = np.arange(6, dtype=np.float32).reshape(2, 3) / 6
+    b = np.ones((2, 3), np.float32) - a
+    in_code, in_pixels = explore.interpolate(model, a, b, steps=5)
+    np.testing.assert_allclose(in_pixels[0], a)
+    np.testing.assert_allclose(in_pixels[-1], b)
+    np.testing.assert_allclose(in_pixels[2], (a + b) / 2, rtol=1e-6)
+    code_a, code_b = encoder_weight @ a.ravel(), encoder_weight @ b.ravel()
+    np.testing.assert_allclose(in_code[2].ravel(), weight @ ((code_a + code_b) / 2) + bias, rtol=1e-4, atol=1e-4)
+
+
+def rotation(angle):
+    return np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+
+
+@pytest.mark.parametrize("reflect", [False, True])
+def test_procrustes_recovers_a_known_rotation_and_reflection(reflect):
+    rng = np.random.default_rng(4)
+    source = rng.normal(size=(200, 2))
+    known = rotation(0.7) @ (np.diag([1.0, -1.0]) if reflect else np.eye(2))
+    found = explore.procrustes_rotation(source, source @ known)
+    np.testing.assert_allclose(found, known, atol=1e-10)
+    np.testing.assert_allclose(found, orthogonal_procrustes(source, source @ known)[0], atol=1e-10)
+    assert np.sign(np.linalg.det(found)) == (-1 if reflect else 1)
+
+
+def test_formation_frames_do_not_spin_or_flip():
+    """The same cloud, turned and mirrored in 5-D between snapshots, gives the same picture every frame."""
+    rng = np.random.default_rng(5)
+    base = rng.normal(size=(300, 5)) * np.array([5.0, 2.0, 0.5, 0.3, 0.1])
+    snapshots = []
+    for t in range(4):
+        q, _ = np.linalg.qr(rng.normal(size=(5, 5)))
+        q = q @ np.diag([(-1) ** (t + j) for j in range(5)])  # reflections too
+        snapshots.append(base @ q)
+    formation = explore.formation_frames({"codes": np.stack(snapshots).astype(np.float16), "steps": np.arange(4) * 10,
+                                          "losses": np.linspace(1, 0.1, 4), "indices": np.arange(300)})
+    assert formation.projected and formation.frames.shape == (4, 300, 2)
+    for t in range(1, 4):
+        np.testing.assert_allclose(formation.frames[t], formation.frames[0], atol=0.02 * np.abs(formation.frames[0]).max())
+    # without the alignment the raw PCA projections do differ (so the test can fail)
+    raw = [explore.pca_2d(s.astype(np.float16).astype(np.float32)) for s in snapshots]
+    assert max(np.abs(r - raw[0]).max() for r in raw[1:]) > 1.0
+
+
+def test_formation_frames_for_k2_are_the_codes_and_missing_codes_are_explained():
+    codes = np.random.default_rng(6).normal(size=(3, 50, 2)).astype(np.float16)
+    formation = explore.formation_frames({"codes": codes, "steps": np.array([0, 5, 9]),
+                                          "losses": np.array([np.nan, 0.2, 0.1]), "indices": np.arange(50)})
+    assert not formation.projected
+    np.testing.assert_array_equal(formation.frames, codes.astype(np.float32))
+    with pytest.raises(AevizError, match="no recorded codes"):
+        explore.formation_frames({})
+
+
+def test_formation_animation_has_a_frame_per_snapshot_with_the_loss_in_its_title():
+    codes = np.random.default_rng(7).normal(size=(4, 40, 3)).astype(np.float16)
+    losses = np.array([np.nan, 0.5, 0.25, 0.125], np.float32)
+    formation = explore.formation_frames({"codes": codes, "steps": np.array([0, 10, 20, 30]), "losses": losses,
+                                          "indices": np.arange(40)})
+    labels = np.arange(40) % 4
+    fig = formation_animation(formation, labels, ["a", "b", "c", "d"])
+    assert len(fig.frames) == 4
+    assert [len(frame.data) for frame in fig.frames] == [4] * 4
+    assert "before training" in fig.frames[0].layout.title.text
+    assert "loss 0.125" in fig.frames[3].layout.title.text
+    assert fig.layout.updatemenus[0].buttons[0].method == "animate"
+    assert len(fig.layout.sliders[0].steps) == 4
+    # frames are capped, the last snapshot always kept
+    many = explore.formation_frames({"codes": np.repeat(codes[:1], 100, axis=0), "steps": np.arange(100),
+                                     "losses": np.ones(100), "indices": np.arange(40)})
+    capped = formation_animation(many, labels, ["a", "b", "c", "d"], max_frames=10)
+    assert len(capped.frames) == 10 and capped.frames[-1].name == "99"
+
+
+def test_selected_point_reads_clicks_and_boxes():
+    assert selected_point(None) is None
+    assert selected_point({"selection": {"points": [], "box": [], "lasso": []}}) is None
+    assert selected_point({"selection": {"points": [{"x": 1.5, "y": -2.0}], "box": []}}) == (1.5, -2.0)
+    assert selected_point({"selection": {"points": [], "box": [{"x": [0, 2], "y": [1, 3]}]}}) == (1.0, 2.0)
+
+
+def test_latent_scatter_puts_the_click_grid_underneath():
+    points = np.random.default_rng(8).normal(size=(30, 2))
+    fig = latent_scatter(points, np.arange(30) % 3, ["x", "y", "z"],
+                         click_grid=(np.linspace(-1, 1, 4), np.linspace(-1, 1, 5)), markers=[("you", (0.0, 0.0))])
+    assert len(fig.data[0].x) == 20 and fig.data[0].marker.color == "rgba(0,0,0,0)"
+    assert [trace.name for trace in fig.data[1:]] == ["x", "y", "z", "you"]
