@@ -4,14 +4,32 @@ from __future__ import annotations
 
 from aeviz.errors import InvalidConfig
 from aeviz.variants.base import Autoencoder, LossParts, Stage
+from aeviz.variants.contractive import ContractiveAutoencoder
+from aeviz.variants.conv import ConvAutoencoder
+from aeviz.variants.denoising import DenoisingAutoencoder
+from aeviz.variants.ksparse import KSparseAutoencoder
 from aeviz.variants.linear import LinearAutoencoder
+from aeviz.variants.overcomplete import OvercompleteAutoencoder
 from aeviz.variants.plain import PlainAutoencoder
+from aeviz.variants.sparse_kl import SparseKLAutoencoder
+from aeviz.variants.sparse_l1 import SparseL1Autoencoder
+from aeviz.variants.stacked import StackedAutoencoder
+from aeviz.variants.vae import VariationalAutoencoder
 
 VARIANTS: dict[str, type[Autoencoder]] = {
     cls.slug: cls
     for cls in (
         PlainAutoencoder,
         LinearAutoencoder,
+        SparseL1Autoencoder,
+        SparseKLAutoencoder,
+        KSparseAutoencoder,
+        OvercompleteAutoencoder,
+        DenoisingAutoencoder,
+        ContractiveAutoencoder,
+        VariationalAutoencoder,
+        StackedAutoencoder,
+        ConvAutoencoder,
     )
 }
 

@@ -63,7 +63,7 @@ class Autoencoder(nn.Module):
     extra_params: ClassVar[tuple[Param, ...]] = ()
     # Variant-specific defaults of the common parameters (a sparse autoencoder has one layer, say).
     common_defaults: ClassVar[dict[str, Any]] = {}
-    code_activation: ClassVar[str] = "identity"
+    code_activation: ClassVar[str] = "identity"  # a variant may also declare a "code_activation" Param
     default_k: ClassVar[int] = 32
     default_lr: ClassVar[float] = 2e-3
     default_batch_size: ClassVar[int] = 256
@@ -125,7 +125,8 @@ class Autoencoder(nn.Module):
         """Default: an MLP encoder to `k` code units and a mirrored MLP decoder (pre-activation output)."""
         hidden = list(self.params["hidden"])
         act = self.params["activation"]
-        encoder = nn.Sequential(Flatten(), mlp([self.input_size, *hidden, self.k], act, self.code_activation))
+        code_act = self.params.get("code_activation", self.code_activation)
+        encoder = nn.Sequential(Flatten(), mlp([self.input_size, *hidden, self.k], act, code_act))
         decoder = nn.Sequential(mlp([self.k, *reversed(hidden), self.input_size], act), Unflatten(self.input_shape))
         return encoder, decoder
 
@@ -181,6 +182,15 @@ class Autoencoder(nn.Module):
         enc = first.weight.detach().reshape(first.out_features, *self.input_shape)
         dec = last.weight.detach().t().reshape(last.in_features, *self.input_shape)
         return enc, dec
+
+
+def code_sparsity(codes: torch.Tensor, threshold: float = 1e-6) -> dict[str, Any]:
+    """How sparse codes (N, k) are: the mean fraction of units active (|a| > threshold) per image,
+    the mean number of active units per image, and how many units are active for no image."""
+    active = codes.abs() > threshold
+    return {"active_fraction": float(active.float().mean()),
+            "active_units_per_image": float(active.float().sum(dim=1).mean()),
+            "dormant_units": int((~active.any(dim=0)).sum())}
 
 
 def _first_linear(modules: Iterable[nn.Module]) -> nn.Linear | None:

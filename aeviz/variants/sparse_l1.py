@@ -1,0 +1,43 @@
+"""Sparse autoencoder with an L1 penalty on the code: loss = reconstruction + λ·Σ_j |a_j|.
+
+The penalty acts on the activations a (ReLU code units), not on the weights, so each image is
+rebuilt from a few active units; units that fire for no input are "dormant". With one code
+layer (the default), `feature_images()` shows what each unit looks for.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from aeviz.params import Param
+from aeviz.variants.base import Autoencoder, LossParts, code_sparsity
+
+
+def l1_penalty(codes: torch.Tensor) -> torch.Tensor:
+    """Σ_j |a_j| per image, averaged over the batch."""
+    return codes.abs().sum(dim=1).mean()
+
+
+class SparseL1Autoencoder(Autoencoder):
+    slug = "sparse_l1"
+    title = "Sparse (L1)"
+    summary = ("Adds λ·Σ|a| over the code activations to the loss, so each image is rebuilt from a few "
+               "active units and each unit learns a reusable part.")
+    common_defaults = {"hidden": ()}
+    code_activation = "relu"
+    default_k = 48
+    extra_params = (
+        Param("l1_weight", "float", 1e-3, "λ: weight of the L1 penalty Σ_j |a_j| on the code activations "
+              "(summed over units, averaged over images); larger means fewer active units.",
+              low=1e-6, high=1.0, log_scale=True),
+    )
+
+    def loss_parts(self, x: torch.Tensor) -> LossParts:
+        codes = self.encode(x)
+        logits = self.decode_logits(codes)
+        return LossParts(reconstruction=self.reconstruction_term(logits, x),
+                         l1=self.params["l1_weight"] * l1_penalty(codes))
+
+    @torch.no_grad()
+    def extra_metrics(self, test_images: torch.Tensor) -> dict:
+        return code_sparsity(self.encode(test_images))
