@@ -138,3 +138,27 @@ def inpaint(reconstruct: Reconstructor, images: torch.Tensor, mask: np.ndarray, 
     fill_inside = float(((masked - images) ** 2)[..., mask_t].mean())
     return InpaintingResult(images.mean(dim=1).numpy(), masked.mean(dim=1).numpy(), recon.mean(dim=1).numpy(),
                             mask, inside, outside, fill_inside)
+
+
+# ---------------------------------------------------------------- trained at one level, tested at another
+def noise_heatmap_spec(dataset: str, kind: str, train_levels, k: int, epochs: float | None = None,
+                       max_seconds: float | None = None, seed: int = 0, fixed: dict | None = None):
+    """A sweep (aeviz.sweeps) of short denoising runs, one per training noise level."""
+    from aeviz.sweeps.spec import SweepSpec
+
+    train_levels = sorted({float(v) for v in train_levels})
+    if not train_levels:
+        raise InvalidConfig("give at least one training noise level")
+    return SweepSpec(dataset=dataset, variants=["denoising"], grid={"noise_level": train_levels}, seeds=[seed],
+                     epochs=epochs, max_seconds=max_seconds,
+                     fixed={"k": k, "noise": kind, **(fixed or {})}).validated()
+
+
+def train_test_errors(train_levels: Sequence[float], errors_by_level: dict[float, Sequence[float]],
+                      n_test: int) -> np.ndarray:
+    """The heatmap's matrix: one row per training level (NaN where that run is not trained yet)."""
+    matrix = np.full((len(train_levels), n_test), np.nan)
+    for i, level in enumerate(train_levels):
+        if float(level) in errors_by_level:
+            matrix[i] = errors_by_level[float(level)]
+    return matrix

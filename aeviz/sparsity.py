@@ -111,3 +111,38 @@ def order_units(stats: ActivationStats, by: str = "mean") -> np.ndarray:
     if by == "index":
         return np.arange(stats.units)
     return np.argsort(-np.abs(stats.activations).mean(axis=0), kind="stable")
+
+
+# ---------------------------------------------------------------- the sparsity sweep
+# The knob that sets how sparse each variant is: a penalty weight, or the number of units kept.
+SPARSITY_KNOBS = {"sparse_l1": "l1_weight", "sparse_kl": "sparsity_weight", "ksparse": "active_units"}
+
+
+def sparsity_knob(variant: str) -> str:
+    try:
+        return SPARSITY_KNOBS[variant]
+    except KeyError:
+        raise AevizError(f"the sparsity sweep works on {', '.join(SPARSITY_KNOBS)} (got {variant!r})") from None
+
+
+def sparsity_sweep_spec(dataset: str, variant: str, values, k: int, epochs: float | None = None,
+                        max_seconds: float | None = None, seed: int = 0, fixed: dict | None = None):
+    """A sweep (aeviz.sweeps) of short runs of `variant` at bottleneck k, one per sparsity knob value."""
+    from aeviz.sweeps.spec import SweepSpec
+
+    knob = sparsity_knob(variant)
+    values = list(values)
+    if not values:
+        raise AevizError(f"give at least one value of {knob} to sweep")
+    if variant == "ksparse" and any(int(v) > k for v in values):
+        raise AevizError(f"active_units must be at most k={k} for every point (got {max(values)})")
+    return SweepSpec(dataset=dataset, variants=[variant], grid={knob: values}, seeds=[seed], epochs=epochs,
+                     max_seconds=max_seconds, fixed={"k": k, **(fixed or {})}).validated()
+
+
+def sparsity_point_row(point, model, images: torch.Tensor, threshold: float = DEFAULT_THRESHOLD) -> dict:
+    """One row of the sparsity sweep's figure: the point's knob value, test MSE and measured sparsity."""
+    knob = sparsity_knob(point.variant)
+    stats = activation_stats(model, images, threshold)
+    return {"variant": point.variant, knob: point.values[knob], "test_mse": point.metrics.get("test_mse"),
+            "run_id": point.run_id, **stats.summary()}

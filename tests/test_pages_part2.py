@@ -64,3 +64,31 @@ def test_information_page_without_runs_says_so(tmp_path, monkeypatch):
     at = page("information.py").run()
     assert not at.exception
     assert any("No saved runs" in i.value for i in at.info)
+
+
+def test_sparsity_page_compares_runs_and_runs_a_sweep(store_env):
+    at = page("sparsity.py").run()
+    assert not at.exception, at.exception
+    at.multiselect(key="sparsity_runs").set_value(run_ids(store_env, "plain")[:1] + run_ids(store_env, "sparse_kl")[:1])
+    at.run()
+    assert not at.exception, at.exception
+    labels = [m.label for m in at.metric]
+    assert labels.count("Dormant units") == 2
+    # The sweep: two short sparse_l1 points through the shared sweep engine.
+    at.selectbox(key="sparsity_sweep_variant").set_value("sparse_l1").run()
+    at.text_input(key="sparsity_sweep_values_sparse_l1").set_value("0.0001, 0.1")
+    at.number_input(key="sparsity_sweep_k").set_value(8)
+    at.number_input(key="sparsity_sweep_epochs").set_value(1.0)
+    at.button(key="sparsity_sweep_start").click().run()
+    assert not at.exception, at.exception
+    runner = at.session_state["sparsity_sweep_runner"]
+    runner.join(timeout=60)
+    assert not runner.running
+    at.run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert list(table["l1_weight"]) == [0.0001, 0.1]
+    # A stronger L1 penalty gives a smaller mean activation.
+    assert table["mean activation"].iloc[1] < table["mean activation"].iloc[0]
+    sweep_runs = [i for i in RunStore(store_env.root).list() if i.config.get("tags", {}).get("sweep")]
+    assert len(sweep_runs) == 2

@@ -1,0 +1,139 @@
+"""Sparsity page: how many hidden units fire, which never do, what each unit looks for, and the
+trade-off between sparsity and reconstruction error."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from aeviz import sparsity
+from aeviz.errors import AevizError
+from aeviz.figures import sparsity as figs
+from ui.common import cached_dataset, cached_run, current_dataset_name
+from ui.runs import no_runs_message, pick_runs
+from ui.sweep_panel import completed_points, start_sweep, sweep_section
+
+SWEEP_KEY = "sparsity_sweep_runner"
+SWEEP_DEFAULTS = {"sparse_l1": "0.0001, 0.001, 0.01, 0.1", "sparse_kl": "0.01, 0.1, 1, 3",
+                  "ksparse": "5, 10, 20, 40"}
+
+st.title("Sparsity")
+st.markdown("A sparse code rebuilds each image from **a few active hidden units**. The L1 penalty λ·Σ|a| pushes "
+            "activations to exactly zero; the KL penalty pulls each sigmoid unit's mean activation ρ̂_j towards a "
+            "small target ρ; a k-sparse autoencoder simply keeps the largest few (Makhzani & Frey). Compare runs "
+            "side by side, e.g. plain vs sparse_l1 vs sparse_kl vs ksparse at the same k.")
+
+dataset_name = current_dataset_name()
+
+
+@st.cache_data(show_spinner="Measuring activations over the test set…", max_entries=32)
+def stats_of(run_id: str, created: float, dataset: str, threshold: float) -> sparsity.ActivationStats:
+    return sparsity.activation_stats(cached_run(run_id, created).model, cached_dataset(dataset).test_images, threshold)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def features_of(run_id: str, created: float):
+    return sparsity.feature_images(cached_run(run_id, created).model)
+
+
+runs = pick_runs(dataset_name, key="sparsity_runs", max_runs=3, label="Runs to compare (up to three)")
+if not runs:
+    no_runs_message(dataset_name)
+else:
+    threshold = st.slider("A unit counts as active on an image when |activation| is above", 0.0, 0.5,
+                          sparsity.DEFAULT_THRESHOLD, 0.005, format="%.3f", key="sparsity_threshold",
+                          help="Dormant units are never above it on any test image.")
+    try:
+        stats = {run.label: stats_of(run.run_id, run.created, dataset_name, threshold) for run in runs}
+    except AevizError as exc:
+        st.error(str(exc))
+        st.stop()
+    columns = st.columns(len(stats))
+    for column, (label, s) in zip(columns, stats.items()):
+        column.markdown(f"**{label}**")
+        column.metric("Dormant units", f"{s.dormant_fraction:.0%}", help=f"{int(s.dormant.sum())} of {s.units}")
+        column.metric("Active units per image", f"{s.active_per_image.mean():.1f} of {s.units}")
+        column.metric("Mean activation", f"{s.mean_activation:.4f}")
+    targets = [float((r.config.get("resolved_params") or r.config.get("params") or {}).get("sparsity_target", 0))
+               for r in runs if r.config.get("variant") == "sparse_kl"]
+    left, right = st.columns(2)
+    left.plotly_chart(figs.activation_histogram(stats), width="stretch", key="sparsity_hist")
+    right.plotly_chart(figs.unit_mean_histogram(stats, targets[0] if targets else None), width="stretch",
+                       key="sparsity_unit_means")
+    left, right = st.columns(2)
+    left.plotly_chart(figs.active_units_histogram(stats), width="stretch", key="sparsity_active")
+    right.plotly_chart(figs.dormant_bars(stats), width="stretch", key="sparsity_dormant")
+
+    st.header("What each unit looks for")
+    st.markdown("Each hidden unit's encoder weights (the pattern it responds to) and decoder weights (the "
+                "stroke it adds to the image), drawn as images: white positive, black negative. Makhzani & "
+                "Frey show that fewer active units give more local, stroke-like features.")
+    by_label = {run.label: run for run in runs}
+    chosen = st.selectbox("Run", list(by_label), key="sparsity_feature_run")
+    run = by_label[chosen]
+    features = features_of(run.run_id, run.created)
+    if features is None:
+        st.info("This model's first and last layers are not linear maps from and to the image (e.g. a "
+                "convolutional model), so its units have no single image to show.")
+    else:
+        encoder, decoder = features
+        count = st.slider("Units shown (most active first)", 1, len(encoder), min(len(encoder), 64),
+                          key="sparsity_feature_count")
+        order = sparsity.order_units(stats[chosen])
+        if len(order) != len(encoder):  # hidden activations are not the first layer's units
+            order = list(range(len(encoder)))
+        shown = list(order[:count])
+        left, right = st.columns(2)
+        left.plotly_chart(figs.feature_grid(encoder[shown], "Encoder weights (filters)"), width="stretch",
+                          key="sparsity_enc")
+        right.plotly_chart(figs.feature_grid(decoder[shown], "Decoder weights"), width="stretch",
+                           key="sparsity_dec")
+
+# ---------------------------------------------------------------- the sparsity sweep
+st.header("Sparsity sweep")
+st.markdown("Train a short run for each strength of the sparsity knob and plot reconstruction error against "
+            "the mean activation it reaches: the more the code is squeezed, the worse the reconstruction.")
+variant = st.selectbox("Variant", list(sparsity.SPARSITY_KNOBS), key="sparsity_sweep_variant")
+knob = sparsity.sparsity_knob(variant)
+c1, c2, c3 = st.columns(3)
+values_text = c1.text_input(f"Values of {knob}", SWEEP_DEFAULTS[variant], key=f"sparsity_sweep_values_{variant}")
+k = c2.number_input("Bottleneck k", 1, 4096, 48, key="sparsity_sweep_k")
+epochs = c3.number_input("Epochs per point", 0.1, 100.0, 5.0, 0.5, key="sparsity_sweep_epochs")
+runner = st.session_state.get(SWEEP_KEY)
+if st.button("Run the sweep", key="sparsity_sweep_start", icon=":material/play_arrow:",
+             disabled=runner is not None and runner.running):
+    try:
+        values = [float(v) for v in values_text.replace(";", ",").split(",") if v.strip()]
+        if variant == "ksparse":
+            values = [int(v) for v in values]
+        start_sweep(SWEEP_KEY, sparsity.sparsity_sweep_spec(dataset_name, variant, values, int(k), epochs=epochs))
+    except ValueError:
+        st.error(f"values of {knob} must be numbers separated by commas")
+    except AevizError as exc:
+        st.error(str(exc))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def sweep_row(point_json: dict, dataset: str) -> dict:
+    from aeviz.sweeps.spec import SweepPoint
+
+    point = SweepPoint(**point_json)
+    from ui.common import run_store
+
+    info = run_store().info(point.run_id)
+    return sparsity.sparsity_point_row(point, cached_run(point.run_id, info.created).model,
+                                       cached_dataset(dataset).test_images)
+
+
+def draw_sweep(sweep) -> None:
+    points = completed_points(sweep)
+    if not points:
+        return
+    name = sparsity.sparsity_knob(sweep.spec.variants[0])
+    rows = [sweep_row(p.to_json(), sweep.spec.dataset) for p in points]
+    st.plotly_chart(figs.sparsity_sweep_figure(rows, name), width="stretch", key="sparsity_sweep_fig")
+    st.dataframe([{name: r[name], "test MSE": r["test_mse"], "mean activation": r["mean_activation"],
+                   "active units per image": r["mean_active_units"], "dormant units": r["dormant_fraction"],
+                   "run": r["run_id"]} for r in rows], hide_index=True)
+
+
+sweep_section(SWEEP_KEY, draw_sweep)
