@@ -1,0 +1,183 @@
+"""The `ray` executor: each sweep point is a Ray task.
+
+A local Ray instance is started with this machine's cores, or an existing cluster is joined when
+an address is given (`--ray-address`, or `$AEVIZ_RAY_ADDRESS`; e.g. `ray://head:10001` or
+`head:6379`). On a cluster the aeviz package is shipped to the workers with the job
+(`runtime_env.py_modules`), and results (metrics, history and the weights as bytes) come back
+to the driver, which saves them: the cluster needs no shared filesystem. Each worker process
+loads a dataset once and keeps it (`load_dataset` caches per process), so tasks carry only a
+configuration. A worker that dies loses only its point, which Ray retries once; after that the
+point is marked failed with the reason and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+from aeviz.errors import AevizError
+from aeviz.sweeps.engine import PointOutcome, describe_error
+from aeviz.sweeps.spec import SweepPoint, SweepSpec
+
+INSTALL_HINT = ("the ray executor needs Ray, which is not installed; install it with "
+                "`.venv/bin/python -m pip install -r requirements-ray.txt` (or use --executor local)")
+POLL_SECONDS = 0.2
+
+
+def import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise AevizError(INSTALL_HINT) from None
+    return ray
+
+
+def ray_available() -> bool:
+    try:
+        import_ray()
+    except AevizError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------- worker side
+def train_point_payload(config_json: dict[str, Any], threads: int) -> dict[str, Any]:
+    """Train one point in a Ray worker; return what the driver needs to save it as a run.
+
+    Runs in the worker process: the dataset comes from that process's cache after the first point.
+    """
+    import torch
+
+    from aeviz.config import TrainConfig
+    from aeviz.data import load_dataset
+    from aeviz.train import Trainer
+
+    torch.set_num_threads(max(1, int(threads)))  # one core per point: 2 workers on 2 cores don't oversubscribe
+    config = TrainConfig.from_json(config_json)
+    trainer = Trainer(config, load_dataset(config.dataset))
+    for _ in trainer.run():
+        pass
+    finished = trainer.finished
+    result = finished.result
+    buffer = io.BytesIO()
+    torch.save({name: value.detach().cpu() for name, value in result.model.state_dict().items()}, buffer)
+    return {"status": finished.status, "message": finished.message, "params": result.params,
+            "metrics": result.metrics, "history": result.history, "test_history": result.test_history,
+            "code_snapshots": result.code_snapshots, "input_shape": list(result.model.input_shape),
+            "weights": buffer.getvalue(), "pid": os.getpid()}
+
+
+def warm_worker(dataset: str, threads: int) -> int:
+    """Import torch and load `dataset` in a worker so the first points don't pay for it."""
+    import torch
+
+    from aeviz.data import load_dataset
+    from aeviz.pca import pca_test_mse_curve
+
+    torch.set_num_threads(max(1, int(threads)))
+    pca_test_mse_curve(load_dataset(dataset))
+    time.sleep(0.2)  # hold the slot a moment so each warm-up lands on its own worker
+    return os.getpid()
+
+
+def result_from_payload(config, payload: dict[str, Any]):
+    """Rebuild a TrainResult on the driver from a worker's payload (weights loaded safely)."""
+    from aeviz.runs import load_weights_into_model
+    from aeviz.train import TrainResult
+
+    config_json = {**config.to_json(), "resolved_params": payload["params"], "input_shape": payload["input_shape"]}
+    model = load_weights_into_model(config_json, payload["weights"])
+    return TrainResult(config, model, payload["params"], payload["metrics"], payload["history"],
+                       payload["test_history"], payload.get("code_snapshots") or {})
+
+
+# ---------------------------------------------------------------------------- driver side
+class RayExecutor:
+    name = "ray"
+
+    def __init__(self, address: str | None = None, num_workers: int | None = None, cpus_per_point: int = 1,
+                 warm_up: bool = True):
+        self.ray = import_ray()
+        self.address = (address or os.environ.get("AEVIZ_RAY_ADDRESS", "")).strip() or None
+        self.num_workers = num_workers
+        self.cpus_per_point = max(1, int(cpus_per_point))
+        self.warm_up = warm_up
+        self.startup_seconds = 0.0
+        self._warmed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def start(self, spec: SweepSpec) -> float:
+        """Connect (or start a local instance) and warm each worker up on the dataset; return the seconds it took."""
+        ray = self.ray
+        started = time.perf_counter()
+        with self._lock:
+            if not ray.is_initialized():
+                options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                           "logging_level": "WARNING"}
+                if self.address:
+                    root = Path(__file__).resolve().parent.parent
+                    options["runtime_env"] = {"py_modules": [str(root)], "env_vars": _forwarded_env()}
+                    try:
+                        ray.init(address=self.address, **options)
+                    except Exception as exc:
+                        raise AevizError(f"cannot reach the Ray cluster at {self.address}: {describe_error(exc)}") from None
+                else:
+                    ray.init(num_cpus=self.num_workers or os.cpu_count() or 1, **options)
+            if self.warm_up and spec.dataset not in self._warmed:
+                slots = max(1, int(ray.cluster_resources().get("CPU", 1)) // self.cpus_per_point)
+                if self.num_workers:
+                    slots = min(slots, self.num_workers)
+                warm = ray.remote(warm_worker).options(num_cpus=self.cpus_per_point)
+                ray.get([warm.remote(spec.dataset, self.cpus_per_point) for _ in range(slots)])
+                self._warmed.add(spec.dataset)
+        elapsed = time.perf_counter() - started
+        self.startup_seconds += elapsed
+        return elapsed
+
+    def run(self, sweep, points: list[SweepPoint], stop: threading.Event) -> Iterator[Any]:
+        ray = self.ray
+        task = ray.remote(train_point_payload).options(
+            num_cpus=self.cpus_per_point, max_retries=1, retry_exceptions=False)
+        pending: dict[Any, tuple[SweepPoint, Any]] = {}
+        for point in points:
+            config = sweep.spec.config_for(point, sweep.sweep_id)
+            pending[task.remote(config.to_json(), self.cpus_per_point)] = (point, config)
+            point.status = "queued"  # Ray starts it when a worker is free
+        while pending:
+            if stop.is_set():
+                for ref, (point, _) in pending.items():
+                    ray.cancel(ref)
+                    yield PointOutcome(point, "stopped", "stopped by request")
+                return
+            ready, _ = ray.wait(list(pending), num_returns=1, timeout=POLL_SECONDS)
+            for ref in ready:
+                point, config = pending.pop(ref)
+                try:
+                    payload = ray.get(ref)
+                except ray.exceptions.RayTaskError as exc:  # the training raised: not retried
+                    cause = getattr(exc, "cause", None)
+                    yield PointOutcome(point, "failed", describe_error(cause) if cause is not None else _first_line(exc))
+                    continue
+                except ray.exceptions.RayError as exc:  # the worker died, and again on its one retry
+                    yield PointOutcome(point, "failed", f"worker lost twice (retried once): {_first_line(exc)}")
+                    continue
+                try:
+                    result = result_from_payload(config, payload)
+                except AevizError as exc:
+                    yield PointOutcome(point, "failed", f"weights came back damaged: {exc}")
+                    continue
+                yield PointOutcome(point, payload["status"], payload["message"], result)
+
+
+def _forwarded_env() -> dict[str, str]:
+    """aeviz settings a remote worker should share with the driver (not paths to the driver's disk)."""
+    return {name: os.environ[name] for name in ("AEVIZ_OFFLINE",) if name in os.environ}
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0][:300] if lines else type(exc).__name__

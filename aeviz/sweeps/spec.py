@@ -1,0 +1,290 @@
+"""What a sweep is: a grid over k and declared hyperparameters of one or more variants, repeated
+over seeds, each point a short run with an epoch or time budget.
+
+    spec = SweepSpec(dataset="digits", variants=["sparse_l1"],
+                     grid={"k": [8, 16, 32], "sparsity_weight": [1e-4, 1e-3, 1e-2, 1e-1]}, epochs=5)
+    spec = spec.validated()        # raises InvalidConfig with one clear line on a bad grid
+    points = spec.points()         # 12 SweepPoints, variant-major, then grid order, then seed
+
+Grid values are checked against each variant's declared `Param` (type and range) and its
+`k_range`, so a bad grid is refused before anything trains.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from aeviz.config import TRAINER_PARAMS, TrainConfig, check_positive
+from aeviz.errors import InvalidConfig
+from aeviz.params import Param
+
+# Names every variant accepts besides its declared parameters.
+TRAINING_NAMES = ("k", "lr", "batch_size")
+MAX_POINTS = 5000
+INPUT_SIZES = {"digits": 64, "mnist": 784, "fashion-mnist": 784}
+
+
+def input_size_of(dataset: str) -> int:
+    """Pixels per image, without loading the dataset."""
+    from aeviz.data import get_spec
+
+    get_spec(dataset)  # raises on an unknown name
+    return INPUT_SIZES.get(dataset, 784)
+
+
+def parse_grid_arg(text: str) -> tuple[str, list[str]]:
+    """'k=2,8,32' -> ('k', ['2', '8', '32']). A widths parameter separates its values with '|' or ';'
+    ('hidden=1024|512,256'), since a single value already holds commas."""
+    name, sep, values = str(text).partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise InvalidConfig(f"--grid expects NAME=v1,v2,... (got {text!r})")
+    separator = "|" if "|" in values else ";" if ";" in values else ","
+    parts = [part.strip() for part in values.split(separator)]
+    if not any(parts):
+        raise InvalidConfig(f"grid {name} has no values (write {name}=v1,v2,...)")
+    if not all(parts):
+        raise InvalidConfig(f"grid {name} has an empty value in {values!r}")
+    return name, parts
+
+
+def parse_grid_args(texts: list[str] | None) -> dict[str, list[str]]:
+    grid: dict[str, list[str]] = {}
+    for text in texts or []:
+        name, values = parse_grid_arg(text)
+        if name in grid:
+            raise InvalidConfig(f"grid {name} is given twice; list all its values in one --grid {name}=...")
+        grid[name] = values
+    return grid
+
+
+def parse_seeds(text: str | list | None) -> list[int]:
+    if text is None or text == "":
+        return [0]
+    items = text if isinstance(text, (list, tuple)) else str(text).split(",")
+    try:
+        seeds = [int(str(s).strip()) for s in items if str(s).strip()]
+    except ValueError:
+        raise InvalidConfig(f"seeds must be whole numbers separated by commas (got {text!r})") from None
+    if not seeds:
+        raise InvalidConfig("give at least one seed")
+    if any(s < 0 for s in seeds):
+        raise InvalidConfig(f"seeds must be non-negative (got {text!r})")
+    return list(dict.fromkeys(seeds))
+
+
+def parse_value(name: str, raw: Any, variant_cls, input_size: int) -> Any:
+    """One grid value, converted and checked against what `variant_cls` declares."""
+    if name == "k":
+        try:
+            k = int(raw) if not isinstance(raw, float) or raw.is_integer() else raw
+        except (TypeError, ValueError):
+            raise InvalidConfig(f"k: {raw!r} is not a whole number") from None
+        if not isinstance(k, int):
+            raise InvalidConfig(f"k: {raw!r} is not a whole number")
+        variant_cls.check_k(k, input_size)
+        return k
+    if name == "lr":
+        check_positive("lr", raw)
+        if float(raw) > 10:
+            raise InvalidConfig(f"lr {float(raw):g} is far too large (at most 10)")
+        return float(raw)
+    if name == "batch_size":
+        return Param("batch_size", "int", 256, "", low=1, high=1_000_000).parse(raw)
+    declared = {p.name: p for p in (*variant_cls.declared_params(), *TRAINER_PARAMS)}
+    if name not in declared:
+        raise InvalidConfig(f"{variant_cls.slug} has no parameter {name!r}; it accepts: "
+                            f"{', '.join(sweepable_names(variant_cls))}")
+    param = declared[name]
+    if param.kind == "choice" and str(raw) not in param.choices:
+        raise InvalidConfig(f"{name}: {str(raw)!r} is not one of {', '.join(param.choices)}")
+    return param.parse(raw)
+
+
+def sweepable_names(variant_cls) -> list[str]:
+    return [*TRAINING_NAMES, *(p.name for p in variant_cls.declared_params()), *(p.name for p in TRAINER_PARAMS)]
+
+
+def declared_param(variant_cls, name: str) -> Param | None:
+    for param in (*variant_cls.declared_params(), *TRAINER_PARAMS):
+        if param.name == name:
+            return param
+    return None
+
+
+def suggest_values(variant_cls, name: str, input_size: int, count: int = 4) -> list[Any]:
+    """Grid values to start from for `name`, taken from its declared range (for the page)."""
+    if name == "k":
+        low, high = variant_cls.k_range(input_size)
+        high = min(high, 4 * variant_cls.default_k, input_size)
+        values = sorted({min(max(low, 2 ** i), high) for i in range(1, int(math.log2(max(high, 2))) + 1)})
+        return values[-count:] if len(values) > count else values
+    if name == "lr":
+        return [3e-4, 1e-3, 3e-3]
+    if name == "batch_size":
+        return [64, 256]
+    param = declared_param(variant_cls, name)
+    if param is None:
+        return []
+    if param.kind == "choice":
+        return list(param.choices)
+    if param.kind == "bool":
+        return [False, True]
+    if param.kind == "widths":
+        return [list(param.default), [256]]
+    if param.kind in ("int", "float"):
+        low = param.low if param.low is not None else (param.default or 1) / 10
+        high = param.high if param.high is not None else (param.default or 1) * 10
+        if param.log_scale and low <= 0:
+            low = max(abs(param.default or 1e-4) / 100, high * 1e-4)
+        if param.log_scale:
+            raw = [low * (high / low) ** (i / (count - 1)) for i in range(count)]
+            raw = [float(f"{v:.1g}") for v in raw]
+        else:
+            raw = [low + (high - low) * i / (count - 1) for i in range(count)]
+            raw = [float(f"{v:.3g}") for v in raw]
+        if param.kind == "int":
+            raw = [int(round(v)) for v in raw]
+        return list(dict.fromkeys(raw))
+    return [param.default]
+
+
+@dataclass
+class SweepPoint:
+    index: int
+    variant: str
+    values: dict[str, Any]          # this point's swept settings (k, sparsity_weight, ...)
+    seed: int
+    status: str = "pending"         # pending, queued (ray), running, completed, diverged, failed, stopped
+    run_id: str | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("completed", "diverged", "failed")
+
+    @property
+    def label(self) -> str:
+        values = " ".join(f"{name}={format_value(v)}" for name, v in self.values.items())
+        return f"{self.variant} {values} seed={self.seed}".strip()
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+@dataclass
+class SweepSpec:
+    dataset: str = "digits"
+    variants: list[str] = field(default_factory=lambda: ["plain"])
+    grid: dict[str, list[Any]] = field(default_factory=dict)   # name -> values (text or parsed)
+    seeds: list[int] = field(default_factory=lambda: [0])
+    epochs: float | None = None
+    max_seconds: float | None = None
+    fixed: dict[str, Any] = field(default_factory=dict)        # settings held at one value
+    sample: int | None = None        # train this many points drawn at random from the grid
+    device: str = "auto"
+
+    # ------------------------------------------------------------------ checking
+    def validated(self) -> "SweepSpec":
+        """A copy with every grid value parsed and checked for every variant; raises InvalidConfig."""
+        from aeviz.variants import get_variant
+
+        input_size = input_size_of(self.dataset)
+        variants = list(dict.fromkeys(self.variants or []))
+        if not variants:
+            raise InvalidConfig("choose at least one variant")
+        classes = [get_variant(v) for v in variants]
+        if not self.grid:
+            raise InvalidConfig("the grid is empty; give at least one NAME=v1,v2,... (e.g. k=2,8,32)")
+        grid: dict[str, list[Any]] = {}
+        for name, raw_values in self.grid.items():
+            if not isinstance(raw_values, (list, tuple)):
+                raw_values = parse_grid_arg(f"{name}={raw_values}")[1]
+            if len(raw_values) == 0:
+                raise InvalidConfig(f"grid {name} has no values (write {name}=v1,v2,...)")
+            parsed_per_variant = [[parse_value(name, raw, cls, input_size) for raw in raw_values] for cls in classes]
+            parsed = parsed_per_variant[0]
+            grid[name] = _unique([list(v) if isinstance(v, tuple) else v for v in parsed])
+        fixed: dict[str, Any] = {}
+        for name, value in self.fixed.items():
+            if name in grid:
+                raise InvalidConfig(f"{name} is both swept and fixed")
+            parsed = [parse_value(name, value, cls, input_size) for cls in classes][0]
+            fixed[name] = list(parsed) if isinstance(parsed, tuple) else parsed
+        if self.epochs is not None and self.max_seconds is not None:
+            raise InvalidConfig("give an epoch budget or a time budget per point, not both")
+        if self.epochs is not None:
+            check_positive("epochs", self.epochs)
+        if self.max_seconds is not None:
+            check_positive("max seconds", self.max_seconds)
+        seeds = parse_seeds(self.seeds)
+        full = len(variants) * math.prod(len(v) for v in grid.values()) * len(seeds)
+        if self.sample is not None and (isinstance(self.sample, bool) or int(self.sample) < 1):
+            raise InvalidConfig(f"sample must be a whole number of at least 1 (got {self.sample!r})")
+        count = min(full, int(self.sample)) if self.sample else full
+        if count > MAX_POINTS:
+            raise InvalidConfig(f"the grid has {count} points; at most {MAX_POINTS} per sweep (use --sample N)")
+        return SweepSpec(self.dataset, variants, grid, seeds, self.epochs, self.max_seconds, fixed,
+                         self.sample, self.device)
+
+    # ------------------------------------------------------------------ expanding
+    def swept_names(self) -> list[str]:
+        """Grid names with more than one value: the axes of the figures."""
+        return [name for name, values in self.grid.items() if len(values) > 1]
+
+    def points(self) -> list[SweepPoint]:
+        names = list(self.grid)
+        combos = list(itertools.product(*(self.grid[n] for n in names)))
+        points = [SweepPoint(0, variant, dict(zip(names, combo)), seed)
+                  for variant in self.variants for combo in combos for seed in self.seeds]
+        if self.sample and self.sample < len(points):
+            chosen = sorted(random.Random(0).sample(range(len(points)), int(self.sample)))
+            points = [points[i] for i in chosen]
+        for index, point in enumerate(points):
+            point.index = index
+        return points
+
+    def config_for(self, point: SweepPoint, sweep_id: str = "") -> TrainConfig:
+        """The ordinary training configuration of one point, tagged with its sweep."""
+        from aeviz.variants import get_variant
+
+        variant = get_variant(point.variant)
+        settings = {**self.fixed, **point.values}
+        defaults = variant.training_defaults()
+        config = TrainConfig(dataset=self.dataset, variant=point.variant,
+                             k=int(settings.pop("k", variant.default_k)),
+                             epochs=self.epochs, max_seconds=self.max_seconds,
+                             batch_size=int(settings.pop("batch_size", defaults["batch_size"])),
+                             lr=float(settings.pop("lr", defaults["lr"])), seed=point.seed, device=self.device,
+                             tags={"sweep": sweep_id, "sweep_point": point.index} if sweep_id else {})
+        config.split_settings(settings)
+        return config
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "SweepSpec":
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for value in values:
+        if value not in out:
+            out.append(value)
+    return out
