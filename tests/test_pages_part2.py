@@ -92,3 +92,33 @@ def test_sparsity_page_compares_runs_and_runs_a_sweep(store_env):
     assert table["mean activation"].iloc[1] < table["mean activation"].iloc[0]
     sweep_runs = [i for i in RunStore(store_env.root).list() if i.config.get("tags", {}).get("sweep")]
     assert len(sweep_runs) == 2
+
+
+def test_denoising_page_grid_sweep_heatmap_and_inpainting(store_env):
+    at = page("denoising.py").run()
+    assert not at.exception, at.exception
+    at.selectbox(key="denoising_run").set_value(run_ids(store_env, "denoising")[0]).run()
+    assert not at.exception, at.exception
+    # The run was trained on Gaussian noise at 0.2: the page starts there.
+    assert at.selectbox(key="denoising_kind").value == "gaussian"
+    assert at.slider(key="denoising_level").value == pytest.approx(0.2)
+    metrics = {m.label: float(m.value) for m in at.metric}
+    at.slider(key="denoising_level").set_value(0.6).run()
+    louder = {m.label: float(m.value) for m in at.metric}
+    assert louder["Noisy vs clean (MSE)"] > metrics["Noisy vs clean (MSE)"]
+    assert not at.error, [e.value for e in at.error]
+    # Inpainting: a bigger square costs more error inside it when filled with 0.
+    assert louder["Inside the square: fill vs clean"] >= 0
+    # The train-level x test-level heatmap from two short runs of the sweep engine.
+    at.text_input(key="denoising_heat_train").set_value("0, 0.5")
+    at.number_input(key="denoising_heat_k").set_value(8)
+    at.number_input(key="denoising_heat_epochs").set_value(1.0)
+    at.text_input(key="denoising_heat_test").set_value("0, 0.5")
+    at.button(key="denoising_heat_start").click().run()
+    runner = at.session_state["denoising_heatmap_runner"]
+    runner.join(timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    sweep, _ = runner.snapshot()
+    assert [p.status for p in sweep.points] == ["completed", "completed"]

@@ -1,0 +1,190 @@
+"""Denoising page: corrupt test images, watch a run clean them up, compare with PCA, and inpaint a square."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from aeviz import denoising
+from aeviz.errors import AevizError
+from aeviz.figures import denoising as figs
+from aeviz.noise import NOISE_HELP, NOISE_KINDS
+from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop, run_store
+from ui.runs import no_runs_message, pick_run
+from ui.sweep_panel import completed_points, start_sweep, sweep_section
+
+SWEEP_KEY = "denoising_heatmap_runner"
+SHOWN = 8
+NOISE_LABELS = {"gaussian": "Gaussian (σ)", "masking": "Masking (p)", "salt_and_pepper": "Salt and pepper (p)"}
+
+st.title("Denoising")
+st.markdown("A denoising autoencoder (Vincent et al. 2008) is shown a corrupted image x̃ and trained to output "
+            "the clean x, so it cannot copy its input: it has to know what images look like. Every error on "
+            "this page is MSE per pixel **against the clean image**.")
+
+dataset_name = current_dataset_name()
+dataset = dataset_or_stop(dataset_name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def pca_of(name: str):
+    from aeviz.pca import dataset_pca
+
+    return dataset_pca(cached_dataset(name))
+
+
+def reconstructor(info):
+    return denoising.model_reconstructor(cached_run(info.run_id, info.created).model)
+
+
+def params_of(info) -> dict:
+    return info.config.get("resolved_params") or info.config.get("params") or {}
+
+
+run = pick_run(dataset_name, key="denoising_run")
+if run is None:
+    no_runs_message(dataset_name)
+    st.stop()
+params = params_of(run)
+is_denoising = run.config.get("variant") == "denoising"
+
+# ---------------------------------------------------------------- clean / noisy / reconstructed
+st.header("Clean, noisy, reconstructed")
+c1, c2 = st.columns(2)
+default_kind = params.get("noise", "gaussian") if is_denoising else "gaussian"
+kind = c1.selectbox("Noise", NOISE_KINDS, index=NOISE_KINDS.index(default_kind), format_func=NOISE_LABELS.get,
+                    key="denoising_kind", help="; ".join(f"{k}: {v}" for k, v in NOISE_HELP.items()))
+level = c2.slider("Noise level", 0.0, 1.0, float(params.get("noise_level", 0.3)) if is_denoising else 0.3, 0.01,
+                  key="denoising_level", help=NOISE_HELP[kind])
+images = dataset.test_images[:SHOWN]
+try:
+    example = denoising.denoising_examples(reconstructor(run), images, kind, level, seed=0)
+    st.plotly_chart(figs.image_rows({"clean": example.clean, "noisy": example.noisy,
+                                     "reconstructed": example.recon}), width="stretch", key="denoising_grid")
+    m1, m2 = st.columns(2)
+    m1.metric("Noisy vs clean (MSE)", f"{float(((example.noisy - example.clean) ** 2).mean()):.4f}")
+    m2.metric("Reconstructed vs clean (MSE)", f"{float(((example.recon - example.clean) ** 2).mean()):.4f}")
+except AevizError as exc:
+    st.error(str(exc))
+
+# ---------------------------------------------------------------- test-noise sweep
+st.header("Error as the test noise grows")
+st.markdown("The same noisy test images go to a denoising run, a plain run and PCA (with the denoising run's k); "
+            "the dotted line is the noisy input itself.")
+c1, c2 = st.columns(2)
+with c1:
+    den_run = pick_run(dataset_name, key="denoising_sweep_den", label="Denoising run", variants=("denoising",))
+with c2:
+    plain_run = pick_run(dataset_name, key="denoising_sweep_plain", label="Plain run", variants=("plain",))
+c1, c2, c3 = st.columns(3)
+sweep_kind = c1.selectbox("Noise", NOISE_KINDS, format_func=NOISE_LABELS.get, key="denoising_sweep_kind",
+                          index=NOISE_KINDS.index(params_of(den_run).get("noise", "gaussian")) if den_run else 0)
+max_level = c2.slider("Largest test level", 0.05, 1.0, 0.6, 0.05, key="denoising_sweep_max")
+sweep_images = c3.select_slider("Test images", [250, 500, 1000, 2000, 5000, 10000], 1000,
+                                key="denoising_sweep_count")
+levels = [round(float(v), 4) for v in np.linspace(0.0, max_level, 7)]
+
+
+@st.cache_data(show_spinner="Reconstructing noisy test images…", max_entries=64)
+def run_curve(run_id: str, created: float, dataset: str, kind: str, levels: tuple, count: int):
+    model = cached_run(run_id, created).model
+    return denoising.noise_sweep(denoising.model_reconstructor(model), cached_dataset(dataset).test_images[:count],
+                                 kind, list(levels))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def pca_curve(dataset: str, k: int, kind: str, levels: tuple, count: int):
+    return denoising.noise_sweep(denoising.pca_reconstructor(pca_of(dataset), k),
+                                 cached_dataset(dataset).test_images[:count], kind, list(levels))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def input_curve(dataset: str, kind: str, levels: tuple, count: int):
+    return denoising.noisy_input_error(cached_dataset(dataset).test_images[:count], kind, list(levels))
+
+
+try:
+    key = (dataset_name, sweep_kind, tuple(levels), int(sweep_images))
+    curves = {}
+    train_level = None
+    k = int((den_run or plain_run or run).config["k"])
+    for info in (den_run, plain_run):
+        if info is not None:
+            curves[f"{info.config['variant']} (k={info.config['k']})"] = run_curve(info.run_id, info.created, *key)
+    if den_run is not None and params_of(den_run).get("noise") == sweep_kind:
+        train_level = float(params_of(den_run).get("noise_level"))
+    curves[f"PCA (k={k})"] = pca_curve(dataset_name, k, *key[1:])
+    curves["noisy input (no model)"] = input_curve(*key)
+    st.plotly_chart(figs.noise_sweep_figure(levels, curves, sweep_kind, train_level), width="stretch",
+                    key="denoising_sweep_fig")
+    if den_run is None:
+        st.caption("No denoising run on this dataset yet: train one (variant denoising) to add its curve.")
+except AevizError as exc:
+    st.error(str(exc))
+
+# ---------------------------------------------------------------- trained at σ_train, tested at σ_test
+st.header("Trained at one noise level, tested at another")
+st.markdown("Several short denoising runs, one per training noise level (a sweep of the shared engine), each "
+            "tested at every test level. Does a model trained on heavy noise handle light noise, and vice versa?")
+c1, c2, c3, c4 = st.columns(4)
+heat_kind = c1.selectbox("Noise", NOISE_KINDS, format_func=NOISE_LABELS.get, key="denoising_heat_kind")
+train_text = c2.text_input("Training levels", "0, 0.2, 0.4, 0.6", key="denoising_heat_train")
+heat_k = c3.number_input("Bottleneck k", 1, 4096, 32, key="denoising_heat_k")
+heat_epochs = c4.number_input("Epochs per run", 0.1, 100.0, 5.0, 0.5, key="denoising_heat_epochs")
+test_text = st.text_input("Test levels", "0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6", key="denoising_heat_test")
+runner = st.session_state.get(SWEEP_KEY)
+if st.button("Train the runs", key="denoising_heat_start", icon=":material/play_arrow:",
+             disabled=runner is not None and runner.running):
+    try:
+        train_levels = [float(v) for v in train_text.replace(";", ",").split(",") if v.strip()]
+        start_sweep(SWEEP_KEY, denoising.noise_heatmap_spec(dataset_name, heat_kind, train_levels, int(heat_k),
+                                                            epochs=heat_epochs))
+    except ValueError:
+        st.error("training levels must be numbers separated by commas")
+    except AevizError as exc:
+        st.error(str(exc))
+
+
+def draw_heatmap(sweep) -> None:
+    try:
+        test_levels = sorted({float(v) for v in test_text.replace(";", ",").split(",") if v.strip()})
+    except ValueError:
+        st.error("test levels must be numbers separated by commas")
+        return
+    if not test_levels:
+        return
+    kind = sweep.spec.fixed.get("noise", "gaussian")
+    train_levels = sorted(float(v) for v in sweep.spec.grid["noise_level"])
+    errors = {}
+    for point in completed_points(sweep):
+        info = run_store().info(point.run_id)
+        errors[float(point.values["noise_level"])] = run_curve(point.run_id, info.created, sweep.spec.dataset, kind,
+                                                              tuple(test_levels), int(sweep_images))
+    if errors:
+        matrix = denoising.train_test_errors(train_levels, errors, len(test_levels))
+        st.plotly_chart(figs.train_test_heatmap(train_levels, test_levels, matrix, kind), width="stretch",
+                        key="denoising_heat_fig")
+
+
+sweep_section(SWEEP_KEY, draw_heatmap)
+
+# ---------------------------------------------------------------- inpainting
+st.header("Inpainting")
+height, width = dataset.image_shape[-2:]
+c1, c2, c3, c4 = st.columns(4)
+size = c1.slider("Square size", 1, height, max(1, height // 3), key="inpaint_size")
+top = c2.slider("Top", 0, height - 1, min(height // 3, height - 1), key="inpaint_top")
+left = c3.slider("Left", 0, width - 1, min(width // 3, width - 1), key="inpaint_left")
+fill = c4.slider("Fill value", 0.0, 1.0, 0.0, 0.05, key="inpaint_fill")
+try:
+    mask = denoising.square_mask((height, width), size, top, left)
+    result = denoising.inpaint(reconstructor(run), dataset.test_images[:SHOWN], mask, fill)
+    st.plotly_chart(figs.inpainting_figure(result.clean, result.masked, result.recon, result.mask), width="stretch",
+                    key="inpaint_fig")
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Inside the square: fill vs clean", f"{result.fill_mse_inside:.4f}")
+    m2.metric("Inside: reconstruction vs clean", f"{result.mse_inside:.4f}")
+    m3.metric("Outside: reconstruction vs clean", f"{result.mse_outside:.4f}")
+    st.caption(f"Run: {run.label}. A masking-noise denoising run has learned exactly this: fill in pixels set to 0.")
+except AevizError as exc:
+    st.error(str(exc))
