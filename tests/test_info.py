@@ -168,3 +168,16 @@ def test_vae_kl_needs_a_latent_distribution():
     model = SigmoidPixels(torch.zeros(1, 3, 3))
     with pytest.raises(AevizError, match="VAE"):
         info.vae_kl_per_dimension(model, torch.rand(4, 1, 3, 3))
+
+
+def test_cross_entropy_figure_bars_add_up():
+    from aeviz.figures import information as figs
+
+    p, q = np.array([0.5, 0.3, 0.2, 0.0]), np.array([0.1, 0.2, 0.3, 0.4])
+    fig = figs.cross_entropy_figure(p, q)
+    stacked = {trace.name: trace.y[0] for trace in fig.data[2:]}
+    assert stacked["H(P)"] + stacked["KL(P‖Q)"] == pytest.approx(stacked["H(P, Q)"])
+    assert stacked["H(P, Q)"] == pytest.approx(scipy_entropy(p) + rel_entr(p, q).sum())
+    for fig in (figs.surprise_curve(0.2), figs.bernoulli_entropy_curve(0.0), figs.bernoulli_kl_curve(0.05, 1.0),
+                figs.categorical_entropy_bars([1.0, 0.0]), figs.vae_kl_bars(np.array([0.0, 1.2]))):
+        assert fig.to_dict()["data"]

@@ -1,0 +1,92 @@
+"""Sparsity statistics on a hand-built model whose activations are known exactly."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from aeviz import sparsity
+from aeviz.errors import AevizError
+from aeviz.figures import sparsity as figs
+from aeviz.variants import build_model
+
+
+class Fixed(nn.Module):
+    """hidden_activations(x) = the pixel values of x themselves (so we choose them by choosing x)."""
+
+    def hidden_activations(self, x):
+        return x.reshape(len(x), -1)
+
+
+def test_statistics_of_known_activations():
+    # 4 images x 3 units. Unit 2 never exceeds 0.1 in magnitude: dormant at threshold 0.1.
+    acts = torch.tensor([[0.9, 0.0, 0.05],
+                         [0.0, 0.5, -0.1],
+                         [0.2, 0.0, 0.0],
+                         [0.0, -0.3, 0.08]]).reshape(4, 1, 1, 3)
+    stats = sparsity.activation_stats(Fixed(), acts, threshold=0.1)
+    assert np.allclose(stats.unit_means, [0.275, 0.05, 0.0075])
+    assert stats.dormant.tolist() == [False, False, True]
+    assert stats.dormant_fraction == pytest.approx(1 / 3)
+    assert stats.active_per_image.tolist() == [1, 1, 1, 1]
+    assert stats.mean_active_fraction == pytest.approx(4 / 12)
+    assert stats.mean_activation == pytest.approx(acts.mean().item())
+    # A lower threshold wakes unit 2 up on three images.
+    low = sparsity.activation_stats(Fixed(), acts, threshold=0.01)
+    assert low.dormant_fraction == 0.0
+    assert low.active_per_image.tolist() == [2, 2, 1, 2]
+    assert sparsity.order_units(stats).tolist() == [0, 1, 2]
+    with pytest.raises(AevizError):
+        sparsity.activation_stats(Fixed(), acts, threshold=-1)
+
+
+def test_ksparse_keeps_exactly_the_chosen_number_active(digits):
+    model = build_model("ksparse", digits.image_shape, 16, {"active_units": 3})
+    stats = sparsity.activation_stats(model, digits.test_images[:50], threshold=0.0)
+    # top-k can keep a value that is exactly 0 or negative, never more than 3.
+    assert stats.active_per_image.max() <= 3
+    assert stats.active_per_image.mean() > 2
+
+
+def test_feature_images_are_the_weights_reshaped(digits):
+    model = build_model("sparse_l1", digits.image_shape, 12, {})
+    encoder, decoder = sparsity.feature_images(model)
+    first = model.encoder[1][0]
+    assert encoder.shape == (12, 8, 8) and decoder.shape == (12, 8, 8)
+    assert np.allclose(encoder[5].ravel(), first.weight[5].detach().numpy())
+    last = model.decoder[0][0]
+    assert np.allclose(decoder[7].ravel(), last.weight[:, 7].detach().numpy())
+    conv_like = build_model("plain", digits.image_shape, 4, {"hidden": [16]})
+    conv_like.feature_images = lambda: None
+    assert sparsity.feature_images(conv_like) is None
+
+
+def test_tiles_and_figures():
+    images = np.arange(2 * 2 * 3, dtype=float).reshape(3, 2, 2) + 1
+    tiled = figs.tile_images(images, columns=2, pad=1, normalize="none")
+    assert tiled.shape == (5, 5)
+    assert np.array_equal(tiled[0:2, 3:5], images[1])
+    assert np.isnan(tiled[2]).all() and np.isnan(tiled[3:5, 3:5]).all()
+    each = figs.tile_images(-images, columns=3, normalize="each")
+    assert np.nanmin(each) == -1.0
+    stats = {"a": sparsity.ActivationStats(np.random.default_rng(0).random((20, 5)), 0.5)}
+    for fig in (figs.activation_histogram(stats), figs.unit_mean_histogram(stats, 0.05),
+                figs.active_units_histogram(stats), figs.dormant_bars(stats), figs.feature_grid(images, "f")):
+        assert fig.to_dict()["data"]
+
+
+def test_sweep_spec_and_rows(digits):
+    spec = sparsity.sparsity_sweep_spec("digits", "sparse_l1", [1e-3, 1e-1], k=8, epochs=1)
+    assert spec.grid == {"l1_weight": [1e-3, 1e-1]} and spec.fixed["k"] == 8
+    with pytest.raises(AevizError, match="at most k"):
+        sparsity.sparsity_sweep_spec("digits", "ksparse", [4, 20], k=8, epochs=1)
+    with pytest.raises(AevizError):
+        sparsity.sparsity_knob("plain")
+    from aeviz.sweeps.spec import SweepPoint
+
+    model = build_model("sparse_l1", digits.image_shape, 8, {})
+    point = SweepPoint(0, "sparse_l1", {"l1_weight": 0.01}, 0, "completed", "run-x", {"test_mse": 0.05})
+    row = sparsity.sparsity_point_row(point, model, digits.test_images[:40])
+    assert row["l1_weight"] == 0.01 and row["test_mse"] == 0.05
+    expected = model.hidden_activations(digits.test_images[:40]).detach().numpy().mean()
+    assert row["mean_activation"] == pytest.approx(float(expected), rel=1e-5)
