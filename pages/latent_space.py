@@ -1,0 +1,171 @@
+"""Latent space: the test set's codes coloured by class next to PCA of the pixels, the error-versus-k
+frontier, principal angles for linear runs, decoded grids and interpolations."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop, pca_curve
+from ui.runs import load_run, no_runs_message, pick_run, saved_runs
+
+st.title("Latent space")
+dataset_name = current_dataset_name()
+dataset = dataset_or_stop(dataset_name)
+
+from aeviz import analysis  # noqa: E402
+from aeviz.figures.images import mosaic_figure  # noqa: E402
+from aeviz.figures.latent import (code_scatter_figure, decoded_grid_figure, frontier_figure,  # noqa: E402
+                                  interpolation_figure, principal_angles_figure)
+
+labels = dataset.test_labels.numpy()
+class_names = list(dataset.class_names)
+test_images = dataset.test_images.numpy()
+
+
+@st.cache_data(show_spinner="Encoding the test set…", max_entries=16)
+def test_codes(run_id: str, created: float, dataset: str) -> np.ndarray:
+    run = cached_run(run_id, created)
+    return analysis.encode_images(run.model, cached_dataset(dataset).test_images)
+
+
+@st.cache_data(show_spinner="PCA of the pixels…")
+def pixel_pca(dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    return analysis.pca_embedding(cached_dataset(dataset).test_images.numpy())
+
+
+@st.cache_resource
+def umap_results() -> dict:
+    """Process-wide UMAP results, keyed by (run id, created, points): computed once, with progress."""
+    return {}
+
+
+def selected_indices(event) -> list[int]:
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    out = []
+    for point in points:
+        value = point.get("customdata")
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if value is not None:
+            out.append(int(value))
+    return out[:16]
+
+
+def show_selection(indices: list[int], where) -> None:
+    if indices:
+        where.plotly_chart(mosaic_figure([test_images[indices]], cell_px=48,
+                                         title=", ".join(class_names[labels[i]] for i in indices[:6])
+                                         + ("…" if len(indices) > 6 else "")), key=f"sel.{id(where)}")
+    else:
+        where.caption("Hover a point for its class and test-image number; click or lasso points to see the images.")
+
+
+# ---------------------------------------------------------------------------- scatter
+st.subheader("Codes of the test set, coloured by class")
+info = pick_run(dataset_name, key="latent_run")
+if info is None:
+    no_runs_message(dataset_name)
+run = load_run(info) if info is not None else None
+left, right = st.columns(2)
+if run is not None:
+    k = int(info.config["k"])
+    codes = test_codes(info.run_id, info.created, dataset_name)
+    with left:
+        if k <= 2:
+            method = "codes directly" if k == 2 else "the code on a line"
+            embedding = codes if k == 2 else np.column_stack([codes[:, 0], np.zeros(len(codes))])
+            points = np.arange(len(codes))
+            axes = ("h1", "h2" if k == 2 else "")
+        else:
+            method = st.radio("Show the k-dimensional codes in 2-D with", ["PCA of the codes", "UMAP of the codes"],
+                              horizontal=True, key="latent_method")
+            if method.startswith("PCA"):
+                embedding, ratio = analysis.pca_embedding(codes)
+                points = np.arange(len(codes))
+                axes = (f"PC1 of codes ({100 * ratio[0]:.0f}%)", f"PC2 ({100 * ratio[1]:.0f}%)")
+            else:
+                points = analysis.stratified_subsample(labels, analysis.UMAP_MAX_POINTS)
+                key = (info.run_id, info.created, len(points))
+                results = umap_results()
+                warm = analysis.umap_warm_state()
+                if key not in results:
+                    bar = st.progress(0.0, text="UMAP: starting")
+                    try:
+                        results[key] = analysis.umap_embedding(
+                            codes[points], progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+                    except Exception as exc:  # umap/numba missing or broken: say so, keep the page
+                        st.error(f"UMAP failed: {exc}. PCA of the codes still works.")
+                        st.stop()
+                    bar.empty()
+                embedding = results[key]
+                axes = ("UMAP 1", "UMAP 2")
+                st.caption(
+                    f"UMAP of a stratified subsample of {len(points):,} of the {len(codes):,} test codes (to keep "
+                    f"it to seconds). numba's compiled kernels are cached on disk ({analysis.numba_cache_dir()}) "
+                    f"and warmed up in the background when the app starts (warm-up: {warm.state}"
+                    + (f", {warm.seconds:.0f} s" if warm.state == "done" else "") + "); each result is kept "
+                    "for the app's lifetime.")
+        title = f"{info.label}: {method}"
+        event = st.plotly_chart(code_scatter_figure(embedding, labels[points], class_names, points, title=title,
+                                                    axis_titles=axes),
+                                key="latent_codes", on_select="rerun", selection_mode=("points", "lasso", "box"))
+        show_selection(selected_indices(event), st)
+with right:
+    pixels, ratio = pixel_pca(dataset_name)
+    if run is not None and dataset.input_size > 0 and k > 2:
+        st.write("")  # align with the radio on the left
+    event = st.plotly_chart(code_scatter_figure(pixels, labels, class_names,
+                                                title="PCA of the raw pixels (no training)",
+                                                axis_titles=(f"PC1 ({100 * ratio[0]:.0f}%)",
+                                                             f"PC2 ({100 * ratio[1]:.0f}%)")),
+                            key="latent_pixels", on_select="rerun", selection_mode=("points", "lasso", "box"))
+    show_selection(selected_indices(event), st)
+
+# ---------------------------------------------------------------------------- frontier
+st.subheader("Did it beat PCA? Test error against k")
+ks, mses = analysis.pca_frontier(dataset)
+points = analysis.frontier_points(saved_runs(dataset_name), dataset_name, pca_curve(dataset_name))
+st.plotly_chart(frontier_figure(ks, mses, points, highlight=info.run_id if info else None), key="latent_frontier")
+beating = [p for p in points if p.beats_pca]
+st.caption(f"The dashed line is PCA's exact test error for k = 1…{ks[-1]}; each marker is a saved run "
+           f"({len(beating)} of {len(points)} below PCA at their k).")
+
+if run is None:
+    st.stop()
+
+# ---------------------------------------------------------------------------- principal angles
+if info.config.get("variant") == "linear":
+    st.subheader("A linear autoencoder learns PCA's subspace")
+    from aeviz.pca import dataset_pca
+
+    angles = analysis.linear_run_angles(run.model, dataset_pca(dataset))
+    st.plotly_chart(principal_angles_figure(angles), key="latent_angles")
+    st.caption(f"Principal angles between the span of the decoder's {k} columns and the span of PCA's top {k} "
+               f"components: largest {angles.max():.2f}°, mean {angles.mean():.2f}°. Near 0° means the same "
+               f"subspace, even though the decoder's columns need not be orthogonal or ordered like PCA's.")
+
+# ---------------------------------------------------------------------------- decoded grid
+is_vae = info.config.get("variant") == "vae"
+if is_vae or k == 2:
+    st.subheader("Decoding a grid of codes" if k == 2 else "Decoding samples from the prior")
+    side = st.slider("Grid size", 5, 15, 9, key="latent_grid_side")
+    grid_codes = analysis.latent_grid_codes(k, side, codes=None if is_vae else codes)
+    where = ("a regular grid over [-2.5, 2.5]² of the prior N(0, I)" if is_vae and k == 2 else
+             "samples z ~ N(0, I) from the prior" if is_vae else "a regular grid over the range of the test codes")
+    st.plotly_chart(decoded_grid_figure(analysis.decode_codes(run.model, grid_codes), side,
+                                        title=f"Decoded from {where}"), key="latent_grid")
+
+# ---------------------------------------------------------------------------- interpolation
+st.subheader("Interpolating between two test images")
+c1, c2, c3 = st.columns(3)
+a = c1.number_input("First test image #", 0, len(test_images) - 1, 0, key="latent_interp_a")
+b = c2.number_input("Second test image #", 0, len(test_images) - 1, int(np.flatnonzero(labels != labels[0])[0]),
+                    key="latent_interp_b")
+steps = c3.slider("Steps", 3, 16, 10, key="latent_interp_steps")
+path = analysis.interpolate_codes(codes[int(a)], codes[int(b)], steps)
+decoded = analysis.decode_codes(run.model, path)
+st.plotly_chart(mosaic_figure([np.concatenate([test_images[[int(a)]], decoded, test_images[[int(b)]]])],
+                              row_labels=["image A, path, image B"], cell_px=56), key="latent_interp")
+st.caption(f"Straight line in code space from A ({class_names[labels[int(a)]]}) to B "
+           f"({class_names[labels[int(b)]]}), decoded at {steps} points; the real images sit at both ends.")
