@@ -224,3 +224,26 @@ def latent_2d(codes: np.ndarray) -> np.ndarray:
     if codes.shape[1] == 1:
         return np.concatenate([codes, np.zeros_like(codes)], axis=1)
     return pca_2d(codes).astype(np.float32)
+
+
+@dataclass
+class PlaneProjection:
+    """A fixed map from codes (N, k) to 2-D points: the identity for k = 2, else the test codes' first
+    two principal axes, so new codes (a drawing's) land in the same picture as the test set's."""
+
+    mean: np.ndarray      # (k,)
+    axes: np.ndarray      # (2, k)
+
+    def __call__(self, codes: np.ndarray) -> np.ndarray:
+        codes = np.asarray(codes, np.float64).reshape(-1, len(self.mean))
+        return ((codes - self.mean) @ self.axes.T).astype(np.float32)
+
+
+def plane_projection(codes: np.ndarray) -> PlaneProjection:
+    codes = np.asarray(codes, np.float64)
+    k = codes.shape[1]
+    if k <= 2:
+        return PlaneProjection(np.zeros(k), np.eye(2, k))
+    mean = codes.mean(axis=0)
+    _, _, vt = np.linalg.svd(codes - mean, full_matrices=False)
+    return PlaneProjection(mean, vt[:2])

@@ -175,3 +175,78 @@ def test_latent_scatter_puts_the_click_grid_underneath():
                          click_grid=(np.linspace(-1, 1, 4), np.linspace(-1, 1, 5)), markers=[("you", (0.0, 0.0))])
     assert len(fig.data[0].x) == 20 and fig.data[0].marker.color == "rgba(0,0,0,0)"
     assert [trace.name for trace in fig.data[1:]] == ["x", "y", "z", "you"]
+
+
+def test_plane_projection_places_new_codes_in_the_test_sets_picture():
+    from sklearn.decomposition import PCA
+
+    codes = np.random.default_rng(9).normal(size=(200, 5)) * np.array([4.0, 2.0, 1.0, 0.5, 0.1])
+    projection = explore.plane_projection(codes)
+    reference = PCA(n_components=2).fit(codes)
+    new = codes[:3] + 1.0
+    ours, theirs = projection(new), reference.transform(new)
+    np.testing.assert_allclose(np.abs(ours), np.abs(theirs), rtol=1e-4, atol=1e-4)  # PCA's signs are arbitrary
+    two = codes[:, :2]
+    np.testing.assert_allclose(explore.plane_projection(two)(two), two, rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------- the page
+@pytest.fixture(scope="module")
+def k2_run_dir(tmp_path_factory, digits):
+    """A run store with one short k = 2 digits run (codes recorded)."""
+    from aeviz.config import TrainConfig
+    from aeviz.runs import RunStore
+    from aeviz.train import train
+
+    root = tmp_path_factory.mktemp("explore-runs")
+    config = TrainConfig(dataset="digits", variant="plain", k=2, epochs=2, params={"hidden": [32]}, device="cpu")
+    RunStore(root).save(train(config, digits))
+    return root
+
+
+def explore_page(runs_dir, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("AEVIZ_RUNS_DIR", str(runs_dir))
+    at = AppTest.from_file(str(ROOT / "pages" / "explore.py"), default_timeout=60)
+    at.session_state["dataset"] = "digits"
+    return at
+
+
+def image_captions(at):
+    return [image.proto.imgs[0].caption for image in at.get("image")]
+
+
+def test_page_decodes_the_chosen_point_of_a_k2_run(k2_run_dir, monkeypatch):
+    at = explore_page(k2_run_dir, monkeypatch).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert [tab.label for tab in at.tabs] == ["Decode anywhere", "Watch it form", "Draw your own", "Share"]
+    assert at.get("plotly_chart")  # the clickable scatter and the animation
+    assert not any("no recorded codes" in i.value for i in at.info)
+    # typing a point decodes it
+    at.number_input(key="explore_z1").set_value(1.25)
+    at.number_input(key="explore_z2").set_value(-0.5).run()
+    assert not at.exception, at.exception
+    assert "decoded at (1.25, -0.50)" in image_captions(at)
+    # a click on the chart (a selection event, here on the invisible grid) decodes the clicked point
+    at.session_state["explore_plane"] = {"selection": {"points": [{"x": 0.75, "y": 2.0}], "box": [], "lasso": [],
+                                                       "point_indices": []}}
+    at.run()
+    assert not at.exception, at.exception
+    assert "decoded at (0.75, 2.00)" in image_captions(at)
+    assert at.number_input(key="explore_z1").value == pytest.approx(0.75)
+    # a box selection decodes its centre
+    at.session_state["explore_plane"] = {"selection": {"points": [], "box": [{"x": [-1.0, 0.0], "y": [3.0, 4.0]}],
+                                                       "lasso": [], "point_indices": []}}
+    at.run()
+    assert "decoded at (-0.50, 3.50)" in image_captions(at)
+    assert [b.label for b in at.get("download_button")] == ["Download the report"]
+
+
+def test_page_without_runs_says_so(tmp_path, monkeypatch):
+    at = explore_page(tmp_path, monkeypatch).run()
+    assert not at.exception
+    assert any("No saved runs" in i.value for i in at.info)
