@@ -34,6 +34,7 @@ CODE_SUBSET = 2000            # test images whose codes are recorded at each sna
 MAX_RECORDED_K = 128          # record codes only for bottlenecks up to this size
 MAX_SNAPSHOT_SHARE = 0.02     # snapshots may take at most this share of the training time
 EVAL_BATCH = 2048
+EXPLODED_FACTOR = 1e6         # a loss this many times its first value counts as diverged (finite or not)
 
 
 @dataclass
@@ -90,6 +91,7 @@ class Trainer:
         self._perm: torch.Tensor | None = None
         self._position = 0
         self._last_good = copy.deepcopy(self.model.state_dict())
+        self._reference_loss: float | None = None  # the loss at the first step of the current stage
         self._fixed = fixed_test_indices(self.dataset, config.seed)
         self._code_steps: list[int] = []
         self._code_losses: list[float] = []
@@ -145,6 +147,8 @@ class Trainer:
                 message = (f"the loss became {float(total.detach()):g} at step {self.step + 1}; training stopped "
                            f"and the last weights that gave a finite loss were kept (try a smaller learning rate)")
                 break
+            if self._reference_loss is None:  # the loss of the stage's first step (one sync per stage)
+                self._reference_loss = abs(float(total.detach()))
             self._optimizer.step()
             self.step += 1
             self.samples_seen += len(batch)
@@ -158,11 +162,18 @@ class Trainer:
                 sums, sum_count = {}, 0
                 if not all(math.isfinite(v) for v in losses.values()):
                     continue  # the finite check above catches it on the next step
+                if self._exploded(sum(losses.values())):
+                    self.model.load_state_dict(self._last_good)
+                    status = "diverged"
+                    message = (f"the loss grew from {self._reference_loss:.4g} to {sum(losses.values()):.4g} by "
+                               f"step {self.step}; training stopped and the last good weights were kept "
+                               f"(try a smaller learning rate)")
+                    break
                 last_progress = self.elapsed
                 yield self._progress(stage.name, losses, lr)
             if self.elapsed - last_snapshot >= max(self.config.snapshot_seconds, next_snapshot_gap):
                 started = time.perf_counter()
-                self._last_good = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+                self._keep_if_finite()
                 snapshot = self._snapshot()
                 snapshot_cost = time.perf_counter() - started
                 next_snapshot_gap = snapshot_cost / MAX_SNAPSHOT_SHARE
@@ -193,8 +204,20 @@ class Trainer:
                 break
         if index != self._stage_index:
             self._stage_index = index
+            self._reference_loss = None
             self._optimizer = make_optimizer(self.stages[index].parameters, self.config.lr, self.trainer_params)
         return self.stages[index]
+
+    def _exploded(self, loss: float) -> bool:
+        """Whether a finite loss has blown up (a learning rate far too large can do this without a NaN)."""
+        return self._reference_loss is not None and abs(loss) > EXPLODED_FACTOR * max(self._reference_loss, 1e-3)
+
+    def _keep_if_finite(self) -> None:
+        """Remember the current weights as the last good ones, unless some are NaN or infinite."""
+        state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        floats = [v for v in state.values() if v.is_floating_point()]
+        if not floats or bool(torch.stack([torch.isfinite(v).all() for v in floats]).all()):
+            self._last_good = state
 
     def _next_batch(self) -> torch.Tensor:
         n = len(self.train_x)
