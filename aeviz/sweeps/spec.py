@@ -118,11 +118,14 @@ def declared_param(variant_cls, name: str) -> Param | None:
 
 def suggest_values(variant_cls, name: str, input_size: int, count: int = 4) -> list[Any]:
     """Grid values to start from for `name`, taken from its declared range (for the page)."""
-    if name == "k":
+    if name == "k":  # powers of two in the allowed range, nearest the variant's default
         low, high = variant_cls.k_range(input_size)
-        high = min(high, 4 * variant_cls.default_k, input_size)
-        values = sorted({min(max(low, 2 ** i), high) for i in range(1, int(math.log2(max(high, 2))) + 1)})
-        return values[-count:] if len(values) > count else values
+        cap = min(high, max(4 * variant_cls.default_k, 2 * low))
+        values = [2 ** i for i in range(0, 16) if low <= 2 ** i <= cap] or [low]
+        if len(values) < 2 and cap > low:
+            values = sorted({low, cap})
+        values = sorted(values, key=lambda k: abs(math.log2(k) - math.log2(max(variant_cls.default_k, 1))))[:count]
+        return sorted(values)
     if name == "lr":
         return [3e-4, 1e-3, 3e-3]
     if name == "batch_size":
@@ -137,19 +140,18 @@ def suggest_values(variant_cls, name: str, input_size: int, count: int = 4) -> l
     if param.kind == "widths":
         return [list(param.default), [256]]
     if param.kind in ("int", "float"):
-        low = param.low if param.low is not None else (param.default or 1) / 10
-        high = param.high if param.high is not None else (param.default or 1) * 10
-        if param.log_scale and low <= 0:
-            low = max(abs(param.default or 1e-4) / 100, high * 1e-4)
-        if param.log_scale:
-            raw = [low * (high / low) ** (i / (count - 1)) for i in range(count)]
-            raw = [float(f"{v:.1g}") for v in raw]
+        low = -math.inf if param.low is None else param.low
+        high = math.inf if param.high is None else param.high
+        default = param.default
+        if param.kind == "int":  # around the default, by factors of two
+            raw = [int(round(default * f)) for f in (0.25, 0.5, 1, 2)] if default else [0, 1, 2, 4]
+        elif param.log_scale and default and default > 0:  # decades around the default
+            raw = [float(f"{default * 10.0 ** e:.2g}") for e in (-2, -1, 0, 1)]
+        elif math.isfinite(low) and math.isfinite(high):  # evenly inside the range, ends left out
+            raw = [float(f"{low + (high - low) * (i + 1) / (count + 1):.2g}") for i in range(count)]
         else:
-            raw = [low + (high - low) * i / (count - 1) for i in range(count)]
-            raw = [float(f"{v:.3g}") for v in raw]
-        if param.kind == "int":
-            raw = [int(round(v)) for v in raw]
-        return list(dict.fromkeys(raw))
+            raw = [float(f"{(default or 1) * f:.3g}") for f in (0.5, 1, 2, 4)]
+        return list(dict.fromkeys(min(max(v, low), high) for v in raw))
     return [param.default]
 
 

@@ -1,0 +1,176 @@
+"""Sweeps: train a grid of short runs (k, a penalty weight, ...) over seeds and see them all at once."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from aeviz.errors import AevizError
+from ui.common import dataset_or_stop, dataset_selector, run_store
+from ui.runs import page_link
+
+RUNNER_KEY = "sweeps_runner"
+REFRESH_SECONDS = 1.0
+
+st.title("Sweeps")
+st.caption("A grid of short runs, each an ordinary saved run: test error against k, a penalty weight or a "
+           "noise level, for one variant or several, repeated over seeds. Cost: points × budget per point ÷ "
+           "workers (the local executor has one worker; Ray has one per core, or per core of a cluster).")
+
+from aeviz.sweeps import (Sweep, SweepRunner, SweepSpec, SweepStore, parse_grid_arg, parse_seeds,  # noqa: E402
+                          suggest_values, sweep_table)
+from aeviz.sweeps.ray_executor import ray_available  # noqa: E402
+from aeviz.sweeps.spec import format_value, input_size_of, sweepable_names  # noqa: E402
+from aeviz.figures.sweeps import sweep_figure  # noqa: E402
+from aeviz.variants import VARIANTS  # noqa: E402
+
+
+def show_results(sweep: Sweep, key: str) -> None:
+    """The table, the figure for the swept parameters, and links to each point's run."""
+    rows = sweep_table(sweep)
+    axes = sweep.spec.swept_names()
+    st.plotly_chart(sweep_figure(rows, axes), key=f"{key}_figure", width="stretch")
+    st.dataframe(rows, hide_index=True, width="stretch", key=f"{key}_table")
+    for point in sweep.points:
+        if point.status in ("failed", "diverged") and point.error:
+            st.warning(f"{point.label}: {point.error}")
+    saved = {p.run_id: p for p in sweep.points if p.run_id}
+    if saved:
+        left, mid, right = st.columns([3, 1, 1])
+        run_id = left.selectbox("Open a point's run", list(saved), key=f"{key}_open",
+                                format_func=lambda r: f"{saved[r].label} · {r}")
+        if mid.button("Reconstructions", key=f"{key}_to_recon", icon=":material/compare:"):
+            st.session_state["dataset"] = sweep.spec.dataset
+            st.session_state["recon_runs"] = [run_id]
+            _switch("reconstructions.py")
+        if right.button("Latent space", key=f"{key}_to_latent", icon=":material/scatter_plot:"):
+            st.session_state["dataset"] = sweep.spec.dataset
+            st.session_state["latent_run"] = run_id
+            _switch("latent_space.py")
+
+
+def _switch(page_file: str) -> None:
+    try:
+        st.switch_page(f"pages/{page_file}")
+    except st.errors.StreamlitAPIException:
+        st.info(f"Open the {page_file.removesuffix('.py').replace('_', ' ')} page and pick this run there.")
+
+
+# ---------------------------------------------------------------------------- the grid
+dataset_name = dataset_selector(key="sweep_dataset")
+dataset = dataset_or_stop(dataset_name)
+input_size = input_size_of(dataset_name)
+variants = st.multiselect("Variants", list(VARIANTS), default=["plain"], key="sweep_variants",
+                          format_func=lambda s: f"{VARIANTS[s].title} ({s})")
+if not variants:
+    st.info("Choose at least one variant.")
+    st.stop()
+classes = [VARIANTS[v] for v in variants]
+names = [n for n in sweepable_names(classes[0]) if all(n in sweepable_names(c) for c in classes[1:])]
+swept = st.multiselect("Parameters to sweep", names, default=["k"], key=f"sweep_names.{'+'.join(variants)}",
+                       help="k, the learning rate, the batch size, or any setting all chosen variants declare.")
+grid_text: dict[str, str] = {}
+columns = st.columns(max(len(swept), 1))
+for column, name in zip(columns, swept):
+    suggested = suggest_values(classes[0], name, input_size)
+    separator = " | " if name == "hidden" else ", "
+    grid_text[name] = column.text_input(
+        f"{name} values", separator.join(format_value(v) for v in suggested),
+        key=f"sweep_values.{name}.{'+'.join(variants)}.{dataset_name}",
+        help="Comma-separated; suggested from the parameter's declared range.")
+
+left, mid, right = st.columns(3)
+seeds_text = left.text_input("Seeds", "0", key="sweep_seeds", help="Each point is trained once per seed: 0,1,2")
+budget_kind = mid.radio("Budget per point", ["epochs", "seconds"], horizontal=True, key="sweep_budget_kind")
+budget = mid.number_input(budget_kind.capitalize(), 0.1, 10_000.0, 5.0 if budget_kind == "epochs" else 10.0,
+                          key=f"sweep_budget.{budget_kind}")
+has_ray = ray_available()
+executor = right.radio("Executor", ["local", "ray"], horizontal=True, key="sweep_executor",
+                       help="local: in this process, one point after another. ray: each point a Ray task, on a "
+                            "local Ray instance with this machine's cores or on a cluster.")
+ray_address = ""
+if executor == "ray":
+    if not has_ray:
+        right.warning("Ray is not installed: `.venv/bin/python -m pip install -r requirements-ray.txt`.")
+    ray_address = right.text_input("Ray address (empty: start one here)", os.environ.get("AEVIZ_RAY_ADDRESS", ""),
+                                   key="sweep_ray_address")
+
+
+def build_spec() -> SweepSpec:
+    grid = {name: parse_grid_arg(f"{name}={text}")[1] for name, text in grid_text.items()}
+    return SweepSpec(dataset=dataset_name, variants=variants, grid=grid, seeds=parse_seeds(seeds_text),
+                     epochs=budget if budget_kind == "epochs" else None,
+                     max_seconds=budget if budget_kind == "seconds" else None)
+
+
+runner: SweepRunner | None = st.session_state.get(RUNNER_KEY)
+busy = runner is not None and runner.running
+try:
+    preview = Sweep.create(build_spec(), executor)
+    per_point = f"{budget:g} epochs" if budget_kind == "epochs" else f"{budget:g} s"
+    st.caption(f"{len(preview.points)} points × {per_point} each.")
+except AevizError as exc:
+    preview = None
+    st.error(str(exc))
+if st.button("Start the sweep", type="primary", disabled=busy or preview is None or (executor == "ray" and not has_ray),
+             icon=":material/play_arrow:", key="sweep_start"):
+    try:
+        with st.spinner("Starting…" if executor == "local" else "Connecting to Ray…"):
+            runner = SweepRunner(preview, executor=executor, store=run_store(), ray_address=ray_address or None)
+        st.session_state[RUNNER_KEY] = runner.start()
+    except AevizError as exc:
+        st.error(str(exc))
+
+
+# ---------------------------------------------------------------------------- live
+@st.fragment(run_every=REFRESH_SECONDS if busy else None)
+def live() -> None:
+    runner = st.session_state.get(RUNNER_KEY)
+    if runner is None:
+        return
+    sweep, current = runner.snapshot()
+    total = max(len(sweep.points), 1)
+    done = sum(p.done for p in sweep.points)
+    fraction = min(1.0, done / total + (current.fraction / total if current is not None else 0.0))
+    text = f"{done} of {total} points done"
+    if current is not None:
+        text += f" · now {current.point.label}: {current.fraction:.0%}"
+    elif runner.running and sweep.executor == "ray":
+        running = sum(p.status == "queued" for p in sweep.points)
+        text += f" · {running} queued or training on Ray" if sweep.startup_seconds else " · starting Ray…"
+    st.subheader(f"Sweep {sweep.sweep_id}")
+    if runner.running:
+        st.progress(fraction, text=text)
+        st.button("Stop", key="sweep_stop", on_click=runner.stop, icon=":material/stop:", disabled=runner.stopping)
+    else:
+        st.caption(f"{sweep.status}: {sweep.message} ({sweep.wall_seconds:.1f} s"
+                   + (f", plus {sweep.startup_seconds:.1f} s to start Ray" if sweep.executor == "ray" else "") + ")")
+    if runner.error:
+        st.error(runner.error)
+    show_results(sweep, "live")
+    if not runner.running and st.session_state.get("sweep_was_running"):
+        st.session_state["sweep_was_running"] = False
+        st.rerun()  # a full rerun re-enables Start and refreshes the past sweeps
+    st.session_state["sweep_was_running"] = runner.running
+
+
+live()
+
+# ---------------------------------------------------------------------------- past sweeps
+st.divider()
+st.subheader("Past sweeps")
+past = [s for s in SweepStore().list() if runner is None or s.sweep_id != runner.sweep.sweep_id]
+if not past:
+    st.caption("None yet.")
+else:
+    by_id = {s.sweep_id: s for s in past}
+    chosen = st.selectbox("Reopen a sweep", list(by_id), format_func=lambda i: f"{by_id[i].label} · {i}",
+                          key="sweep_past")
+    sweep = by_id[chosen]
+    unfinished = [p for p in sweep.points if not p.done]
+    if unfinished and st.button(f"Resume ({len(unfinished)} points left, local)", disabled=busy, key="sweep_resume"):
+        st.session_state[RUNNER_KEY] = SweepRunner(sweep, executor="local", store=run_store()).start()
+        st.rerun()
+    show_results(sweep, "past")
+page_link("train.py", "Train a single run", ":material/model_training:")
