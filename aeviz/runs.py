@@ -13,8 +13,11 @@ import json
 import os
 import secrets
 import shutil
+import re
 import tempfile
 import time
+import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,7 +131,13 @@ class RunStore:
         """Every run, newest first; damaged ones included, flagged."""
         if not self.root.is_dir():
             return []
-        infos = [self.info(path.name) for path in self.root.iterdir() if path.is_dir() and not path.name.startswith(".")]
+        infos = []
+        for path in self.root.iterdir():
+            if path.is_dir() and not path.name.startswith("."):
+                try:
+                    infos.append(self.info(path.name))
+                except (RunNotFound, OSError):  # deleted by another session while listing
+                    continue
         return sorted(infos, key=lambda info: info.created, reverse=True)
 
     def info(self, run_id: str) -> RunInfo:
@@ -142,8 +151,17 @@ class RunStore:
             info.config = json.loads((path / CONFIG_FILE).read_text())
             info.metrics = json.loads((path / METRICS_FILE).read_text())
             info.created = float(info.metrics.get("created", info.created))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
             info.problem = f"unreadable config or metrics ({exc})"
+            return info
+        if not isinstance(info.config, dict) or not isinstance(info.metrics, dict):
+            info.problem = "config or metrics is not a JSON object"
+            return info
+        lacking = [key for key in ("dataset", "variant", "k") if key not in info.config]
+        if lacking:
+            info.problem = f"{CONFIG_FILE} lacks {', '.join(lacking)}"
+            return info
+        info.problem = _weights_file_problem(path / WEIGHTS_FILE)
         return info
 
     def load(self, run_id: str, map_location: str = "cpu") -> LoadedRun:
@@ -154,7 +172,10 @@ class RunStore:
         if info.damaged:
             raise DamagedRun(f"run {run_id} is damaged: {info.problem}")
         config = TrainConfig.from_json(info.config)
-        model = load_weights_into_model(info.config, info.path / WEIGHTS_FILE, map_location)
+        try:
+            model = load_weights_into_model(info.config, info.path / WEIGHTS_FILE, map_location)
+        except DamagedRun as exc:
+            raise DamagedRun(f"run {run_id} is damaged: {exc}") from None
         try:
             history = json.loads((info.path / HISTORY_FILE).read_text())
         except (OSError, ValueError) as exc:
@@ -169,7 +190,11 @@ class RunStore:
         return LoadedRun(info, config, model, history.get("history", []), history.get("test_history", []), codes)
 
     def delete(self, run_id: str) -> None:
-        shutil.rmtree(self._path(run_id))
+        path = self._path(run_id)
+        try:
+            shutil.rmtree(path)
+        except OSError as exc:
+            raise AevizError(f"cannot delete run {run_id} in {self.root} ({exc.strerror or exc})") from None
 
     def _path(self, run_id: str) -> Path:
         if not run_id or "/" in run_id or "\\" in run_id or run_id.startswith("."):
@@ -197,10 +222,20 @@ def load_weights_into_model(config_json: dict[str, Any], source, map_location: s
     model = build_model(config_json["variant"], input_shape, int(config_json["k"]), params)
     stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
     try:
-        state = torch.load(stream, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, AttributeError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DamagedRun(f"weights could not be loaded safely: {first_line}") from None
+        with warnings.catch_warnings():  # torch warns about pickle protocols of files it then refuses
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(stream, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        found = re.search(r"GLOBAL (\S+)", str(exc))
+        if found:
+            raise DamagedRun(f"refused: the weights file contains pickled Python code or objects ({found.group(1)}), "
+                             f"not just tensors; nothing in it was run. Only plain weight files are accepted") from None
+        raise DamagedRun("refused: not a PyTorch weights file of plain tensors (it holds other pickled data "
+                         "or is corrupt)") from None
+    except Exception as exc:  # anything else torch.load raises on a file that is not a checkpoint
+        detail = str(exc).strip().splitlines()[0][:200] if isinstance(exc, (RuntimeError, OSError)) and str(exc).strip() else ""
+        raise DamagedRun("not a readable PyTorch weights file (truncated, corrupt or another format)"
+                         + (f": {detail}" if detail else "")) from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise DamagedRun("weights file does not hold a state dict of tensors")
     try:
@@ -209,6 +244,18 @@ def load_weights_into_model(config_json: dict[str, Any], source, map_location: s
         raise DamagedRun(f"weights do not fit the model: {str(exc).splitlines()[0]}") from None
     model.eval()
     return model
+
+
+def _weights_file_problem(path: Path) -> str:
+    """A cheap check that a weights file is an intact torch.save archive (reads only its directory)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        return f"corrupt {WEIGHTS_FILE} ({exc})"
+    if not any(name.endswith("data.pkl") for name in names):
+        return f"corrupt {WEIGHTS_FILE} (not a PyTorch weights archive)"
+    return ""
 
 
 def _input_shape(dataset: str) -> tuple[int, int, int]:
