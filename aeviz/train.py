@@ -253,7 +253,8 @@ class Trainer:
         subset = self.test_x[self._fixed["codes"]].to(self.device)
         codes = self.model.encode(subset)
         recon = self.model.decode(codes)
-        test_mse = float(((recon - subset) ** 2).mean())
+        error_sum, error_count = self.model.reconstruction_error_sums(subset, recon)
+        test_mse = float(error_sum) / max(error_count, 1)
         shown = self._fixed["shown"]
         self.model.train(was_training)
         loss = self.history[-1]["loss"] if self.history else float("nan")
@@ -275,7 +276,7 @@ class Trainer:
         metrics = {
             "status": status,
             "test_mse": test_mse,
-            "pca_test_mse": pca_test_mse(self.dataset, self.config.k),
+            "pca_test_mse": pca_test_mse(self.dataset, self.config.k) if self.model.pca_baseline else None,
             "epochs": self.step / self.steps_per_epoch,
             "steps": self.step,
             "train_seconds": self.elapsed,
@@ -328,8 +329,9 @@ def reconstruction_mse(model: Autoencoder, images: torch.Tensor, device: torch.d
     total, count = 0.0, 0
     for start in range(0, len(images), EVAL_BATCH):
         batch = images[start:start + EVAL_BATCH].to(device)
-        total += float(((model(batch) - batch) ** 2).sum())
-        count += batch.numel()
+        error_sum, error_count = model.reconstruction_error_sums(batch, model(batch))
+        total += float(error_sum)
+        count += error_count
     model.train(was_training)
     return total / max(count, 1)
 

@@ -34,7 +34,19 @@ VARIANTS: dict[str, type[Autoencoder]] = {
 }
 
 
+# Models trained by the same trainer on data other than images; kept out of VARIANTS (and so out of
+# the image menus), imported on first use: slug -> (module, class name).
+NON_IMAGE_MODELS: dict[str, tuple[str, str]] = {
+    "autorec": ("aeviz.autorec", "IAutoRec"),
+}
+
+
 def get_variant(slug: str) -> type[Autoencoder]:
+    if slug in NON_IMAGE_MODELS:
+        import importlib
+
+        module, name = NON_IMAGE_MODELS[slug]
+        return getattr(importlib.import_module(module), name)
     try:
         return VARIANTS[slug]
     except KeyError:

@@ -68,6 +68,7 @@ class Autoencoder(nn.Module):
     default_lr: ClassVar[float] = 2e-3
     default_batch_size: ClassVar[int] = 256
     uses_common_params: ClassVar[bool] = True
+    pca_baseline: ClassVar[bool] = True  # False where PCA at the same k means nothing (AutoRec's ratings)
 
     # ---- declarations -------------------------------------------------------------
     @classmethod
@@ -160,6 +161,11 @@ class Autoencoder(nn.Module):
 
     def reconstruction_term(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return reconstruction_loss(logits, target, self.params.get("loss", "mse"), self.params.get("output", "sigmoid"))
+
+    def reconstruction_error_sums(self, x: torch.Tensor, reconstruction: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """(sum of squared errors, entries counted) of `reconstruction` = self(x) against x; the trainer's
+        test MSE is their ratio. A model whose targets are partly unobserved (AutoRec) counts only those observed."""
+        return ((reconstruction - x) ** 2).sum(), x.numel()
 
     def training_stages(self) -> list[Stage]:
         """Phases of training; one by default (stacked autoencoders pre-train layer by layer)."""

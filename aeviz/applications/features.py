@@ -1,0 +1,40 @@
+"""The three spaces every application compares: the autoencoder's codes, PCA codes at the same k,
+and raw pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from aeviz.pca import PCAFit, fit_pca
+
+ENCODE_BATCH = 2048
+
+
+@torch.no_grad()
+def encode_images(model, images: torch.Tensor) -> np.ndarray:
+    """(N, k) float32 codes of images (N, C, H, W), in batches, on the model's device."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    codes = [model.encode(images[start:start + ENCODE_BATCH].to(device)).float().cpu()
+             for start in range(0, len(images), ENCODE_BATCH)]
+    model.train(was_training)
+    return torch.cat(codes).numpy() if codes else np.zeros((0, model.k), np.float32)
+
+
+def pixels(images: torch.Tensor | np.ndarray) -> np.ndarray:
+    array = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
+    return array.reshape(len(array), -1).astype(np.float32)
+
+
+def feature_spaces(model, train_images: torch.Tensor, images: torch.Tensor, k: int | None = None,
+                   pca: PCAFit | None = None) -> dict[str, np.ndarray]:
+    """{"codes", "pca", "pixels"}: each (N, d) features of `images`; PCA fitted on train_images at
+    the model's k (or `k`)."""
+    k = model.k if k is None else k
+    pca = pca or fit_pca(train_images)
+    return {"codes": encode_images(model, images), "pca": pca.encode(images, k), "pixels": pixels(images)}
+
+
+SPACE_TITLES = {"codes": "autoencoder codes", "pca": "PCA codes (same k)", "pixels": "raw pixels"}

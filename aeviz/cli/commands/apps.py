@@ -1,0 +1,115 @@
+"""`python -m aeviz apps --run RUN_ID`: what a trained run is good for, each beside its baselines:
+anomaly AUC, retrieval precision@10, k-means NMI/ARI and linear-probe accuracy."""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = ("anomaly detection AUC, precision@10, clustering NMI/ARI and linear-probe accuracy of a run's codes, "
+        "each with PCA (same k) and pixel baselines; prints a JSON line")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run", required=True, help="run id (see `python -m aeviz runs`)")
+    parser.add_argument("--json", action="store_true", help="only the JSON line on stdout (it is always the last line)")
+    parser.add_argument("--anomalous", default=None,
+                        help="comma-separated classes held out as anomalies (default: the last class); the others "
+                             "are normal")
+    parser.add_argument("--anomaly-epochs", type=float, default=None,
+                        help="epochs for the model trained on the normal classes (default: the run's, at most 10)")
+    parser.add_argument("--anomaly-seconds", type=float, default=120.0,
+                        help="time budget for that model (default 120)")
+    parser.add_argument("--no-anomaly", action="store_true", help="skip anomaly detection (no training)")
+    parser.add_argument("--sizes", default="20,100,500,2000", help="labelled-set sizes for the linear probe")
+    parser.add_argument("--queries", type=int, default=2000, help="retrieval queries sampled from the test set")
+    parser.add_argument("--cluster-images", type=int, default=5000, help="test images clustered (a random subset)")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def _classes(text: str, n: int) -> list[int]:
+    from aeviz.errors import InvalidConfig
+
+    try:
+        classes = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise InvalidConfig(f"--anomalous expects class numbers like 8,9 (got {text!r})") from None
+    if not classes or any(c < 0 or c >= n for c in classes):
+        raise InvalidConfig(f"--anomalous classes must lie in 0..{n - 1} (got {text!r})")
+    return classes
+
+
+def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from aeviz.applications.anomaly import anomaly_report, anomaly_trainer
+    from aeviz.applications.clustering import clustering_report
+    from aeviz.applications.features import feature_spaces
+    from aeviz.applications.retrieval import retrieval_report
+    from aeviz.applications.transfer import probe_curve
+    from aeviz.cli.output import ProgressBar, print_json
+    from aeviz.data import load_dataset
+    from aeviz.errors import InvalidConfig
+    from aeviz.events import Finished, Progress
+    from aeviz.pca import dataset_pca
+    from aeviz.runs import RunStore
+
+    loaded = RunStore().load(args.run)
+    config = loaded.config
+    dataset = load_dataset(config.dataset)
+    try:
+        sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        raise InvalidConfig(f"--sizes expects whole numbers like 20,100 (got {args.sizes!r})") from None
+    log = ProgressBar(f"apps {args.run}").stream
+    model, k = loaded.model, config.k
+    labels = dataset.test_labels.numpy()
+    pca = dataset_pca(dataset)
+
+    log.write("encoding the train and test sets (codes, PCA codes, pixels)\n")
+    test_spaces = feature_spaces(model, dataset.train_images, dataset.test_images, k, pca)
+    train_spaces = feature_spaces(model, dataset.train_images, dataset.train_images, k, pca)
+
+    log.write("retrieval: precision@10 over the test set\n")
+    precision = retrieval_report(test_spaces, labels, 10, args.queries, args.seed)
+
+    rng = np.random.default_rng(args.seed)
+    subset = np.arange(len(labels))
+    if len(labels) > args.cluster_images:
+        subset = np.sort(rng.choice(len(labels), args.cluster_images, replace=False))
+    log.write(f"clustering: k-means on {len(subset)} test images\n")
+    clusters = clustering_report({name: f[subset] for name, f in test_spaces.items()}, labels[subset],
+                                 seed=args.seed)
+
+    log.write(f"transfer: linear probes with {', '.join(map(str, sizes))} labelled images\n")
+    probes = probe_curve(train_spaces, dataset.train_labels.numpy(), test_spaces, labels, sizes, args.seed)
+
+    out = {"run_id": args.run, "dataset": config.dataset, "variant": config.variant, "k": k}
+    for name, prefix in (("codes", ""), ("pca", "pca_"), ("pixels", "pixel_")):
+        out[f"{prefix}precision_at_10"] = precision[name]
+        out[f"{prefix}nmi"] = clusters[name]["nmi"]
+        out[f"{prefix}ari"] = clusters[name]["ari"]
+        out[f"{prefix}probe_accuracy"] = {str(size): acc for size, acc in probes[name].items()}
+
+    if not args.no_anomaly:
+        n = len(dataset.class_names)
+        anomalous = _classes(args.anomalous, n) if args.anomalous else [n - 1]
+        normal = [c for c in range(n) if c not in anomalous]
+        epochs = args.anomaly_epochs if args.anomaly_epochs is not None else min(config.epochs or 5.0, 10.0)
+        log.write(f"anomaly detection: training a fresh {config.variant} (k={k}) on the normal classes "
+                  f"{', '.join(dataset.class_names[c] for c in normal)} for up to {epochs:g} epochs / "
+                  f"{args.anomaly_seconds:g}s (the run itself saw every class)\n")
+        trainer = anomaly_trainer(config, dataset, normal, epochs, args.anomaly_seconds)
+        bar = ProgressBar("anomaly model")
+        for event in trainer.run():
+            if isinstance(event, Progress):
+                bar.update(event.fraction, f"loss {event.loss:.4f}")
+            elif isinstance(event, Finished):
+                bar.update(trainer.fraction_done(), "", force=True)
+                bar.close(f"{event.status}: {event.message}")
+        report = anomaly_report(trainer.finished.result.model, dataset, normal)
+        out["auc"], out["pca_auc"] = report.auc["autoencoder"], report.auc["pca"]
+        out["anomaly"] = {**report.to_json(), "anomalous_classes": anomalous,
+                          "trained": f"a fresh model like the run's, trained for "
+                                     f"{trainer.finished.result.metrics['epochs']:.2f} epochs on the normal classes only"}
+    print_json(out)
+    return 0
