@@ -91,3 +91,16 @@ def test_heatmap_spec_and_matrix():
     assert fig.data[0].z.shape == (2, 3)
     with pytest.raises(InvalidConfig):
         denoising.noise_heatmap_spec("digits", "gaussian", [], k=8, epochs=1)
+
+
+def test_inpainting_outline_covers_the_masked_pixels():
+    clean = np.random.default_rng(0).random((2, 8, 8))
+    mask = denoising.square_mask((8, 8), 3, 1, 4)
+    fig = figs.inpainting_figure(clean, clean, clean, mask, count=2)
+    z = fig.data[0].z                         # flipped tiled array, 3 rows of 8 + 2 gaps
+    rect = fig.layout.shapes[1]               # second image of the masked row
+    ys = range(int(rect.y0 + 0.5), int(rect.y1 + 0.5))
+    xs = range(int(rect.x0 + 0.5), int(rect.x1 + 0.5))
+    inside = np.array([[z[y][x] for x in xs] for y in ys])
+    expected = clean[1][1:4, 4:7][::-1]       # the same pixels, flipped like the figure
+    assert np.allclose(inside, expected)

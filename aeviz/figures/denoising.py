@@ -63,7 +63,19 @@ def train_test_heatmap(train_levels: Sequence[float], test_levels: Sequence[floa
 
 
 def inpainting_figure(clean: np.ndarray, masked: np.ndarray, recon: np.ndarray, mask: np.ndarray,
-                      count: int = 8) -> go.Figure:
-    """Clean, masked and reconstructed rows of `count` images (mask kept for callers that outline it)."""
-    return image_rows({"clean": clean[:count], "masked": masked[:count], "reconstructed": recon[:count]},
-                      title="Inpainting: the square is set to the fill value, then reconstructed")
+                      count: int = 8, pad: int = 1) -> go.Figure:
+    """Clean, masked and reconstructed rows of `count` images, the masked square outlined in red."""
+    fig = image_rows({"clean": clean[:count], "masked": masked[:count], "reconstructed": recon[:count]},
+                     title="Inpainting: the square is set to the fill value, then reconstructed", pad=pad)
+    rows, cols = np.nonzero(mask)
+    if len(rows):
+        n, h, w = clean[:count].shape
+        total_height = 3 * (h + pad) - pad
+        # In the tiled array the masked row is the second; the figure draws it flipped (row 0 at the top).
+        r0, r1 = (h + pad) + rows.min(), (h + pad) + rows.max()
+        for i in range(n):
+            x0 = i * (w + pad) + cols.min() - 0.5
+            fig.add_shape(type="rect", x0=x0, x1=x0 + cols.max() - cols.min() + 1,
+                          y0=total_height - 1 - r1 - 0.5, y1=total_height - 1 - r0 + 0.5,
+                          line=dict(color="red", width=1.5))
+    return fig

@@ -89,8 +89,13 @@ def bernoulli_kl_curve(rho: float, rho_hat: float | None = None) -> go.Figure:
     fig.add_vline(x=rho, line_dash="dot", annotation_text=f"ρ = {rho:g}")
     if rho_hat is not None:
         value = float(info.bernoulli_kl(rho, rho_hat))
-        fig.add_trace(go.Scatter(x=[rho_hat], y=[value], mode="markers+text", marker=dict(size=11, color=P_COLOR),
-                                 text=[f"  KL = {value:.3f}"], textposition="middle right"))
+        top = min(float(np.max(ys[np.isfinite(ys)])), 4.0) * 1.05 + 0.05
+        # An infinite penalty (rho_hat at 0 or 1) is drawn at the top edge, labelled ∞.
+        shown = value if np.isfinite(value) else top * 0.97
+        label = f"  KL = {value:.3f}" if np.isfinite(value) else "  KL = ∞"
+        position = "middle right" if rho_hat < 0.7 else "middle left"
+        fig.add_trace(go.Scatter(x=[rho_hat], y=[shown], mode="markers+text", marker=dict(size=11, color=P_COLOR),
+                                 text=[label], textposition=position))
     fig.update_yaxes(range=[0, min(float(np.max(ys[np.isfinite(ys)])), 4.0) * 1.05 + 0.05])
     return _layout(fig, f"Sparsity penalty KL(ρ‖ρ̂) for target ρ = {rho:g}", "mean activation ρ̂ of a unit",
                    "KL (nats)")

@@ -34,7 +34,7 @@ def activation_histogram(stats: Mapping[str, ActivationStats], log_y: bool = Tru
         fig.add_trace(go.Histogram(x=_subsample(s.activations), name=name, histnorm="probability", nbinsx=80,
                                    opacity=0.6, marker_color=color))
     if log_y:
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(type="log", dtick=1, exponentformat="power")
     return _layout(fig, "Hidden activations over the test set", "activation", "share of activations")
 
 
