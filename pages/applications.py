@@ -1,0 +1,205 @@
+"""Applications: what a trained run is good for (anomaly detection, retrieval, clustering, transfer),
+each beside a baseline that shows what the autoencoder adds."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from aeviz.applications import anomaly, clustering, retrieval, transfer
+from aeviz.applications.features import encode_images, pixels
+from aeviz.errors import AevizError
+from aeviz.figures import applications as figs
+from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop
+from ui.live_trainer import LiveTrainer, live_section
+from ui.runs import load_run, no_runs_message, pick_run
+
+ANOMALY_KEY = "apps_anomaly_trainer"
+POOL = 5000          # train images the linear probe draws its labelled sets from
+QUERIES = 1000       # test images whose neighbours define precision@10
+SIZES = (10, 20, 50, 100, 200, 500, 1000, 2000)
+
+st.title("Applications")
+st.markdown("An autoencoder learns without labels, yet its code is useful: for spotting what does not fit, "
+            "for search, for grouping and as features for another task. Each section compares the run's "
+            "**codes** with **PCA codes at the same k** and with **raw pixels**.")
+
+dataset_name = current_dataset_name()
+dataset = dataset_or_stop(dataset_name)
+info = pick_run(dataset_name, key="apps_run")
+if info is None:
+    no_runs_message(dataset_name)
+    st.stop()
+run = load_run(info)
+if run is None:
+    st.stop()
+k = run.config.k
+labels = dataset.test_labels.numpy()
+names = dataset.class_names
+
+
+@st.cache_resource(show_spinner="Encoding the test set and a pool of train images…", max_entries=4)
+def spaces(run_id: str, created: float, name: str) -> dict:
+    """Test and train-pool features in each space, with the pool's indices."""
+    from aeviz.pca import dataset_pca
+
+    data, model = cached_dataset(name), cached_run(run_id, created).model
+    pca = dataset_pca(data)
+    pool = np.sort(np.random.default_rng(0).permutation(len(data.train_images))[:POOL])
+    model_k = cached_run(run_id, created).config.k
+    test = {"codes": encode_images(model, data.test_images), "pca": pca.encode(data.test_images, model_k),
+            "pixels": pixels(data.test_images)}
+    train_images = data.train_images[pool]
+    train = {"codes": encode_images(model, train_images), "pca": pca.encode(train_images, model_k),
+             "pixels": pixels(train_images)}
+    return {"test": test, "train": train, "pool": pool}
+
+
+features = spaces(info.run_id, info.created, dataset_name)
+anomaly_tab, retrieval_tab, clustering_tab, transfer_tab = st.tabs(
+    ["Anomaly detection", "Retrieval", "Clustering", "Transfer (linear probe)"])
+
+# ---------------------------------------------------------------- anomaly detection
+with anomaly_tab:
+    st.markdown("Train on some classes only (**normal**); every test image gets a score, its reconstruction "
+                "error. Images of the held-out classes should score higher. The run itself saw every class, so "
+                "this trains a fresh model with the run's settings on the normal classes. Baseline: PCA fitted on "
+                f"the same normal images, at the same k = {k}.")
+    c1, c2, c3 = st.columns([3, 1, 1])
+    held_out = c1.multiselect("Held-out (anomalous) classes", list(range(len(names))), default=[len(names) - 1],
+                              format_func=lambda c: names[c], key="apps_anomalous")
+    epochs = c2.number_input("Epochs", 1.0, 100.0, float(min(run.config.epochs or 5.0, 10.0)), key="apps_epochs")
+    seconds = c3.number_input("At most (s)", 5.0, 600.0, 60.0, key="apps_seconds")
+    normal = [c for c in range(len(names)) if c not in held_out]
+    live = st.session_state.get(ANOMALY_KEY)
+    if st.button("Train on the normal classes", disabled=live is not None and live.running,
+                 icon=":material/play_arrow:", key="apps_anomaly_train"):
+        try:
+            trainer = anomaly.anomaly_trainer(run.config, dataset, normal, float(epochs), float(seconds))
+            live = LiveTrainer(trainer, "model on the normal classes").start()
+            live.normal = normal
+            st.session_state[ANOMALY_KEY] = live
+        except AevizError as exc:
+            st.error(str(exc))
+    live = live_section(ANOMALY_KEY, lambda p: f"loss {p.loss:.4f}")
+    if live is not None and not live.running and live.result is not None:
+        if live.normal != normal:
+            st.info("The held-out classes changed since that model was trained: train again to use them.")
+        if getattr(live, "report", None) is None:  # computed once per trained model
+            live.report = anomaly.anomaly_report(live.result.model, dataset, live.normal)
+        report = live.report
+        m1, m2, m3 = st.columns(3)
+        m1.metric("AUC, autoencoder", f"{report.auc['autoencoder']:.3f}",
+                  delta=f"{report.auc['autoencoder'] - report.auc['pca']:+.3f} vs PCA")
+        m2.metric(f"AUC, PCA (k = {k})", f"{report.auc['pca']:.3f}")
+        m3.metric("Test images", f"{int(report.is_anomaly.sum())} anomalous / {int((~report.is_anomaly).sum())} normal")
+        st.plotly_chart(figs.score_histograms(report.scores, report.is_anomaly), key="apps_hist")
+        curves = {m: anomaly.roc_curve(s, report.is_anomaly)[:2] for m, s in report.scores.items()}
+        st.plotly_chart(figs.roc_figure(curves, report.auc), key="apps_roc")
+        worst = report.most_anomalous(12)
+        st.plotly_chart(figs.image_row(dataset.test_images[worst].numpy(),
+                                       [f"{names[labels[i]]} {report.scores['autoencoder'][i]:.3f}" for i in worst],
+                                       "The 12 most anomalous test images (class, score)", columns=12,
+                                       highlight=[not report.is_anomaly[i] for i in worst]), key="apps_worst")
+        st.caption("Red captions: images of a normal class that the model still found strange.")
+
+# ---------------------------------------------------------------- retrieval
+with retrieval_tab:
+    st.markdown("Search by example: the test images nearest to a query (Euclidean distance) in each space. "
+                "**precision@10** is the share of the 10 nearest that have the query's class, averaged over "
+                f"{min(QUERIES, len(labels))} queries.")
+
+    @st.cache_data(show_spinner="Searching…", max_entries=8)
+    def precision(run_id: str, created: float, name: str) -> dict[str, float]:
+        return retrieval.retrieval_report(spaces(run_id, created, name)["test"], labels, 10, QUERIES)
+
+    scores = precision(info.run_id, info.created, dataset_name)
+    cols = st.columns(3)
+    for col, space in zip(cols, ("codes", "pca", "pixels")):
+        col.metric(f"precision@10, {figs.SPACE_NAMES[space]}", f"{scores[space]:.3f}")
+    query = int(st.number_input("Query: test image number", 0, len(labels) - 1, 0, key="apps_query"))
+    for space in ("codes", "pixels", "pca"):
+        near = retrieval.nearest_neighbours(features["test"][space], [query], 10)[0]
+        shown = np.concatenate([[query], near])
+        st.plotly_chart(figs.image_row(dataset.test_images[shown].numpy(),
+                                       ["query"] + [names[labels[i]] for i in near], figs.SPACE_NAMES[space],
+                                       columns=11, highlight=[False] + [labels[i] != labels[query] for i in near]),
+                        key=f"apps_nn_{space}")
+
+# ---------------------------------------------------------------- clustering
+@st.cache_data(show_spinner=False, max_entries=32)
+def cluster(run_id: str, created: float, name: str, space: str, n: int, size: int):
+    chosen = np.sort(np.random.default_rng(0).permutation(len(labels))[:size])
+    return chosen, clustering.kmeans(spaces(run_id, created, name)["test"][space][chosen], n)
+
+
+def show_clusters(n_clusters: int, subset_size: int) -> None:
+    bar = st.progress(0.0, text="k-means…")
+    results = {}
+    for step, space in enumerate(("codes", "pca", "pixels")):
+        chosen, assignment = cluster(info.run_id, info.created, dataset_name, space, n_clusters, subset_size)
+        results[space] = {"nmi": clustering.normalized_mutual_info(assignment, labels[chosen]),
+                          "ari": clustering.adjusted_rand_index(assignment, labels[chosen]), "clusters": assignment}
+        bar.progress((step + 1) / 3, text=f"k-means on {figs.SPACE_NAMES[space]} done")
+    bar.empty()
+    st.plotly_chart(figs.metric_bars({"NMI": {s: r["nmi"] for s, r in results.items()},
+                                      "ARI": {s: r["ari"] for s, r in results.items()}}), key="apps_cluster_bars")
+    shown_space = st.radio("Cluster mean images of", ("codes", "pca", "pixels"), horizontal=True,
+                           format_func=figs.SPACE_NAMES.get, key="apps_cluster_space")
+    means = clustering.cluster_mean_images(dataset.test_images[chosen].numpy(), results[shown_space]["clusters"],
+                                           n_clusters)
+    sizes = np.bincount(results[shown_space]["clusters"], minlength=n_clusters)
+    st.plotly_chart(figs.image_row(means, [f"{s} images" for s in sizes], columns=min(n_clusters, 10)),
+                    key="apps_cluster_means")
+
+
+with clustering_tab:
+    st.markdown("k-means never sees the labels; NMI and ARI measure how well its clusters match them anyway "
+                "(1 = the same partition, 0 = no better than chance).")
+    c1, c2 = st.columns(2)
+    n_clusters = c1.slider("Clusters", 2, 30, len(names), key="apps_clusters")
+    options = [s for s in (500, 1000, 2000, 5000) if s < len(labels)] + [len(labels)]
+    subset_size = c2.select_slider("Test images clustered", options, value=min(2000, len(labels)),
+                                   key="apps_cluster_n")
+
+    if not st.session_state.get("apps_cluster_go") and st.button("Run k-means", key="apps_cluster_button"):
+        st.session_state["apps_cluster_go"] = True
+    if st.session_state.get("apps_cluster_go"):
+        show_clusters(n_clusters, subset_size)
+
+# ---------------------------------------------------------------- transfer
+@st.cache_data(show_spinner=False, max_entries=128)
+def probe(run_id: str, created: float, name: str, space: str, size: int) -> float:
+    data = spaces(run_id, created, name)
+    pool_labels = cached_dataset(name).train_labels.numpy()[data["pool"]]
+    subset = transfer.labelled_subset(pool_labels, size)
+    return transfer.probe_accuracy(data["train"][space][subset], pool_labels[subset], data["test"][space], labels)
+
+
+def show_probes(pool_labels: np.ndarray, sizes: list[int], chosen_size: int) -> None:
+    bar = st.progress(0.0, text="fitting linear probes…")
+    curve: dict[str, dict[int, float]] = {s: {} for s in ("codes", "pca", "pixels")}
+    jobs = [(space, size) for size in sizes for space in curve]
+    for done, (space, size) in enumerate(jobs, 1):
+        curve[space][size] = probe(info.run_id, info.created, dataset_name, space, size)
+        bar.progress(done / len(jobs), text=f"linear probes: {done} of {len(jobs)}")
+    bar.empty()
+    cols = st.columns(3)
+    for col, space in zip(cols, curve):
+        col.metric(f"accuracy, {figs.SPACE_NAMES[space]}", f"{curve[space][chosen_size]:.3f}",
+                   help=f"with {chosen_size} labelled images")
+    st.plotly_chart(figs.probe_curve_figure(curve), key="apps_probe_curve")
+
+
+with transfer_tab:
+    st.markdown("A linear probe: logistic regression on a few labelled training images' features, tested on "
+                "the whole test set. Codes learned without labels should help most when labels are scarce.")
+    pool_labels = dataset.train_labels.numpy()[features["pool"]]
+    sizes = [s for s in SIZES if s <= len(pool_labels)]
+    chosen_size = st.select_slider("Labelled training images", sizes, value=sizes[min(3, len(sizes) - 1)],
+                                   key="apps_probe_size")
+
+    if not st.session_state.get("apps_probe_go") and st.button("Fit the probes", key="apps_probe_button"):
+        st.session_state["apps_probe_go"] = True
+    if st.session_state.get("apps_probe_go"):
+        show_probes(pool_labels, sizes, chosen_size)

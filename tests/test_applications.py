@@ -1,0 +1,255 @@
+"""Applications: each metric against scikit-learn or a brute-force computation, the anomaly helper,
+the figures, the `apps` CLI and the Applications page, on the 8x8 digits."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, roc_auc_score
+from sklearn.metrics import roc_curve as sk_roc_curve
+
+from aeviz.applications import anomaly, clustering, retrieval, transfer
+from aeviz.applications.features import feature_spaces
+from aeviz.errors import InvalidConfig
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    """A plain k=8 run on digits, trained briefly and saved in its own store."""
+    from aeviz.config import TrainConfig
+    from aeviz.runs import RunStore
+    from aeviz.train import Trainer
+
+    root = tmp_path_factory.mktemp("apps_runs")
+    trainer = Trainer(TrainConfig(dataset="digits", variant="plain", k=8, epochs=15, seed=0,
+                                  params={"hidden": [64]}), store=RunStore(root))
+    for _ in trainer.run():
+        pass
+    return root, trainer.finished.saved_run_id, trainer.finished.result
+
+
+# ---------------------------------------------------------------------------- anomaly metrics
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_roc_auc_matches_scikit_learn_with_ties(seed):
+    rng = np.random.default_rng(seed)
+    scores = np.round(rng.normal(size=300), 1)   # many ties
+    is_anomaly = rng.random(300) < 0.3
+    scores[is_anomaly] += 0.5
+    assert anomaly.roc_auc(scores, is_anomaly) == pytest.approx(roc_auc_score(is_anomaly, scores), abs=1e-12)
+
+
+def test_roc_curve_matches_scikit_learn():
+    rng = np.random.default_rng(3)
+    scores = np.round(rng.normal(size=200), 1)
+    is_anomaly = rng.random(200) < 0.4
+    fpr, tpr, _ = anomaly.roc_curve(scores, is_anomaly)
+    sk_fpr, sk_tpr, _ = sk_roc_curve(is_anomaly, scores, drop_intermediate=False)
+    assert np.allclose(fpr, sk_fpr) and np.allclose(tpr, sk_tpr)
+    assert np.trapezoid(tpr, fpr) == pytest.approx(roc_auc_score(is_anomaly, scores))
+
+
+def test_auc_needs_both_kinds():
+    with pytest.raises(InvalidConfig):
+        anomaly.roc_auc(np.ones(3), np.zeros(3, bool))
+
+
+def test_normal_class_dataset_keeps_only_normal_train_images(digits):
+    normal = anomaly.normal_class_dataset(digits, [0, 1, 2])
+    assert set(normal.train_labels.tolist()) == {0, 1, 2}
+    assert int((digits.train_labels < 3).sum()) == len(normal.train_images)
+    assert normal.test_images is digits.test_images
+    with pytest.raises(InvalidConfig):
+        anomaly.normal_class_dataset(digits, range(10))
+
+
+def test_reconstruction_scores_and_pca_baseline(digits, digits_run):
+    _, _, result = digits_run
+    model = result.model
+    errors = anomaly.reconstruction_errors(model, digits.test_images[:50])
+    with torch.no_grad():
+        expected = ((model(digits.test_images[:50]) - digits.test_images[:50]) ** 2).mean(dim=(1, 2, 3))
+    assert np.allclose(errors, expected.numpy(), rtol=1e-5)
+    # PCA at k = all components reconstructs exactly
+    full = anomaly.pca_reconstruction_errors(digits.train_images, digits.test_images[:20], 64)
+    assert np.all(full < 1e-8)
+
+
+def test_anomaly_trainer_trains_on_normal_classes_and_scores_held_out_higher(digits, digits_run):
+    _, _, result = digits_run
+    normal = [c for c in range(10) if c != 0]
+    trainer = anomaly.anomaly_trainer(result.config, digits, normal, epochs=15)
+    assert set(trainer.dataset.train_labels.tolist()) == set(normal)
+    for _ in trainer.run():
+        pass
+    report = anomaly.anomaly_report(trainer.finished.result.model, digits, normal)
+    assert report.is_anomaly.sum() == int((digits.test_labels == 0).sum())
+    assert report.auc["autoencoder"] == pytest.approx(roc_auc_score(report.is_anomaly, report.scores["autoencoder"]))
+    assert report.auc["autoencoder"] > 0.6 and report.auc["pca"] > 0.6
+    assert report.scores["autoencoder"][report.most_anomalous(1)[0]] == report.scores["autoencoder"].max()
+
+
+# ---------------------------------------------------------------------------- retrieval
+
+def brute_force_precision(features, labels, n):
+    hits = []
+    for q in range(len(features)):
+        distances = [(float(((features[q] - features[j]) ** 2).sum()), j) for j in range(len(features)) if j != q]
+        nearest = [j for _, j in sorted(distances)[:n]]
+        hits.append(np.mean([labels[j] == labels[q] for j in nearest]))
+    return float(np.mean(hits))
+
+
+def test_precision_at_10_matches_brute_force():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, 120)
+    features = rng.normal(size=(120, 5)) + labels[:, None] * 0.8
+    assert retrieval.precision_at_10(features, labels) == pytest.approx(brute_force_precision(features, labels, 10))
+    assert retrieval.precision_at_n(features, labels, 3) == pytest.approx(brute_force_precision(features, labels, 3))
+
+
+def test_nearest_neighbours_exclude_the_query_and_break_ties_by_index():
+    features = np.array([[0.0], [1.0], [1.0], [-1.0], [5.0]])
+    assert retrieval.nearest_neighbours(features, [0], 3)[0].tolist() == [1, 2, 3]
+    with pytest.raises(InvalidConfig):
+        retrieval.nearest_neighbours(features, [0], 5)
+
+
+def test_retrieval_report_uses_the_same_queries_for_every_space():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 3, 60)
+    space = rng.normal(size=(60, 4))
+    report = retrieval.retrieval_report({"a": space, "b": space.copy()}, labels, 10, max_queries=20)
+    assert report["a"] == report["b"]
+
+
+# ---------------------------------------------------------------------------- clustering
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_nmi_and_ari_match_scikit_learn(seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 5, 400)
+    clusters = np.where(rng.random(400) < 0.6, labels, rng.integers(0, 7, 400)) + 10  # other ids, noisy
+    assert clustering.normalized_mutual_info(clusters, labels) == pytest.approx(
+        normalized_mutual_info_score(labels, clusters), abs=1e-10)
+    assert clustering.adjusted_rand_index(clusters, labels) == pytest.approx(
+        adjusted_rand_score(labels, clusters), abs=1e-10)
+
+
+def test_identical_partitions_score_one_and_kmeans_finds_separated_blobs():
+    labels = np.repeat([0, 1, 2], 30)
+    assert clustering.normalized_mutual_info(2 - labels, labels) == pytest.approx(1.0)
+    assert clustering.adjusted_rand_index(2 - labels, labels) == pytest.approx(1.0)
+    blobs = np.random.default_rng(0).normal(size=(90, 2)) * 0.1 + labels[:, None] * 10
+    assert clustering.adjusted_rand_index(clustering.kmeans(blobs, 3), labels) == pytest.approx(1.0)
+
+
+def test_cluster_mean_images():
+    images = np.arange(4 * 4, dtype=np.float32).reshape(4, 1, 2, 2)
+    means = clustering.cluster_mean_images(images, np.array([0, 1, 0, 1]), 3)
+    assert np.allclose(means[0], (images[0] + images[2]) / 2) and np.allclose(means[2], 0)
+
+
+# ---------------------------------------------------------------------------- transfer
+
+def test_labelled_subset_has_every_class_and_probe_matches_scikit_learn(digits):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    train_labels = digits.train_labels.numpy()
+    subset = transfer.labelled_subset(train_labels, 30, seed=0)
+    assert len(np.unique(subset)) == 30 and set(train_labels[subset]) == set(range(10))
+    x = digits.train_images.numpy().reshape(len(train_labels), -1)
+    test_x = digits.test_images.numpy().reshape(len(digits.test_images), -1)
+    accuracy = transfer.probe_accuracy(x[subset], train_labels[subset], test_x, digits.test_labels.numpy())
+    scaler = StandardScaler().fit(x[subset])
+    reference = LogisticRegression(max_iter=500).fit(scaler.transform(x[subset]), train_labels[subset])
+    expected = (reference.predict(scaler.transform(test_x)) == digits.test_labels.numpy()).mean()
+    assert accuracy == pytest.approx(expected)
+
+
+def test_probe_curve_and_feature_spaces(digits, digits_run):
+    _, _, result = digits_run
+    spaces = feature_spaces(result.model, digits.train_images, digits.test_images)
+    assert spaces["codes"].shape == (len(digits.test_images), 8) and spaces["pca"].shape[1] == 8
+    train = feature_spaces(result.model, digits.train_images, digits.train_images)
+    curve = transfer.probe_curve(train, digits.train_labels.numpy(), spaces, digits.test_labels.numpy(), (20, 200))
+    assert set(curve) == {"codes", "pca", "pixels"} and all(set(v) == {20, 200} for v in curve.values())
+    assert all(0.3 < acc <= 1.0 for v in curve.values() for acc in v.values())
+
+
+# ---------------------------------------------------------------------------- figures
+
+def test_figures_build(digits):
+    from aeviz.figures import applications as figs
+
+    fig = figs.image_row(digits.test_images[:5].numpy(), ["a", "b", "c", "d", "e"], "t", highlight=[0, 1, 0, 0, 0])
+    assert len(fig.data) == 5 and "d62728" in fig.layout.annotations[1].text
+    is_anomaly = np.arange(20) % 4 == 0
+    scores = {"autoencoder": np.linspace(0, 1, 20), "pca": np.linspace(1, 0, 20)}
+    assert len(figs.score_histograms(scores, is_anomaly).data) == 4
+    curves = {m: anomaly.roc_curve(s, is_anomaly)[:2] for m, s in scores.items()}
+    roc = figs.roc_figure(curves, {m: anomaly.roc_auc(s, is_anomaly) for m, s in scores.items()})
+    assert "AUC" in roc.data[0].name
+    assert len(figs.metric_bars({"NMI": {"codes": 0.5, "pca": 0.4}}).data) == 2
+    assert list(figs.probe_curve_figure({"codes": {100: 0.8, 10: 0.5}}).data[0].x) == [10, 100]
+
+
+# ---------------------------------------------------------------------------- CLI and page
+
+def test_apps_cli_prints_each_metric_with_baselines(digits_run, monkeypatch, capsys):
+    from aeviz.cli import main
+
+    root, run_id, _ = digits_run
+    monkeypatch.setenv("AEVIZ_RUNS_DIR", str(root))
+    code = main(["apps", "--run", run_id, "--json", "--anomaly-epochs", "2", "--sizes", "20,100",
+                 "--queries", "100", "--cluster-images", "200"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    out = json.loads(captured.out.strip().splitlines()[-1])
+    for prefix in ("", "pca_", "pixel_"):
+        for metric in ("precision_at_10", "nmi", "ari"):
+            assert 0.0 <= out[prefix + metric] <= 1.0
+        assert set(out[prefix + "probe_accuracy"]) == {"20", "100"}
+    assert 0.0 <= out["auc"] <= 1.0 and 0.0 <= out["pca_auc"] <= 1.0
+    assert out["anomaly"]["anomalous_classes"] == [9]
+    assert "training a fresh plain" in captured.err and "normal classes" in captured.err
+
+    assert main(["apps", "--run", "no-such-run", "--json"]) == 2
+    assert "no run named" in capsys.readouterr().err
+
+
+def test_applications_page_every_section(digits_run, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    root, run_id, _ = digits_run
+    monkeypatch.setenv("AEVIZ_RUNS_DIR", str(root))
+    at = AppTest.from_file(str(ROOT / "pages" / "applications.py"), default_timeout=120)
+    at.run()
+    assert not at.exception and not at.error
+    assert any("precision@10" in m.label for m in at.metric)
+    at.button(key="apps_cluster_button").click().run()
+    at.button(key="apps_probe_button").click().run()
+    assert not at.exception and not at.error
+    labels = [m.label for m in at.metric]
+    assert any(label.startswith("accuracy, autoencoder codes") for label in labels)
+    at.number_input(key="apps_epochs").set_value(3.0)
+    at.button(key="apps_anomaly_train").click().run()
+    at.session_state["apps_anomaly_trainer"].wait(60)
+    at.run()
+    at.run()
+    assert not at.exception and not at.error
+    assert any(m.label == "AUC, autoencoder" for m in at.metric)
+
+
+def test_applications_page_without_runs_says_how_to_get_one():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / "applications.py"), default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert any("No saved runs" in i.value for i in at.info)
