@@ -1,6 +1,6 @@
 """Sweep executors: the same 8-point digits sweep (k = 2, 4, 8, 16 x seeds 0, 1) on the local
-executor (one point after another, torch using every core) and on a local Ray instance with
-2 workers (a point per worker, one thread each). Ray's start-up (init, and each worker importing
+executor (one point after another, torch using every core; and again with one torch thread) and
+on a local Ray instance with 2 workers (a point per worker, one thread each). Ray's start-up (init, and each worker importing
 torch and loading the dataset) is reported apart from the sweep's wall time."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def run(context: BenchContext) -> list[Result]:
     from pathlib import Path
 
     from aeviz.runs import RunStore
-    from aeviz.sweeps import SweepStore, run_sweep
+    from aeviz.sweeps import LocalExecutor, SweepStore, run_sweep
     from aeviz.sweeps.ray_executor import RayExecutor, import_ray, ray_available
 
     what = f"8-point digits sweep, local vs Ray with {WORKERS} workers"
@@ -44,6 +44,10 @@ def run(context: BenchContext) -> list[Result]:
         started = time.perf_counter()
         local = run_sweep(bench_spec(epochs), **stores)
         local_seconds = time.perf_counter() - started
+        context.say("  local with one torch thread: 8 points")
+        started = time.perf_counter()
+        run_sweep(bench_spec(epochs), executor=LocalExecutor(threads=1), **stores)
+        single_seconds = time.perf_counter() - started
         ray = import_ray()
         owned = not ray.is_initialized()
         try:
@@ -58,6 +62,7 @@ def run(context: BenchContext) -> list[Result]:
     same = all(abs(a.metrics.get("test_mse", 0) - b.metrics.get("test_mse", 1)) <= 1e-4 * abs(a.metrics["test_mse"])
                for a, b in zip(local.points, sweep.points) if a.metrics and b.metrics)
     details = {"epochs_per_point": epochs, "local_seconds": local_seconds, "ray_seconds": ray_seconds,
+               "local_one_thread_seconds": single_seconds,
                "ray_startup_seconds": sweep.startup_seconds, "same_test_mse": same,
                "points": [p.status for p in sweep.points]}
     note = f"{epochs:g} epochs/point; Ray start-up {sweep.startup_seconds:.1f} s not included; " \
@@ -67,6 +72,9 @@ def run(context: BenchContext) -> list[Result]:
                f">= {TARGET_SPEEDUP}x", verdict(speedup >= TARGET_SPEEDUP and same), note, details),
         Result(ROW_NAME, "sweep wall time on Ray (2 workers)", "s", ray_seconds, "local", local_seconds,
                ray_seconds / local_seconds if local_seconds else None, "", INFO),
+        Result(ROW_NAME, "sweep wall time on Ray against local with one torch thread", "s", ray_seconds,
+               "local, 1 thread", single_seconds, single_seconds / ray_seconds if ray_seconds else None, "", INFO,
+               "ratio = speed-up over one thread: Ray's parallel efficiency on this machine"),
         Result(ROW_NAME, "Ray start-up (init + workers load torch and the dataset)", "s", sweep.startup_seconds,
                status=INFO),
     ]

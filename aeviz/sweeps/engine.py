@@ -72,15 +72,32 @@ SweepEvent = SweepStarted | PointStarted | PointProgress | PointFinished | Sweep
 
 # ---------------------------------------------------------------------------- executors
 class LocalExecutor:
-    """In this process, one point after another; the dataset is loaded once (load_dataset caches)."""
+    """In this process, one point after another; the dataset is loaded once (load_dataset caches).
+
+    `threads`: torch's intra-op threads while the sweep runs (None: leave torch's setting).
+    """
 
     name = "local"
     startup_seconds = 0.0
+
+    def __init__(self, threads: int | None = None):
+        self.threads = threads
 
     def start(self, spec: SweepSpec) -> float:
         return 0.0
 
     def run(self, sweep: Sweep, points: list[SweepPoint], stop: threading.Event) -> Iterator[Any]:
+        import torch
+
+        before = torch.get_num_threads()
+        if self.threads:
+            torch.set_num_threads(int(self.threads))
+        try:
+            yield from self._run(sweep, points, stop)
+        finally:
+            torch.set_num_threads(before)
+
+    def _run(self, sweep: Sweep, points: list[SweepPoint], stop: threading.Event) -> Iterator[Any]:
         from aeviz.data import load_dataset
         from aeviz.events import Progress
         from aeviz.train import Trainer
@@ -94,10 +111,10 @@ class LocalExecutor:
                 config = sweep.spec.config_for(point, sweep.sweep_id)
                 trainer = Trainer(config, load_dataset(config.dataset))
                 for event in trainer.run():
-                    if stop.is_set():
-                        trainer.stop()  # ends this point between two steps
                     if isinstance(event, Progress):
                         yield PointProgress(point, event.fraction, event.loss, event.elapsed)
+                    if stop.is_set():
+                        trainer.stop()  # ends this point before its next step
                 finished = trainer.finished
                 yield PointOutcome(point, finished.status, finished.message, finished.result)
             except Exception as exc:  # a point that fails is recorded; the sweep goes on

@@ -72,14 +72,19 @@ def train_point_payload(config_json: dict[str, Any], threads: int) -> dict[str, 
 
 
 def warm_worker(dataset: str, threads: int) -> int:
-    """Import torch and load `dataset` in a worker so the first points don't pay for it."""
+    """Import torch, load `dataset` and take one training step in a worker, so that the first
+    points don't pay for it (and start-up is measured apart from the sweep)."""
     import torch
 
+    from aeviz.config import TrainConfig
     from aeviz.data import load_dataset
     from aeviz.pca import pca_test_mse_curve
+    from aeviz.train import train
 
     torch.set_num_threads(max(1, int(threads)))
-    pca_test_mse_curve(load_dataset(dataset))
+    data = load_dataset(dataset)
+    pca_test_mse_curve(data)
+    train(TrainConfig(dataset=dataset, variant="plain", k=2, epochs=1e-9, device="cpu", params={"hidden": [8]}), data)
     time.sleep(0.2)  # hold the slot a moment so each warm-up lands on its own worker
     return os.getpid()
 

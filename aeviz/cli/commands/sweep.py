@@ -31,20 +31,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="an existing Ray cluster (default: $AEVIZ_RAY_ADDRESS, else a local Ray instance)")
     parser.add_argument("--workers", type=int, default=None,
                         help="CPUs of the local Ray instance (default: this machine's cores)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads per point (local: default torch's; ray: 1 per worker, each worker "
+                             "then takes this many CPUs)")
     parser.add_argument("--json", action="store_true", help="print only the JSON line on stdout (no table)")
 
 
 def run(args: argparse.Namespace) -> int:
     from aeviz.cli.output import ProgressBar, print_json
     from aeviz.cli.settings import parse_settings
-    from aeviz.sweeps import (PointFinished, PointProgress, PointStarted, Sweep, SweepFinished, SweepSpec,
+    from aeviz.sweeps import (LocalExecutor, PointFinished, PointProgress, PointStarted, Sweep, SweepFinished, SweepSpec,
                               iter_sweep, make_executor, parse_grid_args, parse_seeds, sweep_table)
 
     spec = SweepSpec(dataset=args.dataset, variants=args.variants or ["plain"], grid=parse_grid_args(args.grid),
                      seeds=parse_seeds(args.seeds), epochs=args.epochs, max_seconds=args.max_seconds,
                      fixed=parse_settings(args.settings), sample=args.sample, device=args.device)
     sweep = Sweep.create(spec)  # a bad grid stops here, before anything trains
-    executor = make_executor(args.executor, args.ray_address, args.workers)  # so does a missing Ray
+    if args.threads is not None and args.threads < 1:
+        from aeviz.errors import InvalidConfig
+
+        raise InvalidConfig(f"--threads must be at least 1 (got {args.threads})")
+    if args.executor == "local":
+        executor = LocalExecutor(threads=args.threads)
+    else:
+        executor = make_executor("ray", args.ray_address, args.workers)  # a missing Ray stops here too
+        executor.cpus_per_point = args.threads or 1
     total = len(sweep.points)
     bar = ProgressBar(f"sweep {total} points")
     err = bar.stream
