@@ -44,6 +44,13 @@ class DatasetSpec:
     class_names: tuple[str, ...]
     torchvision_class: str = ""
     debian_folder: str = ""
+    image_shape: tuple[int, int, int] = (1, 28, 28)
+
+    @property
+    def input_size(self) -> int:
+        """Pixels per image, known without loading the data (to check settings early)."""
+        c, h, w = self.image_shape
+        return c * h * w
 
 
 MNIST_CLASSES = tuple(str(d) for d in range(10))
@@ -53,7 +60,7 @@ SPECS: dict[str, DatasetSpec] = {
         "fashion-mnist", "Fashion-MNIST", "FashionMNIST",
         ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
         "FashionMNIST", "/usr/share/datasets/fashion-mnist"),
-    "digits": DatasetSpec("digits", "Digits 8x8 (scikit-learn)", "", MNIST_CLASSES),
+    "digits": DatasetSpec("digits", "Digits 8x8 (scikit-learn)", "", MNIST_CLASSES, image_shape=(1, 8, 8)),
 }
 DATASET_NAMES = tuple(SPECS)
 

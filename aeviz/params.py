@@ -28,6 +28,8 @@ class Param:
         """Convert `value` (text from the CLI, or a Python value) and check it; raise InvalidConfig."""
         try:
             parsed = self._convert(value)
+        except InvalidConfig:
+            raise
         except (TypeError, ValueError):
             raise InvalidConfig(f"{self.name}: {value!r} is not a valid {self._kind_words()}") from None
         self._check_range(parsed)

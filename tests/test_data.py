@@ -4,6 +4,7 @@ Fashion-MNIST / MNIST files when AEVIZ_DATA_DIR is set."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -61,8 +62,7 @@ def fresh_env(tmp_path, monkeypatch):
     monkeypatch.setenv("AEVIZ_OFFLINE", "1")
     monkeypatch.setattr(data, "_cache", {})
     spec = data.SPECS["fashion-mnist"]
-    no_debian = data.DatasetSpec(spec.name, spec.title, spec.folder, spec.class_names, spec.torchvision_class,
-                                 str(tmp_path / "usr-share-datasets-fashion-mnist"))
+    no_debian = dataclasses.replace(spec, debian_folder=str(tmp_path / "usr-share-datasets-fashion-mnist"))
     monkeypatch.setitem(data.SPECS, "fashion-mnist", no_debian)
     return tmp_path
 
@@ -209,6 +209,12 @@ def test_partial_folder_names_the_missing_file(fresh_env, monkeypatch):
     with pytest.raises(DatasetUnavailable, match=r"missing train-images-idx3-ubyte\[\.gz\]"):
         data.load_dataset("fashion-mnist")
     assert "missing train-images-idx3-ubyte" in data.dataset_status("fashion-mnist").tried[0]
+
+
+def test_specs_know_their_image_shape_before_loading(digits):
+    assert data.get_spec("digits").image_shape == digits.image_shape
+    assert data.get_spec("digits").input_size == digits.input_size == 64
+    assert data.get_spec("mnist").input_size == data.get_spec("fashion-mnist").input_size == 784
 
 
 def test_unknown_dataset_is_an_aeviz_error():

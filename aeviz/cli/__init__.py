@@ -23,7 +23,9 @@ def command_names() -> list[str]:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one clear line, no usage dump
-        self.exit(2, f"error: {message} (see `python -m aeviz {self.prog.split()[-1]} --help`)\n")
+        command = self.prog.split()[-1]
+        where = "python -m aeviz" if command == "aeviz" else f"python -m aeviz {command}"
+        self.exit(2, f"error: {message} (see `{where} --help`)\n")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -14,12 +14,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aeviz.cli.output import print_json
-    from aeviz.data import load_dataset
+    from aeviz.data import get_spec, load_dataset
     from aeviz.errors import InvalidConfig
     from aeviz.pca import pca_test_mse
 
+    input_size = get_spec(args.dataset).input_size
+    if not 1 <= args.k <= input_size:
+        raise InvalidConfig(f"k must be between 1 and {input_size} for {args.dataset} (got {args.k})")
     dataset = load_dataset(args.dataset)
-    if not 1 <= args.k <= dataset.input_size:
-        raise InvalidConfig(f"k must be between 1 and {dataset.input_size} for {args.dataset} (got {args.k})")
     print_json({"dataset": args.dataset, "k": args.k, "test_mse": pca_test_mse(dataset, args.k)})
     return 0

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from aeviz.train import Trainer
     from aeviz.variants import get_variant
 
-    get_spec(args.dataset)
+    spec = get_spec(args.dataset)
     variant = get_variant(args.variant)
     config = TrainConfig(dataset=args.dataset, variant=args.variant,
                          k=args.k if args.k is not None else variant.default_k,
@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         from aeviz.errors import InvalidConfig
 
         raise InvalidConfig(f"learning rate must be a positive finite number (got {args.lr})")
+    config.validate(spec.input_size)  # every setting checked before any data is loaded
     trainer = Trainer(config, store=None if args.no_save else RunStore())
     bar = ProgressBar(f"{config.variant} k={config.k} {config.dataset}")
     for event in trainer.run():
