@@ -184,12 +184,14 @@ class JobManager:
         """Stop a running job (it keeps and saves what it learned) or cancel a queued one."""
         job = self._job(job_id)
         with self._lock:
-            if job_id in self._queue:
+            queued = job_id in self._queue
+            if queued:
                 self._queue.remove(job_id)
                 with job.lock:
                     job.status, job.message = CANCELLED, "cancelled before it started"
                 job.done.set()
-                return self.view(job_id)
+        if queued:
+            return self.view(job_id)
         job.stop_requested.set()
         with job.lock:
             if job.trainer is not None:

@@ -1,0 +1,85 @@
+"""The background job manager: runs, saves, stops, queues, survives readers in other threads."""
+
+import threading
+
+import pytest
+
+from aeviz.config import TrainConfig
+from aeviz.errors import AevizError
+from aeviz.jobs import JobManager, max_jobs_from_env
+from aeviz.runs import RunStore
+
+
+def small(epochs=2.0, **kw):
+    return TrainConfig(dataset="digits", variant="linear", k=4, epochs=epochs, batch_size=128,
+                       snapshot_seconds=0.0, **kw)
+
+
+def test_job_trains_in_background_and_is_saved(digits):
+    manager = JobManager(max_running=1)
+    view = manager.submit(small(), owner="alice")
+    assert view.owner == "alice" and view.status in ("starting", "running", "queued")
+    done = manager.wait(view.job_id, timeout=60)
+    assert done.status == "finished", done.message
+    assert done.run_id is not None
+    # saved in the run store, with the same test MSE the job reports
+    loaded = RunStore().load(done.run_id)
+    assert loaded.config.k == 4
+    assert loaded.info.metrics["test_mse"] == pytest.approx(done.metrics["test_mse"])
+    assert done.history and done.test_history and done.snapshot is not None
+    assert done.snapshot.originals.shape == done.snapshot.reconstructions.shape
+    assert manager.jobs(owner="alice")[0].job_id == view.job_id
+    assert manager.jobs(owner="bob") == []
+
+
+def test_stop_keeps_what_was_learned(digits):
+    manager = JobManager(max_running=1)
+    view = manager.submit(small(epochs=10_000.0), owner="s")
+    # wait until it has trained a little, then stop
+    for _ in range(400):
+        current = manager.view(view.job_id)
+        if current.progress is not None and current.progress.step > 5:
+            break
+        threading.Event().wait(0.05)
+    manager.stop(view.job_id)
+    done = manager.wait(view.job_id, timeout=30)
+    assert done.status == "stopped"
+    assert done.run_id is not None  # saved anyway
+    assert done.metrics["steps"] > 0
+    assert done.metrics["epochs"] < 10_000
+
+
+def test_queue_positions_and_cancel(digits):
+    manager = JobManager(max_running=1)
+    first = manager.submit(small(epochs=10_000.0), owner="s")
+    second = manager.submit(small(), owner="s")
+    third = manager.submit(small(), owner="t")
+    assert manager.view(second.job_id).status == "queued"
+    assert manager.view(second.job_id).queue_position == 1
+    assert manager.view(third.job_id).queue_position == 2
+    cancelled = manager.stop(second.job_id)
+    assert cancelled.status == "cancelled"
+    assert manager.view(third.job_id).queue_position == 1
+    manager.stop(first.job_id)
+    assert manager.wait(first.job_id, 30).status == "stopped"
+    # the queued job starts once the slot frees
+    assert manager.wait(third.job_id, 60).status == "finished"
+    assert manager.active_count() == 0
+
+
+def test_invalid_config_fails_with_message(digits):
+    manager = JobManager(max_running=1)
+    view = manager.submit(TrainConfig(dataset="digits", variant="plain", k=500, epochs=1.0), owner="s")
+    done = manager.wait(view.job_id, 30)
+    assert done.status == "failed"
+    assert "k=500" in done.error
+
+
+def test_unknown_job_and_env_setting(monkeypatch):
+    with pytest.raises(AevizError):
+        JobManager().view("job-nope")
+    monkeypatch.setenv("AEVIZ_MAX_JOBS", "3")
+    assert max_jobs_from_env() == 3 and JobManager().max_running == 3
+    monkeypatch.setenv("AEVIZ_MAX_JOBS", "many")
+    with pytest.raises(AevizError):
+        max_jobs_from_env()
