@@ -106,7 +106,7 @@ def report_sections(run, dataset=None) -> dict[str, str]:
                 "<h2>Latent manifold</h2><p class='note'>Images decoded from a regular grid over the plane of code "
                 f"dimensions {dims[0] + 1} and {dims[1] + 1}"
                 f"{' (standard-normal quantiles 0.05 … 0.95)' if is_vae(config) else ' (over the codes’ range)'}.</p>"
-                f"<img class='pixels' alt='latent manifold' src='{png_data_uri(tile(grid_images, pad=0), 2)}'>")
+                f"<img class='pixels' alt='latent manifold' src='{png_data_uri(tile(grid_images, pad=1), max(1, 480 // (MANIFOLD_SIDE * grid_images.shape[-1])))}'>")
 
     if run.code_snapshots and dataset is not None:
         formation = formation_frames(run.code_snapshots)

@@ -44,7 +44,7 @@ def manifold_images(run_id: str, created: float, dataset: str, n: int) -> np.nda
     run = cached_run(run_id, created)
     codes = reference(run_id, created, dataset).codes
     dims = explore.plane_dimensions(codes)
-    return tile(explore.manifold(run.model, n, explore.is_vae(run.config), codes, dims).images, pad=0)
+    return tile(explore.manifold(run.model, n, explore.is_vae(run.config), codes, dims).images, pad=1)
 
 
 @st.cache_data(show_spinner="Building the animation…", max_entries=8)

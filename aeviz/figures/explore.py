@@ -133,7 +133,7 @@ def formation_animation(formation, labels: np.ndarray, class_names: Sequence[str
     fig = go.Figure(data=traces(last), frames=frames)
     play = dict(label="▶ Play", method="animate",
                 args=[None, dict(frame=dict(duration=250, redraw=True), transition=dict(duration=0),
-                                 fromcurrent=True, mode="immediate")])
+                                 fromcurrent=True)])
     pause = dict(label="❚❚ Pause", method="animate",
                  args=[[None], dict(frame=dict(duration=0, redraw=False), mode="immediate")])
     slider_steps = [dict(label=str(int(formation.steps[i])), method="animate",
@@ -145,8 +145,8 @@ def formation_animation(formation, labels: np.ndarray, class_names: Sequence[str
         yaxis=dict(range=[float(low[1] - margin[1]), float(high[1] + margin[1])], title="" if formation.projected else "z2"),
         updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.12, xanchor="left", yanchor="top",
                           showactive=False, buttons=[play, pause])],
-        sliders=[dict(active=len(chosen) - 1, x=0.2, len=0.8, y=-0.08, yanchor="top",
-                      currentvalue=dict(prefix="step "), steps=slider_steps)],
+        sliders=[dict(active=len(chosen) - 1, x=0.22, len=0.78, y=-0.06, yanchor="top",
+                      currentvalue=dict(visible=False), steps=slider_steps)],
         legend=dict(itemsizing="constant"))
     return fig
 
