@@ -121,6 +121,8 @@ if st.button("Start the sweep", type="primary", disabled=busy or preview is None
         st.session_state[RUNNER_KEY] = runner.start()
     except AevizError as exc:
         st.error(str(exc))
+runner = st.session_state.get(RUNNER_KEY)
+busy = runner is not None and runner.running  # again: a sweep started just now refreshes at once
 
 
 # ---------------------------------------------------------------------------- live
