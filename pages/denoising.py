@@ -51,11 +51,17 @@ is_denoising = run.config.get("variant") == "denoising"
 # ---------------------------------------------------------------- clean / noisy / reconstructed
 st.header("Clean, noisy, reconstructed")
 c1, c2 = st.columns(2)
-default_kind = params.get("noise", "gaussian") if is_denoising else "gaussian"
-kind = c1.selectbox("Noise", NOISE_KINDS, index=NOISE_KINDS.index(default_kind), format_func=NOISE_LABELS.get,
-                    key="denoising_kind", help="; ".join(f"{k}: {v}" for k, v in NOISE_HELP.items()))
-level = c2.slider("Noise level", 0.0, 1.0, float(params.get("noise_level", 0.3)) if is_denoising else 0.3, 0.01,
-                  key="denoising_level", help=NOISE_HELP[kind])
+if st.session_state.get("denoising_shown_run") != run.run_id:
+    # A newly chosen denoising run starts at the noise it was trained with.
+    st.session_state["denoising_shown_run"] = run.run_id
+    if is_denoising:
+        st.session_state["denoising_kind"] = params.get("noise", "gaussian")
+        st.session_state["denoising_level"] = float(params.get("noise_level", 0.3))
+st.session_state.setdefault("denoising_kind", "gaussian")
+st.session_state.setdefault("denoising_level", 0.3)
+kind = c1.selectbox("Noise", NOISE_KINDS, format_func=NOISE_LABELS.get, key="denoising_kind",
+                    help="; ".join(f"{k}: {v}" for k, v in NOISE_HELP.items()))
+level = c2.slider("Noise level", 0.0, 1.0, step=0.01, key="denoising_level", help=NOISE_HELP[kind])
 images = dataset.test_images[:SHOWN]
 try:
     example = denoising.denoising_examples(reconstructor(run), images, kind, level, seed=0)

@@ -102,6 +102,7 @@ def test_denoising_page_grid_sweep_heatmap_and_inpainting(store_env):
     # The run was trained on Gaussian noise at 0.2: the page starts there.
     assert at.selectbox(key="denoising_kind").value == "gaussian"
     assert at.slider(key="denoising_level").value == pytest.approx(0.2)
+    assert not at.warning, [w.value for w in at.warning]
     metrics = {m.label: float(m.value) for m in at.metric}
     at.slider(key="denoising_level").set_value(0.6).run()
     louder = {m.label: float(m.value) for m in at.metric}
