@@ -123,3 +123,23 @@ def test_denoising_page_grid_sweep_heatmap_and_inpainting(store_env):
     assert not at.error, [e.value for e in at.error]
     sweep, _ = runner.snapshot()
     assert [p.status for p in sweep.points] == ["completed", "completed"]
+
+
+def test_sparsity_sweep_can_be_stopped_from_the_page(store_env):
+    at = page("sparsity.py").run()
+    at.selectbox(key="sparsity_sweep_variant").set_value("ksparse").run()
+    at.text_input(key="sparsity_sweep_values_ksparse").set_value("2, 4, 6")
+    at.number_input(key="sparsity_sweep_k").set_value(8)
+    at.number_input(key="sparsity_sweep_epochs").set_value(100.0)
+    at.button(key="sparsity_sweep_start").click().run()
+    runner = at.session_state["sparsity_sweep_runner"]
+    assert runner.running
+    at.button(key="sparsity_sweep_runner_stop").click().run()
+    runner.join(timeout=60)
+    assert not runner.running
+    sweep, _ = runner.snapshot()
+    assert sweep.status == "stopped"
+    assert sum(p.status == "completed" for p in sweep.points) < 3
+    at.run()
+    assert not at.exception, at.exception
+    assert any("stopped by request" in c.value for c in at.caption)
