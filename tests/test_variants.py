@@ -104,12 +104,29 @@ def test_variant_trains_on_digits_and_lowers_its_test_error(slug, digits):
 def test_l1_term_is_lambda_times_summed_absolute_code():
     model = build_model("sparse_l1", DIGITS_SHAPE, 12, {"l1_weight": 0.01})
     x = batch()
+    model.center_code_units_once(x)  # what the first training step does
     codes = model.encode(x).detach().numpy()
     assert (codes >= 0).all()  # ReLU code
     parts = model.loss_parts(x)
     assert float(parts["l1"]) == pytest.approx(0.01 * np.abs(codes).sum(axis=1).mean(), rel=1e-5)
     features = model.feature_images()
     assert features[0].shape == (12, *DIGITS_SHAPE) and features[1].shape == (12, *DIGITS_SHAPE)
+
+
+def test_relu_code_units_start_active_on_half_the_images(digits):
+    model = build_model("sparse_l1", DIGITS_SHAPE, 40)
+    x = digits.train_images[:200]
+    dead_before = int((model.encode(x) == 0).all(dim=0).sum())
+    model.loss_parts(x)  # the first training batch centres the code units ...
+    active = (model.encode(x) > 0).float().mean(dim=0).detach().numpy()
+    np.testing.assert_allclose(active, 0.5, atol=0.01)
+    assert dead_before > 5  # (without it, many units never fire on these non-negative images)
+    bias = model.encoder[1][0].bias.detach().clone()
+    model.loss_parts(digits.train_images[200:400])  # ... once: later batches leave the biases alone
+    assert torch.equal(bias, model.encoder[1][0].bias) and bool(model.state_dict()["code_units_centered"])
+    fresh = build_model("sparse_l1", DIGITS_SHAPE, 40)
+    fresh.load_state_dict(model.state_dict())
+    assert bool(fresh.code_units_centered)
 
 
 def test_bernoulli_kl_matches_scipy_rel_entr():
@@ -135,6 +152,7 @@ def test_sparse_kl_penalty_uses_the_batch_mean_activation():
 def test_ksparse_keeps_exactly_the_top_units():
     model = build_model("ksparse", DIGITS_SHAPE, 20, {"active_units": 5})
     x = batch(50)
+    model.center_code_units_once(x)
     pre = model.encoder(x).detach().numpy()
     codes = model.encode(x).detach().numpy()
     assert ((codes != 0).sum(axis=1) == 5).all()
@@ -149,6 +167,21 @@ def test_ksparse_keeps_exactly_the_top_units():
     assert rows_with_grad == set(np.nonzero(codes[0])[0])
     with pytest.raises(InvalidConfig, match="active_units"):
         build_model("ksparse", DIGITS_SHAPE, 4, {"active_units": 5})
+
+
+def test_ksparse_warm_up_keeps_more_units_first():
+    model = build_model("ksparse", DIGITS_SHAPE, 20, {"active_units": 4, "warmup_share": 0.2})
+    stages = model.training_stages()
+    assert [s.name for s in stages] == ["warm-up: 20 active", "warm-up: 16 active", "warm-up: 12 active",
+                                        "warm-up: 8 active", "4 active"]
+    assert sum(s.share for s in stages[:-1]) == pytest.approx(0.2)
+    x = batch()
+    model.center_code_units_once(x)
+    torch.manual_seed(0)
+    full = stages[0].loss_parts(x)["reconstruction"]
+    expected = ((model.decode(model.encoder(x)) - x) ** 2).mean()  # all 20 units kept: no top-k at all
+    assert float(full) == pytest.approx(float(expected), rel=1e-5)
+    assert len(build_model("ksparse", DIGITS_SHAPE, 20, {"warmup_share": 0}).training_stages()) == 1
 
 
 def test_overcomplete_allows_wide_codes_and_warns_about_the_identity():

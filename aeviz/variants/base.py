@@ -68,6 +68,7 @@ class Autoencoder(nn.Module):
     default_lr: ClassVar[float] = 2e-3
     default_batch_size: ClassVar[int] = 256
     uses_common_params: ClassVar[bool] = True
+    centers_code_units: ClassVar[bool] = False  # see center_code_units (ReLU and top-k codes)
     pca_baseline: ClassVar[bool] = True  # False where PCA at the same k means nothing (AutoRec's ratings)
 
     # ---- declarations -------------------------------------------------------------
@@ -121,6 +122,8 @@ class Autoencoder(nn.Module):
         self.k = int(k)
         self.params = self.parse_params(params)
         self.encoder, self.decoder = self.build()
+        if self.centers_code_units:
+            self.register_buffer("code_units_centered", torch.tensor(False))
 
     def build(self) -> tuple[nn.Module, nn.Module]:
         """Default: an MLP encoder to `k` code units and a mirrored MLP decoder (pre-activation output)."""
@@ -170,6 +173,32 @@ class Autoencoder(nn.Module):
     def training_stages(self) -> list[Stage]:
         """Phases of training; one by default (stacked autoencoders pre-train layer by layer)."""
         return [Stage("train", self.loss_parts, list(self.parameters()), 1.0)]
+
+    @torch.no_grad()
+    def center_code_units(self, x: torch.Tensor) -> None:
+        """Shift the code layer's biases so each unit's pre-activation has median 0 over the images x.
+
+        Images are all non-negative, so a randomly initialised layer gives most units the same sign
+        for every image: with ReLU about half the code units start off for all of them, dead before
+        training begins. Centred, every unit starts active on half the images (a data-dependent
+        initialisation; sparse variants call it once, on their first training batch).
+        """
+        layer = _last_linear(self.encoder.modules())
+        if layer is None or layer.bias is None:
+            return
+        captured: list[torch.Tensor] = []
+        handle = layer.register_forward_hook(lambda module, inputs, output: captured.append(output))
+        try:
+            self.encoder(x)
+        finally:
+            handle.remove()
+        layer.bias -= captured[0].median(dim=0).values
+
+    def center_code_units_once(self, x: torch.Tensor) -> None:
+        """center_code_units on the first training batch; remembered in the weights (buffer)."""
+        if self.centers_code_units and self.training and not bool(self.code_units_centered):
+            self.center_code_units(x)
+            self.code_units_centered.fill_(True)
 
     @torch.no_grad()
     def extra_metrics(self, test_images: torch.Tensor) -> dict[str, Any]:

@@ -25,7 +25,7 @@ class ContractiveAutoencoder(Autoencoder):
     common_defaults = {"hidden": ()}
     default_k = 48
     extra_params = (
-        Param("contraction_weight", "float", 0.01, "λ: weight of the squared Frobenius norm of the "
+        Param("contraction_weight", "float", 0.003, "λ: weight of the squared Frobenius norm of the "
               "encoder's Jacobian ∂h/∂x (per image, averaged over the batch).",
               low=1e-6, high=10.0, log_scale=True),
         Param("code_activation", "choice", "sigmoid", "Activation of the code units; with sigmoid and no "

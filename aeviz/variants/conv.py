@@ -60,3 +60,7 @@ class ConvAutoencoder(Autoencoder):
             if index > 0:
                 decoder.append(activation(act))
         return nn.Sequential(*encoder), nn.Sequential(*decoder)
+
+    def feature_images(self):
+        """Convolution filters are not images of the input size; only a conv-free model has them."""
+        return super().feature_images() if not self.params["channels"] else None

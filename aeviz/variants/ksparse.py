@@ -11,7 +11,9 @@ import torch
 
 from aeviz.errors import InvalidConfig
 from aeviz.params import Param
-from aeviz.variants.base import Autoencoder, code_sparsity
+from aeviz.variants.base import Autoencoder, LossParts, Stage, code_sparsity
+
+WARMUP_STEPS = 4  # stages over which the number of active units falls from k to active_units
 
 
 def keep_top_k(codes: torch.Tensor, n: int) -> torch.Tensor:
@@ -27,9 +29,13 @@ class KSparseAutoencoder(Autoencoder):
                "(Makhzani & Frey): sparsity by construction, no penalty to tune.")
     common_defaults = {"hidden": ()}
     default_k = 48
+    centers_code_units = True
     extra_params = (
         Param("active_units", "int", 12, "How many code units stay on per image (the top ones); "
               "at most k.", low=1, high=4096),
+        Param("warmup_share", "float", 0.2, "Share of the budget spent warming up: the number of active "
+              "units falls in steps from k to active_units, so that fewer units end up never chosen "
+              "(0 turns it off).", low=0.0, high=0.9),
     )
 
     def __init__(self, input_shape, k, params=None):
@@ -40,6 +46,28 @@ class KSparseAutoencoder(Autoencoder):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return keep_top_k(self.encoder(x), self.params["active_units"])
+
+    def loss_parts(self, x: torch.Tensor) -> LossParts:
+        return self.loss_with_active(x, self.params["active_units"])
+
+    def loss_with_active(self, x: torch.Tensor, active: int) -> LossParts:
+        """The loss when the top `active` units of each image are kept."""
+        self.center_code_units_once(x)
+        logits = self.decode_logits(keep_top_k(self.encoder(x), active))
+        return LossParts(reconstruction=self.reconstruction_term(logits, x))
+
+    def training_stages(self) -> list[Stage]:
+        """Warm-up stages keep more units, from k down towards `active_units` (the paper's schedule, in
+        steps), so every unit gets gradient early on and fewer end up never chosen."""
+        target, share = self.params["active_units"], self.params["warmup_share"]
+        counts = sorted({round(self.k + (target - self.k) * i / WARMUP_STEPS) for i in range(WARMUP_STEPS)}
+                        - {target}, reverse=True)
+        if share <= 0 or not counts:
+            return super().training_stages()
+        parameters = list(self.parameters())
+        stages = [Stage(f"warm-up: {count} active", lambda x, count=count: self.loss_with_active(x, count),
+                        parameters, share / len(counts)) for count in counts]
+        return stages + [Stage(f"{target} active", self.loss_parts, parameters, 1 - share)]
 
     @torch.no_grad()
     def extra_metrics(self, test_images: torch.Tensor) -> dict:

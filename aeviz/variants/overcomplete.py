@@ -25,11 +25,12 @@ class OvercompleteAutoencoder(Autoencoder):
                "L1 penalty or input noise makes it learn features instead.")
     common_defaults = {"hidden": ()}
     code_activation = "relu"
+    centers_code_units = True
     default_k = 1024
     extra_params = (
         Param("regularizer", "choice", "l1", "What stops it from learning the identity: an L1 penalty on "
               "the code, noise on the input, or nothing (to see it copy).", choices=("l1", "noise", "none")),
-        Param("l1_weight", "float", 1e-3, "λ of the L1 penalty Σ_j |a_j| (regularizer=l1).",
+        Param("l1_weight", "float", 1e-4, "λ of the L1 penalty Σ_j |a_j| (regularizer=l1).",
               low=1e-6, high=1.0, log_scale=True),
         Param("noise", "choice", "masking", "Input corruption (regularizer=noise): "
               + "; ".join(f"{kind}: {text}" for kind, text in NOISE_HELP.items()) + ".", choices=NOISE_KINDS),
@@ -57,6 +58,7 @@ class OvercompleteAutoencoder(Autoencoder):
         return out
 
     def loss_parts(self, x: torch.Tensor) -> LossParts:
+        self.center_code_units_once(x)
         regularizer = self.params["regularizer"]
         seen = corrupt(x, self.params["noise"], self.params["noise_level"]) if regularizer == "noise" else x
         codes = self.encode(seen)

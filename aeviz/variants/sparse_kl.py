@@ -33,7 +33,7 @@ class SparseKLAutoencoder(Autoencoder):
     extra_params = (
         Param("sparsity_target", "float", 0.05, "ρ: the mean activation each code unit should have over "
               "the images (a probability).", low=0.001, high=0.5),
-        Param("sparsity_weight", "float", 0.05, "β: weight of the penalty Σ_j KL(ρ ‖ ρ̂_j) (nats, summed "
+        Param("sparsity_weight", "float", 0.01, "β: weight of the penalty Σ_j KL(ρ ‖ ρ̂_j) (nats, summed "
               "over code units).", low=1e-5, high=10.0, log_scale=True),
     )
 

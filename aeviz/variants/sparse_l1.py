@@ -25,14 +25,16 @@ class SparseL1Autoencoder(Autoencoder):
                "active units and each unit learns a reusable part.")
     common_defaults = {"hidden": ()}
     code_activation = "relu"
+    centers_code_units = True
     default_k = 48
     extra_params = (
-        Param("l1_weight", "float", 1e-3, "λ: weight of the L1 penalty Σ_j |a_j| on the code activations "
+        Param("l1_weight", "float", 1e-4, "λ: weight of the L1 penalty Σ_j |a_j| on the code activations "
               "(summed over units, averaged over images); larger means fewer active units.",
               low=1e-6, high=1.0, log_scale=True),
     )
 
     def loss_parts(self, x: torch.Tensor) -> LossParts:
+        self.center_code_units_once(x)
         codes = self.encode(x)
         logits = self.decode_logits(codes)
         return LossParts(reconstruction=self.reconstruction_term(logits, x),
