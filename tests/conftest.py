@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("AEVIZ_OFFLINE", "1")
+# Test models are tiny and the CI machine has 2 cores: one intra-op thread per process is much faster
+# than several threads competing (read by torch when it starts, so set before any test imports it).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 
