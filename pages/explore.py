@@ -166,7 +166,8 @@ with draw_tab:
                     grey = drawing.to_grey(pixels)
             except ImportError:
                 st.warning("The drawing canvas needs `pip install streamlit-drawable-canvas`; upload an image instead.")
-            st.caption("Draw a digit with the mouse (or a finger); the trash icon clears the canvas.")
+            thing = "a piece of clothing (a trouser, a bag…)" if dataset_name == "fashion-mnist" else "a digit"
+            st.caption(f"Draw {thing} with the mouse (or a finger); the trash icon clears the canvas.")
         else:
             upload = st.file_uploader("PNG or JPEG, up to 5 MB", type=list(drawing.UPLOAD_TYPES), key="explore_upload")
             if upload is not None:

@@ -250,3 +250,18 @@ def test_page_without_runs_says_so(tmp_path, monkeypatch):
     at = explore_page(tmp_path, monkeypatch).run()
     assert not at.exception
     assert any("No saved runs" in i.value for i in at.info)
+
+
+def test_live_formation_shows_the_latest_frame_while_training_and_the_replay_after():
+    from aeviz.figures.explore import live_formation
+
+    rng = np.random.default_rng(10)
+    snapshots = [rng.normal(size=(30, 4)).astype(np.float16) for _ in range(5)]
+    labels = np.arange(30) % 3
+    still = live_formation(snapshots, [0, 1, 2, 3, 4], [np.nan, 0.4, 0.3, 0.2, 0.1], labels, "abc", animate=False)
+    assert len(still.frames) == 0 and not still.layout.updatemenus
+    assert "step 4" in still.layout.title.text and "loss 0.1" in still.layout.title.text
+    replay = live_formation(snapshots, [0, 1, 2, 3, 4], [np.nan, 0.4, 0.3, 0.2, 0.1], labels, "abc")
+    assert len(replay.frames) == 5 and replay.layout.updatemenus
+    # the still picture is the replay's last frame
+    np.testing.assert_allclose(still.data[0].x, replay.frames[-1].data[0].x)

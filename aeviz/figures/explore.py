@@ -108,7 +108,8 @@ def formation_animation(formation, labels: np.ndarray, class_names: Sequence[str
     `formation`: an `aeviz.explore.Formation`; `labels`: the class of each point.
     """
     count = len(formation.frames)
-    chosen = np.unique(np.linspace(0, count - 1, min(count, max_frames)).round().astype(int))
+    chosen = (np.array([count - 1]) if max_frames <= 1
+              else np.unique(np.linspace(0, count - 1, min(count, max_frames)).round().astype(int)))
     labels = np.asarray(labels)
     classes = np.unique(labels)
     frames_xy = formation.frames[chosen]
@@ -139,6 +140,13 @@ def formation_animation(formation, labels: np.ndarray, class_names: Sequence[str
     slider_steps = [dict(label=str(int(formation.steps[i])), method="animate",
                          args=[[str(int(i))], dict(mode="immediate", frame=dict(duration=0, redraw=True),
                                                    transition=dict(duration=0))]) for i in chosen]
+    if len(chosen) == 1:  # a still picture: no play button or slider
+        fig.frames = ()
+        fig.update_layout(title_text=title(last), height=480, margin=dict(l=40, r=10, t=60, b=40),
+                          xaxis_title="PC 1 (aligned)" if formation.projected else "z1",
+                          yaxis_title="PC 2 (aligned)" if formation.projected else "z2",
+                          legend=dict(itemsizing="constant"))
+        return fig
     fig.update_layout(
         title_text=title(last), height=520, margin=dict(l=40, r=10, t=60, b=40),
         xaxis=dict(range=[float(low[0] - margin[0]), float(high[0] + margin[0])], title=kind if formation.projected else "z1"),
@@ -152,16 +160,19 @@ def formation_animation(formation, labels: np.ndarray, class_names: Sequence[str
 
 
 def live_formation(snapshots: Sequence[np.ndarray], steps: Sequence[int], losses: Sequence[float],
-                   labels: np.ndarray, class_names: Sequence[str]) -> go.Figure:
-    """The formation animation from codes collected so far while a run trains (the `codes` of each
-    Snapshot event, float16 (N, k)); `labels` of the recorded test subset (trainer.test_x labels at
-    `aeviz.train.fixed_test_indices(...)["codes"]`)."""
+                   labels: np.ndarray, class_names: Sequence[str], animate: bool = True) -> go.Figure:
+    """The codes forming, from the `codes` (float16 (N, k)) of the Snapshot events seen so far.
+
+    `labels`: classes of the recorded test subset (the test labels at
+    `aeviz.train.fixed_test_indices(dataset, seed)["codes"]`). animate=False: only the latest frame
+    (aligned to the ones before it), light enough to redraw every second while a run trains.
+    """
     from aeviz.explore import formation_frames
 
     formation = formation_frames({"codes": np.stack(list(snapshots)), "steps": np.asarray(steps),
                                   "losses": np.asarray(losses, np.float32),
                                   "indices": np.arange(len(snapshots[0]))})
-    return formation_animation(formation, labels, class_names)
+    return formation_animation(formation, labels, class_names, max_frames=MAX_FRAMES if animate else 1)
 
 
 # ---------------------------------------------------------------------------- curves
