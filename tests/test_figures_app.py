@@ -1,0 +1,87 @@
+"""Figure builders of the Train, Reconstructions and Latent space pages: pure functions, checked on data."""
+
+import numpy as np
+import plotly.graph_objects as go
+
+from aeviz.analysis import FrontierPoint
+from aeviz.figures import images, latent, reconstructions, training
+
+
+def test_mosaic_places_each_image():
+    a = np.zeros((2, 1, 3, 3), dtype=np.float32)
+    b = np.ones((1, 1, 3, 3), dtype=np.float32) * 0.5
+    out = images.mosaic([a, b], gap=1, fill=1.0)
+    assert out.shape == (2 * 3 + 1, 2 * 3 + 1)
+    assert np.all(out[0:3, 0:3] == 0) and np.all(out[0:3, 4:7] == 0)
+    assert np.all(out[4:7, 0:3] == 0.5)
+    assert np.all(out[4:7, 4:7] == 1.0)  # missing image: blank
+    assert np.all(out[3, :] == 1.0)      # the gap
+
+
+def test_loss_curves_one_line_per_term():
+    history = [{"step": s, "epoch": s / 10, "elapsed": s, "loss": 1.0 / (s + 1) + 0.1, "reconstruction": 1.0 / (s + 1),
+                "kl": 0.1} for s in range(5)]
+    fig = training.loss_curves_figure(history)
+    assert [t.name for t in fig.data] == ["total", "reconstruction", "kl"]
+    np.testing.assert_allclose(fig.data[1].y, [1.0 / (s + 1) for s in range(5)])
+    # a single term is drawn once, not twice
+    single = [{"step": 1, "epoch": 0.1, "loss": 0.5, "reconstruction": 0.5}]
+    assert [t.name for t in training.loss_curves_figure(single).data] == ["reconstruction"]
+
+
+def test_test_mse_figure_has_pca_line():
+    fig = training.test_mse_figure([{"elapsed": 1.0, "test_mse": 0.05}, {"elapsed": 2.0, "test_mse": 0.03}], 0.04)
+    assert list(fig.data[0].y) == [0.05, 0.03]
+    assert any(shape.y0 == 0.04 for shape in fig.layout.shapes)
+
+
+def test_progress_text_and_duration():
+    from aeviz.events import Progress
+
+    p = Progress(10, 2.5, "train", 0.5, {"reconstruction": 0.02}, 0.02, 12345.0, 10.0, 70.0, 1e-3)
+    text = training.progress_text(p)
+    assert "50%" in text and "ETA 1m10s" in text and "12,345 samples/s" in text
+    assert training.format_duration(None) == "?" and training.format_duration(3725) == "1h02m"
+
+
+def test_reconstruction_grid_rows_and_captions():
+    originals = np.random.default_rng(0).random((3, 1, 8, 8)).astype(np.float32)
+    rows = [("run A", originals * 0.5, np.array([0.1, 0.2, 0.3])), ("PCA k=4", originals, np.zeros(3))]
+    fig = reconstructions.reconstruction_grid_figure(originals, rows)
+    texts = [a.text for a in fig.layout.annotations]
+    assert {"originals", "run A", "PCA k=4"} <= set(texts)
+    assert "0.2000" in texts
+    assert isinstance(fig.data[0], go.Image)
+
+
+def test_best_worst_and_class_bars():
+    best, worst = reconstructions.best_worst_indices(np.array([0.3, 0.1, 0.5, 0.2]), 2)
+    assert best.tolist() == [1, 3] and worst.tolist() == [2, 0]
+    fig = reconstructions.error_per_class_figure(["0", "1"], [("run", np.array([0.1, 0.2])),
+                                                              ("PCA", np.array([0.3, 0.4]))])
+    assert len(fig.data) == 2 and list(fig.data[1].y) == [0.3, 0.4]
+
+
+def test_code_scatter_is_webgl_with_indices():
+    emb = np.arange(20, dtype=np.float32).reshape(10, 2)
+    labels = np.array([0, 1] * 5)
+    fig = latent.code_scatter_figure(emb, labels, ["zero", "one", "two"], indices=np.arange(100, 110))
+    assert all(isinstance(t, go.Scattergl) for t in fig.data)
+    assert [t.name for t in fig.data] == ["zero", "one"]  # empty classes are left out
+    assert list(fig.data[1].customdata) == [101, 103, 105, 107, 109]
+
+
+def test_frontier_figure_marks_runs():
+    pts = [FrontierPoint("r1", "plain k=4", "plain", 4, 0.01, 0.02), FrontierPoint("r2", "lin", "linear", 8, 0.02, 0.02)]
+    fig = latent.frontier_figure(np.arange(1, 65), np.linspace(0.1, 0.001, 64), pts, highlight="r1")
+    assert fig.data[0].name == "PCA (exact)" and len(fig.data[0].x) == 64
+    names = [t.name for t in fig.data[1:]]
+    assert names == ["linear", "plain"]
+    assert list(fig.data[2].x) == [4] and fig.data[2].marker.size[0] == 14
+
+
+def test_angles_and_grids():
+    fig = latent.principal_angles_figure(np.array([0.1, 0.5]))
+    assert list(fig.data[0].y) == [0.1, 0.5]
+    grid = latent.decoded_grid_figure(np.zeros((9, 1, 4, 4)), 3)
+    assert grid.data[0].z.shape[:2] == (3 * 4 + 2, 3 * 4 + 2)

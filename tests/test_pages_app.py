@@ -1,0 +1,142 @@
+"""AppTest tests of the shell (app.py), Home, Train, Reconstructions and Latent space pages."""
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aeviz.config import TrainConfig
+from aeviz.jobs import default_manager
+from aeviz.runs import RunStore
+from aeviz.train import Trainer
+
+from tests.conftest import ROOT
+
+TIMEOUT = 90
+SMALL = {"hidden": [32]}
+
+
+@pytest.fixture(scope="module")
+def runs_dir(tmp_path_factory, digits):
+    """Two short digits runs: a linear k=4 and a plain k=2 (the page shows its codes directly)."""
+    root = tmp_path_factory.mktemp("app-runs")
+    store = RunStore(root)
+    for variant, k, params in [("linear", 4, {}), ("plain", 2, SMALL)]:
+        trainer = Trainer(TrainConfig(dataset="digits", variant=variant, k=k, epochs=2, params=params,
+                                      device="cpu"), digits, store=store)
+        for _ in trainer.run():
+            pass
+    return root
+
+
+@pytest.fixture
+def store_env(runs_dir, monkeypatch):
+    monkeypatch.setenv("AEVIZ_RUNS_DIR", str(runs_dir))
+    return RunStore(runs_dir)
+
+
+def page(name: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=TIMEOUT)
+    at.session_state["dataset"] = "digits"
+    return at
+
+
+def charts(at) -> list:
+    return at.get("plotly_chart")
+
+
+def test_app_shell_sidebar(monkeypatch):
+    monkeypatch.setenv("AEVIZ_UMAP_WARMUP", "0")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.title[0].value.startswith("aeviz")  # the home page
+    assert at.sidebar.selectbox(key="sidebar_dataset").value == "digits"
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "Source: scikit-learn" in captions and "Device:" in captions
+    assert "None yet" in captions  # no runs in this session
+    assert at.query_params["session"]  # the reload handle
+
+
+def test_home_page_renders_diagram():
+    at = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "bottleneck" in at.markdown[0].value
+    assert len(at.get("image")) == 1
+
+
+def test_pages_render_with_no_run():
+    for name in ("reconstructions.py", "latent_space.py"):
+        at = page(name).run()
+        assert not at.exception, name
+        assert any("No saved runs" in i.value for i in at.info), name
+    at = page("latent_space.py").run()
+    assert len(charts(at)) == 2  # pixel PCA and the PCA frontier still show
+
+
+def test_train_page_trains_in_background_and_survives_rerun():
+    at = page("train.py").run()
+    assert not at.exception
+    assert at.metric[0].label == "PCA test MSE at k = 8"
+    at.selectbox(key="train_variant").set_value("plain")
+    at.text_input(key="train.plain.hidden").set_value("32")
+    at.number_input(key="train_epochs").set_value(10_000.0)
+    at.button(key="train_start").click().run()
+    assert not at.exception and not at.error
+    job_id = at.session_state["train_job"]
+    assert at.query_params["job"] == [job_id] or at.query_params["job"] == job_id
+    manager = default_manager()
+    for _ in range(600):  # until the first progress event and snapshot arrive
+        view = manager.view(job_id)
+        if view.progress is not None and view.snapshot is not None and view.history:
+            break
+        manager.wait(job_id, 0.05)
+    at.run()  # a rerun: the page finds the same job and draws it live
+    assert at.subheader[0].value.startswith("plain · k=8 · digits")
+    assert len(charts(at)) == 3  # loss curves, test MSE vs PCA, images + reconstructions
+    assert [b.label for b in at.button if b.key == f"stop.{job_id}"] == ["Stop"]
+    # a second run queues behind the first
+    at.number_input(key="train_epochs").set_value(1.0)
+    at.button(key="train_start").click().run()
+    queued = at.session_state["train_job"]
+    assert queued != job_id and manager.view(queued).status in ("queued", "starting", "running", "finished")
+    manager.stop(job_id)
+    assert manager.wait(job_id, 30).status == "stopped"
+    done = manager.wait(queued, 60)
+    assert done.status == "finished" and done.run_id
+    at.run()
+    assert any("Saved as" in s.value for s in at.success)
+    # both runs are saved and listed for the other pages
+    saved = {info.run_id for info in RunStore().list()}
+    assert {manager.view(job_id).run_id, done.run_id} <= saved
+
+
+def test_reconstructions_page_shows_runs_and_pca(store_env):
+    at = page("reconstructions.py").run()
+    assert not at.exception and not at.error
+    assert len(charts(at)) == 4  # grid, best, worst, per class
+    grid = charts(at)[0]
+    assert "PCA k=" in grid.proto.spec
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["run", "k", "test MSE", "PCA at same k"]
+    # the newest run is preselected; add the other: two runs, two PCA rows
+    ids = [i.run_id for i in store_env.list()]
+    at.multiselect(key="recon_runs").set_value(ids).run()
+    assert len(at.dataframe[0].value) == 2
+    at.run()  # survives a rerun
+    assert not at.exception
+
+
+def test_latent_space_page_with_linear_and_2d_runs(store_env):
+    by_variant = {i.config["variant"]: i for i in store_env.list()}
+    at = page("latent_space.py")
+    at.session_state["latent_run"] = by_variant["linear"].run_id
+    at.run()
+    assert not at.exception and not at.error
+    headers = [s.value for s in at.subheader]
+    assert "A linear autoencoder learns PCA's subspace" in headers
+    assert at.radio(key="latent_method").value == "PCA of the codes"
+    at.selectbox(key="latent_run").set_value(by_variant["plain"].run_id).run()
+    assert not at.exception
+    headers = [s.value for s in at.subheader]
+    assert "Decoding a grid of codes" in headers  # k = 2
+    assert "Interpolating between two test images" in headers
+    assert len(charts(at)) >= 5  # codes, pixels, frontier, grid, interpolation
