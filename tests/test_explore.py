@@ -204,6 +204,18 @@ def k2_run_dir(tmp_path_factory, digits):
     return root
 
 
+@pytest.fixture(scope="module")
+def k5_run_dir(tmp_path_factory, digits):
+    from aeviz.config import TrainConfig
+    from aeviz.runs import RunStore
+    from aeviz.train import train
+
+    root = tmp_path_factory.mktemp("explore-runs-k5")
+    config = TrainConfig(dataset="digits", variant="plain", k=5, epochs=1, params={"hidden": [32]}, device="cpu")
+    RunStore(root).save(train(config, digits))
+    return root
+
+
 def explore_page(runs_dir, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
@@ -265,3 +277,17 @@ def test_live_formation_shows_the_latest_frame_while_training_and_the_replay_aft
     assert len(replay.frames) == 5 and replay.layout.updatemenus
     # the still picture is the replay's last frame
     np.testing.assert_allclose(still.data[0].x, replay.frames[-1].data[0].x)
+
+
+def test_page_traverses_a_larger_code_and_offers_the_upload(k5_run_dir, monkeypatch):
+    at = explore_page(k5_run_dir, monkeypatch).run()
+    assert not at.exception, at.exception
+    assert "Latent traversal" in [h.value for h in at.subheader]
+    captions = image_captions(at)
+    assert any(c.startswith("rows: z") and c.count("(sd") == 5 for c in captions), captions
+    at.number_input(key="explore_traverse_index").set_value(3).run()
+    assert not at.exception, at.exception
+    assert "test image 3 (" in " ".join(image_captions(at))
+    at.radio(key="explore_draw_source").set_value("Upload an image").run()
+    assert not at.exception, at.exception
+    assert not at.error
