@@ -4,6 +4,7 @@ and how (budget, batch size, optimiser, seed, device). Validated once, before an
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -43,6 +44,11 @@ class TrainConfig:
         from aeviz.variants import get_variant
 
         variant = get_variant(self.variant)
+        # whole numbers from numpy or a widget count as ints
+        for name in ("k", "batch_size", "seed"):
+            value = getattr(self, name)
+            if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+                setattr(self, name, int(value))
         if isinstance(self.k, bool) or not isinstance(self.k, int):
             raise InvalidConfig(f"k must be a whole number (got {self.k!r})")
         if self.k < 1:
@@ -53,6 +59,8 @@ class TrainConfig:
             raise InvalidConfig(f"learning rate {self.lr:g} is far too large (at most 10)")
         if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int) or self.batch_size < 1:
             raise InvalidConfig(f"batch size must be a whole number of at least 1 (got {self.batch_size!r})")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not -2**63 <= self.seed < 2**64:
+            raise InvalidConfig(f"seed must be a whole number from -2**63 to 2**64-1 (got {self.seed!r})")
         if self.epochs is not None:
             check_positive("epochs", self.epochs)
         if self.max_seconds is not None:

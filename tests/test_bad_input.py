@@ -156,3 +156,20 @@ def test_damaged_run_is_listed_and_the_others_still_load(capsys, tmp_path, monke
 
     code, out, err = run_cli(capsys, "runs", "--delete", ids[0])  # a damaged run can still be deleted
     assert code == 0 and [info.run_id for info in RunStore().list()] == [ids[1]]
+
+
+def test_seed_out_of_range_and_numpy_whole_numbers(digits):
+    import numpy as np
+
+    from aeviz.config import TrainConfig
+    from aeviz.errors import InvalidConfig
+
+    with pytest.raises(InvalidConfig, match="seed"):
+        TrainConfig(k=4, seed=2**70).validate(64)
+    with pytest.raises(InvalidConfig, match="seed"):
+        TrainConfig(k=4, seed=1.5).validate(64)
+    config = TrainConfig(k=np.int64(4), batch_size=np.int32(64), seed=np.int64(3))
+    config.validate(64)  # whole numbers from numpy (a slider, a sweep grid) are accepted as ints
+    assert type(config.k) is int and type(config.batch_size) is int and config.to_json()["k"] == 4
+    with pytest.raises(InvalidConfig, match="k must be a whole number"):
+        TrainConfig(k=4.5).validate(64)
