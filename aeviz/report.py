@@ -99,7 +99,7 @@ def report_sections(run, dataset=None) -> dict[str, str]:
             latent_scatter(points, labels[indices], dataset.class_names,
                            f"Test codes (k = {config.k}{'' if config.k <= 2 else ', 2-D PCA projection'})",
                            axis_titles=axes), "latent-scatter")
-        if config.k == 2 or is_vae(config):
+        if config.k == 2 or (is_vae(config) and config.k > 2):
             dims = plane_dimensions(codes)
             grid_images = manifold(model, MANIFOLD_SIDE, is_vae(config), codes, dims).images
             sections["manifold"] = (

@@ -77,7 +77,7 @@ decode_tab, form_tab, draw_tab, share_tab = st.tabs(["Decode anywhere", "Watch i
 
 # ---------------------------------------------------------------------------- decode anywhere
 with decode_tab:
-    if k == 2 or vae:
+    if k == 2 or (vae and k > 2):
         dims = explore.plane_dimensions(ref.codes)
         points = ref.codes[:, dims]
         if k > 2:

@@ -83,3 +83,13 @@ def test_write_report_to_an_unwritable_place_says_so(saved_run, tmp_path):
     _, run_id = saved_run
     with pytest.raises(AevizError, match="cannot write the report"):
         write_report(run_id, tmp_path / "missing-folder" / "run.html")
+
+
+@pytest.mark.parametrize("variant, k, has_manifold", [("vae", 3, True), ("vae", 1, False), ("plain", 5, False)])
+def test_report_shows_the_manifold_for_k2_and_vaes_only(variant, k, has_manifold, digits):
+    config = TrainConfig(dataset="digits", variant=variant, k=k, epochs=1, params={"hidden": [16]})
+    store = RunStore()
+    run = store.load(store.save(train(config, digits)))
+    sections = report_sections(run, digits)
+    assert ("manifold" in sections) == has_manifold
+    assert "animation" in sections and "latent_scatter" in sections
