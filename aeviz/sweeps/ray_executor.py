@@ -129,7 +129,10 @@ class RayExecutor:
                     try:
                         ray.init(address=self.address, **options)
                     except Exception as exc:
-                        raise AevizError(f"cannot reach the Ray cluster at {self.address}: {describe_error(exc)}") from None
+                        raise AevizError(
+                            f"cannot reach the Ray cluster at {self.address} ({describe_error(exc)}); is a head node "
+                            f"running there (`ray start --head`), and if it uses token authentication, are "
+                            f"RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN) set here?") from None
                 else:
                     ray.init(num_cpus=self.num_workers or os.cpu_count() or 1, **options)
             if self.warm_up and spec.dataset not in self._warmed:
