@@ -68,25 +68,36 @@ else:
                 "stroke it adds to the image), drawn as images: white positive, black negative. Makhzani & "
                 "Frey show that fewer active units give more local, stroke-like features.")
     by_label = {run.label: run for run in runs}
-    chosen = st.selectbox("Run", list(by_label), key="sparsity_feature_run")
-    run = by_label[chosen]
-    features = features_of(run.run_id, run.created)
-    if features is None:
-        st.info("This model's first and last layers are not linear maps from and to the image (e.g. a "
-                "convolutional model), so its units have no single image to show.")
-    else:
-        encoder, decoder = features
-        count = st.slider("Units shown (most active first)", 1, len(encoder), min(len(encoder), 64),
-                          key="sparsity_feature_count")
-        order = sparsity.order_units(stats[chosen])
-        if len(order) != len(encoder):  # hidden activations are not the first layer's units
-            order = list(range(len(encoder)))
-        shown = list(order[:count])
-        left, right = st.columns(2)
-        left.plotly_chart(figs.feature_grid(encoder[shown], "Encoder weights (filters)"), width="stretch",
-                          key="sparsity_enc")
-        right.plotly_chart(figs.feature_grid(decoder[shown], "Decoder weights"), width="stretch",
-                           key="sparsity_dec")
+    side_by_side = len(runs) > 1 and st.toggle("Encoder filters of every chosen run side by side", value=False,
+                                               key="sparsity_side_by_side")
+    chosen = list(by_label) if side_by_side else [st.selectbox("Run", list(by_label), key="sparsity_feature_run")]
+    try:
+        features = {label: features_of(by_label[label].run_id, by_label[label].created) for label in chosen}
+    except AevizError as exc:
+        st.error(str(exc))
+        features = {}
+    missing = [label for label, pair in features.items() if pair is None]
+    if missing:
+        st.info(f"{', '.join(missing)}: the first and last layers are not linear maps from and to the image "
+                f"(e.g. a convolutional model), so its units have no single image to show.")
+    features = {label: pair for label, pair in features.items() if pair is not None}
+    if features:
+        largest = max(len(pair[0]) for pair in features.values())
+        count = st.slider("Units shown (most active first)", 1, largest, min(largest, 64), key="sparsity_feature_count")
+        columns = st.columns(len(features) if side_by_side else 2)
+        for index, (label, (encoder, decoder)) in enumerate(features.items()):
+            order = sparsity.order_units(stats[label])
+            if len(order) != len(encoder):  # the hidden activations are not the first layer's units
+                order = list(range(len(encoder)))
+            shown = list(order[:count])
+            if side_by_side:
+                columns[index].plotly_chart(figs.feature_grid(encoder[shown], label), width="stretch",
+                                            key=f"sparsity_enc_{index}")
+            else:
+                columns[0].plotly_chart(figs.feature_grid(encoder[shown], "Encoder weights (filters)"),
+                                        width="stretch", key="sparsity_enc")
+                columns[1].plotly_chart(figs.feature_grid(decoder[shown], "Decoder weights"), width="stretch",
+                                        key="sparsity_dec")
 
 # ---------------------------------------------------------------- the sparsity sweep
 st.header("Sparsity sweep")

@@ -74,6 +74,10 @@ def test_sparsity_page_compares_runs_and_runs_a_sweep(store_env):
     assert not at.exception, at.exception
     labels = [m.label for m in at.metric]
     assert labels.count("Dormant units") == 2
+    at.toggle(key="sparsity_side_by_side").set_value(True).run()
+    assert not at.exception, at.exception
+    at.slider(key="sparsity_feature_count").set_value(8).run()
+    assert not at.exception, at.exception
     # The sweep: two short sparse_l1 points through the shared sweep engine.
     at.selectbox(key="sparsity_sweep_variant").set_value("sparse_l1").run()
     at.text_input(key="sparsity_sweep_values_sparse_l1").set_value("0.0001, 0.1")
