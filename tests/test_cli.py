@@ -121,3 +121,30 @@ def test_bad_arguments_exit_non_zero_with_one_line(args, words):
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("error: ") and words in lines[0]
     assert "Traceback" not in done.stderr
+
+
+def test_ctrl_c_stops_training_and_keeps_the_run(tmp_path):
+    import signal
+
+    runs = tmp_path / "runs"
+    env = {**os.environ, "AEVIZ_OFFLINE": "1", "OMP_NUM_THREADS": "1", "AEVIZ_RUNS_DIR": str(runs)}
+    process = subprocess.Popen([PYTHON, "-m", "aeviz", "train", "--dataset", "digits", "--k", "4", "--epochs", "100000",
+                                "--set", "hidden=16"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        seen = []
+        for line in process.stderr:  # wait until training has started
+            seen.append(line)
+            if line.startswith("training on"):
+                break
+        assert seen and seen[-1].startswith("training on"), "".join(seen)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "stopping after this step" in err and "stopped:" in err and "Traceback" not in err
+    result = last_json(out)
+    assert result["status"] == "stopped" and result["epochs"] < 100000
+    assert (runs / result["run_id"] / "weights.pt").is_file()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import signal
+import threading
 
 HELP = "train an autoencoder; prints a JSON line with run_id, test_mse, epochs, train_seconds, samples_per_second, device"
 
@@ -28,7 +31,6 @@ def run(args: argparse.Namespace) -> int:
     from aeviz.cli.settings import parse_settings
     from aeviz.config import TrainConfig
     from aeviz.data import get_spec
-    from aeviz.events import Finished, Progress, Started
     from aeviz.runs import RunStore
     from aeviz.train import Trainer
     from aeviz.variants import get_variant
@@ -49,6 +51,17 @@ def run(args: argparse.Namespace) -> int:
     config.validate(spec.input_size)  # every setting checked before any data is loaded
     trainer = Trainer(config, store=None if args.no_save else RunStore())
     bar = ProgressBar(f"{config.variant} k={config.k} {config.dataset}")
+    with stop_on_interrupt(trainer, bar.stream):
+        show_events(trainer, bar)
+    finished = trainer.finished
+    print_json({"run_id": finished.saved_run_id, **finished.result.metrics})
+    return 0 if finished.status != "diverged" else 3
+
+
+def show_events(trainer, bar) -> None:
+    """Consume the trainer's events: a progress bar and messages on stderr."""
+    from aeviz.events import Finished, Progress, Started
+
     for event in trainer.run():
         if isinstance(event, Started):
             bar.stream.write(f"training on {event.device_name} ({event.train_size} images, batch {event.batch_size})\n")
@@ -62,6 +75,24 @@ def run(args: argparse.Namespace) -> int:
             bar.close(f"{event.status}: {event.message}")
             if event.save_error:
                 bar.stream.write(f"warning: {event.save_error}\n")
-    finished = trainer.finished
-    print_json({"run_id": finished.saved_run_id, **finished.result.metrics})
-    return 0 if finished.status != "diverged" else 3
+
+
+@contextlib.contextmanager
+def stop_on_interrupt(trainer, stream):
+    """The first Ctrl-C stops training after the current step (the run is kept and saved); a second aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_interrupt(signum, frame):
+        if trainer.stopped:
+            raise KeyboardInterrupt
+        trainer.stop()
+        stream.write("\nstopping after this step (Ctrl-C again to abort)\n")
+        stream.flush()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
