@@ -51,10 +51,10 @@ def test_ksparse_keeps_exactly_the_chosen_number_active(digits):
 def test_feature_images_are_the_weights_reshaped(digits):
     model = build_model("sparse_l1", digits.image_shape, 12, {})
     encoder, decoder = sparsity.feature_images(model)
-    first = model.encoder[1][0]
+    first = [m for m in model.encoder.modules() if isinstance(m, nn.Linear)][0]
     assert encoder.shape == (12, 8, 8) and decoder.shape == (12, 8, 8)
     assert np.allclose(encoder[5].ravel(), first.weight[5].detach().numpy())
-    last = model.decoder[0][0]
+    last = [m for m in model.decoder.modules() if isinstance(m, nn.Linear)][-1]
     assert np.allclose(decoder[7].ravel(), last.weight[:, 7].detach().numpy())
     conv_like = build_model("plain", digits.image_shape, 4, {"hidden": [16]})
     conv_like.feature_images = lambda: None
