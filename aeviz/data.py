@@ -196,7 +196,11 @@ def get_spec(name: str) -> DatasetSpec:
 def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     """Read an IDX file (optionally gzipped) as uint8, checking magic number and size."""
     try:
-        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise CorruptDataFile(f"{path} cannot be read ({exc.strerror or exc})") from None
+    try:
+        raw = gzip.decompress(blob) if path.suffix == ".gz" else blob
     except (EOFError, OSError, zlib.error) as exc:
         raise CorruptDataFile(f"{path} is truncated or not a valid gzip file ({exc}); delete it and "
                               f"download it again") from None

@@ -375,3 +375,15 @@ def test_real_mnist_reported_unavailable_without_train_images(monkeypatch, tmp_p
     assert "missing train-images-idx3-ubyte[.gz]" in status.tried[0]
     with pytest.raises(DatasetUnavailable, match="missing train-images-idx3-ubyte"):
         data.load_dataset("mnist")
+
+
+def test_unreadable_file_says_so(tmp_path, monkeypatch):
+    path = tmp_path / "train-labels-idx1-ubyte.gz"
+    path.write_bytes(gzip.compress(idx_bytes(np.zeros(3, dtype=np.uint8))))
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)  # root ignores chmod, so fake the refusal
+    with pytest.raises(CorruptDataFile, match="cannot be read \\(Permission denied\\)"):
+        data.read_label_file(path)
