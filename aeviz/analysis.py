@@ -120,6 +120,11 @@ def _import_umap():
             pass  # no cache then: slower first call, still correct
     import umap
 
+    from aeviz.umap_embed import enable_disk_caching
+
+    # Most of umap's layout and graph kernels lack cache=True: cache them too, or every fresh
+    # process recompiles them (measured: first call 17.5 -> 5.7 CPU-s on 3,000 codes once cached).
+    enable_disk_caching()
     return umap
 
 

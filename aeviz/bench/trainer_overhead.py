@@ -100,7 +100,7 @@ def run(context: BenchContext) -> list[Result]:
 
     dataset = load_dataset(context.bench_dataset())
     repeats = context.repeats or (2 if context.quick else 5)
-    seconds = 0.3 if context.quick else 4.0
+    seconds = 0.3 if context.quick else 6.0
     m = measure_overhead(dataset, "cpu", seconds, repeats, context.say)
     return [Result("trainer_overhead", f"{what} ({dataset.name}, plain k={m['k']}, batch {m['batch_size']})",
                    "samples/s", m["aeviz"], "hand-written loop", m["hand"], m["ratio"], f">= {TARGET}",
