@@ -44,7 +44,7 @@ def _fmt(value: Any) -> str:
 
 
 def _figure_html(fig, div_id: str) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
+    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, auto_play=False,
                        config={"displaylogo": False, "responsive": True})
 
 

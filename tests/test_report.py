@@ -41,6 +41,7 @@ def test_report_holds_every_figure_and_nothing_external(saved_run, digits):
     assert text.count("src='data:image/png;base64,") == 2         # reconstructions and the manifold
     assert text.count(get_plotlyjs()[:2000]) == 1             # plotly's JavaScript inlined exactly once
     assert not EXTERNAL.search(text), EXTERNAL.search(text)
+    assert "Plotly.animate('formation'" not in text   # the animation waits for its play button
     assert run_id in text and f"{run.metrics['test_mse']:.6g}" in text and f"{run.metrics['pca_test_mse']:.6g}" in text
     # the animation's frames carry the losses of the recorded snapshots
     assert text.count("Watch it form: step") >= len(run.code_snapshots["steps"])
