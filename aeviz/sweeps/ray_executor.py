@@ -134,7 +134,8 @@ class RayExecutor:
                             f"running there (`ray start --head`), and if it uses token authentication, are "
                             f"RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN) set here?") from None
                 else:
-                    ray.init(num_cpus=self.num_workers or os.cpu_count() or 1, **options)
+                    # address="local": always a new instance here, never a cluster left running on this machine
+                    ray.init(address="local", num_cpus=self.num_workers or os.cpu_count() or 1, **options)
             if self.warm_up and spec.dataset not in self._warmed:
                 slots = max(1, int(ray.cluster_resources().get("CPU", 1)) // self.cpus_per_point)
                 if self.num_workers:
