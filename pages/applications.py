@@ -69,7 +69,7 @@ with anomaly_tab:
     held_out = c1.multiselect("Held-out (anomalous) classes", list(range(len(names))), default=[len(names) - 1],
                               format_func=lambda c: names[c], key="apps_anomalous")
     epochs = c2.number_input("Epochs", 1.0, 100.0, float(min(run.config.epochs or 5.0, 10.0)), key="apps_epochs")
-    seconds = c3.number_input("At most (s)", 5.0, 600.0, 60.0, key="apps_seconds")
+    seconds = c3.number_input("At most (s)", 5.0, 1800.0, 300.0, key="apps_seconds")
     normal = [c for c in range(len(names)) if c not in held_out]
     live = st.session_state.get(ANOMALY_KEY)
     if st.button("Train on the normal classes", disabled=live is not None and live.running,
@@ -88,6 +88,15 @@ with anomaly_tab:
         if getattr(live, "report", None) is None:  # computed once per trained model
             live.report = anomaly.anomaly_report(live.result.model, dataset, live.normal)
         report = live.report
+        done = live.result.metrics
+        planned = live.trainer.config.epochs or 0.0
+        note = (f"The model on the normal classes trained for {done['epochs']:.1f} epochs "
+                f"({done['train_seconds']:.0f} s) on {done['train_size']} images.")
+        if done["epochs"] < planned - 1e-6:
+            st.warning(note + f" That is less than the {planned:g} epochs asked for (time budget or Stop): "
+                       "an undertrained model scores poorly.")
+        else:
+            st.caption(note)
         m1, m2, m3 = st.columns(3)
         m1.metric("AUC, autoencoder", f"{report.auc['autoencoder']:.3f}",
                   delta=f"{report.auc['autoencoder'] - report.auc['pca']:+.3f} vs PCA")
