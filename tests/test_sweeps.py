@@ -276,6 +276,29 @@ def test_ray_gives_the_same_results_as_local(ray_instance, local_sweep, tmp_path
             assert float(((loaded.model(x) - x) ** 2).mean()) == pytest.approx(theirs.metrics["test_mse"], rel=1e-5)
 
 
+def test_a_point_whose_worker_dies_is_retried_once_then_failed(ray_instance, tmp_path, monkeypatch):
+    from aeviz.sweeps import ray_executor
+
+    marker = tmp_path / "died-once"
+    real = ray_executor.train_point_payload
+
+    def dying_payload(config_json, threads):  # pickled by value into the worker
+        import os
+
+        if config_json["k"] == 8 or not marker.exists():  # k=8 always dies; k=2 dies on its first try only
+            if config_json["k"] == 2:
+                marker.touch()
+            os._exit(1)
+        return real(config_json, threads)
+
+    monkeypatch.setattr(ray_executor, "train_point_payload", dying_payload)
+    sweep = run_sweep(small_spec(epochs=1), executor=ray_executor.RayExecutor(num_workers=2, warm_up=False),
+                      store=RunStore(tmp_path), sweeps=SweepStore(tmp_path / ".sweeps"))
+    assert [p.status for p in sweep.points] == ["completed", "failed"]
+    assert marker.exists() and sweep.points[0].run_id
+    assert "worker lost twice" in sweep.points[1].error
+
+
 # ---------------------------------------------------------------------------- the page
 def test_page_runs_a_sweep_and_lists_it():
     from streamlit.testing.v1 import AppTest
