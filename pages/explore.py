@@ -76,54 +76,66 @@ shown = np.arange(len(labels)) if len(labels) <= SHOWN else np.linspace(0, len(l
 decode_tab, form_tab, draw_tab, share_tab = st.tabs(["Decode anywhere", "Watch it form", "Draw your own", "Share"])
 
 # ---------------------------------------------------------------------------- decode anywhere
-with decode_tab:
-    if k == 2 or (vae and k > 2):
-        dims = explore.plane_dimensions(ref.codes)
-        points = ref.codes[:, dims]
-        if k > 2:
-            st.caption(f"This VAE has k = {k}: the plane is code dimensions {dims[0] + 1} and {dims[1] + 1} (the two "
-                       f"with the largest spread); the other dimensions stay at 0, the prior's mean.")
-        low, high = points.min(axis=0), points.max(axis=0)
-        pad = 0.15 * np.maximum(high - low, 1e-3)
-        grid_x = np.linspace(low[0] - pad[0], high[0] + pad[0], 50)
-        grid_y = np.linspace(low[1] - pad[1], high[1] + pad[1], 50)
-        # A click (or box) on the chart sets the point; the number inputs show it and can set it too.
-        clicked = selected_point(st.session_state.get("explore_plane"))
-        if clicked is not None and clicked != st.session_state.get("explore_last_click"):
-            st.session_state["explore_last_click"] = clicked
-            st.session_state["explore_z1"], st.session_state["explore_z2"] = clicked
-        st.session_state.setdefault("explore_z1", float(np.median(points[:, 0])))
-        st.session_state.setdefault("explore_z2", float(np.median(points[:, 1])))
-        plot_col, image_col = st.columns([3, 1])
-        with image_col:
-            z1 = st.number_input(f"z{dims[0] + 1}", key="explore_z1", format="%.3f")
-            z2 = st.number_input(f"z{dims[1] + 1}", key="explore_z2", format="%.3f")
-            show(explore.decode_point(run.model, (z1, z2), dims), f"decoded at ({z1:.2f}, {z2:.2f})")
-            st.caption("Click anywhere in the plane, between the clusters too: a plain autoencoder's answer "
-                       "there is often nonsense, a VAE's is not.")
-        with plot_col:
-            fig = latent_scatter(points[shown], labels[shown], class_names, "Test codes: click to decode",
-                                 click_grid=(grid_x, grid_y), markers=[("decoded", (z1, z2))],
-                                 axis_titles=(f"z{dims[0] + 1}", f"z{dims[1] + 1}"))
-            st.plotly_chart(fig, key="explore_plane", on_select="rerun", selection_mode=("points", "box"))
-        st.subheader("The latent manifold")
-        n = st.slider("Grid size", 5, 25, 15, key="explore_grid_n")
-        st.caption("Images decoded from a regular grid over the plane: "
-                   + ("standard-normal quantiles 0.05 … 0.95 (the prior), as in Kingma and Welling's figure."
-                      if vae else "the codes' range, 1st to 99th percentile."))
-        show(manifold_images(info.run_id, info.created, dataset_name, n), scale=max(1, 560 // (n * side)))
-    else:
-        st.subheader("Latent traversal")
-        st.caption(f"k = {k}: each row moves one code dimension from −2 to +2 standard deviations of its spread "
-                   "over the test set, the others fixed at the chosen image's code. Rows: the "
-                   f"{min(k, explore.TRAVERSAL_DIMENSIONS)} dimensions with the largest spread.")
-        index = st.number_input("Test image", 0, len(labels) - 1, 0, key="explore_traverse_index")
-        result = explore.traversal(run.model, ref.codes[index], ref.codes, steps=9)
-        left, right = st.columns([1, 4])
-        show(test_images[index], f"test image {index} ({class_names[labels[index]]})", where=left)
-        right.image(upscale(tile(result.images), max(1, 640 // (9 * side))), clamp=True,
-                    caption="rows: " + ", ".join(f"z{d + 1} (sd {s:.2f})" for d, s in zip(result.dims, result.spread)))
+# Each part is a fragment: a click or a slider reruns that part only, not the whole page.
+@st.fragment
+def decode_plane() -> None:
+    dims = explore.plane_dimensions(ref.codes)
+    points = ref.codes[:, dims]
+    if k > 2:
+        st.caption(f"This VAE has k = {k}: the plane is code dimensions {dims[0] + 1} and {dims[1] + 1} (the two "
+                   f"with the largest spread); the other dimensions stay at 0, the prior's mean.")
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = 0.15 * np.maximum(high - low, 1e-3)
+    # an invisible 50 x 50 grid under the scatter: a click on empty space selects a grid point there
+    grid_x = np.linspace(low[0] - pad[0], high[0] + pad[0], 50)
+    grid_y = np.linspace(low[1] - pad[1], high[1] + pad[1], 50)
+    # A click (or box) on the chart sets the point; the number inputs show it and can set it too.
+    clicked = selected_point(st.session_state.get("explore_plane"))
+    if clicked is not None and clicked != st.session_state.get("explore_last_click"):
+        st.session_state["explore_last_click"] = clicked
+        st.session_state["explore_z1"], st.session_state["explore_z2"] = clicked
+    st.session_state.setdefault("explore_z1", float(np.median(points[:, 0])))
+    st.session_state.setdefault("explore_z2", float(np.median(points[:, 1])))
+    plot_col, image_col = st.columns([3, 1])
+    with image_col:
+        z1 = st.number_input(f"z{dims[0] + 1}", key="explore_z1", format="%.3f")
+        z2 = st.number_input(f"z{dims[1] + 1}", key="explore_z2", format="%.3f")
+        show(explore.decode_point(run.model, (z1, z2), dims), f"decoded at ({z1:.2f}, {z2:.2f})")
+        st.caption("Click anywhere in the plane, between the clusters too: a plain autoencoder's answer "
+                   "there is often nonsense, a VAE's is not.")
+    with plot_col:
+        fig = latent_scatter(points[shown], labels[shown], class_names, "Test codes: click to decode",
+                             click_grid=(grid_x, grid_y), markers=[("decoded", (z1, z2))],
+                             axis_titles=(f"z{dims[0] + 1}", f"z{dims[1] + 1}"))
+        st.plotly_chart(fig, key="explore_plane", on_select="rerun", selection_mode=("points", "box"))
 
+
+@st.fragment
+def manifold_section() -> None:
+    st.subheader("The latent manifold")
+    n = st.slider("Grid size", 5, 25, 15, key="explore_grid_n")
+    st.caption("Images decoded from a regular grid over the plane: "
+               + ("standard-normal quantiles 0.05 … 0.95 (the prior), as in Kingma and Welling's figure."
+                  if vae else "the codes' range, 1st to 99th percentile."))
+    show(manifold_images(info.run_id, info.created, dataset_name, n), scale=max(1, 560 // (n * side)))
+
+
+@st.fragment
+def traversal_section() -> None:
+    st.subheader("Latent traversal")
+    st.caption(f"k = {k}: each row moves one code dimension from −2 to +2 standard deviations of its spread "
+               "over the test set, the others fixed at the chosen image's code. Rows: the "
+               f"{min(k, explore.TRAVERSAL_DIMENSIONS)} dimensions with the largest spread.")
+    index = st.number_input("Test image", 0, len(labels) - 1, 0, key="explore_traverse_index")
+    result = explore.traversal(run.model, ref.codes[index], ref.codes, steps=9)
+    left, right = st.columns([1, 4])
+    show(test_images[index], f"test image {index} ({class_names[labels[index]]})", where=left)
+    right.image(upscale(tile(result.images), max(1, 640 // (9 * side))), clamp=True,
+                caption="rows: " + ", ".join(f"z{d + 1} (sd {s:.2f})" for d, s in zip(result.dims, result.spread)))
+
+
+@st.fragment
+def interpolation_section() -> None:
     st.subheader("Interpolation: code space against pixel space")
     first = {c: int(np.nonzero(labels == c)[0][0]) for c in np.unique(labels)}
     a_col, b_col, steps_col = st.columns(3)
@@ -134,6 +146,15 @@ with decode_tab:
     scale = max(1, 720 // (steps * side))
     st.image(upscale(tile(in_code), scale), caption="decoded along the straight line between the two codes", clamp=True)
     st.image(upscale(tile(in_pixels), scale), caption="cross-fade of the pixels", clamp=True)
+
+
+with decode_tab:
+    if k == 2 or (vae and k > 2):
+        decode_plane()
+        manifold_section()
+    else:
+        traversal_section()
+    interpolation_section()
 
 # ---------------------------------------------------------------------------- watch it form
 with form_tab:
@@ -148,7 +169,8 @@ with form_tab:
                 "latent space form.")
 
 # ---------------------------------------------------------------------------- draw your own
-with draw_tab:
+@st.fragment
+def draw_section() -> None:
     size = side
     canvas_col, input_col = st.columns([2, 1])
     grey = None
@@ -210,6 +232,10 @@ with draw_tab:
                                                markers=[("you", projection(analysis.code)[0])],
                                                axis_titles=("z1", "z2") if chosen_run.config.k == 2 else ("PC 1", "PC 2")),
                                 key=f"explore_draw_scatter_{chosen_info.run_id}")
+
+
+with draw_tab:
+    draw_section()
 
 # ---------------------------------------------------------------------------- share
 with share_tab:
