@@ -299,6 +299,21 @@ def test_a_point_whose_worker_dies_is_retried_once_then_failed(ray_instance, tmp
     assert "worker lost twice" in sweep.points[1].error
 
 
+def test_stopping_a_ray_sweep_keeps_what_came_back(ray_instance, tmp_path):
+    from aeviz.sweeps.ray_executor import RayExecutor
+
+    stop = threading.Event()
+    sweep = run_sweep(small_spec(grid={"k": [2, 4, 8]}, epochs=None, max_seconds=1.5),
+                      executor=RayExecutor(num_workers=2, warm_up=False), store=RunStore(tmp_path),
+                      sweeps=SweepStore(tmp_path / ".sweeps"), stop=stop,
+                      on_event=lambda e: isinstance(e, PointFinished) and stop.set())
+    statuses = [p.status for p in sweep.points]
+    assert sweep.status == "stopped" and "stopped" in statuses  # two workers: a third point was still waiting
+    assert statuses.count("completed") >= 1
+    kept = [p.run_id for p in sweep.points if p.status == "completed"]
+    assert sorted(kept) == sorted(i.run_id for i in RunStore(tmp_path).list())
+
+
 # ---------------------------------------------------------------------------- the page
 def test_page_runs_a_sweep_and_lists_it():
     from streamlit.testing.v1 import AppTest

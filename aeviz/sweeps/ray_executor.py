@@ -157,29 +157,35 @@ class RayExecutor:
             pending[task.remote(config.to_json(), self.cpus_per_point)] = (point, config)
             point.status = "queued"  # Ray starts it when a worker is free
         while pending:
-            if stop.is_set():
+            if stop.is_set():  # keep what is already back, cancel the rest (queued or training)
+                ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0)
+                yield from self._collect(ready, pending)
                 for ref, (point, _) in pending.items():
                     ray.cancel(ref)
                     yield PointOutcome(point, "stopped", "stopped by request")
                 return
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=POLL_SECONDS)
-            for ref in ready:
-                point, config = pending.pop(ref)
-                try:
-                    payload = ray.get(ref)
-                except ray.exceptions.RayTaskError as exc:  # the training raised: not retried
-                    cause = getattr(exc, "cause", None)
-                    yield PointOutcome(point, "failed", describe_error(cause) if cause is not None else _first_line(exc))
-                    continue
-                except ray.exceptions.RayError as exc:  # the worker died, and again on its one retry
-                    yield PointOutcome(point, "failed", f"worker lost twice (retried once): {_first_line(exc)}")
-                    continue
-                try:
-                    result = result_from_payload(config, payload)
-                except AevizError as exc:
-                    yield PointOutcome(point, "failed", f"weights came back damaged: {exc}")
-                    continue
-                yield PointOutcome(point, payload["status"], payload["message"], result)
+            yield from self._collect(ready, pending)
+
+    def _collect(self, ready: list, pending: dict) -> Iterator[PointOutcome]:
+        ray = self.ray
+        for ref in ready:
+            point, config = pending.pop(ref)
+            try:
+                payload = ray.get(ref)
+            except ray.exceptions.RayTaskError as exc:  # the training raised: not retried
+                cause = getattr(exc, "cause", None)
+                yield PointOutcome(point, "failed", describe_error(cause) if cause is not None else _first_line(exc))
+                continue
+            except ray.exceptions.RayError as exc:  # the worker died, and again on its one retry
+                yield PointOutcome(point, "failed", f"worker lost twice (retried once): {_first_line(exc)}")
+                continue
+            try:
+                result = result_from_payload(config, payload)
+            except AevizError as exc:
+                yield PointOutcome(point, "failed", f"weights came back damaged: {exc}")
+                continue
+            yield PointOutcome(point, payload["status"], payload["message"], result)
 
 
 def _forwarded_env() -> dict[str, str]:
