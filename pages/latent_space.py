@@ -56,7 +56,7 @@ def show_selection(indices: list[int], where) -> None:
     if indices:
         where.plotly_chart(mosaic_figure([test_images[indices]], cell_px=48,
                                          title=", ".join(class_names[labels[i]] for i in indices[:6])
-                                         + ("…" if len(indices) > 6 else "")), key=f"sel.{id(where)}")
+                                         + ("…" if len(indices) > 6 else "")), key=f"sel.{id(where)}", width="content")
     else:
         where.caption("Hover a point for its class and test-image number; click or lasso points to see the images.")
 
@@ -154,7 +154,8 @@ if is_vae or k == 2:
     where = ("a regular grid over [-2.5, 2.5]² of the prior N(0, I)" if is_vae and k == 2 else
              "samples z ~ N(0, I) from the prior" if is_vae else "a regular grid over the range of the test codes")
     st.plotly_chart(decoded_grid_figure(analysis.decode_codes(run.model, grid_codes), side,
-                                        title=f"Decoded from {where}"), key="latent_grid")
+                                        title=f"Decoded from {where}"), key="latent_grid",
+                    width="content")
 
 # ---------------------------------------------------------------------------- interpolation
 st.subheader("Interpolating between two test images")
@@ -166,6 +167,6 @@ steps = c3.slider("Steps", 3, 16, 10, key="latent_interp_steps")
 path = analysis.interpolate_codes(codes[int(a)], codes[int(b)], steps)
 decoded = analysis.decode_codes(run.model, path)
 st.plotly_chart(mosaic_figure([np.concatenate([test_images[[int(a)]], decoded, test_images[[int(b)]]])],
-                              row_labels=["image A, path, image B"], cell_px=56), key="latent_interp")
+                              row_labels=["A … B"], cell_px=56), key="latent_interp", width="content")
 st.caption(f"Straight line in code space from A ({class_names[labels[int(a)]]}) to B "
            f"({class_names[labels[int(b)]]}), decoded at {steps} points; the real images sit at both ends.")

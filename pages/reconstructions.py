@@ -70,7 +70,7 @@ for info, recons, errors in loaded:
 for k in pca_ks:
     recons, errors = pca_reconstructions(dataset_name, int(k))
     rows.append((f"PCA k={k}", recons[shown], errors[shown]))
-st.plotly_chart(reconstruction_grid_figure(test_images[shown], rows), key="recon_grid")
+st.plotly_chart(reconstruction_grid_figure(test_images[shown], rows), key="recon_grid", width="content")
 
 summary = {"run": [], "k": [], "test MSE": [], "PCA at same k": []}
 for info, _, errors in loaded:
@@ -85,14 +85,11 @@ st.subheader("Best and worst reconstructed test images")
 which = st.selectbox("For run", range(len(loaded)), format_func=lambda i: loaded[i][0].label, key="recon_bw")
 info, recons, errors = loaded[which]
 best, worst = best_worst_indices(errors, 8)
-left, right = st.columns(2)
-with left:
-    st.plotly_chart(reconstruction_grid_figure(test_images[best], [("reconstruction", recons[best], errors[best])],
-                                               title="Best"), key="recon_best")
-with right:
-    st.plotly_chart(reconstruction_grid_figure(test_images[worst],
-                                               [("reconstruction", recons[worst], errors[worst])], title="Worst"),
-                    key="recon_worst")
+st.plotly_chart(reconstruction_grid_figure(test_images[best], [("reconstruction", recons[best], errors[best])],
+                                           title="Best: the easiest test images for this run"),
+                key="recon_best", width="content")
+st.plotly_chart(reconstruction_grid_figure(test_images[worst], [("reconstruction", recons[worst], errors[worst])],
+                                           title="Worst: the hardest ones"), key="recon_worst", width="content")
 
 st.subheader("Mean error per class")
 n_classes = len(dataset.class_names)

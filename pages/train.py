@@ -102,7 +102,7 @@ if st.button("Queue this run" if busy else "Train", type="primary", disabled=boo
     view = manager.submit(config, owner=owner)
     st.session_state[JOB_KEY] = view.job_id
     st.query_params[JOB_PARAM] = view.job_id
-    my_jobs = manager.jobs(owner=owner)
+    st.rerun()  # redraw everything (sidebar list, button label) with the new job
 
 # ---------------------------------------------------------------------------- which job to show
 known = {j.job_id: j for j in my_jobs}

@@ -68,8 +68,10 @@ def page_link(page_file: str, label: str, icon: str | None = None) -> None:
         pass
 
 
-STATUS_ICONS = {"queued": "⏳", "starting": "⏳", "running": "▶️", "finished": "✅", "stopped": "⏹️",
-                "cancelled": "✖️", "failed": "⚠️", "diverged": "⚠️"}
+STATUS_ICONS = {"queued": ":material/hourglass_empty:", "starting": ":material/hourglass_top:",
+                "running": ":material/play_circle:", "finished": ":material/check_circle:",
+                "stopped": ":material/stop_circle:", "cancelled": ":material/cancel:",
+                "failed": ":material/error:", "diverged": ":material/error:"}
 
 
 def session_runs_sidebar() -> None:

@@ -34,7 +34,6 @@ def start_umap_warmup() -> None:
 def sidebar() -> None:
     session_owner()
     with st.sidebar:
-        st.divider()
         dataset_selector(st.sidebar, key="sidebar_dataset")
         st.caption(f"Device: **{device_summary()}**")
     session_runs_sidebar()

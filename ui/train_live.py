@@ -46,17 +46,15 @@ def show_job(view, manager, pca_curve: np.ndarray) -> None:
                   help=f"{view.started.device_name if view.started else ''}; "
                        f"{format_duration(view.progress.elapsed)} of training")
 
-    charts, images = st.columns([3, 2])
-    with charts:
-        if view.history:
-            st.plotly_chart(loss_curves_figure(view.history), key=f"loss.{view.job_id}")
-        if view.test_history:
-            st.plotly_chart(test_mse_figure(view.test_history, pca_mse), key=f"testmse.{view.job_id}")
-    with images:
-        if snapshot is not None:
-            st.plotly_chart(snapshot_figure(snapshot.originals, snapshot.reconstructions,
-                                            title=f"Test images and reconstructions at step {snapshot.step}"),
-                            key=f"snap.{view.job_id}")
+    if snapshot is not None:
+        st.plotly_chart(snapshot_figure(snapshot.originals, snapshot.reconstructions,
+                                        title=f"Test images and their reconstructions at step {snapshot.step}"),
+                        key=f"snap.{view.job_id}", width="content")
+    loss_col, mse_col = st.columns(2)
+    if view.history:
+        loss_col.plotly_chart(loss_curves_figure(view.history), key=f"loss.{view.job_id}")
+    if view.test_history:
+        mse_col.plotly_chart(test_mse_figure(view.test_history, pca_mse), key=f"testmse.{view.job_id}")
 
 
 def show_outcome(view, pca_mse: float) -> None:

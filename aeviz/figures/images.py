@@ -68,10 +68,11 @@ def mosaic_figure(rows: list[np.ndarray], row_labels: list[str] | None = None,
     for i, label in enumerate(labels):
         fig.add_annotation(x=-0.5, y=i * row_height + (h - 1) / 2, text=label, xanchor="right",
                            showarrow=False, font=dict(size=12))
-    left = 150 if labels else 10
-    height = int(len(rows) * cell_px * (row_height / h)) + 40 + (30 if title else 0)
-    fig.update_layout(title=title or None, margin=dict(l=left, r=10, t=40 if title else 10, b=10),
-                      height=max(height, 120), width=left + 20 + cols * cell_px)
+    left = 8 * max(len(label) for label in labels) + 16 if labels else 10
+    top = 40 if title else 10
+    height = int(round(image.shape[0] * cell_px / w)) + top + 10
+    fig.update_layout(title=title or None, margin=dict(l=left, r=10, t=top, b=10),
+                      height=height, width=left + 10 + int(round(image.shape[1] * cell_px / w)))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig

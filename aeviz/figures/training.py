@@ -64,7 +64,7 @@ def test_mse_figure(test_history: list[dict[str, float]], pca_mse: float | None,
 def snapshot_figure(originals: np.ndarray, reconstructions: np.ndarray, title: str = ""):
     """Test images (top row) and the model's current reconstructions (bottom row)."""
     return mosaic_figure([originals, reconstructions], ["test images", "reconstructions"], title=title,
-                         cell_px=56)
+                         cell_px=72)
 
 
 def format_duration(seconds: float | None) -> str:
