@@ -191,7 +191,8 @@ def draw_section() -> None:
             thing = "a piece of clothing (a trouser, a bag…)" if dataset_name == "fashion-mnist" else "a digit"
             st.caption(f"Draw {thing} with the mouse (or a finger); the trash icon clears the canvas.")
         else:
-            upload = st.file_uploader("PNG or JPEG, up to 5 MB", type=list(drawing.UPLOAD_TYPES), key="explore_upload")
+            upload = st.file_uploader("PNG or JPEG, up to 5 MB", type=list(drawing.UPLOAD_TYPES), key="explore_upload",
+                                      max_upload_size=drawing.MAX_UPLOAD_BYTES // (1024 * 1024))
             if upload is not None:
                 try:
                     grey = drawing.read_upload(upload.getvalue(), upload.name)
