@@ -7,6 +7,7 @@ missing browser is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -72,13 +73,13 @@ def browser_or_skip():
         browser.close()
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory, browser_or_skip):
-    """Base URL of a running app with its own empty run store."""
+@contextlib.contextmanager
+def running_app(runs_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None):
+    """`streamlit run app.py` on a free localhost port with its own run store; yields the base URL."""
     port = free_port()
-    runs = tmp_path_factory.mktemp("e2e-runs")
-    env = {**os.environ, "AEVIZ_RUNS_DIR": str(runs), "AEVIZ_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
-    log = open(tmp_path_factory.mktemp("e2e-log") / "streamlit.log", "w")
+    env = {**os.environ, "AEVIZ_RUNS_DIR": str(runs_dir), "AEVIZ_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
+           "AEVIZ_UMAP_WARMUP": "0", **(extra_env or {})}
+    log = open(log_path, "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
@@ -96,6 +97,14 @@ def app_server(tmp_path_factory, browser_or_skip):
         log.close()
 
 
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, browser_or_skip):
+    """Base URL of a running app with its own empty run store."""
+    runs = tmp_path_factory.mktemp("e2e-runs")
+    with running_app(runs, tmp_path_factory.mktemp("e2e-log") / "streamlit.log") as url:
+        yield url
+
+
 @pytest.fixture
 def page(browser_or_skip):
     context = browser_or_skip.new_context(viewport={"width": 1400, "height": 1000})
@@ -111,8 +120,9 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.wait_for_function(
         """() => { const s = document.querySelector('[data-testid="stApp"]');
-                   return s && s.getAttribute('data-test-script-state') !== 'running'
-                     && document.querySelector('[data-testid="stMain"]'); }""", timeout=timeout)
+                   const m = document.querySelector('[data-testid="stMain"]');
+                   return s && s.getAttribute('data-test-script-state') === 'notRunning'
+                     && m && m.innerText.trim().length > 0; }""", timeout=timeout)
     page.wait_for_timeout(300)
 
 
