@@ -176,13 +176,18 @@ class JobManager:
             with job.lock:
                 if job.status in ACTIVE:
                     job.status, job.message = FAILED, "training ended without finishing"
+            _release_device(job)
             job.done.set()
             self._start_queued()
 
     # ------------------------------------------------------------------ control
-    def stop(self, job_id: str) -> JobView:
-        """Stop a running job (it keeps and saves what it learned) or cancel a queued one."""
+    def stop(self, job_id: str, owner: str | None = None) -> JobView:
+        """Stop a running job (it keeps and saves what it learned) or cancel a queued one.
+        With `owner`, only that owner's job can be stopped (one session cannot stop another's)."""
         job = self._job(job_id)
+        if owner is not None and job.owner != owner:
+            raise AevizError(f"job {job_id} belongs to another session; only the session that started it "
+                             f"can stop it")
         with self._lock:
             queued = job_id in self._queue
             if queued:
@@ -247,6 +252,15 @@ class JobManager:
             raise AevizError(f"no training job {job_id!r} in this app process (it may have restarted; "
                              f"finished runs are in the run list)")
         return job
+
+
+def _release_device(job: Job) -> None:
+    """A job that has ended drops its trainer (which holds the dataset's copy on the device) and moves
+    its model to the CPU, so finished runs hold no GPU memory; the result stays readable."""
+    with job.lock:
+        job.trainer = None
+        if job.result is not None and job.result.model is not None:
+            job.result.model.to("cpu")
 
 
 def _default_store():

@@ -211,15 +211,27 @@ def load_weights_into_model(config_json: dict[str, Any], source, map_location: s
     Refuses anything that is not a plain tensor state dict (pickled code included): torch.load
     runs with weights_only=True.
     """
-    import pickle
-
-    import torch
-
     from aeviz.variants import build_model
 
     input_shape = tuple(config_json.get("input_shape") or _input_shape(config_json["dataset"]))
     params = config_json.get("resolved_params") or config_json.get("params") or {}
     model = build_model(config_json["variant"], input_shape, int(config_json["k"]), params)
+    state = read_state_dict(source, map_location)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise DamagedRun(f"weights do not fit the model: {str(exc).splitlines()[0]}") from None
+    model.eval()
+    return model
+
+
+def read_state_dict(source, map_location: str = "cpu") -> dict:
+    """A state dict of tensors from a path or bytes, read with weights_only=True: pickled code or
+    objects are refused (DamagedRun), never run."""
+    import pickle
+
+    import torch
+
     stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
     try:
         with warnings.catch_warnings():  # torch warns about pickle protocols of files it then refuses
@@ -238,12 +250,7 @@ def load_weights_into_model(config_json: dict[str, Any], source, map_location: s
                          + (f": {detail}" if detail else "")) from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise DamagedRun("weights file does not hold a state dict of tensors")
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as exc:
-        raise DamagedRun(f"weights do not fit the model: {str(exc).splitlines()[0]}") from None
-    model.eval()
-    return model
+    return state
 
 
 def _weights_file_problem(path: Path) -> str:

@@ -6,7 +6,8 @@ import numpy as np
 import streamlit as st
 
 from ui.common import cached_dataset, current_dataset_name, dataset_or_stop
-from ui.runs import load_run, no_runs_message, pick_runs
+from ui.checkpoint import checkpoint_panel
+from ui.runs import load_run, no_runs_message, pick_runs, saved_runs
 
 st.title("Reconstructions")
 st.caption("Each run's reconstructions of the same test images, with PCA at the same k as one more row: "
@@ -15,6 +16,7 @@ st.caption("Each run's reconstructions of the same test images, with PCA at the 
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
 infos = pick_runs(dataset_name, key="recon_runs", max_runs=4, label="Runs to compare (up to four)")
+checkpoint_panel(saved_runs(dataset_name))
 if not infos:
     no_runs_message(dataset_name)
     st.stop()

@@ -17,6 +17,18 @@ def saved_runs(dataset: str | None = None, variants: tuple[str, ...] | None = No
     return infos
 
 
+def damaged_runs_note(dataset: str | None = None) -> list:
+    """A warning naming the damaged saved runs (of `dataset`, or whose dataset is unreadable), which the
+    run lists leave out; returns them."""
+    damaged = [i for i in run_store().list()
+               if i.damaged and (not dataset or i.config.get("dataset") in (None, dataset))]
+    if damaged:
+        st.warning(f"{len(damaged)} saved run(s) are damaged and left out of the lists (the others load): "
+                   + "; ".join(f"{i.run_id}: {i.problem}" for i in damaged[:5])
+                   + (" …" if len(damaged) > 5 else ""))
+    return damaged
+
+
 def run_label(info) -> str:
     mse = info.metrics.get("test_mse")
     return info.label + (f" · test MSE {mse:.4f}" if mse is not None else "")
@@ -25,6 +37,7 @@ def run_label(info) -> str:
 def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", variants=None) -> list:
     """A multiselect of saved runs on `dataset` (newest preselected); returns RunInfo objects."""
     infos = saved_runs(dataset, variants)
+    damaged_runs_note(dataset)
     if not infos:
         return []
     by_id = {i.run_id: i for i in infos}
@@ -36,6 +49,7 @@ def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", va
 def pick_run(dataset: str, key: str, label: str = "Run", variants=None):
     """A select box of saved runs on `dataset`; returns a RunInfo or None when there are none."""
     infos = saved_runs(dataset, variants)
+    damaged_runs_note(dataset)
     if not infos:
         return None
     by_id = {i.run_id: i for i in infos}

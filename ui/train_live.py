@@ -7,6 +7,7 @@ import streamlit as st
 
 from aeviz.figures.training import (format_duration, loss_curves_figure, progress_text, snapshot_figure,
                                     test_mse_figure)
+from ui.common import SESSION_KEY
 
 
 def show_job(view, manager, pca_curve: np.ndarray) -> None:
@@ -17,13 +18,13 @@ def show_job(view, manager, pca_curve: np.ndarray) -> None:
     if view.status == "queued":
         head.info(f"Queued: position {view.queue_position} (at most {manager.max_running} run(s) train at once; "
                   f"set AEVIZ_MAX_JOBS to change that).")
-        stop_col.button("Cancel", key=f"cancel.{view.job_id}", on_click=manager.stop, args=(view.job_id,),
-                        icon=":material/close:")
+        stop_col.button("Cancel", key=f"cancel.{view.job_id}", on_click=manager.stop,
+                        args=(view.job_id, st.session_state.get(SESSION_KEY)), icon=":material/close:")
         return
     if view.active:
-        stop_col.button("Stop", key=f"stop.{view.job_id}", on_click=manager.stop, args=(view.job_id,),
-                        icon=":material/stop:", help="Stops within a second; the weights learned so far are "
-                                                     "kept and saved.")
+        stop_col.button("Stop", key=f"stop.{view.job_id}", on_click=manager.stop,
+                        args=(view.job_id, st.session_state.get(SESSION_KEY)), icon=":material/stop:",
+                        help="Stops within a second; the weights learned so far are kept and saved.")
         fraction = view.progress.fraction if view.progress is not None else 0.0
         st.progress(min(max(fraction, 0.0), 1.0), text=progress_text(view.progress) if view.status == "running"
                     else view.message)
@@ -65,8 +66,11 @@ def show_outcome(view, pca_mse: float) -> None:
             verdict = (f" Test MSE {mse:.4f} {'beats' if mse < pca_mse else 'does not beat'} PCA's {pca_mse:.4f} "
                        f"at the same k.")
         saved = f" Saved as **{view.run_id}**." if view.run_id else ""
-        (st.success if view.status == "finished" else st.info)(
-            f"{'Finished' if view.status == 'finished' else 'Stopped'}: {view.message}.{verdict}{saved}")
+        box = st.success if view.status == "finished" else st.info
+        if view.error:  # trained but not saved (e.g. an unwritable runs folder): say where the model is
+            box, saved = st.warning, (" The trained model stays in this app's memory while the server runs "
+                                      "(it is shown here); fix the runs folder and train again to keep it.")
+        box(f"{'Finished' if view.status == 'finished' else 'Stopped'}: {view.message}.{verdict}{saved}")
     elif view.status == "cancelled":
         st.info("Cancelled before it started.")
     else:

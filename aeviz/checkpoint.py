@@ -1,0 +1,92 @@
+"""Runs as portable archives: export a saved run as a .zip (its config, metrics, history and weights),
+import such a .zip as a new run. Uploads are untrusted: the weights are read with
+``weights_only=True`` (pickled code is refused, never run), sizes are bounded, and a bare weights
+file is refused because it does not say which model it belongs to.
+
+    data = export_run(RunStore(), run_id)             # bytes of run_id.zip
+    new_id = import_run(data, RunStore(), "run.zip")  # checked, re-measured on the test set, saved
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+from aeviz.errors import AevizError
+from aeviz.runs import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, WEIGHTS_FILE, RunStore
+
+MAX_ARCHIVE_BYTES = 50 * 1024 * 1024   # the unpacked members together (a zip bomb is refused)
+ARCHIVE_FILES = (CONFIG_FILE, METRICS_FILE, HISTORY_FILE, WEIGHTS_FILE)
+
+
+class CheckpointRefused(AevizError):
+    """An uploaded checkpoint is not a run archive, is damaged, or holds more than plain weights."""
+
+
+def export_run(store: RunStore, run_id: str) -> bytes:
+    """The run's files as a .zip archive (what import_run reads back)."""
+    info = store.info(run_id)
+    if info.damaged:
+        raise AevizError(f"run {run_id} is damaged ({info.problem}); it cannot be exported")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in ARCHIVE_FILES:
+            archive.write(info.path / name, name)
+    return buffer.getvalue()
+
+
+def import_run(data: bytes, store: RunStore, name: str = "upload") -> str:
+    """Check an uploaded run archive, rebuild its model from the weights (safely), measure its test
+    MSE again and save it as a new run; returns the new run id. Raises CheckpointRefused."""
+    from aeviz.config import TrainConfig
+    from aeviz.data import load_dataset
+    from aeviz.runs import load_weights_into_model, read_state_dict
+    from aeviz.train import TrainResult, reconstruction_mse
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = {info.filename: info for info in archive.infolist()}
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise CheckpointRefused(f"{name} is not a run archive: upload the .zip that “Download this run” "
+                                f"gives (config.json and weights.pt)") from None
+    if sum(info.file_size for info in members.values()) > MAX_ARCHIVE_BYTES:
+        raise CheckpointRefused(f"{name} unpacks to more than {MAX_ARCHIVE_BYTES // 2**20} MB; refused")
+    if CONFIG_FILE not in members or WEIGHTS_FILE not in members:
+        if any(member.endswith("data.pkl") for member in members):  # a bare torch.save file
+            read_state_dict(data)  # refuses pickled code with its own message
+            raise CheckpointRefused(f"{name} is a weights file alone, which does not say which model it "
+                                    f"belongs to: upload the run's .zip (config.json and weights.pt)")
+        raise CheckpointRefused(f"{name} lacks {CONFIG_FILE} or {WEIGHTS_FILE}: not a run archive")
+
+    try:
+        config_json = json.loads(archive.read(CONFIG_FILE))
+        config = TrainConfig.from_json(config_json)
+        dataset = load_dataset(config.dataset)
+        params, _ = config.validate(dataset.input_size)
+    except (ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:
+        raise CheckpointRefused(f"{name}: {CONFIG_FILE} is not a valid run configuration ({exc})") from None
+    except AevizError as exc:
+        raise CheckpointRefused(f"{name}: {exc}") from None
+    try:
+        model = load_weights_into_model(config_json, archive.read(WEIGHTS_FILE))
+    except AevizError as exc:
+        raise CheckpointRefused(f"{name}: {exc}") from None
+    except (KeyError, zipfile.BadZipFile, OSError) as exc:
+        raise CheckpointRefused(f"{name}: cannot read {WEIGHTS_FILE} ({exc})") from None
+    metrics = _json_member(archive, METRICS_FILE, dict)
+    history = _json_member(archive, HISTORY_FILE, dict)
+    # Never trust the archive's figure: measure the uploaded weights on this machine's test set.
+    metrics.update({"test_mse": reconstruction_mse(model, dataset.test_images), "imported_from": name})
+    config.tags = {**(config.tags or {}), "imported": name}
+    result = TrainResult(config, model, params, metrics, list(history.get("history", [])),
+                         list(history.get("test_history", [])), {})
+    return store.save(result)
+
+
+def _json_member(archive: zipfile.ZipFile, member: str, kind: type):
+    try:
+        value = json.loads(archive.read(member))
+    except (KeyError, ValueError, zipfile.BadZipFile):
+        return kind()
+    return value if isinstance(value, kind) else kind()
