@@ -124,8 +124,10 @@ with right:
 
 # ---------------------------------------------------------------------------- frontier
 st.subheader("Did it beat PCA? Test error against k")
-ks, mses = analysis.pca_frontier(dataset)
 points = analysis.frontier_points(saved_runs(dataset_name), dataset_name, pca_curve(dataset_name))
+# Up to k = 64, or half the input size on small images (digits: 32) so the curve's tail near 0 does not
+# squash the axis, extended to the largest k of a run.
+ks, mses = analysis.pca_frontier(dataset, max(min(64, dataset.input_size // 2), *(p.k for p in points), 1))
 st.plotly_chart(frontier_figure(ks, mses, points, highlight=info.run_id if info else None), key="latent_frontier")
 beating = [p for p in points if p.beats_pca]
 st.caption(f"The dashed line is PCA's exact test error for k = 1…{ks[-1]}; each marker is a saved run "

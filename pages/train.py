@@ -10,7 +10,7 @@ from ui.runs import page_link
 
 JOB_KEY = "train_job"
 JOB_PARAM = "job"
-REFRESH_SECONDS = 1.0
+REFRESH_SECONDS = 2.0  # live redraw period; Stop acts at once (its click reruns)
 
 st.title("Train an autoencoder")
 owner = session_owner()

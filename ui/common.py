@@ -105,8 +105,8 @@ def dataset_selector(where=None, key: str = "dataset_choice") -> str:
     current = current_dataset_name()
     if current not in names:
         current = "digits"
-    if st.session_state.get(key) != current:  # another selector changed it: follow
-        st.session_state[key] = current
+    if key in st.session_state and st.session_state[key] != current:
+        del st.session_state[key]  # another selector changed it: start again from `current`
 
     def label(name: str) -> str:
         s = statuses[name]
@@ -115,7 +115,9 @@ def dataset_selector(where=None, key: str = "dataset_choice") -> str:
     def changed():
         st.session_state[DATASET_KEY] = st.session_state[key]
 
-    chosen = where.selectbox("Dataset", names, format_func=label, key=key, on_change=changed)
+    # index= matches the value: the browser shows the default when it re-creates the widget on a page switch
+    chosen = where.selectbox("Dataset", names, index=names.index(current), format_func=label, key=key,
+                             on_change=changed)
     st.session_state[DATASET_KEY] = chosen
     status = statuses[chosen]
     if status["available"]:

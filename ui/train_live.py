@@ -53,7 +53,7 @@ def show_job(view, manager, pca_curve: np.ndarray) -> None:
                         key=f"snap.{view.job_id}", width="content")
     loss_col, mse_col = st.columns(2)
     if view.history:
-        loss_col.plotly_chart(loss_curves_figure(view.history), key=f"loss.{view.job_id}")
+        loss_col.plotly_chart(loss_curves_figure(thin(view.history)), key=f"loss.{view.job_id}")
     if view.test_history:
         mse_col.plotly_chart(test_mse_figure(view.test_history, pca_mse), key=f"testmse.{view.job_id}")
 
@@ -75,3 +75,11 @@ def show_outcome(view, pca_mse: float) -> None:
         st.info("Cancelled before it started.")
     else:
         st.error(view.message or view.error)
+
+
+def thin(rows: list, most: int = 400) -> list:
+    """At most `most` rows, evenly spaced, the last one kept (plotting cost stays flat on long runs)."""
+    if len(rows) <= most:
+        return rows
+    step = len(rows) / most
+    return [rows[int(i * step)] for i in range(most - 1)] + [rows[-1]]

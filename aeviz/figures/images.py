@@ -35,34 +35,32 @@ def mosaic(rows: list[np.ndarray], gap: int = 1, fill: float = 1.0) -> np.ndarra
 
 def mosaic_figure(rows: list[np.ndarray], row_labels: list[str] | None = None,
                   captions: list[list[str]] | None = None, title: str = "", cell_px: int = 64):
-    """A plotly figure of a mosaic (white background, black ink looks like paper: 1 - pixel).
+    """A plotly figure of a mosaic: pixel intensity as grey (0 black, 1 white), white gaps between images.
 
     `captions[i][j]` is written under image j of row i (e.g. its error). Row labels sit on the left.
     """
     import plotly.graph_objects as go
 
-    gap = 1 if not captions else 0
-    image = mosaic(rows, gap=gap)
+    image = mosaic(rows, gap=1)
     first = next(to_2d(r[0]) for r in rows if len(r))
     h, w = first.shape
-    cols = max(len(r) for r in rows)
-    # captions need room: add a blank band under each row
-    band = 0
+    # captions need room: a blank band under each row of images
+    band = 1
     if captions:
-        band = max(2, h // 3)
+        band = max(3, h // 3)
         stacked = []
         for i in range(len(rows)):
-            stacked.append(image[i * h:(i + 1) * h])
+            stacked.append(image[i * (h + 1):i * (h + 1) + h])
             stacked.append(np.ones((band, image.shape[1]), dtype=np.float32))
         image = np.concatenate(stacked)
     grey = (255 * image).astype(np.uint8)
     rgb = np.repeat(grey[:, :, None], 3, axis=2)
     fig = go.Figure(go.Image(z=rgb, hoverinfo="skip"))
-    row_height = h + (band if captions else gap)
+    row_height = h + band
     if captions:
         for i, row in enumerate(captions):
             for j, text in enumerate(row):
-                fig.add_annotation(x=j * w + (w - 1) / 2, y=i * row_height + h + band / 2 - 0.5, text=text,
+                fig.add_annotation(x=j * (w + 1) + (w - 1) / 2, y=i * row_height + h + band / 2 - 0.5, text=text,
                                    showarrow=False, font=dict(size=10, color="#444"))
     labels = row_labels or []
     for i, label in enumerate(labels):
@@ -70,9 +68,10 @@ def mosaic_figure(rows: list[np.ndarray], row_labels: list[str] | None = None,
                            showarrow=False, font=dict(size=12))
     left = 8 * max(len(label) for label in labels) + 16 if labels else 10
     top = 40 if title else 10
-    height = int(round(image.shape[0] * cell_px / w)) + top + 10
+    scale = cell_px / w  # screen pixels per image pixel
     fig.update_layout(title=title or None, margin=dict(l=left, r=10, t=top, b=10),
-                      height=height, width=left + 10 + int(round(image.shape[1] * cell_px / w)))
+                      height=int(round(image.shape[0] * scale)) + top + 10,
+                      width=left + 10 + int(round(image.shape[1] * scale)))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
