@@ -12,6 +12,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a short version on the 8x8 digits (seconds, not minutes); skips the slowest parts")
     parser.add_argument("--only", action="append", metavar="ROW",
                         help="run only this row (repeatable, or comma-separated); rows: see --list")
+    parser.add_argument("--skip", action="append", metavar="ROW", help="leave this row out (repeatable, or comma-separated)")
     parser.add_argument("--list", action="store_true", help="list the rows and exit")
     parser.add_argument("--dataset", default=None, help="dataset the rows use (default fashion-mnist; digits with --quick)")
     parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats per row (default 5; 3 with --quick)")
@@ -38,6 +39,12 @@ def run(args: argparse.Namespace) -> int:
 
         get_spec(args.dataset)
     only = [name.strip() for item in (args.only or []) for name in item.split(",") if name.strip()]
+    skip = [name.strip() for item in (args.skip or []) for name in item.split(",") if name.strip()]
+    unknown = [name for name in skip if name not in rows]
+    if unknown:
+        raise InvalidConfig(f"unknown bench row {', '.join(unknown)}; choose from: {', '.join(rows)}")
+    if skip:
+        only = [name for name in (only or list(rows)) if name not in skip]
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
