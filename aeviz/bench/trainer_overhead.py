@@ -24,7 +24,7 @@ def hand_written_loop(model, images, batch_size: int, lr: float, seconds: float,
     started = time.perf_counter()
     while time.perf_counter() - started < seconds:
         if position >= n:
-            perm, position = torch.randperm(n, generator=generator), 0
+            perm, position = torch.randperm(n, generator=generator).to(images.device), 0
         batch = images.index_select(0, perm[position:position + batch_size])
         position += batch_size
         loss = F.mse_loss(model(batch), batch)
