@@ -4,8 +4,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.common import ensure_app_shell
 from ui.runs import page_link
 
+ensure_app_shell()
 ROOT = Path(__file__).resolve().parent.parent
 
 st.title("aeviz: the autoencoder lab")

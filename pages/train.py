@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import dataset_or_stop, dataset_selector, job_manager, pca_curve, session_owner
+from ui.common import (dataset_or_stop, dataset_selector, ensure_app_shell, job_manager, pca_curve,
+                       session_owner)
 from ui.params import changed_params, param_widgets
 from ui.runs import page_link
 
@@ -12,6 +13,7 @@ JOB_KEY = "train_job"
 JOB_PARAM = "job"
 REFRESH_SECONDS = 2.0  # live redraw period; Stop acts at once (its click reruns)
 
+ensure_app_shell()
 st.title("Train an autoencoder")
 owner = session_owner()
 manager = job_manager()
