@@ -125,11 +125,14 @@ class Trainer:
         sum_count = 0
         last_progress = last_snapshot = snapshot_cost = 0.0
         next_snapshot_gap = 0.0
-        segment_start = time.perf_counter() - self.elapsed
         status, message = "completed", "training finished"
         self.model.train()
         if self.step == 0:
             yield self._snapshot()
+        # The first optimiser is made before the clock starts: building one can import heavy
+        # torch modules (seconds on a cold machine) that must not eat a time budget.
+        self._enter_stage()
+        segment_start = time.perf_counter() - self.elapsed
         while self.fraction_done() < 1.0:
             if self._stop.is_set():
                 status, message = "stopped", "stopped by request; the weights learned so far are kept"
