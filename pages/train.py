@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import (dataset_or_stop, dataset_selector, ensure_app_shell, job_manager, pca_curve,
+from ui.common import (dataset_or_stop, dataset_selector, dataset_statuses, ensure_app_shell, job_manager, pca_curve,
                        session_owner)
 from ui.params import changed_params, param_widgets
 from ui.runs import page_link
@@ -26,6 +26,8 @@ from aeviz.variants import VARIANTS  # noqa: E402
 left, right = st.columns([3, 2])
 with left:
     dataset_name = dataset_selector(key="train_dataset")
+    if not dataset_statuses()[dataset_name]["available"]:
+        st.stop()  # the selector has said why and how to fix it
     dataset = dataset_or_stop(dataset_name)
     slugs = list(VARIANTS)
     slug = st.selectbox("Variant", slugs, format_func=lambda s: f"{VARIANTS[s].title} ({s})", key="train_variant")

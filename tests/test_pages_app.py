@@ -49,7 +49,7 @@ def test_app_shell_sidebar(monkeypatch):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     assert not at.exception
     assert at.title[0].value.startswith("aeviz")  # the home page
-    assert at.sidebar.selectbox(key="sidebar_dataset").value == "digits"
+    assert at.sidebar.selectbox(key="sidebar_dataset:digits").value == "digits"
     captions = " ".join(c.value for c in at.sidebar.caption)
     assert "Source: scikit-learn" in captions and "Device:" in captions
     assert "None yet" in captions  # no runs in this session
@@ -72,13 +72,30 @@ def test_pages_render_with_no_run():
     assert len(charts(at)) == 2  # pixel PCA and the PCA frontier still show
 
 
+def test_unavailable_dataset_says_why(monkeypatch, tmp_path):
+    monkeypatch.setenv("AEVIZ_DATA_DIR", str(tmp_path))  # an empty folder: MNIST is nowhere
+    monkeypatch.setenv("AEVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    at = page("train.py").run()
+    at.selectbox(key="train_dataset:digits").set_value("mnist").run()
+    assert not at.exception
+    assert at.session_state["dataset"] == "mnist"
+    assert "MNIST is not available" in at.warning[0].value and "To fix" in at.warning[0].value
+    assert not at.button  # nothing to train on
+    # the selector follows a change made elsewhere (the sidebar's selector writes the same state)
+    at.session_state["dataset"] = "digits"
+    at.run()
+    assert at.selectbox(key="train_dataset:digits").value == "digits"
+    assert at.button(key="train_start")
+
+
 def test_train_page_trains_in_background_and_survives_rerun():
     at = page("train.py").run()
     assert not at.exception
     assert at.metric[0].label == "PCA test MSE at k = 8"
     at.selectbox(key="train_variant").set_value("plain")
     at.text_input(key="train.plain.hidden").set_value("32")
-    at.number_input(key="train_epochs").set_value(10_000.0)
+    at.radio(key="train_budget_kind").set_value("seconds").run()
+    at.number_input(key="train_seconds").set_value(600.0)  # long: stopped below
     at.button(key="train_start").click().run()
     assert not at.exception and not at.error
     job_id = at.session_state["train_job"]
@@ -92,8 +109,9 @@ def test_train_page_trains_in_background_and_survives_rerun():
     at.run()  # a rerun: the page finds the same job and draws it live
     assert at.subheader[0].value.startswith("plain · k=8 · digits")
     assert len(charts(at)) == 3  # loss curves, test MSE vs PCA, images + reconstructions
-    assert [b.label for b in at.button if b.key == f"stop.{job_id}"] == ["Stop"]
+    assert [b.label for b in at.button if b.key == f"stop.{job_id}"] == ["Stop"], manager.view(job_id).message
     # a second run queues behind the first
+    at.radio(key="train_budget_kind").set_value("epochs").run()
     at.number_input(key="train_epochs").set_value(1.0)
     at.button(key="train_start").click().run()
     queued = at.session_state["train_job"]

@@ -105,18 +105,21 @@ def dataset_selector(where=None, key: str = "dataset_choice") -> str:
     current = current_dataset_name()
     if current not in names:
         current = "digits"
-    if key in st.session_state and st.session_state[key] != current:
-        del st.session_state[key]  # another selector changed it: start again from `current`
+    # The widget's key carries the current value: when another selector changes the dataset, this one
+    # becomes a new widget starting at `current` (the browser would otherwise keep showing, and send
+    # back, its own stale value).
+    widget_key = f"{key}:{current}"
+    if widget_key in st.session_state and st.session_state[widget_key] != current:
+        del st.session_state[widget_key]  # a stale value from the last time this key was on screen
 
     def label(name: str) -> str:
         s = statuses[name]
         return s["title"] + ("" if s["available"] else " (not available)")
 
     def changed():
-        st.session_state[DATASET_KEY] = st.session_state[key]
+        st.session_state[DATASET_KEY] = st.session_state[widget_key]
 
-    # index= matches the value: the browser shows the default when it re-creates the widget on a page switch
-    chosen = where.selectbox("Dataset", names, index=names.index(current), format_func=label, key=key,
+    chosen = where.selectbox("Dataset", names, index=names.index(current), format_func=label, key=widget_key,
                              on_change=changed)
     st.session_state[DATASET_KEY] = chosen
     status = statuses[chosen]
