@@ -54,11 +54,14 @@ def selected_indices(event) -> list[int]:
     return out[:16]
 
 
-def show_selection(indices: list[int], where) -> None:
+def show_selection(indices: list[int], key: str) -> None:
+    where = st
     if indices:
-        where.plotly_chart(mosaic_figure([test_images[indices]], cell_px=48,
+        rows = [test_images[indices[i:i + 8]] for i in range(0, len(indices), 8)]
+        where.plotly_chart(mosaic_figure(rows, cell_px=40,
                                          title=", ".join(class_names[labels[i]] for i in indices[:6])
-                                         + ("…" if len(indices) > 6 else "")), key=f"sel.{id(where)}", width="content")
+                                         + ("…" if len(indices) > 6 else "")), key=key,
+                           width="content")
     else:
         where.caption("Hover a point for its class and test-image number; click or lasso points to see the images.")
 
@@ -112,7 +115,7 @@ if run is not None:
         event = st.plotly_chart(code_scatter_figure(embedding, labels[points], class_names, points, title=title,
                                                     axis_titles=axes),
                                 key="latent_codes", on_select="rerun", selection_mode=("points", "lasso", "box"))
-        show_selection(selected_indices(event), st)
+        show_selection(selected_indices(event), "latent_codes_selected")
 with right:
     pixels, ratio = pixel_pca(dataset_name)
     if run is not None and dataset.input_size > 0 and k > 2:
@@ -122,7 +125,7 @@ with right:
                                                 axis_titles=(f"PC1 ({100 * ratio[0]:.0f}%)",
                                                              f"PC2 ({100 * ratio[1]:.0f}%)")),
                             key="latent_pixels", on_select="rerun", selection_mode=("points", "lasso", "box"))
-    show_selection(selected_indices(event), st)
+    show_selection(selected_indices(event), "latent_pixels_selected")
 
 # ---------------------------------------------------------------------------- frontier
 st.subheader("Did it beat PCA? Test error against k")

@@ -89,11 +89,18 @@ STATUS_ICONS = {"queued": ":material/hourglass_empty:", "starting": ":material/h
 
 
 def session_runs_sidebar() -> None:
-    """The sidebar list of this session's training jobs with their status."""
-    jobs = job_manager().jobs(owner=session_owner())
-    st.sidebar.markdown("**Runs of this session**")
+    """The sidebar list of this session's training jobs, redrawn every few seconds while one is active."""
+    owner = session_owner()
+    active = any(view.active for view in job_manager().jobs(owner=owner))
+    with st.sidebar:
+        st.markdown("**Runs of this session**")
+        st.fragment(_session_runs, run_every=3.0 if active else None)(owner)
+
+
+def _session_runs(owner: str) -> None:
+    jobs = job_manager().jobs(owner=owner)
     if not jobs:
-        st.sidebar.caption("None yet: train one on the Train page.")
+        st.caption("None yet: train one on the Train page.")
         return
     for view in reversed(jobs[-8:]):
         icon = STATUS_ICONS.get(view.status, "")
@@ -104,4 +111,4 @@ def session_runs_sidebar() -> None:
             detail = f"queued, #{view.queue_position}"
         elif view.metrics.get("test_mse") is not None:
             detail += f", MSE {view.metrics['test_mse']:.4f}"
-        st.sidebar.caption(f"{icon} {view.label} — {detail}")
+        st.caption(f"{icon} {view.label} — {detail}")
