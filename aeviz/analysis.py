@@ -109,6 +109,15 @@ def numba_cache_dir() -> str:
     return os.path.join(base, "numba")
 
 
+def umap_kernels_cached() -> bool:
+    """Whether umap's compiled kernels are already in the on-disk numba cache (else the first call compiles)."""
+    path = os.environ.get("NUMBA_CACHE_DIR") or numba_cache_dir()
+    try:
+        return any(name.startswith("umap") for name in os.listdir(path))
+    except OSError:
+        return False
+
+
 def _import_umap():
     """Import umap with numba's on-disk cache pointed at the user cache (must precede numba's import)."""
     if "NUMBA_CACHE_DIR" not in os.environ:
@@ -152,7 +161,8 @@ def umap_embedding(points: np.ndarray, progress: ProgressCallback | None = None,
     Subsample before calling (see `stratified_subsample`); the cost grows with N.
     """
     report = progress or (lambda fraction, message: None)
-    report(0.0, "loading UMAP (numba kernels come from the disk cache when warm)")
+    report(0.0, "loading UMAP" if _warm.state == "done" or umap_kernels_cached() else
+           "first use on this machine: compiling UMAP's numba kernels (about a minute, once; cached on disk)")
     umap = _import_umap()
     x = np.asarray(points, dtype=np.float32).reshape(len(points), -1)
     if len(x) <= n_neighbors + 1:
