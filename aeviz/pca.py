@@ -43,14 +43,19 @@ class PCAFit:
 
 def _flat(images) -> np.ndarray:
     array = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
-    return array.reshape(len(array), -1).astype(np.float32)
+    return array.reshape(len(array), -1).astype(np.float32, copy=False)
 
 
-def fit_pca(train_images) -> PCAFit:
-    flat = _flat(train_images).astype(np.float64)
-    mean = flat.mean(axis=0)
-    centered = flat - mean
-    covariance = centered.T @ centered / max(len(flat) - 1, 1)
+def fit_pca(train_images, chunk: int = 8192) -> PCAFit:
+    flat = _flat(train_images)
+    mean = flat.mean(axis=0, dtype=np.float64)
+    # Accumulated in float64 chunks: a float64 copy of all 60,000 images (and its centred copy)
+    # would add ~750 MB to a training run's peak memory.
+    covariance = np.zeros((flat.shape[1], flat.shape[1]))
+    for start in range(0, len(flat), chunk):
+        centered = flat[start:start + chunk].astype(np.float64) - mean
+        covariance += centered.T @ centered
+    covariance /= max(len(flat) - 1, 1)
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)
     order = np.argsort(eigenvalues)[::-1]
     return PCAFit(mean.astype(np.float32), eigenvectors[:, order].T.astype(np.float32),
