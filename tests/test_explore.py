@@ -291,3 +291,46 @@ def test_page_traverses_a_larger_code_and_offers_the_upload(k5_run_dir, monkeypa
     at.radio(key="explore_draw_source").set_value("Upload an image").run()
     assert not at.exception, at.exception
     assert not at.error
+
+
+def test_train_page_formation_live_then_replayed_from_the_saved_run(k2_run_dir, monkeypatch):
+    """ui/formation.py: the latest frame while a job trains (frames gathered from its snapshots), the
+    saved run's whole replay once it has ended."""
+    from streamlit.testing.v1 import AppTest
+
+    def script():
+        from types import SimpleNamespace
+
+        import numpy as np
+        import streamlit as st
+
+        from aeviz.config import TrainConfig
+        from aeviz.events import Snapshot
+        from ui.formation import show_live_formation
+
+        config = TrainConfig(dataset="digits", variant="plain", k=2, epochs=1)
+        step = st.session_state.get("step", 0)
+        codes = np.random.default_rng(step).normal(size=(360, 2)).astype(np.float16)
+        snapshot = Snapshot(step, 0.0, 0.5, 0.1, np.zeros((1, 1, 8, 8)), np.zeros((1, 1, 8, 8)), codes)
+        view = SimpleNamespace(job_id="job1", config=config, active=st.session_state.get("active", True),
+                               run_id=st.session_state.get("run_id"), snapshot=snapshot)
+        show_live_formation(view)
+
+    from aeviz.runs import RunStore
+
+    monkeypatch.setenv("AEVIZ_RUNS_DIR", str(k2_run_dir))
+    at = AppTest.from_function(script, default_timeout=60)
+    for step in (0, 10, 20):
+        at.session_state["step"] = step
+        at.run()
+        assert not at.exception, at.exception
+    assert [step for step, _, _ in at.session_state["formation_frames"]["job1"]] == [0, 10, 20]
+    live = at.get("plotly_chart")[0].proto.spec
+    assert '"frames"' not in live or '"frames":[]' in live.replace(" ", "")
+    assert "step 20" in live
+    run_id = RunStore(k2_run_dir).list()[0].run_id
+    at.session_state["active"], at.session_state["run_id"] = False, run_id
+    at.run()
+    assert not at.exception, at.exception
+    replay = at.get("plotly_chart")[0].proto.spec
+    assert '"frames"' in replay and "Play" in replay

@@ -108,7 +108,7 @@ def test_train_page_trains_in_background_and_survives_rerun():
         manager.wait(job_id, 0.05)
     at.run()  # a rerun: the page finds the same job and draws it live
     assert at.subheader[0].value.startswith("plain · k=8 · digits")
-    assert len(charts(at)) == 3  # loss curves, test MSE vs PCA, images + reconstructions
+    assert len(charts(at)) == 4  # loss curves, test MSE vs PCA, images + reconstructions, codes forming
     assert [b.label for b in at.button if b.key == f"stop.{job_id}"] == ["Stop"], manager.view(job_id).message
     # a second run queues behind the first
     at.radio(key="train_budget_kind").set_value("epochs").run()

@@ -1,11 +1,13 @@
 """The "watch it form" figure for a training job on the Train page: the latest aligned frame while it
-trains, the whole replay with a play button once it has ended."""
+trains, the whole replay with a play button once it has ended and been saved."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import cached_dataset
+from ui.common import cached_dataset, cached_run, run_store
+
+FRAMES_KEY = "formation_frames"   # session state: {job_id: [(step, loss, codes), ...]} seen by this tab
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -17,20 +19,42 @@ def recorded_labels(dataset: str, seed: int):
     return data.test_labels.numpy()[fixed_test_indices(data, seed)["codes"].numpy()]
 
 
-def show_live_formation(view) -> None:
-    """Draw the job's codes forming, from `view.code_frames` [(step, loss, codes), ...]; nothing when
-    no codes were recorded (k above 128) or the job has none yet."""
-    from aeviz.figures.explore import live_formation
+def collect_frame(view) -> list:
+    """This tab's frames of a job so far: the codes of each Snapshot it has seen (a live view refreshes
+    faster than snapshots come, so few are missed; the saved run keeps them all)."""
+    frames = st.session_state.setdefault(FRAMES_KEY, {}).setdefault(view.job_id, [])
+    snapshot = getattr(view, "snapshot", None)
+    if snapshot is not None and snapshot.codes is not None and (not frames or frames[-1][0] != snapshot.step):
+        frames.append((snapshot.step, snapshot.loss, snapshot.codes))
+    return frames
 
-    frames = getattr(view, "code_frames", None) or []
-    if not frames:
-        return
+
+def show_live_formation(view) -> None:
+    """Draw a job's codes forming: the latest frame while it trains, the saved run's replay once it has
+    ended. Nothing when no codes are recorded (k above 128)."""
+    from aeviz.explore import formation_frames
+    from aeviz.figures.explore import formation_animation, live_formation
+
     config = view.config
-    labels = recorded_labels(config.dataset, config.seed)
-    figure = live_formation([codes for _, _, codes in frames], [step for step, _, _ in frames],
-                            [loss for _, loss, _ in frames], labels, cached_dataset(config.dataset).class_names,
-                            animate=not view.active)
+    class_names = cached_dataset(config.dataset).class_names
+    if not view.active and view.run_id:
+        try:
+            run = cached_run(view.run_id, run_store().info(view.run_id).created)
+        except Exception:  # the run was deleted or is damaged: nothing to replay
+            return
+        if not run.code_snapshots:
+            return
+        formation = formation_frames(run.code_snapshots)
+        labels = cached_dataset(config.dataset).test_labels.numpy()[formation.indices]
+        figure = formation_animation(formation, labels, class_names)
+    else:
+        frames = collect_frame(view)
+        if not frames:
+            return
+        figure = live_formation([codes for _, _, codes in frames], [step for step, _, _ in frames],
+                                [loss for _, loss, _ in frames], recorded_labels(config.dataset, config.seed),
+                                class_names, animate=False)
     st.plotly_chart(figure, key=f"formation.{view.job_id}")
     if config.k > 2:
-        st.caption("Codes of 2,000 test images, projected on their first two principal axes and turned onto the "
-                   "previous frame so the picture neither spins nor flips.")
+        st.caption("Codes of up to 2,000 test images on their first two principal axes, turned onto the previous "
+                   "frame so the picture neither spins nor flips.")

@@ -8,6 +8,7 @@ import streamlit as st
 from aeviz.figures.training import (format_duration, loss_curves_figure, progress_text, snapshot_figure,
                                     test_mse_figure)
 from ui.common import SESSION_KEY
+from ui.formation import show_live_formation
 
 
 def show_job(view, manager, pca_curve: np.ndarray) -> None:
@@ -56,6 +57,7 @@ def show_job(view, manager, pca_curve: np.ndarray) -> None:
         loss_col.plotly_chart(loss_curves_figure(thin(view.history)), key=f"loss.{view.job_id}")
     if view.test_history:
         mse_col.plotly_chart(test_mse_figure(view.test_history, pca_mse), key=f"testmse.{view.job_id}")
+    show_live_formation(view)  # the codes forming (Explore's "watch it form"), live
 
 
 def show_outcome(view, pca_mse: float) -> None:
