@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import torch
 
+# torch is imported inside the loaders: the app's sidebar asks dataset_status() on its first
+# page, and importing torch there would add ~2 s to the app's cold start.
 from aeviz.errors import CorruptDataFile, DatasetUnavailable, InvalidConfig
 
 ProgressCallback = Callable[[int, int, str], None]  # (bytes done, bytes total or 0, message)
@@ -244,6 +245,8 @@ def load_idx_folder(spec: DatasetSpec, files: dict[str, Path], source: str) -> D
             raise CorruptDataFile(f"{files[split + '_labels']} has label {labels.max()}, "
                                   f"expected 0..{len(spec.class_names) - 1}")
 
+    import torch
+
     def images(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(a.astype(np.float32) / 255.0).unsqueeze(1)
 
@@ -359,6 +362,8 @@ def _load(spec: DatasetSpec, download_missing: bool, progress: ProgressCallback 
 
 def load_digits(test_fraction: float = 0.2, seed: int = 0) -> Dataset:
     """scikit-learn's 8x8 digits (1,797 images, values 0..16 scaled to [0, 1]) with a fixed stratified split."""
+    import torch
+
     from sklearn.datasets import load_digits as sk_load_digits
     from sklearn.model_selection import train_test_split
 
