@@ -36,7 +36,7 @@ class PCAFit:
         dim = flat.shape[1]
         max_k = dim if max_k is None else min(max_k, dim)
         coords = flat @ self.components[:max_k].T
-        total = (flat.astype(np.float64) ** 2).sum(axis=1).mean()
+        total = np.einsum("ij,ij->", flat, flat, dtype=np.float64) / len(flat)  # no float64 copy of the images
         captured = np.concatenate([[0.0], np.cumsum((coords.astype(np.float64) ** 2).mean(axis=0))])
         return np.maximum(total - captured, 0.0) / dim
 
@@ -46,7 +46,7 @@ def _flat(images) -> np.ndarray:
     return array.reshape(len(array), -1).astype(np.float32, copy=False)
 
 
-def fit_pca(train_images, chunk: int = 8192) -> PCAFit:
+def fit_pca(train_images, chunk: int = 4096) -> PCAFit:
     flat = _flat(train_images)
     mean = flat.mean(axis=0, dtype=np.float64)
     # Accumulated in float64 chunks: a float64 copy of all 60,000 images (and its centred copy)
