@@ -279,4 +279,14 @@ def default_manager() -> JobManager:
     with _manager_lock:
         if _manager is None:
             _manager = JobManager()
+            threading.Thread(target=_warm_up_optimizers, daemon=True, name="aeviz-optim-warmup").start()
         return _manager
+
+
+def _warm_up_optimizers() -> None:
+    """Build one optimizer now, in the background: torch's first optimizer imports torch._dynamo (seconds
+    of GIL-heavy imports) and every training thread would otherwise queue on that import at its first
+    step, with the server unresponsive meanwhile (seen with 8 sessions pressing Train at once)."""
+    import torch
+
+    torch.optim.Adam(torch.nn.Linear(1, 1).parameters())
