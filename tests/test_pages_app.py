@@ -101,7 +101,7 @@ def test_train_page_trains_in_background_and_survives_rerun():
     job_id = at.session_state["train_job"]
     assert at.query_params["job"] == [job_id] or at.query_params["job"] == job_id
     manager = default_manager()
-    for _ in range(600):  # until the first progress event and snapshot arrive
+    for _ in range(1200):  # until the first progress event and snapshot arrive (60 s at most)
         view = manager.view(job_id)
         if view.progress is not None and view.snapshot is not None and view.history:
             break
