@@ -115,7 +115,6 @@ def formation_animation(formation, labels: np.ndarray, class_names: Sequence[str
     frames_xy = formation.frames[chosen]
     low, high = frames_xy.min(axis=(0, 1)), frames_xy.max(axis=(0, 1))
     margin = 0.05 * np.maximum(high - low, 1e-6)
-    kind = "2-D PCA projection of the codes, aligned frame to frame" if formation.projected else "codes"
 
     def title(i: int) -> str:
         loss = float(formation.losses[i])
@@ -148,12 +147,14 @@ def formation_animation(formation, labels: np.ndarray, class_names: Sequence[str
                           legend=dict(itemsizing="constant"))
         return fig
     fig.update_layout(
-        title_text=title(last), height=520, margin=dict(l=40, r=10, t=60, b=40),
-        xaxis=dict(range=[float(low[0] - margin[0]), float(high[0] + margin[0])], title=kind if formation.projected else "z1"),
-        yaxis=dict(range=[float(low[1] - margin[1]), float(high[1] + margin[1])], title="" if formation.projected else "z2"),
-        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.12, xanchor="left", yanchor="top",
+        title_text=title(last), height=560, margin=dict(l=40, r=10, t=60, b=110),
+        xaxis=dict(range=[float(low[0] - margin[0]), float(high[0] + margin[0])],
+                   title="PC 1 of the codes (aligned)" if formation.projected else "z1"),
+        yaxis=dict(range=[float(low[1] - margin[1]), float(high[1] + margin[1])],
+                   title="PC 2 of the codes (aligned)" if formation.projected else "z2"),
+        updatemenus=[dict(type="buttons", direction="left", x=0.0, y=-0.2, xanchor="left", yanchor="top",
                           showactive=False, buttons=[play, pause])],
-        sliders=[dict(active=len(chosen) - 1, x=0.22, len=0.78, y=-0.06, yanchor="top",
+        sliders=[dict(active=len(chosen) - 1, x=0.22, len=0.78, y=-0.17, yanchor="top",
                       currentvalue=dict(visible=False), steps=slider_steps)],
         legend=dict(itemsizing="constant"))
     return fig
