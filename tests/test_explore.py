@@ -308,11 +308,17 @@ def test_train_page_formation_live_then_replayed_from_the_saved_run(k2_run_dir, 
         from aeviz.events import Snapshot
         from ui.formation import show_live_formation
 
-        config = TrainConfig(dataset="digits", variant="plain", k=2, epochs=1)
+        k = st.session_state.get("k", 2)
+        config = TrainConfig(dataset="digits", variant="plain", k=k, epochs=1)
         step = st.session_state.get("step", 0)
-        codes = np.random.default_rng(step).normal(size=(360, 2)).astype(np.float16)
+        if k == 2:
+            codes = np.random.default_rng(step).normal(size=(360, 2)).astype(np.float16)
+        else:  # one cloud, turned and mirrored in k dimensions at every step
+            base = np.random.default_rng(0).normal(size=(360, k)) * np.arange(k, 0, -1)
+            turn, _ = np.linalg.qr(np.random.default_rng(step).normal(size=(k, k)))
+            codes = (base @ turn).astype(np.float16)
         snapshot = Snapshot(step, 0.0, 0.5, 0.1, np.zeros((1, 1, 8, 8)), np.zeros((1, 1, 8, 8)), codes)
-        view = SimpleNamespace(job_id="job1", config=config, active=st.session_state.get("active", True),
+        view = SimpleNamespace(job_id=f"job-k{k}", config=config, active=st.session_state.get("active", True),
                                run_id=st.session_state.get("run_id"), snapshot=snapshot)
         show_live_formation(view)
 
@@ -324,7 +330,7 @@ def test_train_page_formation_live_then_replayed_from_the_saved_run(k2_run_dir, 
         at.session_state["step"] = step
         at.run()
         assert not at.exception, at.exception
-    assert [step for step, _, _ in at.session_state["formation_frames"]["job1"]] == [0, 10, 20]
+    assert [step for step, _, _ in at.session_state["formation_frames"]["job-k2"]] == [0, 10, 20]
     live = at.get("plotly_chart")[0].proto.spec
     assert '"frames"' not in live or '"frames":[]' in live.replace(" ", "")
     assert "step 20" in live
@@ -334,3 +340,12 @@ def test_train_page_formation_live_then_replayed_from_the_saved_run(k2_run_dir, 
     assert not at.exception, at.exception
     replay = at.get("plotly_chart")[0].proto.spec
     assert '"frames"' in replay and "Play" in replay
+    # k > 2: each new frame is turned onto the previous one as it arrives, so the picture holds still
+    at.session_state["active"], at.session_state["k"] = True, 4
+    for step in (1, 2, 3):
+        at.session_state["step"] = step
+        at.run()
+        assert not at.exception, at.exception
+    frames = [points for _, _, points in at.session_state["formation_frames"]["job-k4"]]
+    for points in frames[1:]:
+        np.testing.assert_allclose(points, frames[0], atol=0.02 * np.abs(frames[0]).max())

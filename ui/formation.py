@@ -20,20 +20,28 @@ def recorded_labels(dataset: str, seed: int):
 
 
 def collect_frame(view) -> list:
-    """This tab's frames of a job so far: the codes of each Snapshot it has seen (a live view refreshes
-    faster than snapshots come, so few are missed; the saved run keeps them all)."""
+    """This tab's frames of a job so far, [(step, loss, 2-D points)], one per Snapshot it has seen (a live
+    view refreshes faster than snapshots come, so few are missed; the saved run keeps them all). Each
+    new frame is aligned to the one before when it arrives, so a refresh costs one small SVD."""
+    from aeviz.explore import latent_2d, procrustes_rotation
+
     frames = st.session_state.setdefault(FRAMES_KEY, {}).setdefault(view.job_id, [])
     snapshot = getattr(view, "snapshot", None)
     if snapshot is not None and snapshot.codes is not None and (not frames or frames[-1][0] != snapshot.step):
-        frames.append((snapshot.step, snapshot.loss, snapshot.codes))
+        points = latent_2d(snapshot.codes.astype("float32"))
+        if snapshot.codes.shape[1] > 2 and frames:
+            points = (points @ procrustes_rotation(points, frames[-1][2])).astype("float32")
+        frames.append((snapshot.step, snapshot.loss, points))
     return frames
 
 
 def show_live_formation(view) -> None:
     """Draw a job's codes forming: the latest frame while it trains, the saved run's replay once it has
     ended. Nothing when no codes are recorded (k above 128)."""
-    from aeviz.explore import formation_frames
-    from aeviz.figures.explore import formation_animation, live_formation
+    import numpy as np
+
+    from aeviz.explore import Formation, formation_frames
+    from aeviz.figures.explore import formation_animation
 
     config = view.config
     class_names = cached_dataset(config.dataset).class_names
@@ -51,9 +59,10 @@ def show_live_formation(view) -> None:
         frames = collect_frame(view)
         if not frames:
             return
-        figure = live_formation([codes for _, _, codes in frames], [step for step, _, _ in frames],
-                                [loss for _, loss, _ in frames], recorded_labels(config.dataset, config.seed),
-                                class_names, animate=False)
+        step, loss, points = frames[-1]
+        latest = Formation(points[None], np.array([step]), np.array([loss], np.float32),
+                           np.arange(len(points)), projected=config.k > 2)
+        figure = formation_animation(latest, recorded_labels(config.dataset, config.seed), class_names, max_frames=1)
     st.plotly_chart(figure, key=f"formation.{view.job_id}")
     if config.k > 2:
         st.caption("Codes of up to 2,000 test images on their first two principal axes, turned onto the previous "
