@@ -9,10 +9,12 @@ import streamlit as st
 from aeviz.errors import AevizError
 from ui.common import dataset_or_stop, dataset_selector, run_store
 from ui.runs import page_link
+from ui.common import ensure_app_shell
 
 RUNNER_KEY = "sweeps_runner"
 REFRESH_SECONDS = 1.0
 
+ensure_app_shell()  # a deep link on a fresh server still gets the sidebar and navigation
 st.title("Sweeps")
 st.caption("A grid of short runs, each an ordinary saved run: test error against k, a penalty weight or a "
            "noise level, for one variant or several, repeated over seeds. Cost: points × budget per point ÷ "
