@@ -2,24 +2,27 @@
 (PCA or UMAP), the error-versus-k frontier, latent grids and interpolations.
 
 UMAP relies on numba, which compiles its kernels on the first call (tens of seconds). Three things
-keep a user from waiting for that: the compiled kernels are cached on disk (``NUMBA_CACHE_DIR``,
-set to ``<user cache>/aeviz/numba`` before numba is imported; umap's and pynndescent's kernels are
-declared ``cache=True``), `warm_up_umap()` compiles them in a background thread when the app starts,
-and at most `UMAP_MAX_POINTS` codes are embedded (a stratified subsample).
+keep a user from waiting for that: `aeviz.umap_embed` caches every compiled kernel on disk (only the
+first process on a machine compiles) and skips pynndescent with exact neighbours, `warm_up_umap()`
+loads or compiles them in a background thread when the app starts, and at most `UMAP_MAX_POINTS`
+codes are embedded (a stratified subsample).
 """
 
 from __future__ import annotations
 
 import os
-import re
 import threading
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
+from aeviz.umap_embed import DEFAULT_EPOCHS as DEFAULT_UMAP_EPOCHS
+from aeviz.umap_embed import numba_cache_dir
+from aeviz.umap_embed import umap_embedding as fast_umap_embedding
+
 ProgressCallback = Callable[[float, str], None]  # (fraction 0..1, message)
-UMAP_MAX_POINTS = 3000
+UMAP_MAX_POINTS = 10000
 FRONTIER_MAX_K = 64
 
 
@@ -101,80 +104,30 @@ def stratified_subsample(labels: np.ndarray, max_points: int, seed: int = 0) -> 
     return np.sort(np.concatenate(chosen))[:max_points]
 
 
-def numba_cache_dir() -> str:
-    base = os.environ.get("AEVIZ_CACHE_DIR", "").strip()
-    if not base:
-        xdg = os.environ.get("XDG_CACHE_HOME", "").strip() or os.path.join(os.path.expanduser("~"), ".cache")
-        base = os.path.join(xdg, "aeviz")
-    return os.path.join(base, "numba")
-
-
 def umap_kernels_cached() -> bool:
     """Whether umap's compiled kernels are already in the on-disk numba cache (else the first call compiles)."""
-    path = os.environ.get("NUMBA_CACHE_DIR") or numba_cache_dir()
+    path = os.environ.get("NUMBA_CACHE_DIR") or str(numba_cache_dir())
     try:
         return any(name.startswith("umap") for name in os.listdir(path))
     except OSError:
         return False
 
 
-def _import_umap():
-    """Import umap with numba's on-disk cache pointed at the user cache (must precede numba's import)."""
-    if "NUMBA_CACHE_DIR" not in os.environ:
-        path = numba_cache_dir()
-        try:
-            os.makedirs(path, exist_ok=True)
-            os.environ["NUMBA_CACHE_DIR"] = path
-        except OSError:
-            pass  # no cache then: slower first call, still correct
-    import umap
-
-    from aeviz.umap_embed import enable_disk_caching
-
-    # Most of umap's layout and graph kernels lack cache=True: cache them too, or every fresh
-    # process recompiles them (measured: first call 17.5 -> 5.7 CPU-s on 3,000 codes once cached).
-    enable_disk_caching()
-    return umap
-
-
-class _TqdmToCallback:
-    """A file for umap's tqdm bar (bar_format "{n}/{total}") that reports the epoch fraction."""
-
-    def __init__(self, progress: ProgressCallback, start: float, span: float):
-        self.progress, self.start, self.span = progress, start, span
-
-    def write(self, text: str) -> None:
-        match = re.findall(r"(\d+)/(\d+)", text)
-        if match:
-            done, total = (int(v) for v in match[-1])
-            if total:
-                self.progress(self.start + self.span * done / total, f"UMAP layout: epoch {done} of {total}")
-
-    def flush(self) -> None:
-        pass
-
-
 def umap_embedding(points: np.ndarray, progress: ProgressCallback | None = None, n_neighbors: int = 15,
-                   min_dist: float = 0.1, seed: int = 0, n_epochs: int = 200) -> np.ndarray:
+                   min_dist: float = 0.1, seed: int = 0, n_epochs: int = DEFAULT_UMAP_EPOCHS) -> np.ndarray:
     """UMAP of points (N, d) to 2-D, reporting progress (nearest neighbours, then each layout epoch).
 
-    Subsample before calling (see `stratified_subsample`); the cost grows with N.
+    The fast path of `aeviz.umap_embed` (kernels cached on disk, exact neighbours, PCA start);
+    subsample beyond `UMAP_MAX_POINTS` (see `stratified_subsample`).
     """
     report = progress or (lambda fraction, message: None)
     report(0.0, "loading UMAP" if _warm.state == "done" or umap_kernels_cached() else
            "first use on this machine: compiling UMAP's numba kernels (about a minute, once; cached on disk)")
-    umap = _import_umap()
     x = np.asarray(points, dtype=np.float32).reshape(len(points), -1)
     if len(x) <= n_neighbors + 1:
         raise ValueError(f"UMAP needs more than {n_neighbors + 1} points (got {len(x)})")
-    report(0.05, "UMAP: finding nearest neighbours")
-    reducer = umap.UMAP(n_components=2, n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed,
-                        n_epochs=n_epochs, n_jobs=1,
-                        tqdm_kwds={"disable": False, "file": _TqdmToCallback(report, 0.3, 0.7),
-                                   "bar_format": "{n}/{total}", "mininterval": 0.2})
-    embedding = reducer.fit_transform(x)
-    report(1.0, "UMAP done")
-    return np.asarray(embedding, dtype=np.float32)
+    return fast_umap_embedding(x, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed, n_epochs=n_epochs,
+                               progress=report)
 
 
 @dataclass

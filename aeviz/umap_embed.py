@@ -96,16 +96,42 @@ def exact_neighbors(points: np.ndarray, n_neighbors: int) -> tuple[np.ndarray, n
     return indices.astype(np.int32), distances.astype(np.float32)
 
 
+class _TqdmToCallback:
+    """A file for umap's tqdm bar (bar_format "{n}/{total}") that reports the epoch fraction."""
+
+    def __init__(self, progress, start: float, span: float):
+        self.progress, self.start, self.span = progress, start, span
+
+    def write(self, text: str) -> None:
+        import re
+
+        match = re.findall(r"(\d+)/(\d+)", text)
+        if match:
+            done, total = (int(v) for v in match[-1])
+            if total:
+                self.progress(self.start + self.span * done / total, f"UMAP layout: epoch {done} of {total}")
+
+    def flush(self) -> None:
+        pass
+
+
 def umap_embedding(codes: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0,
-                   n_epochs: int = DEFAULT_EPOCHS) -> np.ndarray:
-    """A 2-D UMAP embedding (N, 2) float32 of `codes` (N, k), reproducible for a given seed."""
+                   n_epochs: int = DEFAULT_EPOCHS, progress=None) -> np.ndarray:
+    """A 2-D UMAP embedding (N, 2) float32 of `codes` (N, k), reproducible for a given seed.
+
+    `progress(fraction, message)`, if given, hears of the neighbour search and each layout epoch.
+    """
+    report = progress or (lambda fraction, message: None)
     points = np.ascontiguousarray(np.asarray(codes, dtype=np.float32).reshape(len(codes), -1))
     n = len(points)
     if n < 3:
         return np.zeros((n, 2), dtype=np.float32)
     neighbours = max(2, min(n_neighbors, n - 1))
     umap = prepare_umap()
+    report(0.05, "UMAP: finding nearest neighbours")
     indices, distances = exact_neighbors(points, neighbours)
+    bar = {} if progress is None else {"tqdm_kwds": {"disable": False, "file": _TqdmToCallback(report, 0.3, 0.7),
+                                                     "bar_format": "{n}/{total}", "mininterval": 0.2}}
     import warnings
 
     with warnings.catch_warnings():
@@ -113,6 +139,7 @@ def umap_embedding(codes: np.ndarray, n_neighbors: int = 15, min_dist: float = 0
         # parallelism; both are what we want here.
         warnings.simplefilter("ignore")
         reducer = umap.UMAP(n_neighbors=neighbours, min_dist=min_dist, random_state=seed, init="pca",
-                            n_epochs=n_epochs, precomputed_knn=(indices, distances, None))
+                            n_epochs=n_epochs, precomputed_knn=(indices, distances, None), **bar)
         embedding = reducer.fit_transform(points)
+    report(1.0, "UMAP done")
     return np.asarray(embedding, dtype=np.float32)

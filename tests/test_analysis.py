@@ -154,7 +154,9 @@ class FakeUMAP:
 def test_umap_progress_plumbing(monkeypatch):
     import types
 
-    monkeypatch.setattr(analysis, "_import_umap", lambda: types.SimpleNamespace(UMAP=FakeUMAP))
+    from aeviz import umap_embed
+
+    monkeypatch.setattr(umap_embed, "prepare_umap", lambda: types.SimpleNamespace(UMAP=FakeUMAP))
     seen = []
     x = np.arange(60, dtype=np.float32).reshape(20, 3)
     emb = analysis.umap_embedding(x, progress=lambda f, m: seen.append((f, m)), n_epochs=50)

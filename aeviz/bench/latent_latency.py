@@ -25,10 +25,7 @@ codes = np.load(sys.argv[1])
 mode = sys.argv[2]
 warnings.simplefilter("ignore")
 def call():
-    if mode == "aeviz":
-        from aeviz.umap_embed import umap_embedding
-        return umap_embedding(codes, seed=0)
-    if mode == "app":  # the latent-space page's own path: a stratified subsample, then UMAP
+    if mode == "aeviz":  # the latent-space page's own call
         from aeviz import analysis
         return analysis.umap_embedding(codes[:analysis.UMAP_MAX_POINTS], seed=0)
     import umap
@@ -123,16 +120,8 @@ def run(context: BenchContext) -> list[Result]:
         results.append(Result("latent_latency", f"UMAP, fresh process with the disk cache as found "
                               f"({'some' if was_filled else 'empty'})", "s", primed["first"], "", None, None,
                               "", "info", "compiling happens once per machine"))
-        context.say("  UMAP: aeviz.umap_embed in a fresh process")
+        context.say("  UMAP: the latent page's analysis.umap_embedding in a fresh process")
         ours = umap_in_fresh_process(path, "aeviz")
-        app = None
-        try:
-            from aeviz import analysis
-
-            context.say(f"  UMAP: the latent page's analysis.umap_embedding on {analysis.UMAP_MAX_POINTS:,} codes")
-            app = (analysis.UMAP_MAX_POINTS, umap_in_fresh_process(path, "app"))
-        except (ImportError, AttributeError):
-            pass
         context.say("  UMAP: umap-learn defaults in a fresh process (baseline)")
         base = umap_in_fresh_process(path, "umap-learn")
     results.append(Result("latent_latency", f"UMAP view of {n:,} codes, fresh process (first call)", "s",
@@ -142,11 +131,6 @@ def run(context: BenchContext) -> list[Result]:
     results.append(Result("latent_latency", f"UMAP view of {n:,} codes, warm (second call)", "s", ours["warm"],
                           "umap-learn defaults, warm", base["warm"], ours["warm"] / base["warm"],
                           f"<= {UMAP_WARM_TARGET:g} s", verdict(ours["warm"] <= UMAP_WARM_TARGET)))
-    if app is not None:
-        points, times = app
-        results.append(Result("latent_latency", f"latent page's UMAP ({min(points, n):,} codes subsampled), "
-                              "fresh / warm", "s", times["first"], "warm call", times["warm"],
-                              None, "", "info", "aeviz.analysis.umap_embedding"))
     return results
 
 
