@@ -32,7 +32,8 @@ PROGRESS_SECONDS = 0.25       # how often a Progress event is emitted
 SNAPSHOT_IMAGES = 8           # test images shown with their reconstructions
 CODE_SUBSET = 2000            # test images whose codes are recorded at each snapshot
 MAX_RECORDED_K = 128          # record codes only for bottlenecks up to this size
-MAX_SNAPSHOT_SHARE = 0.02     # snapshots may take at most this share of the training time
+MAX_SNAPSHOT_SHARE = 0.02     # snapshots may take at most this share of the training time...
+MAX_SNAPSHOT_GAP = 10.0       # ...but come at least this often (seconds), so live views keep moving on a slow machine
 EVAL_BATCH = 2048
 EXPLODED_FACTOR = 1e6         # a loss this many times its first value counts as diverged (finite or not)
 
@@ -180,7 +181,7 @@ class Trainer:
                 self._keep_if_finite()
                 snapshot = self._snapshot()
                 snapshot_cost = time.perf_counter() - started
-                next_snapshot_gap = snapshot_cost / MAX_SNAPSHOT_SHARE
+                next_snapshot_gap = min(snapshot_cost / MAX_SNAPSHOT_SHARE, MAX_SNAPSHOT_GAP)
                 segment_start += snapshot_cost  # snapshots are not training time
                 last_snapshot = self.elapsed
                 yield snapshot
