@@ -106,8 +106,10 @@ if run is not None:
                 embedding = results[key]
                 axes = ("UMAP 1", "UMAP 2")
                 st.caption(
-                    f"UMAP of a stratified subsample of {len(points):,} of the {len(codes):,} test codes (to keep "
-                    f"it to seconds). numba's compiled kernels are cached on disk ({analysis.numba_cache_dir()}) "
+                    (f"UMAP of all {len(codes):,} test codes. " if len(points) == len(codes) else
+                     f"UMAP of a stratified subsample of {len(points):,} of the {len(codes):,} test codes (to keep "
+                     f"it to seconds). ")
+                    + f"numba's compiled kernels are cached on disk ({analysis.numba_cache_dir()}) "
                     f"and warmed up in the background when the app starts (warm-up: {warm.state}"
                     + (f", {warm.seconds:.0f} s" if warm.state == "done" else "") + "); each result is kept "
                     "for the app's lifetime.")
