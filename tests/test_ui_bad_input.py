@@ -115,7 +115,19 @@ def test_cuda_without_gpu_is_refused_on_the_page_and_falls_back_in_the_library(m
 
 # ---------------------------------------------------------------------------- data
 
-def test_missing_dataset_shows_where_it_looked(tmp_path, monkeypatch):
+@pytest.fixture
+def fresh_dataset_caches():
+    """The page edge caches dataset statuses and datasets per process: forget them around the test."""
+    from ui.common import cached_dataset, dataset_statuses
+
+    dataset_statuses.clear()
+    cached_dataset.clear()
+    yield
+    dataset_statuses.clear()
+    cached_dataset.clear()
+
+
+def test_missing_dataset_shows_where_it_looked(tmp_path, monkeypatch, fresh_dataset_caches):
     monkeypatch.setenv("AEVIZ_DATA_DIR", str(tmp_path / "empty"))
     monkeypatch.setenv("AEVIZ_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(data, "_cache", {})
@@ -126,7 +138,7 @@ def test_missing_dataset_shows_where_it_looked(tmp_path, monkeypatch):
     assert str(tmp_path / "empty") in texts(at.error) + texts(at.warning)
 
 
-def test_corrupt_dataset_file_is_named_on_the_page(tmp_path, monkeypatch):
+def test_corrupt_dataset_file_is_named_on_the_page(tmp_path, monkeypatch, fresh_dataset_caches):
     paths = write_idx_folder(tmp_path / "data" / "FashionMNIST" / "raw", fake_arrays())
     paths["train_images"].write_bytes(paths["train_images"].read_bytes()[:500])
     monkeypatch.setenv("AEVIZ_DATA_DIR", str(tmp_path / "data"))
