@@ -131,9 +131,12 @@ st.divider()
 from ui.train_live import show_job  # noqa: E402
 
 active = known[job_id].active
+# Each redraw builds several figures: with many runs active (a class, each watching its own), redraw
+# less often so the live pages together cannot starve the server's two cores.
+refresh_seconds = REFRESH_SECONDS * max(1.0, manager.active_count() / 2)
 
 
-@st.fragment(run_every=REFRESH_SECONDS if active else None)
+@st.fragment(run_every=refresh_seconds if active else None)
 def live_view():
     view = manager.view(job_id)
     show_job(view, manager, pca_curve(view.config.dataset))
