@@ -133,6 +133,7 @@ class JobManager:
         from aeviz.train import Trainer
 
         try:
+            share_cpu_threads(self.max_running)
             dataset = self._dataset_loader(job.config.dataset) if self._dataset_loader else None
             store = self._store_factory() if self._store_factory else _default_store()
             trainer = Trainer(job.config, dataset, store=store)
@@ -252,6 +253,21 @@ class JobManager:
             raise AevizError(f"no training job {job_id!r} in this app process (it may have restarted; "
                              f"finished runs are in the run list)")
         return job
+
+
+def share_cpu_threads(max_running: int) -> int:
+    """Give this training thread its share of the cores when several may train at once; returns it.
+
+    Each torch training thread otherwise starts a pool as large as the machine, so eight runs on two
+    cores run sixteen busy threads: every run slows many times over and the server's own thread
+    starves. Set in the calling thread, since torch's intra-op thread count is per thread.
+    """
+    import torch
+
+    threads = max(1, (os.cpu_count() or 1) // max(1, max_running))
+    if max_running > 1:
+        torch.set_num_threads(threads)
+    return threads
 
 
 def _release_device(job: Job) -> None:

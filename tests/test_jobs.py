@@ -83,3 +83,25 @@ def test_unknown_job_and_env_setting(monkeypatch):
     monkeypatch.setenv("AEVIZ_MAX_JOBS", "many")
     with pytest.raises(AevizError):
         max_jobs_from_env()
+
+
+def test_each_training_thread_gets_its_share_of_the_cores(monkeypatch):
+    import threading
+
+    import torch
+
+    from aeviz import jobs
+
+    monkeypatch.setattr(jobs.os, "cpu_count", lambda: 4)
+    seen = {}
+
+    def work(max_running):
+        jobs.share_cpu_threads(max_running)
+        seen[max_running] = torch.get_num_threads()
+
+    for max_running in (2, 8):
+        thread = threading.Thread(target=work, args=(max_running,))
+        thread.start()
+        thread.join()
+    assert seen == {2: 2, 8: 1}
+    assert jobs.share_cpu_threads(1) == 4  # one job at a time: torch's own default is left alone
