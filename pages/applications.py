@@ -12,7 +12,7 @@ from aeviz.errors import AevizError
 from aeviz.figures import applications as figs
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop
 from ui.live_trainer import LiveTrainer, live_section
-from ui.runs import load_run, no_runs_message, pick_run
+from ui.runs import picked_run_or_stop
 from ui.common import ensure_app_shell
 
 ANOMALY_KEY = "apps_anomaly_trainer"
@@ -28,13 +28,7 @@ st.markdown("An autoencoder learns without labels, yet its code is useful: for s
 
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
-info = pick_run(dataset_name, key="apps_run")
-if info is None:
-    no_runs_message(dataset_name)
-    st.stop()
-run = load_run(info)
-if run is None:
-    st.stop()
+info, run = picked_run_or_stop(dataset_name, key="apps_run")
 k = run.config.k
 labels = dataset.test_labels.numpy()
 names = dataset.class_names

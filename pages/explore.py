@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop, ensure_app_shell
-from ui.runs import load_run, no_runs_message, pick_run, pick_runs
+from ui.runs import load_run, pick_runs, picked_run_or_stop
 
 ensure_app_shell()  # a deep link on a fresh server still gets the sidebar and navigation
 st.title("Explore")
@@ -63,13 +63,7 @@ def report_html(run_id: str, created: float, dataset: str) -> bytes:
     return build_report(cached_run(run_id, created), cached_dataset(dataset)).encode("utf-8")
 
 
-info = pick_run(dataset_name, key="explore_run")
-if info is None:
-    no_runs_message(dataset_name)
-    st.stop()
-run = load_run(info)
-if run is None:
-    st.stop()
+info, run = picked_run_or_stop(dataset_name, key="explore_run")
 k, vae = run.config.k, explore.is_vae(run.config)
 ref = reference(info.run_id, info.created, dataset_name)
 shown = np.arange(len(labels)) if len(labels) <= SHOWN else np.linspace(0, len(labels) - 1, SHOWN).astype(int)

@@ -68,6 +68,19 @@ def load_run(info):
         return None
 
 
+def picked_run_or_stop(dataset: str, key: str):
+    """(RunInfo, LoadedRun) of the run chosen in a select box; stops the page with a message when
+    there is no run on `dataset` or the chosen one is damaged."""
+    info = pick_run(dataset, key=key)
+    if info is None:
+        no_runs_message(dataset)
+        st.stop()
+    run = load_run(info)
+    if run is None:
+        st.stop()
+    return info, run
+
+
 def no_runs_message(dataset: str) -> None:
     st.info(f"No saved runs on this dataset ({dataset}) yet. Train one on the Train page; it appears "
             f"here as soon as it finishes.")
