@@ -19,6 +19,15 @@ def isolated_runs_dir(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("AEVIZ_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
 
 
+@pytest.fixture
+def store_env(runs_dir, monkeypatch):
+    """A RunStore over the requesting module's `runs_dir` fixture, which the app under test also uses."""
+    from aeviz.runs import RunStore
+
+    monkeypatch.setenv("AEVIZ_RUNS_DIR", str(runs_dir))
+    return RunStore(runs_dir)
+
+
 @pytest.fixture(scope="session")
 def digits():
     from aeviz.data import load_dataset

@@ -9,14 +9,6 @@ from aeviz.pca import dataset_pca, pca_test_mse
 from aeviz.train import Trainer
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("k", [4, 12])
 def test_linear_autoencoder_reaches_pca_test_mse(digits, k):
     # Full-batch Adam: 800 steps converge on the 1437 digits in a couple of seconds.

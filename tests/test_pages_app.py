@@ -9,6 +9,7 @@ from aeviz.jobs import default_manager
 from aeviz.runs import RunStore
 from aeviz.train import Trainer
 
+from tests.apptest import open_page
 from tests.conftest import ROOT
 
 TIMEOUT = 90
@@ -28,16 +29,8 @@ def runs_dir(tmp_path_factory, digits):
     return root
 
 
-@pytest.fixture
-def store_env(runs_dir, monkeypatch):
-    monkeypatch.setenv("AEVIZ_RUNS_DIR", str(runs_dir))
-    return RunStore(runs_dir)
-
-
 def page(name: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=TIMEOUT)
-    at.session_state["dataset"] = "digits"
-    return at
+    return open_page(name, TIMEOUT)
 
 
 def charts(at) -> list:

@@ -7,7 +7,7 @@ from aeviz.config import TrainConfig
 from aeviz.runs import RunStore
 from aeviz.train import Trainer
 
-from tests.conftest import ROOT
+from tests.apptest import open_page
 
 TIMEOUT = 60
 
@@ -26,16 +26,8 @@ def runs_dir(tmp_path_factory, digits):
     return root
 
 
-@pytest.fixture
-def store_env(runs_dir, monkeypatch):
-    monkeypatch.setenv("AEVIZ_RUNS_DIR", str(runs_dir))
-    return RunStore(runs_dir)
-
-
 def page(name: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=TIMEOUT)
-    at.session_state["dataset"] = "digits"
-    return at
+    return open_page(name, TIMEOUT)
 
 
 def run_ids(store, variant):

@@ -20,15 +20,6 @@ DIGITS_SHAPE = (1, 8, 8)
 pytestmark = pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Two threads on a busy 2-core machine spin-wait and run ~10x slower than one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def batch(n=32, seed=0):
     return torch.rand((n, *DIGITS_SHAPE), generator=torch.Generator().manual_seed(seed))
 
