@@ -64,7 +64,7 @@ dataset_name = dataset_selector(key="sweep_dataset")
 dataset = dataset_or_stop(dataset_name)
 input_size = input_size_of(dataset_name)
 variants = st.multiselect("Variants", list(VARIANTS), default=["plain"], key="sweep_variants",
-                          format_func=lambda s: f"{VARIANTS[s].title} ({s})")
+                          format_func=lambda s: f"{VARIANTS[s].title} · {s}")
 if not variants:
     st.info("Choose at least one variant.")
     st.stop()

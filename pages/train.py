@@ -30,7 +30,7 @@ with left:
         st.stop()  # the selector has said why and how to fix it
     dataset = dataset_or_stop(dataset_name)
     slugs = list(VARIANTS)
-    slug = st.selectbox("Variant", slugs, format_func=lambda s: f"{VARIANTS[s].title} ({s})", key="train_variant")
+    slug = st.selectbox("Variant", slugs, format_func=lambda s: f"{VARIANTS[s].title} · {s}", key="train_variant")
     variant = VARIANTS[slug]
     st.caption(variant.summary)
     low, high = variant.k_range(dataset.input_size)
