@@ -16,9 +16,12 @@ import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
+
+if TYPE_CHECKING:  # annotations only
+    import torch
 
 # torch is imported inside the loaders: the app's sidebar asks dataset_status() on its first
 # page, and importing torch there would add ~2 s to the app's cold start.
@@ -268,8 +271,6 @@ def download(spec: DatasetSpec, progress: ProgressCallback | None = None, timeou
 
     Returns the folder. Raises DatasetUnavailable naming each mirror tried.
     """
-    import urllib.request
-
     from torchvision import datasets as tv_datasets
 
     tv_class = getattr(tv_datasets, spec.torchvision_class)

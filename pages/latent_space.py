@@ -18,7 +18,7 @@ dataset = dataset_or_stop(dataset_name)
 from aeviz import analysis  # noqa: E402
 from aeviz.figures.images import mosaic_figure  # noqa: E402
 from aeviz.figures.latent import (code_scatter_figure, decoded_grid_figure, frontier_figure,  # noqa: E402
-                                  interpolation_figure, principal_angles_figure)
+                                  principal_angles_figure)
 
 labels = dataset.test_labels.numpy()
 class_names = list(dataset.class_names)

@@ -1,6 +1,5 @@
 """AppTest tests of the shell (app.py), Home, Train, Reconstructions and Latent space pages."""
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 

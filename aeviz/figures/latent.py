@@ -79,7 +79,3 @@ def decoded_grid_figure(images: np.ndarray, side: int, title: str = ""):
     """side x side decoded images as one mosaic."""
     rows = [images[i * side:(i + 1) * side] for i in range(side)]
     return mosaic_figure(rows, title=title, cell_px=48)
-
-
-def interpolation_figure(images: np.ndarray, title: str = "Interpolation in code space"):
-    return mosaic_figure([images], title=title, cell_px=64)

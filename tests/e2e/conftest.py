@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -31,7 +30,7 @@ def _browser_missing() -> str | None:
     if not Path(CHROMIUM).exists():
         return f"{CHROMIUM} not found (apt-get install -y chromium)"
     try:
-        import playwright  # noqa: F401
+        import playwright  # noqa: F401  (only: is it installed?)
     except ImportError:
         return "playwright is not installed (pip install -r requirements-dev.txt)"
     return None
