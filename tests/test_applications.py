@@ -148,6 +148,29 @@ def test_identical_partitions_score_one_and_kmeans_finds_separated_blobs():
     assert clustering.adjusted_rand_index(clustering.kmeans(blobs, 3), labels) == pytest.approx(1.0)
 
 
+def test_cluster_space_averages_repeated_kmeans_like_scikit_learn():
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 50)
+    features = rng.normal(size=(200, 3)) + labels[:, None] * 1.2  # overlapping: k-means depends on its start
+    calls = []
+    result = clustering.cluster_space(features, labels, 4, seed=3, repeats=3, n_init=2,
+                                      progress=lambda done, total: calls.append((done, total)))
+    fits = [KMeans(4, n_init=2, random_state=3 + r).fit(features) for r in range(3)]
+    aris = [adjusted_rand_score(labels, f.labels_) for f in fits]
+    nmis = [normalized_mutual_info_score(labels, f.labels_) for f in fits]
+    assert result["ari"] == pytest.approx(np.mean(aris)) and result["ari_std"] == pytest.approx(np.std(aris))
+    assert result["nmi"] == pytest.approx(np.mean(nmis)) and result["nmi_std"] == pytest.approx(np.std(nmis))
+    best = fits[int(np.argmin([f.inertia_ for f in fits]))]
+    assert np.array_equal(result["clusters"], best.labels_)
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    report = clustering.clustering_report({"a": features, "b": features}, labels, repeats=2, n_init=1)
+    assert report["a"]["ari_runs"] == report["b"]["ari_runs"] and len(report["a"]["ari_runs"]) == 2
+    with pytest.raises(InvalidConfig):
+        clustering.cluster_space(features, labels, 4, repeats=0)
+
+
 def test_cluster_mean_images():
     images = np.arange(4 * 4, dtype=np.float32).reshape(4, 1, 2, 2)
     means = clustering.cluster_mean_images(images, np.array([0, 1, 0, 1]), 3)
@@ -207,7 +230,7 @@ def test_apps_cli_prints_each_metric_with_baselines(digits_run, monkeypatch, cap
     root, run_id, _ = digits_run
     monkeypatch.setenv("AEVIZ_RUNS_DIR", str(root))
     code = main(["apps", "--run", run_id, "--json", "--anomaly-epochs", "2", "--sizes", "20,100",
-                 "--queries", "100", "--cluster-images", "200"])
+                 "--queries", "100", "--cluster-images", "200", "--cluster-repeats", "2"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     out = json.loads(captured.out.strip().splitlines()[-1])
@@ -215,6 +238,7 @@ def test_apps_cli_prints_each_metric_with_baselines(digits_run, monkeypatch, cap
         for metric in ("precision_at_10", "nmi", "ari"):
             assert 0.0 <= out[prefix + metric] <= 1.0
         assert set(out[prefix + "probe_accuracy"]) == {"20", "100"}
+        assert out[prefix + "nmi_std"] >= 0.0 and out[prefix + "ari_std"] >= 0.0
     assert 0.0 <= out["auc"] <= 1.0 and 0.0 <= out["pca_auc"] <= 1.0
     assert out["anomaly"]["anomalous_classes"] == [9]
     assert "training a fresh plain" in captured.err and "normal classes" in captured.err

@@ -69,13 +69,16 @@ def roc_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], aucs: dict[str,
     return fig
 
 
-def metric_bars(values: dict[str, dict[str, float]], title: str = "") -> go.Figure:
-    """Grouped bars: {metric: {space: value}} (e.g. NMI and ARI of codes, PCA codes and pixels)."""
+def metric_bars(values: dict[str, dict[str, float]], title: str = "",
+                errors: dict[str, dict[str, float]] | None = None) -> go.Figure:
+    """Grouped bars: {metric: {space: value}} (e.g. NMI and ARI of codes, PCA codes and pixels), with
+    optional error bars {metric: {space: spread}}."""
     fig = go.Figure()
     spaces = list(next(iter(values.values())).keys()) if values else []
     for space in spaces:
+        error_y = dict(type="data", array=[errors[m][space] for m in values]) if errors else None
         fig.add_trace(go.Bar(x=list(values), y=[values[m][space] for m in values], name=SPACE_NAMES.get(space, space),
-                             marker_color=SPACE_COLOURS.get(space),
+                             marker_color=SPACE_COLOURS.get(space), error_y=error_y,
                              text=[f"{values[m][space]:.3f}" for m in values], textposition="outside"))
     fig.update_layout(barmode="group", title=title or None, height=340, yaxis=dict(range=[0, 1.1]),
                       margin=dict(l=10, r=10, t=40 if title else 20, b=10))

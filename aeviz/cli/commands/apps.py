@@ -23,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sizes", default="20,100,500,2000", help="labelled-set sizes for the linear probe")
     parser.add_argument("--queries", type=int, default=2000, help="retrieval queries sampled from the test set")
     parser.add_argument("--cluster-images", type=int, default=5000, help="test images clustered (a random subset)")
+    parser.add_argument("--cluster-repeats", type=int, default=5,
+                        help="k-means runs per space (each the best of 10 starts); NMI and ARI are their means "
+                             "(default 5)")
     parser.add_argument("--seed", type=int, default=0)
 
 
@@ -76,18 +79,21 @@ def run(args: argparse.Namespace) -> int:
     subset = np.arange(len(labels))
     if len(labels) > args.cluster_images:
         subset = np.sort(rng.choice(len(labels), args.cluster_images, replace=False))
-    log.write(f"clustering: k-means on {len(subset)} test images\n")
+    log.write(f"clustering: k-means on {len(subset)} test images, {args.cluster_repeats} runs per space\n")
     clusters = clustering_report({name: f[subset] for name, f in test_spaces.items()}, labels[subset],
-                                 seed=args.seed)
+                                 seed=args.seed, repeats=args.cluster_repeats)
 
     log.write(f"transfer: linear probes with {', '.join(map(str, sizes))} labelled images\n")
     probes = probe_curve(train_spaces, dataset.train_labels.numpy(), test_spaces, labels, sizes, args.seed)
 
-    out = {"run_id": args.run, "dataset": config.dataset, "variant": config.variant, "k": k}
+    out = {"run_id": args.run, "dataset": config.dataset, "variant": config.variant, "k": k,
+           "clustering": f"k-means (best of 10 starts) on {len(subset)} test images, {args.cluster_repeats} seeds; "
+                         "nmi/ari are means over the seeds, *_std their spread"}
     for name, prefix in (("codes", ""), ("pca", "pca_"), ("pixels", "pixel_")):
         out[f"{prefix}precision_at_10"] = precision[name]
         out[f"{prefix}nmi"] = clusters[name]["nmi"]
         out[f"{prefix}ari"] = clusters[name]["ari"]
+        out[f"{prefix}nmi_std"], out[f"{prefix}ari_std"] = clusters[name]["nmi_std"], clusters[name]["ari_std"]
         out[f"{prefix}probe_accuracy"] = {str(size): acc for size, acc in probes[name].items()}
 
     if not args.no_anomaly:
