@@ -11,7 +11,8 @@ from ui.runs import page_link
 
 JOB_KEY = "train_job"
 JOB_PARAM = "job"
-REFRESH_SECONDS = 2.0  # live redraw period; Stop acts at once (its click reruns)
+REFRESH_SECONDS = 2.0  # live status redraw period; Stop acts at once (its click reruns)
+FIGURE_REFRESH_SECONDS = 5.0  # live figures redraw period
 
 ensure_app_shell()
 st.title("Train an autoencoder")
@@ -128,22 +129,30 @@ if st.query_params.get(JOB_PARAM) != job_id:
     st.query_params[JOB_PARAM] = job_id
 
 st.divider()
-from ui.train_live import show_job  # noqa: E402
+from ui.train_live import show_figures, show_status  # noqa: E402
 
 active = known[job_id].active
-# Each redraw builds several figures: with many runs active (a class, each watching its own), redraw
-# less often so the live pages together cannot starve the server's two cores.
-refresh_seconds = REFRESH_SECONDS * max(1.0, manager.active_count() / 2)
+# Two fragments: the status (progress, metrics, Stop) redraws often and costs little; the figures cost
+# more (building and sending several charts), so they redraw less often. With many runs active (a class,
+# each watching its own), both slow down so the live pages together cannot starve the server's cores.
+slowdown = max(1.0, manager.active_count() / 2)
 
 
-@st.fragment(run_every=refresh_seconds if active else None)
-def live_view():
+@st.fragment(run_every=REFRESH_SECONDS * slowdown if active else None)
+def live_status():
     view = manager.view(job_id)
-    show_job(view, manager, pca_curve(view.config.dataset))
+    show_status(view, manager, pca_curve(view.config.dataset))
     if active and not view.active:
-        st.rerun()  # the run ended: redraw the whole page (Train button label, sidebar, no more polling)
+        st.rerun()  # the run ended: redraw the whole page (Train button label, sidebar, figures, no polling)
 
 
-live_view()
+@st.fragment(run_every=FIGURE_REFRESH_SECONDS * slowdown if active else None)
+def live_figures():
+    view = manager.view(job_id)
+    show_figures(view, pca_curve(view.config.dataset))
+
+
+live_status()
+live_figures()
 page_link("reconstructions.py", "Compare reconstructions", ":material/compare:")
 page_link("latent_space.py", "See the latent space", ":material/scatter_plot:")

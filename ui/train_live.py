@@ -1,4 +1,5 @@
-"""The live view of one training job (drawn inside the Train page's auto-refreshing fragment)."""
+"""The live view of one training job, in two parts that the Train page redraws in two auto-refreshing
+fragments: the status often, the figures less often."""
 
 from __future__ import annotations
 
@@ -11,9 +12,15 @@ from ui.common import SESSION_KEY
 from ui.formation import show_live_formation
 
 
-def show_job(view, manager, pca_curve: np.ndarray) -> None:
+def pca_mse_at_k(view, pca_curve: np.ndarray) -> float:
+    return float(pca_curve[min(view.config.k, len(pca_curve) - 1)])
+
+
+def show_status(view, manager, pca_curve: np.ndarray) -> bool:
+    """Header, Stop, progress bar or outcome, and the metrics: cheap enough to redraw every second or two.
+    Returns False for a queued job (nothing else to show yet)."""
     k = view.config.k
-    pca_mse = float(pca_curve[min(k, len(pca_curve) - 1)])
+    pca_mse = pca_mse_at_k(view, pca_curve)
     head, stop_col = st.columns([5, 1])
     head.subheader(view.label)
     if view.status == "queued":
@@ -21,7 +28,7 @@ def show_job(view, manager, pca_curve: np.ndarray) -> None:
                   f"set AEVIZ_MAX_JOBS to change that).")
         stop_col.button("Cancel", key=f"cancel.{view.job_id}", on_click=manager.stop,
                         args=(view.job_id, st.session_state.get(SESSION_KEY)), icon=":material/close:")
-        return
+        return False
     if view.active:
         stop_col.button("Stop", key=f"stop.{view.job_id}", on_click=manager.stop,
                         args=(view.job_id, st.session_state.get(SESSION_KEY)), icon=":material/stop:",
@@ -47,7 +54,16 @@ def show_job(view, manager, pca_curve: np.ndarray) -> None:
         m3.metric("Speed", f"{view.progress.samples_per_second:,.0f} samples/s",
                   help=f"{view.started.device_name if view.started else ''}; "
                        f"{format_duration(view.progress.elapsed)} of training")
+    return True
 
+
+def show_figures(view, pca_curve: np.ndarray) -> None:
+    """Reconstructions, loss curves and the codes forming: the costly part of a redraw (several figures and
+    their serialisation), so the Train page redraws it less often than the status."""
+    if view.status == "queued":
+        return
+    pca_mse = pca_mse_at_k(view, pca_curve)
+    snapshot = view.snapshot
     if snapshot is not None:
         st.plotly_chart(snapshot_figure(snapshot.originals, snapshot.reconstructions,
                                         title=f"Test images and their reconstructions at step {snapshot.step}"),
