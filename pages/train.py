@@ -83,9 +83,8 @@ with device_col:
                       captions=["best available", "always works",
                                 device_name.removeprefix("GPU: ") if has_cuda else "unavailable: no GPU here"])
     seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
-cuda_refused = device == "cuda" and not has_cuda
-if cuda_refused:
-    st.error("CUDA is not available on this machine (torch sees no GPU). Choose auto or cpu.")
+if device == "cuda" and not has_cuda:
+    st.warning("CUDA is not available on this machine (torch sees no GPU): this run will train on the CPU.")
 
 # ---------------------------------------------------------------------------- submit
 config = TrainConfig(dataset=dataset_name, variant=slug, k=int(k), epochs=epochs, max_seconds=seconds,
@@ -102,7 +101,7 @@ for warning in variant.warnings(int(k), dataset.input_size, values) if not probl
 
 my_jobs = manager.jobs(owner=owner)
 busy = any(j.active for j in my_jobs)
-if st.button("Queue this run" if busy else "Train", type="primary", disabled=bool(problem) or cuda_refused,
+if st.button("Queue this run" if busy else "Train", type="primary", disabled=bool(problem),
              icon=":material/play_arrow:", key="train_start"):
     view = manager.submit(config, owner=owner)
     st.session_state[JOB_KEY] = view.job_id
