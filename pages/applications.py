@@ -11,7 +11,7 @@ from aeviz.applications.features import encode_images, pixels
 from aeviz.errors import AevizError
 from aeviz.figures import applications as figs
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop
-from ui.live_trainer import LiveTrainer, live_section
+from ui.live_trainer import current_live, live_section, start_live
 from ui.runs import picked_run_or_stop
 from ui.common import ensure_app_shell
 
@@ -67,17 +67,17 @@ with anomaly_tab:
     epochs = c2.number_input("Epochs", 1.0, 100.0, float(min(run.config.epochs or 5.0, 10.0)), key="apps_epochs")
     seconds = c3.number_input("At most (s)", 5.0, 1800.0, 300.0, key="apps_seconds")
     normal = [c for c in range(len(names)) if c not in held_out]
-    live = st.session_state.get(ANOMALY_KEY)
+    anomaly_key = f"{ANOMALY_KEY}.{info.run_id}"  # a model trained for another run is not this run's
+    live = current_live(anomaly_key)
     if st.button("Train on the normal classes", disabled=live is not None and live.running,
                  icon=":material/play_arrow:", key="apps_anomaly_train"):
         try:
             trainer = anomaly.anomaly_trainer(run.config, dataset, normal, float(epochs), float(seconds))
-            live = LiveTrainer(trainer, "model on the normal classes").start()
+            live = start_live(anomaly_key, trainer, "model on the normal classes")
             live.normal = normal
-            st.session_state[ANOMALY_KEY] = live
         except AevizError as exc:
             st.error(str(exc))
-    live = live_section(ANOMALY_KEY, lambda p: f"loss {p.loss:.4f}")
+    live = live_section(anomaly_key, lambda p: f"loss {p.loss:.4f}")
     if live is not None and not live.running and live.result is not None:
         if live.normal != normal:
             st.info("The held-out classes changed since that model was trained: train again to use them.")

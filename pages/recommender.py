@@ -11,7 +11,7 @@ import streamlit as st
 from aeviz import autorec, movielens
 from aeviz.errors import AevizError
 from aeviz.figures.recommender import rmse_bars, rmse_history
-from ui.live_trainer import LiveTrainer, live_section
+from ui.live_trainer import current_live, live_section, start_live
 from ui.common import ensure_app_shell
 
 TRAINER_KEY = "recommender_trainer"
@@ -49,7 +49,7 @@ st.caption(f"{len(data.train):,} training and {len(data.test):,} test ratings of
 
 # ---------------------------------------------------------------- training
 st.header("Train")
-live = st.session_state.get(TRAINER_KEY)
+live = current_live(TRAINER_KEY)
 busy = live is not None and live.running
 with st.form("recommender_train"):
     c1, c2, c3, c4 = st.columns(4)
@@ -63,7 +63,7 @@ with st.form("recommender_train"):
 if submitted and not busy:
     try:
         config = autorec.autorec_config(k=int(k), epochs=float(epochs), lr=float(lr), l2=float(l2))
-        st.session_state[TRAINER_KEY] = LiveTrainer(autorec.make_trainer(data, config), "I-AutoRec").start()
+        start_live(TRAINER_KEY, autorec.make_trainer(data, config), "I-AutoRec")
         st.session_state.pop(MODEL_KEY, None)
     except AevizError as exc:
         st.error(str(exc))

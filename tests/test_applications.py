@@ -263,7 +263,7 @@ def test_applications_page_every_section(digits_run, monkeypatch):
     assert any(label.startswith("accuracy, autoencoder codes") for label in labels)
     at.number_input(key="apps_epochs").set_value(3.0)
     at.button(key="apps_anomaly_train").click().run()
-    at.session_state["apps_anomaly_trainer"].wait(60)
+    at.session_state[f"apps_anomaly_trainer.{run_id}"].wait(60)
     at.run()
     at.run()
     assert not at.exception and not at.error

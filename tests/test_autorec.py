@@ -279,6 +279,31 @@ def test_recommender_page_trains_and_shows_recommendations(tiny_root):
     assert titles and not titles & rated
 
 
+def test_a_reload_of_the_recommender_page_finds_its_training(tiny_root):
+    """A reload is a new Streamlit session with the same ?session= id: it finds the trained model, while
+    another browser session does not."""
+    from streamlit.testing.v1 import AppTest
+
+    def page(session: str) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "pages" / "recommender.py"), default_timeout=60)
+        at.query_params["session"] = session
+        return at
+
+    at = page("reloaded").run()
+    at.slider[0].set_value(3)
+    at.select_slider[0].set_value(50)
+    at.button[0].click().run()
+    at.session_state["recommender_trainer"].wait(60)
+
+    reloaded = page("reloaded").run()
+    reloaded.run()  # the first run saw the finished trainer; the page reruns once to show its results
+    assert not reloaded.exception and not reloaded.error
+    assert any("I-AutoRec test RMSE" in m.label for m in reloaded.metric)
+    other = page("someone-else").run()
+    assert not other.exception
+    assert not any("I-AutoRec test RMSE" in m.label for m in other.metric)
+
+
 def test_recommender_page_without_data_shows_an_error(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
