@@ -8,6 +8,7 @@ import streamlit as st
 
 from aeviz.errors import AevizError
 from ui.common import dataset_or_stop, dataset_selector, run_store
+from ui.kept import keep, kept
 from ui.runs import page_link
 from ui.common import ensure_app_shell
 
@@ -106,7 +107,7 @@ def build_spec() -> SweepSpec:
                      max_seconds=budget if budget_kind == "seconds" else None)
 
 
-runner: SweepRunner | None = st.session_state.get(RUNNER_KEY)
+runner: SweepRunner | None = kept(RUNNER_KEY)
 busy = runner is not None and runner.running
 try:
     preview = Sweep.create(build_spec(), executor)
@@ -120,17 +121,17 @@ if st.button("Start the sweep", type="primary", disabled=busy or preview is None
     try:
         with st.spinner("Starting…" if executor == "local" else "Connecting to Ray…"):
             runner = SweepRunner(preview, executor=executor, store=run_store(), ray_address=ray_address or None)
-        st.session_state[RUNNER_KEY] = runner.start()
+        keep(RUNNER_KEY, runner.start())
     except AevizError as exc:
         st.error(str(exc))
-runner = st.session_state.get(RUNNER_KEY)
+runner = kept(RUNNER_KEY)
 busy = runner is not None and runner.running  # again: a sweep started just now refreshes at once
 
 
 # ---------------------------------------------------------------------------- live
 @st.fragment(run_every=REFRESH_SECONDS if busy else None)
 def live() -> None:
-    runner = st.session_state.get(RUNNER_KEY)
+    runner = kept(RUNNER_KEY)
     if runner is None:
         return
     sweep, current = runner.snapshot()
@@ -174,7 +175,7 @@ else:
     sweep = by_id[chosen]
     unfinished = [p for p in sweep.points if not p.done]
     if unfinished and st.button(f"Resume ({len(unfinished)} points left, local)", disabled=busy, key="sweep_resume"):
-        st.session_state[RUNNER_KEY] = SweepRunner(sweep, executor="local", store=run_store()).start()
+        keep(RUNNER_KEY, SweepRunner(sweep, executor="local", store=run_store()).start())
         st.rerun()
     show_results(sweep, "past")
 page_link("train.py", "Train a single run", ":material/model_training:")

@@ -121,15 +121,21 @@ def test_denoising_page_grid_sweep_heatmap_and_inpainting(store_env):
     assert [p.status for p in sweep.points] == ["completed", "completed"]
 
 
-def test_sparsity_sweep_can_be_stopped_from_the_page(store_env):
-    at = page("sparsity.py").run()
-    at.selectbox(key="sparsity_sweep_variant").set_value("ksparse").run()
-    at.text_input(key="sparsity_sweep_values_ksparse").set_value("2, 4, 6")
-    at.number_input(key="sparsity_sweep_k").set_value(8)
-    at.number_input(key="sparsity_sweep_epochs").set_value(100.0)
-    at.button(key="sparsity_sweep_start").click().run()
-    runner = at.session_state["sparsity_sweep_runner"]
+def test_sparsity_sweep_can_be_stopped_from_the_page_after_a_reload(store_env):
+    first = page("sparsity.py")
+    first.query_params["session"] = "sweeping-student"
+    first.run()
+    first.selectbox(key="sparsity_sweep_variant").set_value("ksparse").run()
+    first.text_input(key="sparsity_sweep_values_ksparse").set_value("2, 4, 6")
+    first.number_input(key="sparsity_sweep_k").set_value(8)
+    first.number_input(key="sparsity_sweep_epochs").set_value(100.0)
+    first.button(key="sparsity_sweep_start").click().run()
+    runner = first.session_state["sparsity_sweep_runner"]
     assert runner.running
+    at = page("sparsity.py")  # a reload: a new Streamlit session with the same ?session= id
+    at.query_params["session"] = "sweeping-student"
+    at.run()
+    assert not at.exception
     at.button(key="sparsity_sweep_runner_stop").click().run()
     runner.join(timeout=60)
     assert not runner.running

@@ -1,20 +1,16 @@
 """One Trainer running in a background thread for a page section (the anomaly model, AutoRec):
 start it, show its progress with a Stop button, and hand its result to the page when it ends.
 Unlike the job manager's jobs these trainers use page-made datasets and are not saved to the run store;
-they are kept per browser session (the ?session= id in the URL) for the life of the server, so a reload
-finds its training, running or finished."""
+they are kept per browser session (ui.kept), so a reload finds its training, running or finished."""
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Callable
 
 import streamlit as st
 
-from ui.common import session_owner
-
-KEPT_TRAINERS = 64  # the most recent live trainers kept process-wide (each holds one small model)
+from ui.kept import keep, kept
 
 
 class LiveTrainer:
@@ -65,46 +61,14 @@ class LiveTrainer:
         return self.finished.result if self.finished is not None else None
 
 
-class _Kept:
-    """Process-wide {(session owner, key): LiveTrainer}, the most recent KEPT_TRAINERS."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.trainers: OrderedDict[tuple[str, str], LiveTrainer] = OrderedDict()
-
-    def put(self, owner: str, key: str, live: LiveTrainer) -> None:
-        with self.lock:
-            self.trainers[(owner, key)] = live
-            self.trainers.move_to_end((owner, key))
-            while len(self.trainers) > KEPT_TRAINERS:
-                self.trainers.popitem(last=False)
-
-    def get(self, owner: str, key: str) -> LiveTrainer | None:
-        with self.lock:
-            return self.trainers.get((owner, key))
-
-
-@st.cache_resource(show_spinner=False)
-def _kept() -> _Kept:
-    return _Kept()
-
-
 def start_live(key: str, trainer, label: str) -> LiveTrainer:
     """Start `trainer` in the background as this session's trainer `key` (replacing any before it)."""
-    live = LiveTrainer(trainer, label).start()
-    st.session_state[key] = live
-    _kept().put(session_owner(), key, live)
-    return live
+    return keep(key, LiveTrainer(trainer, label).start())
 
 
 def current_live(key: str) -> LiveTrainer | None:
-    """This session's trainer `key`: from the session, or after a reload from the process-wide record."""
-    live = st.session_state.get(key)
-    if live is None:
-        live = _kept().get(session_owner(), key)
-        if live is not None:
-            st.session_state[key] = live
-    return live
+    """This session's trainer `key`, also after a reload."""
+    return kept(key)
 
 
 def live_section(key: str, describe: Callable[[object], str] | None = None) -> LiveTrainer | None:

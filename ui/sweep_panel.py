@@ -8,22 +8,23 @@ from typing import Callable
 import streamlit as st
 
 from aeviz.errors import AevizError
+from ui.kept import keep, kept
 
 
 def start_sweep(key: str, spec) -> None:
-    """Start `spec` (a validated SweepSpec) on the local executor; the runner lives in session state."""
+    """Start `spec` (a validated SweepSpec) on the local executor, kept for this session (ui.kept)."""
     from aeviz.sweeps.engine import SweepRunner
 
-    old = st.session_state.get(key)
+    old = kept(key)
     if old is not None and old.running:
         raise AevizError("a sweep is already running here; stop it first")
-    st.session_state[key] = SweepRunner(spec, executor="local").start()
+    keep(key, SweepRunner(spec, executor="local").start())
 
 
 def sweep_section(key: str, draw: Callable) -> None:
     """Progress, a Stop button and `draw(sweep)` for the sweep under `key`; redrawn every second
     while it runs (a fragment), then once more in full when it ends."""
-    runner = st.session_state.get(key)
+    runner = kept(key)
     if runner is None:
         return
 
