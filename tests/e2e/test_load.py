@@ -25,6 +25,7 @@ EPOCHS = 40  # long enough that the ninth page is timed while they train
 WATCH = os.environ.get("AEVIZ_LOADTEST_WATCH") == "1"
 MAX_JOBS = int(os.environ.get("AEVIZ_LOADTEST_MAX_JOBS", str(SESSIONS)))
 LONG = 240_000  # ms: 8 trainings and 9 browser pages share a small machine
+MAX_ROUNDS = 3  # the ninth session loads three pages per round, rounds going on while runs still train
 
 
 pytestmark = pytest.mark.skipif(os.environ.get("AEVIZ_LOADTEST") != "1",
@@ -80,9 +81,12 @@ def test_eight_sessions_train_at_once_and_a_ninth_stays_responsive(loaded_server
             if not WATCH:
                 page.goto(f"{base}/?session={sessions[-1]}", wait_until="commit")
         busy, training_at_start = [], []
-        for name in ("", "train", "reconstructions"):
-            training_at_start.append(SESSIONS - len(RunStore(runs_dir).list()))  # not yet saved
-            busy.append(timed_load(ninth, f"{base}/{name}"))
+        for round_ in range(MAX_ROUNDS):  # the ninth session's pages, in turn, while runs train
+            for name in ("", "train", "reconstructions"):
+                training_at_start.append(SESSIONS - len(RunStore(runs_dir).list()))  # not yet saved
+                busy.append(timed_load(ninth, f"{base}/{name}"))
+            if len(RunStore(runs_dir).list()) == SESSIONS:
+                break
         still_training = SESSIONS - len(RunStore(runs_dir).list())
 
         outcomes = []
@@ -108,6 +112,7 @@ def test_eight_sessions_train_at_once_and_a_ninth_stays_responsive(loaded_server
     figures = {"sessions": SESSIONS, "epochs_each": EPOCHS, "watching_live_page": WATCH, "max_jobs": MAX_JOBS, "ninth_page_idle_s": [round(t, 2) for t in idle],
                "ninth_page_under_load_s": [round(t, 2) for t in busy],
                "ninth_page_under_load_median_s": round(statistics.median(busy), 2),
+               "ninth_page_under_load_max_s": round(max(busy), 2),
                "runs_training_when_each_load_began": training_at_start,
                "runs_still_training_when_timing_ended": still_training,
                "all_runs_finished_after_s": round(all_done, 1), "cpu_count": os.cpu_count()}
