@@ -93,6 +93,38 @@ def test_anomaly_trainer_trains_on_normal_classes_and_scores_held_out_higher(dig
     assert report.scores["autoencoder"][report.most_anomalous(1)[0]] == report.scores["autoencoder"].max()
 
 
+def test_held_out_sweep_scores_each_class_like_a_single_model(digits, digits_run):
+    from aeviz.events import Finished, Progress
+
+    _, _, result = digits_run
+    sweep = anomaly.HeldOutSweep(result.config, digits, epochs=2, classes=[3, 9])
+    events = list(sweep.run())
+    fractions = [e.fraction for e in events if isinstance(e, Progress)]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0)
+    assert isinstance(events[-1], Finished) and events[-1].status == "completed"
+    assert sorted(sweep.reports) == [3, 9]
+    # the same model trained on its own (same seed) scores the same
+    trainer = anomaly.anomaly_trainer(result.config, digits, [c for c in range(10) if c != 3], epochs=2)
+    for _ in trainer.run():
+        pass
+    single = anomaly.anomaly_report(trainer.finished.result.model, digits, [c for c in range(10) if c != 3])
+    assert sweep.reports[3].auc["autoencoder"] == pytest.approx(single.auc["autoencoder"], abs=1e-6)
+    assert sweep.reports[9].is_anomaly.sum() == int((digits.test_labels == 9).sum())
+    means = sweep.mean_auc()
+    for method in ("autoencoder", "pca"):
+        assert means[method] == pytest.approx(np.mean([sweep.reports[c].auc[method] for c in (3, 9)]))
+    summary = sweep.to_json()
+    assert summary["auc"] == means["autoencoder"] and set(summary["per_class"]) == {"3", "9"}
+
+    stopped = anomaly.HeldOutSweep(result.config, digits, epochs=2)
+    stopped.stop()
+    assert list(stopped.run())[-1].status == "stopped" and not stopped.reports
+    with pytest.raises(InvalidConfig):
+        stopped.mean_auc()
+    with pytest.raises(InvalidConfig):
+        anomaly.HeldOutSweep(result.config, digits, classes=[10])
+
+
 # ---------------------------------------------------------------------------- retrieval
 
 def brute_force_precision(features, labels, n):
@@ -230,7 +262,7 @@ def test_apps_cli_prints_each_metric_with_baselines(digits_run, monkeypatch, cap
     root, run_id, _ = digits_run
     monkeypatch.setenv("AEVIZ_RUNS_DIR", str(root))
     code = main(["apps", "--run", run_id, "--json", "--anomaly-epochs", "2", "--sizes", "20,100",
-                 "--queries", "100", "--cluster-images", "200", "--cluster-repeats", "2"])
+                 "--queries", "100", "--cluster-images", "200", "--cluster-repeats", "2", "--anomalous", "9"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     out = json.loads(captured.out.strip().splitlines()[-1])
@@ -245,6 +277,24 @@ def test_apps_cli_prints_each_metric_with_baselines(digits_run, monkeypatch, cap
 
     assert main(["apps", "--run", "no-such-run", "--json"]) == 2
     assert "no run named" in capsys.readouterr().err
+
+
+def test_apps_cli_holds_each_class_out_by_default(digits_run, monkeypatch, capsys):
+    from aeviz.cli import main
+
+    root, run_id, _ = digits_run
+    monkeypatch.setenv("AEVIZ_RUNS_DIR", str(root))
+    code = main(["apps", "--run", run_id, "--json", "--anomaly-epochs", "1", "--sizes", "20",
+                 "--queries", "50", "--cluster-images", "100", "--cluster-repeats", "1"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    out = json.loads(captured.out.strip().splitlines()[-1])
+    per_class = out["anomaly"]["per_class"]
+    assert len(per_class) == 10 and out["anomaly"]["held_out_classes"] == list(range(10))
+    assert out["auc"] == pytest.approx(np.mean([c["auc"] for c in per_class.values()]))
+    assert out["pca_auc"] == pytest.approx(np.mean([c["pca_auc"] for c in per_class.values()]))
+    assert "held out in turn" in captured.err
+    assert main(["apps", "--run", run_id, "--json", "--anomalous", "0,1,2,3,4,5,6,7,8,9"]) == 2
 
 
 def test_applications_page_every_section(digits_run, monkeypatch):

@@ -12,13 +12,14 @@ HELP = ("anomaly detection AUC, precision@10, clustering NMI/ARI and linear-prob
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", required=True, help="run id (see `python -m aeviz runs`)")
     parser.add_argument("--json", action="store_true", help="only the JSON line on stdout (it is always the last line)")
-    parser.add_argument("--anomalous", default=None,
-                        help="comma-separated classes held out as anomalies (default: the last class); the others "
-                             "are normal")
+    parser.add_argument("--anomalous", default="each",
+                        help="'each' (default): every class held out in turn, one fresh model per class, and the "
+                             "mean AUC over the classes; or comma-separated classes held out together as the "
+                             "anomalies (one model, e.g. 9)")
     parser.add_argument("--anomaly-epochs", type=float, default=None,
                         help="epochs for the model trained on the normal classes (default: the run's, at most 10)")
     parser.add_argument("--anomaly-seconds", type=float, default=120.0,
-                        help="time budget for that model (default 120)")
+                        help="time budget for each such model (default 120)")
     parser.add_argument("--no-anomaly", action="store_true", help="skip anomaly detection (no training)")
     parser.add_argument("--sizes", default="20,100,500,2000", help="labelled-set sizes for the linear probe")
     parser.add_argument("--queries", type=int, default=2000, help="retrieval queries sampled from the test set")
@@ -35,16 +36,18 @@ def _classes(text: str, n: int) -> list[int]:
     try:
         classes = sorted({int(part) for part in text.split(",") if part.strip()})
     except ValueError:
-        raise InvalidConfig(f"--anomalous expects class numbers like 8,9 (got {text!r})") from None
+        raise InvalidConfig(f"--anomalous expects 'each' or class numbers like 8,9 (got {text!r})") from None
     if not classes or any(c < 0 or c >= n for c in classes):
         raise InvalidConfig(f"--anomalous classes must lie in 0..{n - 1} (got {text!r})")
+    if len(classes) == n:
+        raise InvalidConfig("--anomalous must leave at least one class normal")
     return classes
 
 
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from aeviz.applications.anomaly import anomaly_report, anomaly_trainer
+    from aeviz.applications.anomaly import HeldOutSweep, anomaly_report, anomaly_trainer
     from aeviz.applications.clustering import clustering_report
     from aeviz.applications.features import feature_spaces
     from aeviz.applications.retrieval import retrieval_report
@@ -63,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     except ValueError:
         raise InvalidConfig(f"--sizes expects whole numbers like 20,100 (got {args.sizes!r})") from None
+    each = args.anomalous.strip().lower() == "each"
+    anomalous = None if each else _classes(args.anomalous, len(dataset.class_names))  # checked before any work
     log = ProgressBar(f"apps {args.run}").stream
     model, k = loaded.model, config.k
     labels = dataset.test_labels.numpy()
@@ -96,9 +101,27 @@ def run(args: argparse.Namespace) -> int:
         out[f"{prefix}nmi_std"], out[f"{prefix}ari_std"] = clusters[name]["nmi_std"], clusters[name]["ari_std"]
         out[f"{prefix}probe_accuracy"] = {str(size): acc for size, acc in probes[name].items()}
 
-    if not args.no_anomaly:
+    if not args.no_anomaly and each:
+        epochs = args.anomaly_epochs if args.anomaly_epochs is not None else min(config.epochs or 5.0, 10.0)
+        sweep = HeldOutSweep(config, dataset, epochs, args.anomaly_seconds)
+        log.write(f"anomaly detection: each of the {len(sweep.classes)} classes held out in turn; each time a fresh "
+                  f"{config.variant} (k={k}) trains on the other classes for up to {epochs:g} epochs / "
+                  f"{args.anomaly_seconds:g}s (the run itself saw every class)\n")
+        bar = ProgressBar("anomaly models")
+        for event in sweep.run():
+            if isinstance(event, Progress):
+                held = dataset.class_names[sweep.current] if sweep.current is not None else ""
+                bar.update(event.fraction, f"held out {held} · loss {event.loss:.4f}")
+            elif isinstance(event, Finished):
+                bar.update(sweep.fraction_done(), "", force=True)
+                bar.close(f"{event.status}: {event.message}")
+        if not sweep.reports:
+            raise InvalidConfig("no anomaly model finished training")
+        summary = sweep.to_json()
+        out["auc"], out["pca_auc"] = summary["auc"], summary["pca_auc"]
+        out["anomaly"] = summary
+    elif not args.no_anomaly:
         n = len(dataset.class_names)
-        anomalous = _classes(args.anomalous, n) if args.anomalous else [n - 1]
         normal = [c for c in range(n) if c not in anomalous]
         epochs = args.anomaly_epochs if args.anomaly_epochs is not None else min(config.epochs or 5.0, 10.0)
         log.write(f"anomaly detection: training a fresh {config.variant} (k={k}) on the normal classes "
