@@ -16,6 +16,7 @@ from ui.runs import picked_run_or_stop
 from ui.common import ensure_app_shell
 
 ANOMALY_KEY = "apps_anomaly_trainer"
+SWEEP_KEY = "apps_anomaly_sweep"
 POOL = 5000          # train images the linear probe draws its labelled sets from
 QUERIES = 1000       # test images whose neighbours define precision@10
 SIZES = (10, 20, 50, 100, 200, 500, 1000, 2000)
@@ -107,6 +108,39 @@ with anomaly_tab:
                                        "The 12 most anomalous test images (class, score)", columns=12,
                                        highlight=[not report.is_anomaly[i] for i in worst]), key="apps_worst")
         st.caption("Red captions: images of a normal class that the model still found strange.")
+
+    st.divider()
+    st.markdown("**Every class held out in turn.** One held-out class is a partial verdict: which method wins "
+                "depends on the class. The standard summary trains a fresh model for each class (on all the "
+                "others, with the epochs and time budget above) and averages the AUCs; `python -m aeviz apps` "
+                "reports this mean.")
+    sweep_key = f"{SWEEP_KEY}.{info.run_id}"
+    sweep_live = current_live(sweep_key)
+    if st.button(f"Hold out each of the {len(names)} classes in turn", icon=":material/repeat:",
+                 disabled=sweep_live is not None and sweep_live.running, key="apps_sweep_train"):
+        try:
+            sweep = anomaly.HeldOutSweep(run.config, dataset, float(epochs), float(seconds))
+            start_live(sweep_key, sweep, f"{len(names)} models, one per held-out class")
+        except AevizError as exc:
+            st.error(str(exc))
+
+    def sweep_progress(progress) -> str:
+        current = getattr(current_live(sweep_key), "trainer", None)
+        held = getattr(current, "current", None)
+        return f"holding out {names[held]} · loss {progress.loss:.4f}" if held is not None else ""
+
+    sweep_live = live_section(sweep_key, sweep_progress)
+    if sweep_live is not None and not sweep_live.running and sweep_live.trainer.reports:
+        summary = sweep_live.trainer.to_json()
+        done = len(summary["held_out_classes"])
+        s1, s2, s3 = st.columns(3)
+        s1.metric("Mean AUC, autoencoder", f"{summary['auc']:.3f}",
+                  delta=f"{summary['auc'] - summary['pca_auc']:+.3f} vs PCA")
+        s2.metric(f"Mean AUC, PCA (k = {k})", f"{summary['pca_auc']:.3f}")
+        s3.metric("Classes where the autoencoder wins", f"{summary['classes_where_autoencoder_wins']} of {done}")
+        st.plotly_chart(figs.held_out_auc_bars(summary["per_class"]), key="apps_sweep_bars")
+        if done < len(names):
+            st.warning(f"Only {done} of {len(names)} classes were held out (stopped early): the mean covers those.")
 
 # ---------------------------------------------------------------- retrieval
 with retrieval_tab:

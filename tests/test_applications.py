@@ -252,6 +252,8 @@ def test_figures_build(digits):
     assert "AUC" in roc.data[0].name
     assert len(figs.metric_bars({"NMI": {"codes": 0.5, "pca": 0.4}}).data) == 2
     assert list(figs.probe_curve_figure({"codes": {100: 0.8, 10: 0.5}}).data[0].x) == [10, 100]
+    bars = figs.held_out_auc_bars({"0": {"auc": 0.7, "pca_auc": 0.6}, "1": {"auc": 0.5, "pca_auc": 0.8}})
+    assert [list(t.y) for t in bars.data] == [[0.7, 0.5], [0.6, 0.8]]
 
 
 # ---------------------------------------------------------------------------- CLI and page
@@ -318,6 +320,17 @@ def test_applications_page_every_section(digits_run, monkeypatch):
     at.run()
     assert not at.exception and not at.error
     assert any(m.label == "AUC, autoencoder" for m in at.metric)
+
+    at.number_input(key="apps_epochs").set_value(1.0)
+    at.button(key="apps_sweep_train").click().run()
+    sweep = at.session_state[f"apps_anomaly_sweep.{run_id}"]
+    sweep.wait(120)
+    at.run()
+    at.run()
+    assert not at.exception and not at.error
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Mean AUC, autoencoder"] == f"{sweep.trainer.mean_auc()['autoencoder']:.3f}"
+    assert shown["Classes where the autoencoder wins"].endswith("of 10")
 
 
 def test_applications_page_without_runs_says_how_to_get_one():

@@ -85,6 +85,21 @@ def metric_bars(values: dict[str, dict[str, float]], title: str = "",
     return fig
 
 
+def held_out_auc_bars(per_class: dict[str, dict[str, float]]) -> go.Figure:
+    """AUC of the autoencoder and of PCA with each class held out in turn: {class name: {"auc", "pca_auc"}}."""
+    fig = go.Figure()
+    classes = list(per_class)
+    for key, name, colour in (("auc", "autoencoder", SPACE_COLOURS["autoencoder"]),
+                              ("pca_auc", "PCA (same k)", SPACE_COLOURS["pca"])):
+        values = [per_class[c][key] for c in classes]
+        fig.add_trace(go.Bar(x=classes, y=values, name=name, marker_color=colour,
+                             text=[f"{v:.2f}" for v in values], textposition="outside"))
+    fig.add_hline(y=0.5, line_dash="dot", line_color="#7f7f7f", annotation_text="chance")
+    fig.update_layout(barmode="group", height=360, yaxis=dict(title="AUC with this class held out", range=[0, 1.1]),
+                      margin=dict(l=10, r=10, t=20, b=10))
+    return fig
+
+
 def probe_curve_figure(curve: dict[str, dict[int, float]]) -> go.Figure:
     """Linear-probe test accuracy against the number of labelled training images, per feature space."""
     fig = go.Figure()
