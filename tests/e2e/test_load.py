@@ -20,7 +20,7 @@ from tests.conftest import ROOT
 from tests.e2e.conftest import running_app, screenshot, wait_for_app
 
 SESSIONS = int(os.environ.get("AEVIZ_LOADTEST_SESSIONS", "8"))
-EPOCHS = 40  # long enough that the ninth page is timed while they train
+EPOCHS = 100  # long enough that the ninth page is timed while they train
 # AEVIZ_LOADTEST_WATCH=1: each session keeps its live Train page open while it trains (the harder case)
 WATCH = os.environ.get("AEVIZ_LOADTEST_WATCH") == "1"
 MAX_JOBS = int(os.environ.get("AEVIZ_LOADTEST_MAX_JOBS", str(SESSIONS)))
