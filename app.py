@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="aeviz: the autoencoder lab", page_icon="🧬", layout="wide")
 
-# (file in pages/, title, icon); a page appears once its file exists.
+# (file in app_pages/, title, icon); a page appears once its file exists.
 PAGES = [
     ("home.py", "Home", ":material/home:"),
     ("train.py", "Train", ":material/model_training:"),
@@ -23,8 +23,8 @@ PAGES = [
     ("recommender.py", "Recommender", ":material/movie:"),
 ]
 
-pages = [st.Page(str(ROOT / "pages" / file), title=title, icon=icon, default=(file == "home.py"))
-         for file, title, icon in PAGES if (ROOT / "pages" / file).exists()]
+pages = [st.Page(str(ROOT / "app_pages" / file), title=title, icon=icon, default=(file == "home.py"))
+         for file, title, icon in PAGES if (ROOT / "app_pages" / file).exists()]
 page = st.navigation(pages)
 
 from ui.shell import sidebar  # noqa: E402  (after set_page_config)

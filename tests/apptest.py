@@ -6,6 +6,6 @@ from tests.conftest import ROOT
 
 
 def open_page(name: str, timeout: float) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / name), default_timeout=timeout)
+    at = AppTest.from_file(str(ROOT / "app_pages" / name), default_timeout=timeout)
     at.session_state["dataset"] = "digits"
     return at

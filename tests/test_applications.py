@@ -304,7 +304,7 @@ def test_applications_page_every_section(digits_run, monkeypatch):
 
     root, run_id, _ = digits_run
     monkeypatch.setenv("AEVIZ_RUNS_DIR", str(root))
-    at = AppTest.from_file(str(ROOT / "pages" / "applications.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "applications.py"), default_timeout=120)
     at.run()
     assert not at.exception and not at.error
     assert any("precision@10" in m.label for m in at.metric)
@@ -336,7 +336,7 @@ def test_applications_page_every_section(digits_run, monkeypatch):
 def test_applications_page_without_runs_says_how_to_get_one():
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "pages" / "applications.py"), default_timeout=30)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "applications.py"), default_timeout=30)
     at.run()
     assert not at.exception
     assert any("No saved runs" in i.value for i in at.info)

@@ -258,7 +258,7 @@ def test_cli_prints_test_rmse_and_each_baseline(tiny_root, tmp_path, monkeypatch
 def test_recommender_page_trains_and_shows_recommendations(tiny_root):
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "pages" / "recommender.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "recommender.py"), default_timeout=60)
     at.run()
     assert not at.exception and not at.error
     at.slider[0].set_value(5)                 # epochs
@@ -285,7 +285,7 @@ def test_a_reload_of_the_recommender_page_finds_its_training(tiny_root):
     from streamlit.testing.v1 import AppTest
 
     def page(session: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "pages" / "recommender.py"), default_timeout=60)
+        at = AppTest.from_file(str(ROOT / "app_pages" / "recommender.py"), default_timeout=60)
         at.query_params["session"] = session
         return at
 
@@ -311,7 +311,7 @@ def test_recommender_page_without_data_shows_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv("AEVIZ_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("AEVIZ_OFFLINE", "1")
     movielens.clear_cache()
-    at = AppTest.from_file(str(ROOT / "pages" / "recommender.py"), default_timeout=30)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "recommender.py"), default_timeout=30)
     at.run()
     assert not at.exception
     assert at.error and "ml-100k" in at.error[0].value

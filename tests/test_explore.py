@@ -222,7 +222,7 @@ def explore_page(runs_dir, monkeypatch):
     from tests.conftest import ROOT
 
     monkeypatch.setenv("AEVIZ_RUNS_DIR", str(runs_dir))
-    at = AppTest.from_file(str(ROOT / "pages" / "explore.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "explore.py"), default_timeout=60)
     at.session_state["dataset"] = "digits"
     return at
 

@@ -49,7 +49,7 @@ def test_app_shell_sidebar(monkeypatch):
 
 
 def test_home_page_renders_diagram():
-    at = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=TIMEOUT).run()
+    at = AppTest.from_file(str(ROOT / "app_pages" / "home.py"), default_timeout=TIMEOUT).run()
     assert not at.exception
     assert "bottleneck" in at.markdown[0].value
     assert len(at.get("image")) == 1

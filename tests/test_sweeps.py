@@ -317,7 +317,7 @@ def test_stopping_a_ray_sweep_keeps_what_came_back(ray_instance, tmp_path):
 def test_page_runs_a_sweep_and_lists_it():
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(ROOT / "pages" / "sweeps.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "sweeps.py"), default_timeout=60)
     at.session_state["dataset"] = "digits"
     at.run()
     assert not at.exception and not at.error
@@ -335,7 +335,7 @@ def test_page_runs_a_sweep_and_lists_it():
     assert [p.status for p in runner.sweep.points] == ["completed", "completed"]
     assert at.dataframe and len(at.selectbox(key="live_open").options) == 2
     # A new session sees it among the past sweeps.
-    fresh = AppTest.from_file(str(ROOT / "pages" / "sweeps.py"), default_timeout=60)
+    fresh = AppTest.from_file(str(ROOT / "app_pages" / "sweeps.py"), default_timeout=60)
     fresh.session_state["dataset"] = "digits"
     fresh.run()
     assert any(runner.sweep.sweep_id in option for option in fresh.selectbox(key="sweep_past").options)

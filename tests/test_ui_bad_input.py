@@ -37,7 +37,7 @@ def small(**kw) -> TrainConfig:
 
 
 def train_page(owner: str | None = None, job_id: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "train.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=TIMEOUT)
     at.session_state["dataset"] = "digits"
     if owner:
         at.session_state["aeviz_session"] = owner
@@ -173,7 +173,7 @@ def test_damaged_run_is_named_on_the_page_and_the_others_load(tmp_path, monkeypa
     bad = store.save(train(small(k=2), digits))
     (store.root / bad / WEIGHTS_FILE).write_bytes(b"not a zip at all")
     monkeypatch.setenv("AEVIZ_RUNS_DIR", str(store.root))
-    at = AppTest.from_file(str(ROOT / "pages" / "reconstructions.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "reconstructions.py"), default_timeout=TIMEOUT)
     at.session_state["dataset"] = "digits"
     at.run()
     assert not at.exception and not at.error
@@ -263,7 +263,7 @@ def test_bare_weights_and_mismatched_weights_are_refused(saved_run, tmp_path):
 def test_reconstructions_page_has_the_import_and_download_panel(saved_run, monkeypatch):
     store, run_id = saved_run
     monkeypatch.setenv("AEVIZ_RUNS_DIR", str(store.root))
-    at = AppTest.from_file(str(ROOT / "pages" / "reconstructions.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "reconstructions.py"), default_timeout=TIMEOUT)
     at.session_state["dataset"] = "digits"
     at.run()
     assert not at.exception

@@ -149,19 +149,3 @@ def pca_curve(name: str):
     from aeviz.pca import pca_test_mse_curve
 
     return pca_test_mse_curve(cached_dataset(name))
-
-
-def ensure_app_shell() -> None:
-    """Run this page through app.py (navigation, sidebar, page config).
-
-    On a freshly started server Streamlit runs a deep-linked file of pages/ on its own (its
-    multipage "v1" mode) until some run has called st.navigation; flip that flag and rerun, so the
-    very first visitor of e.g. /train gets the same app as everyone else.
-    """
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a future Streamlit without the flag has no such mode either
-        return
-    if getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
-        st.rerun()

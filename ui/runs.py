@@ -88,9 +88,9 @@ def no_runs_message(dataset: str) -> None:
 
 
 def page_link(page_file: str, label: str, icon: str | None = None) -> None:
-    """A link to pages/<page_file> when that page exists in the navigation (silently nothing otherwise)."""
+    """A link to app_pages/<page_file> when that page exists in the navigation (silently nothing otherwise)."""
     try:
-        st.page_link(f"pages/{page_file}", label=label, icon=icon)
+        st.page_link(f"app_pages/{page_file}", label=label, icon=icon)
     except Exception:  # the page is not in st.navigation (not written yet, or a page tested alone)
         pass
 

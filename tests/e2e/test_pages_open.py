@@ -3,7 +3,7 @@
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import screenshot, wait_for_app
+from tests.e2e.conftest import running_app, screenshot, wait_for_app
 
 
 def page_paths() -> list[str]:
@@ -13,7 +13,7 @@ def page_paths() -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGES":
             entries = ast.literal_eval(node.value)
-            return [file[:-3] for file, _title, _icon in entries if (ROOT / "pages" / file).exists()]
+            return [file[:-3] for file, _title, _icon in entries if (ROOT / "app_pages" / file).exists()]
     raise AssertionError("app.py has no PAGES list")
 
 
@@ -25,3 +25,17 @@ def test_page_opens_without_exception(app_server, page, name):
     screenshot(page, f"page-{name}")
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator('[data-testid="stMain"]').inner_text().strip()
+
+
+def test_a_deep_link_on_a_fresh_server_gets_the_whole_app(tmp_path, page):
+    """The first visitor of a fresh server arriving at /train gets app.py's navigation and sidebar around the
+    page (the pages folder is not named pages/, so Streamlit's older multipage mode never runs the file alone)."""
+    with running_app(tmp_path / "runs", tmp_path / "streamlit.log") as url:
+        page.goto(f"{url}/train")
+        wait_for_app(page, 60_000)
+        page.get_by_text("Train an autoencoder").wait_for()
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        assert nav.count() == 1
+        assert "Reconstructions" in nav.inner_text()
+        assert page.locator('[data-testid="stSidebar"]').get_by_text("Runs of this session").count() == 1
+        assert page.locator('[data-testid="stException"]').count() == 0

@@ -13,7 +13,6 @@ from aeviz.figures import applications as figs
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop
 from ui.live_trainer import current_live, live_section, start_live
 from ui.runs import picked_run_or_stop
-from ui.common import ensure_app_shell
 
 ANOMALY_KEY = "apps_anomaly_trainer"
 SWEEP_KEY = "apps_anomaly_sweep"
@@ -21,7 +20,6 @@ POOL = 5000          # train images the linear probe draws its labelled sets fro
 QUERIES = 1000       # test images whose neighbours define precision@10
 SIZES = (10, 20, 50, 100, 200, 500, 1000, 2000)
 
-ensure_app_shell()  # a deep link on a fresh server still gets the sidebar and navigation
 st.title("Applications")
 st.markdown("An autoencoder learns without labels, yet its code is useful: for spotting what does not fit, "
             "for search, for grouping and as features for another task. Each section compares the run's "

@@ -6,10 +6,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop, ensure_app_shell
+from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop
 from ui.runs import load_run, pick_runs, picked_run_or_stop
 
-ensure_app_shell()  # a deep link on a fresh server still gets the sidebar and navigation
 st.title("Explore")
 st.caption("Move through a trained model's code space and see what the decoder makes of each point; watch the "
            "codes form during training; draw your own digit and see how digit-like it is to the model.")

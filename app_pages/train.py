@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import (dataset_or_stop, dataset_selector, dataset_statuses, ensure_app_shell, job_manager, pca_curve,
+from ui.common import (dataset_or_stop, dataset_selector, dataset_statuses, job_manager, pca_curve,
                        session_owner)
 from ui.params import changed_params, param_widgets
 from ui.runs import page_link
@@ -14,7 +14,6 @@ JOB_PARAM = "job"
 REFRESH_SECONDS = 2.0  # live status redraw period; Stop acts at once (its click reruns)
 FIGURE_REFRESH_SECONDS = 5.0  # live figures redraw period
 
-ensure_app_shell()
 st.title("Train an autoencoder")
 owner = session_owner()
 manager = job_manager()

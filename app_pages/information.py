@@ -10,9 +10,7 @@ from aeviz.errors import AevizError
 from aeviz.figures import information as figs
 from ui.common import cached_dataset, cached_run, current_dataset_name
 from ui.runs import no_runs_message, pick_run
-from ui.common import ensure_app_shell
 
-ensure_app_shell()  # a deep link on a fresh server still gets the sidebar and navigation
 st.title("Information: surprise, entropy, KL")
 st.caption("Every number on this page is in nats (natural logarithms; 1 nat = 1/ln 2 ≈ 1.44 bits).")
 

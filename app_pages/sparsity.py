@@ -11,13 +11,11 @@ from aeviz.figures import sparsity as figs
 from ui.common import cached_dataset, cached_run, current_dataset_name
 from ui.runs import no_runs_message, pick_runs
 from ui.sweep_panel import completed_points, start_sweep, sweep_section
-from ui.common import ensure_app_shell
 
 SWEEP_KEY = "sparsity_sweep_runner"
 SWEEP_DEFAULTS = {"sparse_l1": "0.0001, 0.001, 0.01, 0.1", "sparse_kl": "0.01, 0.1, 1, 3",
                   "ksparse": "5, 10, 20, 40"}
 
-ensure_app_shell()  # a deep link on a fresh server still gets the sidebar and navigation
 st.title("Sparsity")
 st.markdown("A sparse code rebuilds each image from **a few active hidden units**. The L1 penalty λ·Σ|a| pushes "
             "activations to exactly zero; the KL penalty pulls each sigmoid unit's mean activation ρ̂_j towards a "

@@ -4,10 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.common import ensure_app_shell
 from ui.runs import page_link
 
-ensure_app_shell()
 ROOT = Path(__file__).resolve().parent.parent
 
 st.title("aeviz: the autoencoder lab")
@@ -43,7 +41,7 @@ LINKS = [
     ("recommender.py", "Recommender", ":material/movie:", "collaborative filtering with an autoencoder."),
 ]
 for page_file, title, icon, blurb in LINKS:
-    if (ROOT / "pages" / page_file).exists():
+    if (ROOT / "app_pages" / page_file).exists():
         left, right = st.columns([1, 4])
         with left:
             page_link(page_file, title, icon)

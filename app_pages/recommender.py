@@ -12,12 +12,10 @@ from aeviz import autorec, movielens
 from aeviz.errors import AevizError
 from aeviz.figures.recommender import rmse_bars, rmse_history
 from ui.live_trainer import current_live, live_section, start_live
-from ui.common import ensure_app_shell
 
 TRAINER_KEY = "recommender_trainer"
 MODEL_KEY = "recommender_model"
 
-ensure_app_shell()  # a deep link on a fresh server still gets the sidebar and navigation
 st.title("Recommender: an autoencoder over the ratings matrix")
 st.markdown(
     "Each movie is a vector of the ratings its viewers gave it, with a blank for everyone else. "

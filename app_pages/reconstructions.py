@@ -5,11 +5,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ui.common import cached_dataset, current_dataset_name, dataset_or_stop, ensure_app_shell
+from ui.common import cached_dataset, current_dataset_name, dataset_or_stop
 from ui.checkpoint import checkpoint_panel
 from ui.runs import load_run, no_runs_message, pick_runs, saved_runs
 
-ensure_app_shell()
 st.title("Reconstructions")
 st.caption("Each run's reconstructions of the same test images, with PCA at the same k as one more row: "
            "numbers under the images are the mean squared error per pixel.")

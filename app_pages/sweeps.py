@@ -10,12 +10,10 @@ from aeviz.errors import AevizError
 from ui.common import dataset_or_stop, dataset_selector, run_store
 from ui.kept import keep, kept
 from ui.runs import page_link
-from ui.common import ensure_app_shell
 
 RUNNER_KEY = "sweeps_runner"
 REFRESH_SECONDS = 1.0
 
-ensure_app_shell()  # a deep link on a fresh server still gets the sidebar and navigation
 st.title("Sweeps")
 st.caption("A grid of short runs, each an ordinary saved run: test error against k, a penalty weight or a "
            "noise level, for one variant or several, repeated over seeds. Cost: points × budget per point ÷ "
@@ -55,7 +53,7 @@ def show_results(sweep: Sweep, key: str) -> None:
 
 def _switch(page_file: str) -> None:
     try:
-        st.switch_page(f"pages/{page_file}")
+        st.switch_page(f"app_pages/{page_file}")
     except st.errors.StreamlitAPIException:
         st.info(f"Open the {page_file.removesuffix('.py').replace('_', ' ')} page and pick this run there.")
 

@@ -12,13 +12,11 @@ from aeviz.noise import NOISE_HELP, NOISE_KINDS
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop, run_store
 from ui.runs import no_runs_message, pick_run
 from ui.sweep_panel import completed_points, start_sweep, sweep_section
-from ui.common import ensure_app_shell
 
 SWEEP_KEY = "denoising_heatmap_runner"
 SHOWN = 8
 NOISE_LABELS = {"gaussian": "Gaussian (σ)", "masking": "Masking (p)", "salt_and_pepper": "Salt and pepper (p)"}
 
-ensure_app_shell()  # a deep link on a fresh server still gets the sidebar and navigation
 st.title("Denoising")
 st.markdown("A denoising autoencoder (Vincent et al. 2008) is shown a corrupted image x̃ and trained to output "
             "the clean x, so it cannot copy its input: it has to know what images look like. Every error on "

@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ui.common import (cached_dataset, cached_run, current_dataset_name, dataset_or_stop, ensure_app_shell,
+from ui.common import (cached_dataset, cached_run, current_dataset_name, dataset_or_stop,
                        pca_curve)
 from ui.runs import load_run, no_runs_message, pick_run, saved_runs
 
-ensure_app_shell()
 st.title("Latent space")
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
