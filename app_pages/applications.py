@@ -96,7 +96,7 @@ with anomaly_tab:
         m1.metric("AUC, autoencoder", f"{report.auc['autoencoder']:.3f}",
                   delta=f"{report.auc['autoencoder'] - report.auc['pca']:+.3f} vs PCA")
         m2.metric(f"AUC, PCA (k = {k})", f"{report.auc['pca']:.3f}")
-        m3.metric("Test images", f"{int(report.is_anomaly.sum())} anomalous / {int((~report.is_anomaly).sum())} normal")
+        m3.metric("Test images: anomalous / normal", f"{int(report.is_anomaly.sum())} / {int((~report.is_anomaly).sum())}")
         st.plotly_chart(figs.score_histograms(report.scores, report.is_anomaly), key="apps_hist")
         curves = {m: anomaly.roc_curve(s, report.is_anomaly)[:2] for m, s in report.scores.items()}
         st.plotly_chart(figs.roc_figure(curves, report.auc), key="apps_roc")
