@@ -7,8 +7,9 @@
 
 Each job belongs to an owner (the app's session id) so a reloaded page finds its runs again. At
 most `max_running` jobs train at once (``$AEVIZ_MAX_JOBS``, default 1: CPUs are shared); the
-others wait in a queue and know their position. A finished (or stopped) job is saved with the
-run store and names the saved run. Nothing here imports streamlit.
+others wait in a queue and know their position; a queued job whose owner has not been seen for
+``$AEVIZ_ABANDON_SECONDS`` (default 600; a closed tab) is cancelled when its turn comes. A finished (or
+stopped) job is saved with the run store and names the saved run. Nothing here imports streamlit.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from aeviz.config import TrainConfig
 from aeviz.errors import AevizError
 
 MAX_JOBS_ENV = "AEVIZ_MAX_JOBS"
+ABANDON_ENV = "AEVIZ_ABANDON_SECONDS"
+DEFAULT_ABANDON_SECONDS = 600.0  # a queued job whose owner has not been seen this long is cancelled at its turn
 QUEUED, STARTING, RUNNING, FINISHED, STOPPED, CANCELLED, FAILED, DIVERGED = (
     "queued", "starting", "running", "finished", "stopped", "cancelled", "failed", "diverged")
 ACTIVE = (QUEUED, STARTING, RUNNING)
@@ -38,6 +41,18 @@ def max_jobs_from_env(default: int = 1) -> int:
         return max(1, int(value))
     except ValueError:
         raise AevizError(f"{MAX_JOBS_ENV} must be a whole number of at least 1 (got {value!r})") from None
+
+
+def abandon_seconds_from_env(default: float = DEFAULT_ABANDON_SECONDS) -> float | None:
+    """Seconds without a sign of its owner after which a queued job is cancelled at its turn (None: never)."""
+    value = os.environ.get(ABANDON_ENV, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise AevizError(f"{ABANDON_ENV} must be a number of seconds, 0 for never (got {value!r})") from None
+    return seconds if seconds > 0 else None
 
 
 @dataclass
@@ -76,6 +91,7 @@ class Job:
         self.owner = owner
         self.config = config
         self.created = time.time()
+        self.created_monotonic = time.monotonic()
         self.status = QUEUED
         self.message = "waiting for a free training slot"
         self.trainer = None
@@ -98,12 +114,18 @@ class JobManager:
     """Runs training jobs in background threads; every method is thread-safe."""
 
     def __init__(self, max_running: int | None = None, store_factory: Callable[[], Any] | None = None,
-                 dataset_loader: Callable[[str], Any] | None = None):
+                 dataset_loader: Callable[[str], Any] | None = None, abandon_seconds: float | None | str = "env"):
         self.max_running = max_running if max_running is not None else max_jobs_from_env()
+        # A class leaves closed tabs behind: their queued runs would take a slot nobody watches. The app's
+        # pages ask for their owner's jobs every few seconds while one is active (`jobs(owner=...)`), so an
+        # owner unseen for `abandon_seconds` has gone, and its queued job is cancelled when its turn comes.
+        # Running jobs are never cancelled this way (they end with their budget and are saved).
+        self.abandon_seconds = abandon_seconds_from_env() if abandon_seconds == "env" else abandon_seconds
         self._store_factory = store_factory
         self._dataset_loader = dataset_loader
         self._jobs: dict[str, Job] = {}
         self._queue: list[str] = []
+        self._seen: dict[str, float] = {}     # owner -> time.monotonic() of the last sign of them
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ submitting
@@ -114,14 +136,32 @@ class JobManager:
         with self._lock:
             self._jobs[job.job_id] = job
             self._queue.append(job.job_id)
+            self._seen[owner] = time.monotonic()
         self._start_queued()
         return self.view(job.job_id)
+
+    def touch(self, owner: str) -> None:
+        """A sign that `owner` (a browser session) is still there."""
+        with self._lock:
+            self._seen[owner] = time.monotonic()
+
+    def _abandoned(self, job: Job) -> bool:
+        if self.abandon_seconds is None:
+            return False
+        return time.monotonic() - self._seen.get(job.owner, job.created_monotonic) > self.abandon_seconds
 
     def _start_queued(self) -> None:
         with self._lock:
             running = sum(1 for j in self._jobs.values() if j.status in (STARTING, RUNNING))
             while self._queue and running < self.max_running:
                 job = self._jobs[self._queue.pop(0)]
+                if self._abandoned(job):
+                    with job.lock:
+                        job.status = CANCELLED
+                        job.message = (f"cancelled at its turn: its browser session had not been seen for over "
+                                       f"{self.abandon_seconds:g} s (tab closed?)")
+                    job.done.set()
+                    continue
                 job.status, job.message = STARTING, "loading the dataset and building the model"
                 job.thread = threading.Thread(target=self._work, args=(job,), name=f"aeviz-{job.job_id}",
                                               daemon=True)
@@ -230,8 +270,10 @@ class JobManager:
                            dict(job.metrics), job.run_id, job.error)
 
     def jobs(self, owner: str | None = None, with_history: bool = False) -> list[JobView]:
-        """Jobs (of one owner, or all), oldest first."""
+        """Jobs (of one owner, or all), oldest first. Asking for an owner's jobs counts as a sign of them."""
         with self._lock:
+            if owner is not None:
+                self._seen[owner] = time.monotonic()
             ids = [j.job_id for j in sorted(self._jobs.values(), key=lambda j: j.created)
                    if owner is None or j.owner == owner]
         return [self.view(job_id, with_history) for job_id in ids]

@@ -6,7 +6,7 @@ import pytest
 
 from aeviz.config import TrainConfig
 from aeviz.errors import AevizError
-from aeviz.jobs import JobManager, max_jobs_from_env
+from aeviz.jobs import JobManager, abandon_seconds_from_env, max_jobs_from_env
 from aeviz.runs import RunStore
 
 
@@ -65,6 +65,36 @@ def test_queue_positions_and_cancel(digits):
     # the queued job starts once the slot frees
     assert manager.wait(third.job_id, 60).status == "finished"
     assert manager.active_count() == 0
+
+
+def test_a_queued_job_of_a_session_gone_quiet_is_cancelled_at_its_turn(digits):
+    """Owners are seen when they submit or ask for their jobs (the app's pages poll every few seconds while
+    a job is active). At its turn, a queued job of an owner unseen for abandon_seconds is cancelled; a job
+    of an owner still polling starts."""
+    manager = JobManager(max_running=1, abandon_seconds=0.5)
+    first = manager.submit(small(epochs=10_000.0), owner="present")
+    gone = manager.submit(small(), owner="gone")
+    waiting = manager.submit(small(), owner="waiting")
+    for _ in range(15):  # 1.5 s: "gone" falls silent, "waiting" and "present" keep polling
+        manager.jobs(owner="waiting")
+        manager.jobs(owner="present")
+        threading.Event().wait(0.1)
+    assert manager.view(gone.job_id).status == "queued"  # nothing is cancelled before its turn
+    manager.stop(first.job_id, owner="present")
+    cancelled = manager.wait(gone.job_id, 30)
+    assert cancelled.status == "cancelled" and "not been seen" in cancelled.message
+    assert manager.wait(waiting.job_id, 60).status == "finished"
+    assert manager.wait(first.job_id, 30).status == "stopped"  # running jobs are never cancelled this way
+
+
+def test_abandonment_setting(monkeypatch):
+    monkeypatch.setenv("AEVIZ_ABANDON_SECONDS", "0")
+    assert abandon_seconds_from_env() is None and JobManager().abandon_seconds is None
+    monkeypatch.setenv("AEVIZ_ABANDON_SECONDS", "90")
+    assert JobManager().abandon_seconds == 90.0
+    monkeypatch.setenv("AEVIZ_ABANDON_SECONDS", "soon")
+    with pytest.raises(AevizError, match="AEVIZ_ABANDON_SECONDS"):
+        abandon_seconds_from_env()
 
 
 def test_invalid_config_fails_with_message(digits):
