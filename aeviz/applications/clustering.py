@@ -71,11 +71,6 @@ def _fit_kmeans(features: np.ndarray, n_clusters: int, seed: int, n_init: int):
     return KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed).fit(np.asarray(features, dtype=np.float64))
 
 
-def kmeans(features: np.ndarray, n_clusters: int, seed: int = 0, n_init: int = DEFAULT_N_INIT) -> np.ndarray:
-    """Cluster assignments (N,) from scikit-learn's k-means (k-means++ starts, best of n_init)."""
-    return _fit_kmeans(features, n_clusters, seed, n_init).labels_.astype(np.int64)
-
-
 def cluster_space(features: np.ndarray, labels, n_clusters: int | None = None, seed: int = 0,
                   repeats: int = DEFAULT_REPEATS, n_init: int = DEFAULT_N_INIT, progress=None) -> dict:
     """k-means on one feature space, `repeats` times (seeds seed, seed+1, ...; each the best of `n_init`

@@ -102,8 +102,8 @@ def run(args: argparse.Namespace) -> int:
         out[f"{prefix}nmi_std"], out[f"{prefix}ari_std"] = clusters[name]["nmi_std"], clusters[name]["ari_std"]
         out[f"{prefix}probe_accuracy"] = {str(size): acc for size, acc in probes[name].items()}
 
+    epochs = args.anomaly_epochs if args.anomaly_epochs is not None else min(config.epochs or 5.0, 10.0)
     if not args.no_anomaly and each:
-        epochs = args.anomaly_epochs if args.anomaly_epochs is not None else min(config.epochs or 5.0, 10.0)
         sweep = HeldOutSweep(config, dataset, epochs, args.anomaly_seconds)
         log.write(f"anomaly detection: each of the {len(sweep.classes)} classes held out in turn; each time a fresh "
                   f"{config.variant} (k={k}) trains on the other classes for up to {epochs:g} epochs / "
@@ -124,7 +124,6 @@ def run(args: argparse.Namespace) -> int:
     elif not args.no_anomaly:
         n = len(dataset.class_names)
         normal = [c for c in range(n) if c not in anomalous]
-        epochs = args.anomaly_epochs if args.anomaly_epochs is not None else min(config.epochs or 5.0, 10.0)
         log.write(f"anomaly detection: training a fresh {config.variant} (k={k}) on the normal classes "
                   f"{', '.join(dataset.class_names[c] for c in normal)} for up to {epochs:g} epochs / "
                   f"{args.anomaly_seconds:g}s (the run itself saw every class)\n")
