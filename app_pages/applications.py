@@ -11,7 +11,8 @@ from aeviz.applications.features import encode_images, pixels
 from aeviz.errors import AevizError
 from aeviz.figures import applications as figs
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop
-from ui.live_trainer import current_live, live_section, start_live
+from ui.kept import kept
+from ui.live_trainer import live_section, start_live
 from ui.runs import picked_run_or_stop
 
 ANOMALY_KEY = "apps_anomaly_trainer"
@@ -67,7 +68,7 @@ with anomaly_tab:
     seconds = c3.number_input("At most (s)", 5.0, 1800.0, 300.0, key="apps_seconds")
     normal = [c for c in range(len(names)) if c not in held_out]
     anomaly_key = f"{ANOMALY_KEY}.{info.run_id}"  # a model trained for another run is not this run's
-    live = current_live(anomaly_key)
+    live = kept(anomaly_key)
     if st.button("Train on the normal classes", disabled=live is not None and live.running,
                  icon=":material/play_arrow:", key="apps_anomaly_train"):
         try:
@@ -113,7 +114,7 @@ with anomaly_tab:
                 "others, with the epochs and time budget above) and averages the AUCs; `python -m aeviz apps` "
                 "reports this mean.")
     sweep_key = f"{SWEEP_KEY}.{info.run_id}"
-    sweep_live = current_live(sweep_key)
+    sweep_live = kept(sweep_key)
     if st.button(f"Hold out each of the {len(names)} classes in turn", icon=":material/repeat:",
                  disabled=sweep_live is not None and sweep_live.running, key="apps_sweep_train"):
         try:
@@ -123,7 +124,7 @@ with anomaly_tab:
             st.error(str(exc))
 
     def sweep_progress(progress) -> str:
-        current = getattr(current_live(sweep_key), "trainer", None)
+        current = getattr(kept(sweep_key), "trainer", None)
         held = getattr(current, "current", None)
         return f"holding out {names[held]} · loss {progress.loss:.4f}" if held is not None else ""
 

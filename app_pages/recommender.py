@@ -11,7 +11,8 @@ import streamlit as st
 from aeviz import autorec, movielens
 from aeviz.errors import AevizError
 from aeviz.figures.recommender import rmse_bars, rmse_history
-from ui.live_trainer import current_live, live_section, start_live
+from ui.kept import kept
+from ui.live_trainer import live_section, start_live
 
 TRAINER_KEY = "recommender_trainer"
 MODEL_KEY = "recommender_model"
@@ -47,7 +48,7 @@ st.caption(f"{len(data.train):,} training and {len(data.test):,} test ratings of
 
 # ---------------------------------------------------------------- training
 st.header("Train")
-live = current_live(TRAINER_KEY)
+live = kept(TRAINER_KEY)
 busy = live is not None and live.running
 with st.form("recommender_train"):
     c1, c2, c3, c4 = st.columns(4)

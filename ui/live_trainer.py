@@ -66,15 +66,10 @@ def start_live(key: str, trainer, label: str) -> LiveTrainer:
     return keep(key, LiveTrainer(trainer, label).start())
 
 
-def current_live(key: str) -> LiveTrainer | None:
-    """This session's trainer `key`, also after a reload."""
-    return kept(key)
-
-
 def live_section(key: str, describe: Callable[[object], str] | None = None) -> LiveTrainer | None:
     """Progress bar and Stop button for this session's LiveTrainer `key` (see start_live), refreshed every
     second while it runs; reruns the page once when it ends. Returns the LiveTrainer (or None)."""
-    live = current_live(key)
+    live = kept(key)
     if live is None:
         return None
 

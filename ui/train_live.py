@@ -16,9 +16,8 @@ def pca_mse_at_k(view, pca_curve: np.ndarray) -> float:
     return float(pca_curve[min(view.config.k, len(pca_curve) - 1)])
 
 
-def show_status(view, manager, pca_curve: np.ndarray) -> bool:
-    """Header, Stop, progress bar or outcome, and the metrics: cheap enough to redraw every second or two.
-    Returns False for a queued job (nothing else to show yet)."""
+def show_status(view, manager, pca_curve: np.ndarray) -> None:
+    """Header, Stop, progress bar or outcome, and the metrics: cheap enough to redraw every second or two."""
     k = view.config.k
     pca_mse = pca_mse_at_k(view, pca_curve)
     head, stop_col = st.columns([5, 1])
@@ -28,7 +27,7 @@ def show_status(view, manager, pca_curve: np.ndarray) -> bool:
                   f"set AEVIZ_MAX_JOBS to change that).")
         stop_col.button("Cancel", key=f"cancel.{view.job_id}", on_click=manager.stop,
                         args=(view.job_id, st.session_state.get(SESSION_KEY)), icon=":material/close:")
-        return False
+        return
     if view.active:
         stop_col.button("Stop", key=f"stop.{view.job_id}", on_click=manager.stop,
                         args=(view.job_id, st.session_state.get(SESSION_KEY)), icon=":material/stop:",
@@ -54,7 +53,6 @@ def show_status(view, manager, pca_curve: np.ndarray) -> bool:
         m3.metric("Speed", f"{view.progress.samples_per_second:,.0f} samples/s",
                   help=f"{view.started.device_name if view.started else ''}; "
                        f"{format_duration(view.progress.elapsed)} of training")
-    return True
 
 
 def show_figures(view, pca_curve: np.ndarray) -> None:
