@@ -141,15 +141,22 @@ def inpaint(reconstruct: Reconstructor, images: torch.Tensor, mask: np.ndarray, 
 
 
 # ---------------------------------------------------------------- trained at one level, tested at another
+def noise_heatmap_variant():
+    """The variant whose runs the heatmap trains (its sweep_suggestions hold the training levels to start from)."""
+    from aeviz.variants.denoising import DenoisingAutoencoder
+
+    return DenoisingAutoencoder
+
+
 def noise_heatmap_spec(dataset: str, kind: str, train_levels, k: int, epochs: float | None = None,
                        max_seconds: float | None = None, seed: int = 0, fixed: dict | None = None):
-    """A sweep (aeviz.sweeps) of short denoising runs, one per training noise level."""
+    """A sweep (aeviz.sweeps) of short runs of the denoising variant, one per training noise level."""
     from aeviz.sweeps.spec import SweepSpec
 
     train_levels = sorted({float(v) for v in train_levels})
     if not train_levels:
         raise InvalidConfig("give at least one training noise level")
-    return SweepSpec(dataset=dataset, variants=["denoising"], grid={"noise_level": train_levels}, seeds=[seed],
+    return SweepSpec(dataset=dataset, variants=[noise_heatmap_variant().slug], grid={"noise_level": train_levels}, seeds=[seed],
                      epochs=epochs, max_seconds=max_seconds,
                      fixed={"k": k, "noise": kind, **(fixed or {})}).validated()
 

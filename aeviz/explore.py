@@ -57,10 +57,6 @@ def decode_point(model, point, plane_dims=(0, 1), base=None) -> np.ndarray:
     return decode_codes(model, code[None])[0]
 
 
-def is_vae(config) -> bool:
-    return getattr(config, "variant", None) == "vae"
-
-
 def plane_dimensions(codes: np.ndarray) -> tuple[int, int]:
     """The two code dimensions a 2-D plane shows: (0, 1) for k = 2, else the two with the largest spread."""
     order = np.argsort(-np.asarray(codes, np.float64).std(axis=0), kind="stable")

@@ -51,7 +51,7 @@ def _figure_html(fig, div_id: str) -> str:
 def report_sections(run, dataset=None) -> dict[str, str]:
     """The report's sections as HTML fragments keyed by name (in order); `dataset` None skips the
     sections that need the test images."""
-    from aeviz.explore import encode_images, formation_frames, is_vae, latent_2d, manifold, plane_dimensions
+    from aeviz.explore import encode_images, formation_frames, latent_2d, manifold, plane_dimensions
     from aeviz.figures.explore import formation_animation, latent_scatter, loss_curves, png_data_uri, tile
 
     config, metrics, model = run.config, run.metrics, run.model
@@ -59,7 +59,7 @@ def report_sections(run, dataset=None) -> dict[str, str]:
     rows = [("run", run.run_id), ("dataset", config.dataset), ("variant", config.variant), ("k", config.k),
             ("epochs", config.epochs), ("max seconds", config.max_seconds), ("batch size", config.batch_size),
             ("learning rate", config.lr), ("seed", config.seed)]
-    rows += [(f"variant: {name}", value) for name, value in (run.info.config.get("resolved_params") or config.params).items()]
+    rows += [(f"variant: {name}", value) for name, value in run.settings.items()]
     rows += [(f"trainer: {name}", value) for name, value in (config.trainer or {}).items()]
     sections["configuration"] = "<h2>Configuration</h2>" + _table(rows)
 
@@ -99,13 +99,13 @@ def report_sections(run, dataset=None) -> dict[str, str]:
             latent_scatter(points, labels[indices], dataset.class_names,
                            f"Test codes (k = {config.k}{'' if config.k <= 2 else ', 2-D PCA projection'})",
                            axis_titles=axes), "latent-scatter")
-        if config.k == 2 or (is_vae(config) and config.k > 2):
+        if config.k == 2 or (model.has_prior and config.k > 2):
             dims = plane_dimensions(codes)
-            grid_images = manifold(model, MANIFOLD_SIDE, is_vae(config), codes, dims).images
+            grid_images = manifold(model, MANIFOLD_SIDE, model.has_prior, codes, dims).images
             sections["manifold"] = (
                 "<h2>Latent manifold</h2><p class='note'>Images decoded from a regular grid over the plane of code "
                 f"dimensions {dims[0] + 1} and {dims[1] + 1}"
-                f"{' (standard-normal quantiles 0.05 … 0.95)' if is_vae(config) else ' (over the codes’ range)'}.</p>"
+                f"{' (standard-normal quantiles 0.05 … 0.95)' if model.has_prior else ' (over the codes’ range)'}.</p>"
                 f"<img class='pixels' alt='latent manifold' src='{png_data_uri(tile(grid_images, pad=1), max(1, 480 // (MANIFOLD_SIDE * grid_images.shape[-1])))}'>")
 
     if run.code_snapshots and dataset is not None:

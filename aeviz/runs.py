@@ -62,6 +62,11 @@ class RunInfo:
         return bool(self.problem)
 
     @property
+    def settings(self) -> dict[str, Any]:
+        """The variant's settings the run trained with (see run_settings)."""
+        return run_settings(self.config)
+
+    @property
     def label(self) -> str:
         if self.damaged:
             return f"{self.run_id} (damaged)"
@@ -89,6 +94,10 @@ class LoadedRun:
     @property
     def metrics(self) -> dict[str, Any]:
         return self.info.metrics
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.info.settings
 
 
 class RunStore:
@@ -205,6 +214,12 @@ class RunStore:
         return path
 
 
+def run_settings(config_json: dict[str, Any]) -> dict[str, Any]:
+    """A run's variant settings: every declared setting as resolved at training time, or, for a run saved
+    before those were recorded, the overrides it was given (the variant's defaults fill the rest)."""
+    return config_json.get("resolved_params") or config_json.get("params") or {}
+
+
 def load_weights_into_model(config_json: dict[str, Any], source, map_location: str = "cpu"):
     """Rebuild the model a config describes and load weights from a path or bytes.
 
@@ -214,8 +229,7 @@ def load_weights_into_model(config_json: dict[str, Any], source, map_location: s
     from aeviz.variants import build_model
 
     input_shape = tuple(config_json.get("input_shape") or _input_shape(config_json["dataset"]))
-    params = config_json.get("resolved_params") or config_json.get("params") or {}
-    model = build_model(config_json["variant"], input_shape, int(config_json["k"]), params)
+    model = build_model(config_json["variant"], input_shape, int(config_json["k"]), run_settings(config_json))
     state = read_state_dict(source, map_location)
     try:
         model.load_state_dict(state)

@@ -114,30 +114,38 @@ def order_units(stats: ActivationStats, by: str = "mean") -> np.ndarray:
 
 
 # ---------------------------------------------------------------- the sparsity sweep
-# The knob that sets how sparse each variant is: a penalty weight, or the number of units kept.
-SPARSITY_KNOBS = {"sparse_l1": "l1_weight", "sparse_kl": "sparsity_weight", "ksparse": "active_units"}
+def sparse_variants() -> tuple[str, ...]:
+    """The variants that declare a sparsity knob (a penalty weight, or the number of units kept)."""
+    from aeviz.variants import variants_where
+
+    return variants_where("sparsity_knob")
 
 
 def sparsity_knob(variant: str) -> str:
-    try:
-        return SPARSITY_KNOBS[variant]
-    except KeyError:
-        raise AevizError(f"the sparsity sweep works on {', '.join(SPARSITY_KNOBS)} (got {variant!r})") from None
+    """The declared setting that sets how sparse `variant`'s code is."""
+    from aeviz.variants import get_variant
+
+    knob = get_variant(variant).sparsity_knob
+    if not knob:
+        raise AevizError(f"the sparsity sweep works on {', '.join(sparse_variants())} (got {variant!r})")
+    return knob
 
 
 def sparsity_sweep_spec(dataset: str, variant: str, values, k: int, epochs: float | None = None,
                         max_seconds: float | None = None, seed: int = 0, fixed: dict | None = None):
     """A sweep (aeviz.sweeps) of short runs of `variant` at bottleneck k, one per sparsity knob value."""
     from aeviz.sweeps.spec import SweepSpec
+    from aeviz.variants import get_variant
 
     knob = sparsity_knob(variant)
     values = list(values)
     if not values:
         raise AevizError(f"give at least one value of {knob} to sweep")
-    if variant == "ksparse" and any(int(v) > k for v in values):
-        raise AevizError(f"active_units must be at most k={k} for every point (got {max(values)})")
-    return SweepSpec(dataset=dataset, variants=[variant], grid={knob: values}, seeds=[seed], epochs=epochs,
+    spec = SweepSpec(dataset=dataset, variants=[variant], grid={knob: values}, seeds=[seed], epochs=epochs,
                      max_seconds=max_seconds, fixed={"k": k, **(fixed or {})}).validated()
+    for value in spec.grid[knob]:  # settings that must fit k (active_units), checked before any training
+        get_variant(variant).check_settings(k, {**spec.fixed, knob: value})
+    return spec
 
 
 def sparsity_point_row(point, model, images: torch.Tensor, threshold: float = DEFAULT_THRESHOLD) -> dict:

@@ -9,6 +9,7 @@ from aeviz import denoising
 from aeviz.errors import AevizError
 from aeviz.figures import denoising as figs
 from aeviz.noise import NOISE_HELP, NOISE_KINDS
+from aeviz.variants import REFERENCE_VARIANT, get_variant, variants_where
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop, run_store
 from ui.runs import no_runs_message, pick_run
 from ui.sweep_panel import completed_points, start_sweep, sweep_section
@@ -16,6 +17,7 @@ from ui.sweep_panel import completed_points, start_sweep, sweep_section
 SWEEP_KEY = "denoising_heatmap_runner"
 SHOWN = 8
 NOISE_LABELS = {"gaussian": "Gaussian (σ)", "masking": "Masking (p)", "salt_and_pepper": "Salt and pepper (p)"}
+CLEAN_RUN_NOISE = ("gaussian", 0.3)  # where the controls start for a run trained on clean images
 
 st.title("Denoising")
 st.markdown("A denoising autoencoder (Vincent et al. 2008) is shown a corrupted image x̃ and trained to output "
@@ -37,16 +39,16 @@ def reconstructor(info):
     return denoising.model_reconstructor(cached_run(info.run_id, info.created).model)
 
 
-def params_of(info) -> dict:
-    return info.config.get("resolved_params") or info.config.get("params") or {}
+def training_noise(info) -> tuple[str, float] | None:
+    """(kind, level) of the noise a run was trained on, as its variant declares; None for clean training."""
+    return get_variant(info.config["variant"]).training_noise(info.settings) if info is not None else None
 
 
 run = pick_run(dataset_name, key="denoising_run")
 if run is None:
     no_runs_message(dataset_name)
     st.stop()
-params = params_of(run)
-is_denoising = run.config.get("variant") == "denoising"
+run_noise = training_noise(run)
 
 # ---------------------------------------------------------------- clean / noisy / reconstructed
 st.header("Clean, noisy, reconstructed")
@@ -54,11 +56,10 @@ c1, c2 = st.columns(2)
 if st.session_state.get("denoising_shown_run") != run.run_id:
     # A newly chosen denoising run starts at the noise it was trained with.
     st.session_state["denoising_shown_run"] = run.run_id
-    if is_denoising:
-        st.session_state["denoising_kind"] = params.get("noise", "gaussian")
-        st.session_state["denoising_level"] = float(params.get("noise_level", 0.3))
-st.session_state.setdefault("denoising_kind", "gaussian")
-st.session_state.setdefault("denoising_level", 0.3)
+    if run_noise is not None:
+        st.session_state["denoising_kind"], st.session_state["denoising_level"] = run_noise
+st.session_state.setdefault("denoising_kind", CLEAN_RUN_NOISE[0])
+st.session_state.setdefault("denoising_level", CLEAN_RUN_NOISE[1])
 kind = c1.selectbox("Noise", NOISE_KINDS, format_func=NOISE_LABELS.get, key="denoising_kind",
                     help="; ".join(f"{k}: {v}" for k, v in NOISE_HELP.items()))
 level = c2.slider("Noise level", 0.0, 1.0, step=0.01, key="denoising_level", help=NOISE_HELP[kind])
@@ -79,12 +80,14 @@ st.markdown("The same noisy test images go to a denoising run, a plain run and P
             "the dotted line is the noisy input itself.")
 c1, c2 = st.columns(2)
 with c1:
-    den_run = pick_run(dataset_name, key="denoising_sweep_den", label="Denoising run", variants=("denoising",))
+    den_run = pick_run(dataset_name, key="denoising_sweep_den", label="Denoising run",
+                       variants=variants_where("denoises"))
 with c2:
-    plain_run = pick_run(dataset_name, key="denoising_sweep_plain", label="Plain run", variants=("plain",))
+    plain_run = pick_run(dataset_name, key="denoising_sweep_plain", label="Plain run", variants=(REFERENCE_VARIANT,))
+den_noise = training_noise(den_run)
 c1, c2, c3 = st.columns(3)
 sweep_kind = c1.selectbox("Noise", NOISE_KINDS, format_func=NOISE_LABELS.get, key="denoising_sweep_kind",
-                          index=NOISE_KINDS.index(params_of(den_run).get("noise", "gaussian")) if den_run else 0)
+                          index=NOISE_KINDS.index(den_noise[0]) if den_noise else 0)
 max_level = c2.slider("Largest test level", 0.05, 1.0, 0.6, 0.05, key="denoising_sweep_max")
 sweep_images = c3.select_slider("Test images", [250, 500, 1000, 2000, 5000, 10000], 1000,
                                 key="denoising_sweep_count")
@@ -117,8 +120,8 @@ try:
     for info in (den_run, plain_run):
         if info is not None:
             curves[f"{info.config['variant']} (k={info.config['k']})"] = run_curve(info.run_id, info.created, *key)
-    if den_run is not None and params_of(den_run).get("noise") == sweep_kind:
-        train_level = float(params_of(den_run).get("noise_level"))
+    if den_noise is not None and den_noise[0] == sweep_kind:
+        train_level = den_noise[1]
     curves[f"PCA (k={k})"] = pca_curve(dataset_name, k, *key[1:])
     curves["noisy input (no model)"] = input_curve(*key)
     st.plotly_chart(figs.noise_sweep_figure(levels, curves, sweep_kind, train_level), width="stretch",
@@ -134,7 +137,8 @@ st.markdown("Several short denoising runs, one per training noise level (a sweep
             "tested at every test level. Does a model trained on heavy noise handle light noise, and vice versa?")
 c1, c2, c3, c4 = st.columns(4)
 heat_kind = c1.selectbox("Noise", NOISE_KINDS, format_func=NOISE_LABELS.get, key="denoising_heat_kind")
-train_text = c2.text_input("Training levels", "0, 0.2, 0.4, 0.6", key="denoising_heat_train")
+train_levels_text = ", ".join(f"{v:g}" for v in denoising.noise_heatmap_variant().sweep_suggestions["noise_level"])
+train_text = c2.text_input("Training levels", train_levels_text, key="denoising_heat_train")
 heat_k = c3.number_input("Bottleneck k", 1, 4096, 32, key="denoising_heat_k")
 heat_epochs = c4.number_input("Epochs per run", 0.1, 100.0, 5.0, 0.5, key="denoising_heat_epochs")
 test_text = st.text_input("Test levels", "0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6", key="denoising_heat_test")
@@ -159,7 +163,7 @@ def draw_heatmap(sweep) -> None:
         return
     if not test_levels:
         return
-    kind = sweep.spec.fixed.get("noise", "gaussian")
+    kind = get_variant(sweep.spec.variants[0]).training_noise(sweep.spec.fixed)[0]
     train_levels = sorted(float(v) for v in sweep.spec.grid["noise_level"])
     errors = {}
     for point in completed_points(sweep):

@@ -44,7 +44,7 @@ def manifold_images(run_id: str, created: float, dataset: str, n: int) -> np.nda
     run = cached_run(run_id, created)
     codes = reference(run_id, created, dataset).codes
     dims = explore.plane_dimensions(codes)
-    return tile(explore.manifold(run.model, n, explore.is_vae(run.config), codes, dims).images, pad=1)
+    return tile(explore.manifold(run.model, n, run.model.has_prior, codes, dims).images, pad=1)
 
 
 @st.cache_data(show_spinner="Building the animation…", max_entries=8)
@@ -63,7 +63,7 @@ def report_html(run_id: str, created: float, dataset: str) -> bytes:
 
 
 info, run = picked_run_or_stop(dataset_name, key="explore_run")
-k, vae = run.config.k, explore.is_vae(run.config)
+k, vae = run.config.k, run.model.has_prior
 ref = reference(info.run_id, info.created, dataset_name)
 shown = np.arange(len(labels)) if len(labels) <= SHOWN else np.linspace(0, len(labels) - 1, SHOWN).astype(int)
 

@@ -8,6 +8,7 @@ import streamlit as st
 from aeviz import info
 from aeviz.errors import AevizError
 from aeviz.figures import information as figs
+from aeviz.variants import get_variant, variants_where
 from ui.common import cached_dataset, cached_run, current_dataset_name
 from ui.runs import no_runs_message, pick_run
 
@@ -108,20 +109,20 @@ try:
                 f"reconstruction r splits into the data's own entropy H(x) (**{split.mean_data_entropy:.4f}** "
                 f"nats per pixel on average: grey pixels are uncertain, black and white ones are not) and "
                 f"KL(x‖r) (**{split.mean_kl:.4f}**), the only part the model can reduce.")
-    variant = run.config.get("variant")
-    params = run.config.get("resolved_params") or run.config.get("params") or {}
-    if variant == "sparse_kl":
-        target = float(params.get("sparsity_target", 0.05))
+    variant = get_variant(run.config["variant"])
+    target = variant.activation_target(run.settings)
+    if target is not None:
         means = unit_means(run.run_id, run.created, dataset)
         kl_units = info.unit_kl(target, np.clip(means, 0.0, 1.0))
         st.plotly_chart(figs.unit_kl_bars(kl_units, means, target), width="stretch", key="info_unit_kl_fig")
-    elif variant == "vae":
+    elif variant.has_prior:
         kl_dims = vae_kl(run.run_id, run.created, dataset)
         st.plotly_chart(figs.vae_kl_bars(kl_dims), width="stretch", key="info_vae_fig")
         st.markdown("A latent dimension whose KL is near zero has a posterior equal to the prior for every "
                     "image: the decoder ignores it (posterior collapse).")
     else:
-        st.info("Per-unit KL(ρ‖ρ̂_j) is shown for sparse_kl runs and KL per latent dimension for vae runs; "
+        st.info(f"Per-unit KL(ρ‖ρ̂_j) is shown for {' and '.join(variants_where('activation_target_param'))} runs "
+                f"and KL per latent dimension for {' and '.join(variants_where('has_prior'))} runs; "
                 "pick one of those to see it.")
 except AevizError as exc:
     st.error(str(exc))

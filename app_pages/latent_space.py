@@ -143,7 +143,7 @@ if run is None:
     st.stop()
 
 # ---------------------------------------------------------------------------- principal angles
-if info.config.get("variant") == "linear":
+if run.model.spans_pca_subspace:
     st.subheader("A linear autoencoder learns PCA's subspace")
     from aeviz.pca import dataset_pca
 
@@ -154,13 +154,13 @@ if info.config.get("variant") == "linear":
                f"subspace, even though the decoder's columns need not be orthogonal or ordered like PCA's.")
 
 # ---------------------------------------------------------------------------- decoded grid
-is_vae = info.config.get("variant") == "vae"
-if is_vae or k == 2:
+has_prior = run.model.has_prior
+if has_prior or k == 2:
     st.subheader("Decoding a grid of codes" if k == 2 else "Decoding samples from the prior")
     side = st.slider("Grid size", 5, 15, 9, key="latent_grid_side")
-    grid_codes = analysis.latent_grid_codes(k, side, codes=None if is_vae else codes)
-    where = ("a regular grid over [-2.5, 2.5]² of the prior N(0, I)" if is_vae and k == 2 else
-             "samples z ~ N(0, I) from the prior" if is_vae else "a regular grid over the range of the test codes")
+    grid_codes = analysis.latent_grid_codes(k, side, codes=None if has_prior else codes)
+    where = ("a regular grid over [-2.5, 2.5]² of the prior N(0, I)" if has_prior and k == 2 else
+             "samples z ~ N(0, I) from the prior" if has_prior else "a regular grid over the range of the test codes")
     st.plotly_chart(decoded_grid_figure(analysis.decode_codes(run.model, grid_codes), side,
                                         title=f"Decoded from {where}"), key="latent_grid",
                     width="content")

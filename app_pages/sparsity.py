@@ -8,13 +8,12 @@ import streamlit as st
 from aeviz import sparsity
 from aeviz.errors import AevizError
 from aeviz.figures import sparsity as figs
+from aeviz.variants import get_variant
 from ui.common import cached_dataset, cached_run, current_dataset_name
 from ui.runs import no_runs_message, pick_runs
 from ui.sweep_panel import completed_points, start_sweep, sweep_section
 
 SWEEP_KEY = "sparsity_sweep_runner"
-SWEEP_DEFAULTS = {"sparse_l1": "0.0001, 0.001, 0.01, 0.1", "sparse_kl": "0.01, 0.1, 1, 3",
-                  "ksparse": "5, 10, 20, 40"}
 
 st.title("Sparsity")
 st.markdown("A sparse code rebuilds each image from **a few active hidden units**. The L1 penalty λ·Σ|a| pushes "
@@ -53,8 +52,8 @@ else:
         column.metric("Dormant units", f"{s.dormant_fraction:.0%}", help=f"{int(s.dormant.sum())} of {s.units}")
         column.metric("Active units per image", f"{s.active_per_image.mean():.1f} of {s.units}")
         column.metric("Mean activation", f"{s.mean_activation:.4f}")
-    targets = [float((r.config.get("resolved_params") or r.config.get("params") or {}).get("sparsity_target", 0))
-               for r in runs if r.config.get("variant") == "sparse_kl"]
+    targets = [target for r in runs
+               if (target := get_variant(r.config["variant"]).activation_target(r.settings)) is not None]
     left, right = st.columns(2)
     left.plotly_chart(figs.activation_histogram(stats), width="stretch", key="sparsity_hist")
     right.plotly_chart(figs.unit_mean_histogram(stats, targets[0] if targets else None), width="stretch",
@@ -103,10 +102,11 @@ else:
 st.header("Sparsity sweep")
 st.markdown("Train a short run for each strength of the sparsity knob and plot reconstruction error against "
             "the mean activation it reaches: the more the code is squeezed, the worse the reconstruction.")
-variant = st.selectbox("Variant", list(sparsity.SPARSITY_KNOBS), key="sparsity_sweep_variant")
+variant = st.selectbox("Variant", sparsity.sparse_variants(), key="sparsity_sweep_variant")
 knob = sparsity.sparsity_knob(variant)
 c1, c2, c3 = st.columns(3)
-values_text = c1.text_input(f"Values of {knob}", SWEEP_DEFAULTS[variant], key=f"sparsity_sweep_values_{variant}")
+suggested = ", ".join(f"{v:g}" for v in get_variant(variant).sweep_suggestions.get(knob, ()))
+values_text = c1.text_input(f"Values of {knob}", suggested, key=f"sparsity_sweep_values_{variant}")
 k = c2.number_input("Bottleneck k", 1, 4096, 48, key="sparsity_sweep_k")
 epochs = c3.number_input("Epochs per point", 0.1, 100.0, 5.0, 0.5, key="sparsity_sweep_epochs")
 runner = st.session_state.get(SWEEP_KEY)
@@ -114,8 +114,6 @@ if st.button("Run the sweep", key="sparsity_sweep_start", icon=":material/play_a
              disabled=runner is not None and runner.running):
     try:
         values = [float(v) for v in values_text.replace(";", ",").split(",") if v.strip()]
-        if variant == "ksparse":
-            values = [int(v) for v in values]
         start_sweep(SWEEP_KEY, sparsity.sparsity_sweep_spec(dataset_name, variant, values, int(k), epochs=epochs))
     except ValueError:
         st.error(f"values of {knob} must be numbers separated by commas")

@@ -1,37 +1,43 @@
-"""The registry of autoencoder variants: slug -> class. Slugs are part of the CLI contract."""
+"""The registry of autoencoder variants: slug -> class. Slugs are part of the CLI contract.
+
+Every module of this folder (except base.py and names starting with "_") is imported and each
+`Autoencoder` subclass it defines with a slug is registered, in `menu_order`: adding a variant is
+adding one file, as adding a CLI command is adding one module to aeviz/cli/commands/.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from aeviz.errors import InvalidConfig
 from aeviz.variants.base import Autoencoder, LossParts, Stage
-from aeviz.variants.contractive import ContractiveAutoencoder
-from aeviz.variants.conv import ConvAutoencoder
-from aeviz.variants.denoising import DenoisingAutoencoder
-from aeviz.variants.ksparse import KSparseAutoencoder
-from aeviz.variants.linear import LinearAutoencoder
-from aeviz.variants.overcomplete import OvercompleteAutoencoder
-from aeviz.variants.plain import PlainAutoencoder
-from aeviz.variants.sparse_kl import SparseKLAutoencoder
-from aeviz.variants.sparse_l1 import SparseL1Autoencoder
-from aeviz.variants.stacked import StackedAutoencoder
-from aeviz.variants.vae import VariationalAutoencoder
 
-VARIANTS: dict[str, type[Autoencoder]] = {
-    cls.slug: cls
-    for cls in (
-        PlainAutoencoder,
-        LinearAutoencoder,
-        SparseL1Autoencoder,
-        SparseKLAutoencoder,
-        KSparseAutoencoder,
-        OvercompleteAutoencoder,
-        DenoisingAutoencoder,
-        ContractiveAutoencoder,
-        VariationalAutoencoder,
-        StackedAutoencoder,
-        ConvAutoencoder,
-    )
-}
+# The autoencoder other variants are compared with, and the default choice in the CLI and menus.
+REFERENCE_VARIANT = "plain"
+
+
+def discover_variants(package: str) -> dict[str, type[Autoencoder]]:
+    """slug -> class for every Autoencoder subclass with a slug defined in a module of `package`
+    (base.py and modules starting with "_" skipped), in menu_order, then slug."""
+    found: list[type[Autoencoder]] = []
+    for module_info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        if module_info.name == "base" or module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package}.{module_info.name}")
+        found += [obj for obj in vars(module).values()
+                  if isinstance(obj, type) and issubclass(obj, Autoencoder) and obj.__module__ == module.__name__
+                  and obj.slug]
+    registry: dict[str, type[Autoencoder]] = {}
+    for cls in sorted(found, key=lambda cls: (cls.menu_order, cls.slug)):
+        if cls.slug in registry:
+            raise ImportError(f"two variants share the slug {cls.slug!r}: {registry[cls.slug].__module__} and "
+                              f"{cls.__module__}")
+        registry[cls.slug] = cls
+    return registry
+
+
+VARIANTS: dict[str, type[Autoencoder]] = discover_variants(__name__)
 
 
 # Models trained by the same trainer on data other than images; kept out of VARIANTS (and so out of
@@ -43,8 +49,6 @@ NON_IMAGE_MODELS: dict[str, tuple[str, str]] = {
 
 def get_variant(slug: str) -> type[Autoencoder]:
     if slug in NON_IMAGE_MODELS:
-        import importlib
-
         module, name = NON_IMAGE_MODELS[slug]
         return getattr(importlib.import_module(module), name)
     try:
@@ -57,4 +61,10 @@ def build_model(slug: str, input_shape: tuple[int, int, int], k: int, params: di
     return get_variant(slug)(input_shape, k, params)
 
 
-__all__ = ["VARIANTS", "Autoencoder", "LossParts", "Stage", "get_variant", "build_model"]
+def variants_where(fact: str) -> tuple[str, ...]:
+    """Slugs of the variants whose declared `fact` (a class attribute of Autoencoder) is set, in menu order."""
+    return tuple(slug for slug, cls in VARIANTS.items() if getattr(cls, fact))
+
+
+__all__ = ["VARIANTS", "REFERENCE_VARIANT", "Autoencoder", "LossParts", "Stage", "get_variant", "build_model",
+           "variants_where"]

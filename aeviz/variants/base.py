@@ -1,8 +1,10 @@
 """The base autoencoder every variant inherits: declared parameters, encode/decode, named loss terms.
 
-A variant is one file: a subclass that sets `slug`, `title`, `summary`, its own `extra_params`
-and, where it differs from a plain MLP autoencoder, `code_activation`, `loss_parts` or
-`training_stages`. The trainer, CLI and app only use the methods defined here.
+A variant is one file in this folder (the registry in __init__.py finds it): a subclass that sets
+`slug`, `title`, `summary`, `menu_order`, its own `extra_params` and, where it differs from a plain
+MLP autoencoder, `code_activation`, `loss_parts` or `training_stages`. It also states the facts the
+pages ask (whether it has a prior, its sparsity knob, its training noise...), so that no code
+outside this folder tests a slug. The trainer, CLI and app only use what is defined here.
 """
 
 from __future__ import annotations
@@ -71,6 +73,41 @@ class Autoencoder(nn.Module):
     centers_code_units: ClassVar[bool] = False  # see center_code_units (ReLU and top-k codes)
     pca_baseline: ClassVar[bool] = True  # False where PCA at the same k means nothing (AutoRec's ratings)
 
+    # ---- facts the pages ask ----------------------------------------------------------
+    menu_order: ClassVar[int] = 1000  # place in menus, `variants` listings and the README's table
+    has_prior: ClassVar[bool] = False  # codes are fitted to a prior N(0, I), so samples of it decode
+    spans_pca_subspace: ClassVar[bool] = False  # one linear decoder map, comparable with PCA's top-k span
+    denoises: ClassVar[bool] = False  # trained to rebuild clean images from corrupted ones
+    sparsity_knob: ClassVar[str] = ""  # the declared setting that sets how sparse the code is
+    activation_target_param: ClassVar[str] = ""  # the declared target mean activation ρ of a code unit
+    # Values to start a sweep of a declared setting from (a sparsity knob, a noise level).
+    sweep_suggestions: ClassVar[dict[str, tuple]] = {}
+
+    @classmethod
+    def setting(cls, settings: dict[str, Any] | None, name: str) -> Any:
+        """A run's value of a declared setting, or its declared default when the run does not record it."""
+        settings = settings or {}
+        if name in settings:
+            return settings[name]
+        for param in cls.declared_params():
+            if param.name == name:
+                return param.default
+        raise KeyError(f"{cls.slug} declares no setting {name!r}")
+
+    @classmethod
+    def activation_target(cls, settings: dict[str, Any] | None) -> float | None:
+        """ρ, the mean activation each code unit is pushed towards, or None for a variant without one."""
+        return float(cls.setting(settings, cls.activation_target_param)) if cls.activation_target_param else None
+
+    @classmethod
+    def training_noise(cls, settings: dict[str, Any] | None) -> tuple[str, float] | None:
+        """(kind, level) of the noise added to the inputs in training, or None when it trains on clean images."""
+        return None
+
+    @classmethod
+    def check_settings(cls, k: int, settings: dict[str, Any]) -> None:
+        """Raise InvalidConfig when settings that are each in range do not fit together or with k."""
+
     # ---- declarations -------------------------------------------------------------
     @classmethod
     def declared_params(cls) -> tuple[Param, ...]:
@@ -121,6 +158,7 @@ class Autoencoder(nn.Module):
         self.check_k(int(k), self.input_size)
         self.k = int(k)
         self.params = self.parse_params(params)
+        self.check_settings(self.k, self.params)
         self.encoder, self.decoder = self.build()
         if self.centers_code_units:
             self.register_buffer("code_units_centered", torch.tensor(False))

@@ -22,6 +22,7 @@ class ContractiveAutoencoder(Autoencoder):
     title = "Contractive"
     summary = ("Adds λ·‖∂h/∂x‖²_F, the size of the encoder's Jacobian, so the code ignores small changes "
                "of the input that the data does not need.")
+    menu_order = 80
     common_defaults = {"hidden": ()}
     default_k = 48
     extra_params = (

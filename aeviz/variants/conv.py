@@ -21,6 +21,7 @@ class ConvAutoencoder(Autoencoder):
     title = "Convolutional"
     summary = ("Strided convolutions squeeze the image to k numbers and transposed convolutions rebuild it: "
                "weights shared across positions, so few parameters and a sense of locality.")
+    menu_order = 110
     extra_params = (
         Param("channels", "widths", (32, 64), "Channels of the convolution layers, each halving the image "
               "side (stride 2), e.g. 32,64; the decoder mirrors them.", ),

@@ -22,12 +22,19 @@ class DenoisingAutoencoder(Autoencoder):
     title = "Denoising"
     summary = ("Sees a corrupted image (Gaussian noise, masked or salt-and-pepper pixels) and is trained to "
                "rebuild the clean one, so it must learn what images look like.")
+    menu_order = 70
+    denoises = True
+    sweep_suggestions = {"noise_level": (0.0, 0.2, 0.4, 0.6)}
     extra_params = (
         Param("noise", "choice", "masking", "How the input is corrupted: "
               + "; ".join(f"{kind}: {text}" for kind, text in NOISE_HELP.items()) + ".", choices=NOISE_KINDS),
         Param("noise_level", "float", 0.3, "σ for gaussian noise; the probability p that a pixel is hit for "
               "masking and salt_and_pepper.", low=0.0, high=1.0),
     )
+
+    @classmethod
+    def training_noise(cls, settings):
+        return str(cls.setting(settings, "noise")), float(cls.setting(settings, "noise_level"))
 
     def corrupt(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """x corrupted by this model's training noise."""

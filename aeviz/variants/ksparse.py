@@ -27,6 +27,9 @@ class KSparseAutoencoder(Autoencoder):
     title = "k-sparse (top-k)"
     summary = ("Keeps only the largest few code activations of each image and zeroes the rest "
                "(Makhzani & Frey): sparsity by construction, no penalty to tune.")
+    menu_order = 50
+    sparsity_knob = "active_units"
+    sweep_suggestions = {"active_units": (5, 10, 20, 40)}
     common_defaults = {"hidden": ()}
     default_k = 48
     centers_code_units = True
@@ -38,11 +41,11 @@ class KSparseAutoencoder(Autoencoder):
               "(0 turns it off).", low=0.0, high=0.9),
     )
 
-    def __init__(self, input_shape, k, params=None):
-        super().__init__(input_shape, k, params)
-        if self.params["active_units"] > self.k:
-            raise InvalidConfig(f"active_units={self.params['active_units']} is larger than k={self.k}; "
-                                f"choose at most k units to keep")
+    @classmethod
+    def check_settings(cls, k, settings):
+        active = cls.setting(settings, "active_units")
+        if active > k:
+            raise InvalidConfig(f"active_units={active} is larger than k={k}; choose at most k units to keep")
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return keep_top_k(self.encoder(x), self.params["active_units"])

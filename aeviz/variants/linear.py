@@ -15,6 +15,8 @@ class LinearAutoencoder(Autoencoder):
     title = "Linear (= PCA)"
     summary = ("No nonlinearity and MSE loss: the best it can do is the subspace of the top-k principal "
                "components, so it learns PCA.")
+    menu_order = 20
+    spans_pca_subspace = True
     uses_common_params = False
     common_defaults = {"output": "identity", "loss": "mse"}
 

@@ -23,6 +23,7 @@ class OvercompleteAutoencoder(Autoencoder):
     title = "Overcomplete"
     summary = ("More code units than pixels: without a regulariser it could just copy the input, so an "
                "L1 penalty or input noise makes it learn features instead.")
+    menu_order = 60
     common_defaults = {"hidden": ()}
     code_activation = "relu"
     centers_code_units = True

@@ -8,3 +8,4 @@ class PlainAutoencoder(Autoencoder):
     title = "Plain (undercomplete)"
     summary = ("An MLP forced through a bottleneck of k numbers: to rebuild the image it must keep "
                "what matters and drop the rest.")
+    menu_order = 10

@@ -27,6 +27,10 @@ class SparseKLAutoencoder(Autoencoder):
     title = "Sparse (KL)"
     summary = ("Sigmoid code units pushed to fire for a small fraction ρ of images: adds "
                "β·Σ_j KL(ρ ‖ ρ̂_j), with ρ̂_j unit j's mean activation over the batch.")
+    menu_order = 40
+    sparsity_knob = "sparsity_weight"
+    activation_target_param = "sparsity_target"
+    sweep_suggestions = {"sparsity_weight": (0.01, 0.1, 1, 3)}
     common_defaults = {"hidden": ()}
     code_activation = "sigmoid"
     default_k = 48

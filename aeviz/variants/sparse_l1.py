@@ -23,6 +23,9 @@ class SparseL1Autoencoder(Autoencoder):
     title = "Sparse (L1)"
     summary = ("Adds λ·Σ|a| over the code activations to the loss, so each image is rebuilt from a few "
                "active units and each unit learns a reusable part.")
+    menu_order = 30
+    sparsity_knob = "l1_weight"
+    sweep_suggestions = {"l1_weight": (1e-4, 1e-3, 1e-2, 0.1)}
     common_defaults = {"hidden": ()}
     code_activation = "relu"
     centers_code_units = True

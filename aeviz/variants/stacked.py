@@ -24,6 +24,7 @@ class StackedAutoencoder(Autoencoder):
     title = "Stacked (layer-wise)"
     summary = ("Pre-trains one shallow autoencoder per layer, each on the codes of the layers before it, "
                "then fine-tunes the whole deep network end to end.")
+    menu_order = 100
     common_defaults = {"hidden": (256, 128)}
     extra_params = (
         Param("pretrain_share", "float", 0.5, "Share of the training budget spent on layer-wise "

@@ -35,6 +35,8 @@ class VariationalAutoencoder(Autoencoder):
     title = "Variational (VAE)"
     summary = ("Encodes each image as a Gaussian cloud in code space and is trained to keep those clouds "
                "close to N(0, I) (weight β), so any point of the space decodes to a plausible image.")
+    menu_order = 90
+    has_prior = True
     common_defaults = {"hidden": (512,), "loss": "bce"}
     default_k = 16
     default_lr = 1e-3
