@@ -8,8 +8,9 @@
 Each job belongs to an owner (the app's session id) so a reloaded page finds its runs again. At
 most `max_running` jobs train at once (``$AEVIZ_MAX_JOBS``, default 1: CPUs are shared); the
 others wait in a queue and know their position; a queued job whose owner has not been seen for
-``$AEVIZ_ABANDON_SECONDS`` (default 600; a closed tab) is cancelled when its turn comes. A finished (or
-stopped) job is saved with the run store and names the saved run. Nothing here imports streamlit.
+``$AEVIZ_ABANDON_SECONDS`` (default 600; a closed tab) is cancelled when its turn comes. A completed (or
+stopped) job is saved with the run store and names the saved run. A job is a background task
+(aeviz.tasks), with the tasks' status vocabulary. Nothing here imports streamlit.
 """
 
 from __future__ import annotations
@@ -24,13 +25,11 @@ from typing import Any, Callable
 
 from aeviz.config import TrainConfig
 from aeviz.errors import AevizError
+from aeviz.tasks import ACTIVE, RUNNING, STARTING, TrainerTask
 
 MAX_JOBS_ENV = "AEVIZ_MAX_JOBS"
 ABANDON_ENV = "AEVIZ_ABANDON_SECONDS"
 DEFAULT_ABANDON_SECONDS = 600.0  # a queued job whose owner has not been seen this long is cancelled at its turn
-QUEUED, STARTING, RUNNING, FINISHED, STOPPED, CANCELLED, FAILED, DIVERGED = (
-    "queued", "starting", "running", "finished", "stopped", "cancelled", "failed", "diverged")
-ACTIVE = (QUEUED, STARTING, RUNNING)
 
 
 def max_jobs_from_env(default: int = 1) -> int:
@@ -62,7 +61,7 @@ class JobView:
     job_id: str
     owner: str
     config: TrainConfig
-    status: str
+    status: str                         # aeviz.tasks' vocabulary: queued, starting, running, completed, ...
     message: str = ""
     queue_position: int | None = None   # 1 = next to start; None unless queued
     created: float = 0.0
@@ -72,7 +71,7 @@ class JobView:
     history: list[dict[str, float]] = field(default_factory=list)
     test_history: list[dict[str, float]] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
-    run_id: str | None = None           # the saved run, once finished
+    run_id: str | None = None           # the saved run, once ended
     error: str = ""
 
     @property
@@ -85,29 +84,62 @@ class JobView:
         return f"{c.variant} · k={c.k} · {c.dataset} · {self.job_id[-6:]}"
 
 
-class Job:
-    def __init__(self, job_id: str, owner: str, config: TrainConfig):
-        self.job_id = job_id
-        self.owner = owner
-        self.config = config
+class Job(TrainerTask):
+    """One training run of the manager: builds its Trainer in its own thread, keeps the loss history for
+    the live view, and saves the run when it ends."""
+
+    def __init__(self, job_id: str, owner: str, config: TrainConfig, manager: "JobManager"):
+        super().__init__(None, "training", on_end=manager._job_ended)
+        self.job_id, self.owner, self.config = job_id, owner, config
         self.created = time.time()
         self.created_monotonic = time.monotonic()
-        self.status = QUEUED
-        self.message = "waiting for a free training slot"
-        self.trainer = None
-        self.started = None
-        self.progress = None
-        self.snapshot = None
+        self.report(message="waiting for a free training slot")
+        self._manager = manager
         self.history: list[dict[str, float]] = []
         self.test_history: list[dict[str, float]] = []
         self.metrics: dict[str, Any] = {}
         self.run_id: str | None = None
-        self.error = ""
-        self.result = None                    # TrainResult, kept in memory too
-        self.stop_requested = threading.Event()
-        self.done = threading.Event()
-        self.thread: threading.Thread | None = None
-        self.lock = threading.Lock()
+
+    def make_source(self):
+        from aeviz.train import Trainer
+
+        manager = self._manager
+        share_cpu_threads(manager.max_running)
+        dataset = manager._dataset_loader(self.config.dataset) if manager._dataset_loader else None
+        store = manager._store_factory() if manager._store_factory else _default_store()
+        return Trainer(self.config, dataset, store=store)
+
+    def on_event(self, event) -> None:
+        from aeviz.events import Finished, Progress, Snapshot
+
+        super().on_event(event)
+        if isinstance(event, Progress):
+            self.history.append(self.source.history[-1] if self.source.history else {})
+        elif isinstance(event, Snapshot):
+            self.test_history.append({"step": event.step, "elapsed": event.elapsed, "test_mse": event.test_mse})
+        elif isinstance(event, Finished):  # everything a view shows of the end changes at once
+            self._result = event.result
+            self.metrics = dict(event.result.metrics) if event.result is not None else {}
+            self.run_id = event.saved_run_id
+            if event.save_error:
+                self._error = event.save_error
+                self._message += f"; not saved: {event.save_error}"
+
+    def cleanup(self) -> None:
+        """A job that has ended drops its trainer (which holds the dataset's copy on the device) and moves
+        its model to the CPU, so ended runs hold no GPU memory; the result stays readable."""
+        with self.lock:
+            self.source = None
+            if self._result is not None and self._result.model is not None:
+                self._result.model.to("cpu")
+
+    def view(self, position: int | None, with_history: bool) -> JobView:
+        with self.lock:
+            return JobView(self.job_id, self.owner, self.config, self._status, self._message, position,
+                           self.created, self.started, self.last_progress, self.snapshot,
+                           list(self.history) if with_history else [],
+                           list(self.test_history) if with_history else [],
+                           dict(self.metrics), self.run_id, self._error)
 
 
 class JobManager:
@@ -131,8 +163,7 @@ class JobManager:
     # ------------------------------------------------------------------ submitting
     def submit(self, config: TrainConfig, owner: str = "") -> JobView:
         """Queue a training job; it starts at once when a slot is free. Returns its view."""
-        config = copy.deepcopy(config)
-        job = Job(f"job-{secrets.token_hex(4)}", owner, config)
+        job = Job(f"job-{secrets.token_hex(4)}", owner, copy.deepcopy(config), self)
         with self._lock:
             self._jobs[job.job_id] = job
             self._queue.append(job.job_id)
@@ -151,75 +182,23 @@ class JobManager:
         return time.monotonic() - self._seen.get(job.owner, job.created_monotonic) > self.abandon_seconds
 
     def _start_queued(self) -> None:
+        abandoned = []
         with self._lock:
             running = sum(1 for j in self._jobs.values() if j.status in (STARTING, RUNNING))
             while self._queue and running < self.max_running:
                 job = self._jobs[self._queue.pop(0)]
                 if self._abandoned(job):
-                    with job.lock:
-                        job.status = CANCELLED
-                        job.message = (f"cancelled at its turn: its browser session had not been seen for over "
-                                       f"{self.abandon_seconds:g} s (tab closed?)")
-                    job.done.set()
+                    abandoned.append(job)
                     continue
-                job.status, job.message = STARTING, "loading the dataset and building the model"
-                job.thread = threading.Thread(target=self._work, args=(job,), name=f"aeviz-{job.job_id}",
-                                              daemon=True)
+                job.report(message="loading the dataset and building the model")
+                job.start()
                 running += 1
-                job.thread.start()
+        for job in abandoned:  # outside the lock: a cancelled job's end starts the next one
+            job.cancel(f"cancelled at its turn: its browser session had not been seen for over "
+                       f"{self.abandon_seconds:g} s (tab closed?)")
 
-    def _work(self, job: Job) -> None:
-        from aeviz.events import Finished, Progress, Snapshot, Started
-        from aeviz.train import Trainer
-
-        try:
-            share_cpu_threads(self.max_running)
-            dataset = self._dataset_loader(job.config.dataset) if self._dataset_loader else None
-            store = self._store_factory() if self._store_factory else _default_store()
-            trainer = Trainer(job.config, dataset, store=store)
-            with job.lock:
-                job.trainer = trainer
-                job.status, job.message = RUNNING, "training"
-            if job.stop_requested.is_set():
-                trainer.stop()
-            for event in trainer.run():
-                if job.stop_requested.is_set():
-                    trainer.stop()
-                with job.lock:
-                    if isinstance(event, Progress):
-                        job.progress = event
-                        job.history.append(trainer.history[-1] if trainer.history else {})
-                    elif isinstance(event, Snapshot):
-                        job.snapshot = event
-                        job.test_history.append({"step": event.step, "elapsed": event.elapsed,
-                                                 "test_mse": event.test_mse})
-                    elif isinstance(event, Started):
-                        job.started = event
-                    elif isinstance(event, Finished):
-                        job.result = event.result
-                        job.metrics = dict(event.result.metrics) if event.result is not None else {}
-                        job.run_id = event.saved_run_id
-                        job.status = {"completed": FINISHED, "stopped": STOPPED,
-                                      "diverged": DIVERGED}.get(event.status, FINISHED)
-                        job.message = event.message
-                        if event.save_error:
-                            job.error = event.save_error
-                            job.message += f"; not saved: {event.save_error}"
-        except AevizError as exc:
-            with job.lock:
-                job.status, job.error, job.message = FAILED, str(exc), str(exc)
-        except Exception as exc:  # a bug: keep the app alive and say what happened
-            with job.lock:
-                job.status = FAILED
-                job.error = f"{type(exc).__name__}: {exc}"
-                job.message = f"training failed unexpectedly ({job.error})"
-        finally:
-            with job.lock:
-                if job.status in ACTIVE:
-                    job.status, job.message = FAILED, "training ended without finishing"
-            _release_device(job)
-            job.done.set()
-            self._start_queued()
+    def _job_ended(self, job: Job) -> None:
+        self._start_queued()
 
     # ------------------------------------------------------------------ control
     def stop(self, job_id: str, owner: str | None = None) -> JobView:
@@ -233,20 +212,15 @@ class JobManager:
             queued = job_id in self._queue
             if queued:
                 self._queue.remove(job_id)
-                with job.lock:
-                    job.status, job.message = CANCELLED, "cancelled before it started"
-                job.done.set()
         if queued:
-            return self.view(job_id)
-        job.stop_requested.set()
-        with job.lock:
-            if job.trainer is not None:
-                job.trainer.stop()
+            job.cancel("cancelled before it started")
+        else:
+            job.stop()
         return self.view(job_id)
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobView:
         """Block until the job ends (or `timeout` seconds pass); returns its view."""
-        self._job(job_id).done.wait(timeout)
+        self._job(job_id).wait(timeout)
         return self.view(job_id)
 
     def forget(self, job_id: str) -> None:
@@ -262,12 +236,7 @@ class JobManager:
         job = self._job(job_id)
         with self._lock:
             position = self._queue.index(job_id) + 1 if job_id in self._queue else None
-        with job.lock:
-            return JobView(job.job_id, job.owner, job.config, job.status, job.message, position, job.created,
-                           job.started, job.progress, job.snapshot,
-                           list(job.history) if with_history else [],
-                           list(job.test_history) if with_history else [],
-                           dict(job.metrics), job.run_id, job.error)
+        return job.view(position, with_history)
 
     def jobs(self, owner: str | None = None, with_history: bool = False) -> list[JobView]:
         """Jobs (of one owner, or all), oldest first. Asking for an owner's jobs counts as a sign of them."""
@@ -279,10 +248,8 @@ class JobManager:
         return [self.view(job_id, with_history) for job_id in ids]
 
     def result(self, job_id: str):
-        """The finished job's TrainResult (model included), or None."""
-        job = self._job(job_id)
-        with job.lock:
-            return job.result
+        """The ended job's TrainResult (model included), or None."""
+        return self._job(job_id).result
 
     def active_count(self) -> int:
         with self._lock:
@@ -310,15 +277,6 @@ def share_cpu_threads(max_running: int) -> int:
     if max_running > 1:
         torch.set_num_threads(threads)
     return threads
-
-
-def _release_device(job: Job) -> None:
-    """A job that has ended drops its trainer (which holds the dataset's copy on the device) and moves
-    its model to the CPU, so finished runs hold no GPU memory; the result stays readable."""
-    with job.lock:
-        job.trainer = None
-        if job.result is not None and job.result.model is not None:
-            job.result.model.to("cpu")
 
 
 def _default_store():

@@ -12,8 +12,8 @@ from aeviz.errors import AevizError
 from aeviz.figures import applications as figs
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop
 from ui.kept import kept
-from ui.live_trainer import live_section, start_live
 from ui.runs import picked_run_or_stop
+from ui.task_panel import start_task, task_section
 
 ANOMALY_KEY = "apps_anomaly_trainer"
 SWEEP_KEY = "apps_anomaly_sweep"
@@ -68,29 +68,25 @@ with anomaly_tab:
     seconds = c3.number_input("At most (s)", 5.0, 1800.0, 300.0, key="apps_seconds")
     normal = [c for c in range(len(names)) if c not in held_out]
     anomaly_key = f"{ANOMALY_KEY}.{info.run_id}"  # a model trained for another run is not this run's
-    live = kept(anomaly_key)
-    if st.button("Train on the normal classes", disabled=live is not None and live.running,
+    task = kept(anomaly_key)
+    if st.button("Train on the normal classes", disabled=task is not None and task.running,
                  icon=":material/play_arrow:", key="apps_anomaly_train"):
         try:
-            trainer = anomaly.anomaly_trainer(run.config, dataset, normal, float(epochs), float(seconds))
-            live = start_live(anomaly_key, trainer, "model on the normal classes")
-            live.normal = normal
+            start_task(anomaly_key, anomaly.normal_class_task(run.config, dataset, normal, float(epochs),
+                                                              float(seconds)))
         except AevizError as exc:
             st.error(str(exc))
-    live = live_section(anomaly_key, lambda p: f"loss {p.loss:.4f}")
-    if live is not None and not live.running and live.result is not None:
-        if live.normal != normal:
+    task = task_section(anomaly_key)
+    trained = task.result if task is not None and not task.running else None
+    if trained is not None:
+        if trained.normal_classes != normal:
             st.info("The held-out classes changed since that model was trained: train again to use them.")
-        if getattr(live, "report", None) is None:  # computed once per trained model
-            live.report = anomaly.anomaly_report(live.result.model, dataset, live.normal)
-        report = live.report
-        done = live.result.metrics
-        planned = live.trainer.config.epochs or 0.0
+        report, done = trained.report, trained.metrics
         note = (f"The model on the normal classes trained for {done['epochs']:.1f} epochs "
                 f"({done['train_seconds']:.0f} s) on {done['train_size']} images.")
-        if done["epochs"] < planned - 1e-6:
-            st.warning(note + f" That is less than the {planned:g} epochs asked for (time budget or Stop): "
-                       "an undertrained model scores poorly.")
+        if done["epochs"] < trained.planned_epochs - 1e-6:
+            st.warning(note + f" That is less than the {trained.planned_epochs:g} epochs asked for (time budget "
+                       "or Stop): an undertrained model scores poorly.")
         else:
             st.caption(note)
         m1, m2, m3 = st.columns(3)
@@ -114,23 +110,16 @@ with anomaly_tab:
                 "others, with the epochs and time budget above) and averages the AUCs; `python -m aeviz apps` "
                 "reports this mean.")
     sweep_key = f"{SWEEP_KEY}.{info.run_id}"
-    sweep_live = kept(sweep_key)
+    sweep_task = kept(sweep_key)
     if st.button(f"Hold out each of the {len(names)} classes in turn", icon=":material/repeat:",
-                 disabled=sweep_live is not None and sweep_live.running, key="apps_sweep_train"):
+                 disabled=sweep_task is not None and sweep_task.running, key="apps_sweep_train"):
         try:
-            sweep = anomaly.HeldOutSweep(run.config, dataset, float(epochs), float(seconds))
-            start_live(sweep_key, sweep, f"{len(names)} models, one per held-out class")
+            start_task(sweep_key, anomaly.held_out_task(run.config, dataset, float(epochs), float(seconds)))
         except AevizError as exc:
             st.error(str(exc))
-
-    def sweep_progress(progress) -> str:
-        current = getattr(kept(sweep_key), "trainer", None)
-        held = getattr(current, "current", None)
-        return f"holding out {names[held]} · loss {progress.loss:.4f}" if held is not None else ""
-
-    sweep_live = live_section(sweep_key, sweep_progress)
-    if sweep_live is not None and not sweep_live.running and sweep_live.trainer.reports:
-        summary = sweep_live.trainer.to_json()
+    sweep_task = task_section(sweep_key)
+    summary = sweep_task.result if sweep_task is not None and not sweep_task.running else None
+    if summary is not None:
         done = len(summary["held_out_classes"])
         s1, s2, s3 = st.columns(3)
         s1.metric("Mean AUC, autoencoder", f"{summary['auc']:.3f}",

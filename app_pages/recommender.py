@@ -11,8 +11,9 @@ import streamlit as st
 from aeviz import autorec, movielens
 from aeviz.errors import AevizError
 from aeviz.figures.recommender import rmse_bars, rmse_history
+from aeviz.tasks import TrainerTask
 from ui.kept import kept
-from ui.live_trainer import live_section, start_live
+from ui.task_panel import start_task, task_section
 
 TRAINER_KEY = "recommender_trainer"
 MODEL_KEY = "recommender_model"
@@ -47,6 +48,10 @@ st.caption(f"{len(data.train):,} training and {len(data.test):,} test ratings of
            f"{data.n_users:,} users · source: {data.source}")
 
 # ---------------------------------------------------------------- training
+def masked_mse(progress) -> str:
+    return f"masked MSE {progress.losses.get('reconstruction', float('nan')):.3f}"
+
+
 st.header("Train")
 live = kept(TRAINER_KEY)
 busy = live is not None and live.running
@@ -62,12 +67,12 @@ with st.form("recommender_train"):
 if submitted and not busy:
     try:
         config = autorec.autorec_config(k=int(k), epochs=float(epochs), lr=float(lr), l2=float(l2))
-        start_live(TRAINER_KEY, autorec.make_trainer(data, config), "I-AutoRec")
+        start_task(TRAINER_KEY, TrainerTask(autorec.make_trainer(data, config), "I-AutoRec", describe=masked_mse))
         st.session_state.pop(MODEL_KEY, None)
     except AevizError as exc:
         st.error(str(exc))
 
-live = live_section(TRAINER_KEY, lambda p: f"masked MSE {p.losses.get('reconstruction', float('nan')):.3f}")
+live = task_section(TRAINER_KEY)
 if live is not None and not live.running and live.result is not None and MODEL_KEY not in st.session_state:
     st.session_state[MODEL_KEY] = {"model": live.result.model, "history": live.result.test_history,
                                    "report": autorec.evaluation_report(live.result.model, data)}

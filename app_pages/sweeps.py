@@ -8,11 +8,11 @@ import streamlit as st
 
 from aeviz.errors import AevizError
 from ui.common import dataset_or_stop, dataset_selector, run_store
-from ui.kept import keep, kept
+from ui.kept import kept
 from ui.runs import page_link
+from ui.task_panel import start_task, task_panel
 
 RUNNER_KEY = "sweeps_runner"
-REFRESH_SECONDS = 1.0
 
 st.title("Sweeps")
 st.caption("A grid of short runs, each an ordinary saved run: test error against k, a penalty weight or a "
@@ -119,46 +119,26 @@ if st.button("Start the sweep", type="primary", disabled=busy or preview is None
     try:
         with st.spinner("Starting…" if executor == "local" else "Connecting to Ray…"):
             runner = SweepRunner(preview, executor=executor, store=run_store(), ray_address=ray_address or None)
-        keep(RUNNER_KEY, runner.start())
+        start_task(RUNNER_KEY, runner)
     except AevizError as exc:
         st.error(str(exc))
 runner = kept(RUNNER_KEY)
-busy = runner is not None and runner.running  # again: a sweep started just now refreshes at once
+busy = runner is not None and runner.running  # again: a sweep started just now disables Resume
 
 
 # ---------------------------------------------------------------------------- live
-@st.fragment(run_every=REFRESH_SECONDS if busy else None)
-def live() -> None:
-    runner = kept(RUNNER_KEY)
-    if runner is None:
-        return
-    sweep, current = runner.snapshot()
-    total = max(len(sweep.points), 1)
-    done = sum(p.done for p in sweep.points)
-    fraction = min(1.0, done / total + (current.fraction / total if current is not None else 0.0))
-    text = f"{done} of {total} points done"
-    if current is not None:
-        text += f" · now {current.point.label}: {current.fraction:.0%}"
-    elif runner.running and sweep.executor == "ray":
-        running = sum(p.status == "queued" for p in sweep.points)
-        text += f" · {running} queued or training on Ray" if sweep.startup_seconds else " · starting Ray…"
-    st.subheader(f"Sweep {sweep.sweep_id}")
-    if runner.running:
-        st.progress(fraction, text=text)
-        st.button("Stop", key="sweep_stop", on_click=runner.stop, icon=":material/stop:", disabled=runner.stopping)
-    else:
+def draw_live(runner: SweepRunner) -> None:
+    sweep, _ = runner.snapshot()
+    if not runner.running:
         st.caption(f"{sweep.status}: {sweep.message} ({sweep.wall_seconds:.1f} s"
                    + (f", plus {sweep.startup_seconds:.1f} s to start Ray" if sweep.executor == "ray" else "") + ")")
-    if runner.error:
-        st.error(runner.error)
     show_results(sweep, "live")
-    if not runner.running and st.session_state.get("sweep_was_running"):
-        st.session_state["sweep_was_running"] = False
-        st.rerun()  # a full rerun re-enables Start and refreshes the past sweeps
-    st.session_state["sweep_was_running"] = runner.running
 
 
-live()
+if runner is not None:
+    st.subheader(f"Sweep {runner.sweep.sweep_id}")
+    # When the sweep ends the whole page reruns: Start is enabled again and the past sweeps refresh.
+    task_panel(RUNNER_KEY, runner, draw_live, stop_help=None, note_unfinished=False)
 
 # ---------------------------------------------------------------------------- past sweeps
 st.divider()
@@ -173,7 +153,7 @@ else:
     sweep = by_id[chosen]
     unfinished = [p for p in sweep.points if not p.done]
     if unfinished and st.button(f"Resume ({len(unfinished)} points left, local)", disabled=busy, key="sweep_resume"):
-        keep(RUNNER_KEY, SweepRunner(sweep, executor="local", store=run_store()).start())
+        start_task(RUNNER_KEY, SweepRunner(sweep, executor="local", store=run_store()))
         st.rerun()
     show_results(sweep, "past")
 page_link("train.py", "Train a single run", ":material/model_training:")

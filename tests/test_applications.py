@@ -331,7 +331,7 @@ def test_applications_page_every_section(digits_run, monkeypatch):
     at.run()
     assert not at.exception and not at.error
     shown = {m.label: m.value for m in at.metric}
-    assert shown["Mean AUC, autoencoder"] == f"{sweep.trainer.mean_auc()['autoencoder']:.3f}"
+    assert shown["Mean AUC, autoencoder"] == f"{sweep.source.mean_auc()['autoencoder']:.3f}"
     assert shown["Classes where the autoencoder wins"].endswith("of 10")
 
 

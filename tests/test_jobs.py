@@ -20,7 +20,7 @@ def test_job_trains_in_background_and_is_saved(digits):
     view = manager.submit(small(), owner="alice")
     assert view.owner == "alice" and view.status in ("starting", "running", "queued")
     done = manager.wait(view.job_id, timeout=60)
-    assert done.status == "finished", done.message
+    assert done.status == "completed", done.message
     assert done.run_id is not None
     # saved in the run store, with the same test MSE the job reports
     loaded = RunStore().load(done.run_id)
@@ -63,7 +63,7 @@ def test_queue_positions_and_cancel(digits):
     manager.stop(first.job_id)
     assert manager.wait(first.job_id, 30).status == "stopped"
     # the queued job starts once the slot frees
-    assert manager.wait(third.job_id, 60).status == "finished"
+    assert manager.wait(third.job_id, 60).status == "completed"
     assert manager.active_count() == 0
 
 
@@ -83,7 +83,7 @@ def test_a_queued_job_of_a_session_gone_quiet_is_cancelled_at_its_turn(digits):
     manager.stop(first.job_id, owner="present")
     cancelled = manager.wait(gone.job_id, 30)
     assert cancelled.status == "cancelled" and "not been seen" in cancelled.message
-    assert manager.wait(waiting.job_id, 60).status == "finished"
+    assert manager.wait(waiting.job_id, 60).status == "completed"
     assert manager.wait(first.job_id, 30).status == "stopped"  # running jobs are never cancelled this way
 
 

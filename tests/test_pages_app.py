@@ -107,11 +107,11 @@ def test_train_page_trains_in_background_and_survives_rerun():
     at.number_input(key="train_epochs").set_value(1.0)
     at.button(key="train_start").click().run()
     queued = at.session_state["train_job"]
-    assert queued != job_id and manager.view(queued).status in ("queued", "starting", "running", "finished")
+    assert queued != job_id and manager.view(queued).status in ("queued", "starting", "running", "completed")
     manager.stop(job_id)
     assert manager.wait(job_id, 30).status == "stopped"
     done = manager.wait(queued, 60)
-    assert done.status == "finished" and done.run_id
+    assert done.status == "completed" and done.run_id
     at.run()
     assert any("Saved as" in s.value for s in at.success)
     # both runs are saved and listed for the other pages

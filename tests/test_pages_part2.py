@@ -78,7 +78,7 @@ def test_sparsity_page_compares_runs_and_runs_a_sweep(store_env):
     at.button(key="sparsity_sweep_start").click().run()
     assert not at.exception, at.exception
     runner = at.session_state["sparsity_sweep_runner"]
-    runner.join(timeout=60)
+    runner.wait(timeout=60)
     assert not runner.running
     at.run()
     assert not at.exception, at.exception
@@ -113,7 +113,7 @@ def test_denoising_page_grid_sweep_heatmap_and_inpainting(store_env):
     at.text_input(key="denoising_heat_test").set_value("0, 0.5")
     at.button(key="denoising_heat_start").click().run()
     runner = at.session_state["denoising_heatmap_runner"]
-    runner.join(timeout=60)
+    runner.wait(timeout=60)
     at.run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
@@ -137,7 +137,7 @@ def test_sparsity_sweep_can_be_stopped_from_the_page_after_a_reload(store_env):
     at.run()
     assert not at.exception
     at.button(key="sparsity_sweep_runner_stop").click().run()
-    runner.join(timeout=60)
+    runner.wait(timeout=60)
     assert not runner.running
     sweep, _ = runner.snapshot()
     assert sweep.status == "stopped"

@@ -329,7 +329,7 @@ def test_page_runs_a_sweep_and_lists_it():
     assert any("2 points × 1 epochs" in c.value for c in at.caption)
     at.button(key="sweep_start").click().run()
     runner = at.session_state["sweeps_runner"]
-    runner.join(60)
+    runner.wait(60)
     at.run()
     assert not at.exception and not at.error
     assert [p.status for p in runner.sweep.points] == ["completed", "completed"]

@@ -91,7 +91,7 @@ def test_huge_learning_rate_diverges_keeps_finite_weights_and_the_page_says_so(d
 def test_batch_larger_than_the_dataset_trains_with_a_warning_on_the_page(digits):
     manager = default_manager()
     view = manager.wait(manager.submit(small(batch_size=100_000), owner="big-batch").job_id, 60)
-    assert view.status == "finished"
+    assert view.status == "completed"
     at = train_page("big-batch", view.job_id).run()
     assert not at.exception
     assert f"larger than the {len(digits.train_images)} training images" in texts(at.warning)
@@ -109,7 +109,7 @@ def test_cuda_without_gpu_falls_back_to_the_cpu_saying_so(monkeypatch, digits):
     monkeypatch.setattr(aeviz.device, "cuda_available", lambda: False)
     manager = JobManager(1)
     view = manager.wait(manager.submit(small(device="cuda"), owner="x").job_id, 60)
-    assert view.status == "finished" and view.metrics["device"] == "cpu"
+    assert view.status == "completed" and view.metrics["device"] == "cpu"
     assert any("no GPU" in warning for warning in view.started.warnings)
 
 
@@ -158,7 +158,7 @@ def test_unwritable_runs_folder_keeps_the_run_in_memory_and_the_page_says_so(tmp
     monkeypatch.setenv("AEVIZ_RUNS_DIR", str(blocker / "runs"))
     manager = default_manager()
     view = manager.wait(manager.submit(small(), owner="readonly").job_id, 60)
-    assert view.status == "finished" and view.run_id is None and "cannot write runs" in view.error
+    assert view.status == "completed" and view.run_id is None and "cannot write runs" in view.error
     result = manager.result(view.job_id)
     assert result is not None and reconstruction_mse(result.model, digits.test_images) == pytest.approx(
         view.metrics["test_mse"], rel=1e-5)
@@ -282,7 +282,7 @@ def test_sessions_cannot_stop_each_others_runs_and_each_saves_its_own(digits):
     done_bob = manager.wait(bob.job_id, 60)
     manager.stop(alice.job_id, owner="alice")
     done_alice = manager.wait(alice.job_id, 30)
-    assert (done_alice.status, done_bob.status) == ("stopped", "finished")
+    assert (done_alice.status, done_bob.status) == ("stopped", "completed")
     assert done_alice.run_id != done_bob.run_id
     assert {i.run_id for i in RunStore().list()} == {done_alice.run_id, done_bob.run_id}
     assert RunStore().load(done_bob.run_id).config.k == 3 and RunStore().load(done_alice.run_id).config.k == 4
@@ -303,8 +303,8 @@ def test_queue_position_is_shown_and_finished_models_leave_the_device(digits):
         for job in long_jobs:
             manager.stop(job.job_id)
     done = manager.wait(waiting.job_id, 60)
-    assert done.status == "finished"
-    assert manager._job(done.job_id).trainer is None  # the trainer (and its device copy of the data) is gone
+    assert done.status == "completed"
+    assert manager._job(done.job_id).source is None  # the trainer (and its device copy of the data) is gone
     assert all(p.device.type == "cpu" for p in manager.result(done.job_id).model.parameters())
 
 
@@ -315,5 +315,5 @@ def test_datasets_are_loaded_once_per_process(monkeypatch, digits):
     monkeypatch.setattr(data, "_load", lambda *a, **k: calls.append(a[0]) or original(*a, **k))
     manager = JobManager(max_running=2)
     jobs = [manager.submit(small(k=k), owner=f"user{k}") for k in (2, 3, 4)]
-    assert all(manager.wait(j.job_id, 60).status == "finished" for j in jobs)
+    assert all(manager.wait(j.job_id, 60).status == "completed" for j in jobs)
     assert len(calls) == 1

@@ -96,7 +96,7 @@ def page_link(page_file: str, label: str, icon: str | None = None) -> None:
 
 
 STATUS_ICONS = {"queued": ":material/hourglass_empty:", "starting": ":material/hourglass_top:",
-                "running": ":material/play_circle:", "finished": ":material/check_circle:",
+                "running": ":material/play_circle:", "completed": ":material/check_circle:",
                 "stopped": ":material/stop_circle:", "cancelled": ":material/cancel:",
                 "failed": ":material/error:", "diverged": ":material/error:"}
 

@@ -1,5 +1,5 @@
-"""A sweep of the shared engine (aeviz.sweeps) running in the background for one page section:
-start it, show the sweep's progress and the current point's, stop it, and redraw as points finish."""
+"""A sweep of the shared engine (aeviz.sweeps) running in the background for one page section: start it,
+and show it with the task panel (progress, Stop) and the page's own drawing of the sweep."""
 
 from __future__ import annotations
 
@@ -8,17 +8,18 @@ from typing import Callable
 import streamlit as st
 
 from aeviz.errors import AevizError
-from ui.kept import keep, kept
+from ui.kept import kept
+from ui.task_panel import start_task, task_panel
 
 
 def start_sweep(key: str, spec) -> None:
     """Start `spec` (a validated SweepSpec) on the local executor, kept for this session (ui.kept)."""
-    from aeviz.sweeps.engine import SweepRunner
+    from aeviz.sweeps.runner import SweepRunner
 
     old = kept(key)
     if old is not None and old.running:
         raise AevizError("a sweep is already running here; stop it first")
-    keep(key, SweepRunner(spec, executor="local").start())
+    start_task(key, SweepRunner(spec, executor="local"))
 
 
 def sweep_section(key: str, draw: Callable) -> None:
@@ -28,23 +29,10 @@ def sweep_section(key: str, draw: Callable) -> None:
     if runner is None:
         return
 
-    @st.fragment(run_every=1.0 if runner.running else None)
-    def panel():
-        sweep, current = runner.snapshot()
-        total = max(len(sweep.points), 1)
-        done = sum(p.done for p in sweep.points)
-        fraction = done / total + (current.fraction / total if current is not None else 0.0)
-        text = f"{done} of {total} points trained"
-        if current is not None:
-            text += f" · now {current.point.label}: {current.fraction:.0%}"
-        if runner.running:
-            st.progress(min(fraction, 1.0), text=text)
-            st.button("Stop the sweep", key=f"{key}_stop", on_click=runner.stop, icon=":material/stop:",
-                      disabled=runner.stopping)
-        else:
+    def draw_sweep(runner) -> None:
+        sweep, _ = runner.snapshot()
+        if not runner.running:
             st.caption(f"Sweep {sweep.sweep_id}: {sweep.message or sweep.status}")
-        if runner.error:
-            st.error(runner.error)
         for point in sweep.points:
             if point.status in ("failed", "diverged") and point.error:
                 st.warning(f"{point.label}: {point.error}")
@@ -52,12 +40,8 @@ def sweep_section(key: str, draw: Callable) -> None:
             draw(sweep)
         except AevizError as exc:
             st.error(str(exc))
-        if not runner.running and st.session_state.get(f"{key}_was_running"):
-            st.session_state[f"{key}_was_running"] = False
-            st.rerun()
-        st.session_state[f"{key}_was_running"] = runner.running
 
-    panel()
+    task_panel(key, runner, draw_sweep, stop_label="Stop the sweep", note_unfinished=False)
 
 
 def completed_points(sweep) -> list:

@@ -76,17 +76,17 @@ def show_figures(view, pca_curve: np.ndarray) -> None:
 
 def show_outcome(view, pca_mse: float) -> None:
     mse = view.metrics.get("test_mse")
-    if view.status in ("finished", "stopped"):
+    if view.status in ("completed", "stopped"):
         verdict = ""
         if mse is not None:
             verdict = (f" Test MSE {mse:.4f} {'beats' if mse < pca_mse else 'does not beat'} PCA's {pca_mse:.4f} "
                        f"at the same k.")
         saved = f" Saved as **{view.run_id}**." if view.run_id else ""
-        box = st.success if view.status == "finished" else st.info
+        box = st.success if view.status == "completed" else st.info
         if view.error:  # trained but not saved (e.g. an unwritable runs folder): say where the model is
             box, saved = st.warning, (" The trained model stays in this app's memory while the server runs "
                                       "(it is shown here); fix the runs folder and train again to keep it.")
-        box(f"{'Finished' if view.status == 'finished' else 'Stopped'}: {view.message}.{verdict}{saved}")
+        box(f"{'Finished' if view.status == 'completed' else 'Stopped'}: {view.message}.{verdict}{saved}")
     elif view.status == "cancelled":
         st.info("Cancelled before it started.")
     else:

@@ -254,3 +254,48 @@ class HeldOutSweep:
                 "held_out_classes": sorted(self.reports), "auc": means["autoencoder"], "pca_auc": means["pca"],
                 "classes_where_autoencoder_wins": wins, "per_class": per_class,
                 "k": next(iter(self.reports.values())).k}
+
+
+# ---------------------------------------------------------------------------- as background tasks (the app)
+@dataclass
+class NormalClassModel:
+    """A fresh model trained on the normal classes only, and its scores on the whole test set."""
+
+    normal_classes: list[int]
+    report: AnomalyReport
+    metrics: dict[str, Any]     # the training's: epochs, train_seconds, train_size, ...
+    planned_epochs: float
+
+
+def normal_class_task(run_config: TrainConfig, dataset: Dataset, normal_classes,
+                      epochs: float | None = DEFAULT_ANOMALY_EPOCHS, max_seconds: float | None = None):
+    """`anomaly_trainer` as a background task whose result is a NormalClassModel (scored in the background)."""
+    from aeviz.tasks import TrainerTask
+
+    classes = check_normal_classes(dataset, normal_classes)
+    trainer = anomaly_trainer(run_config, dataset, classes, epochs, max_seconds)
+
+    def outcome(finished) -> NormalClassModel | None:
+        if finished.result is None:
+            return None
+        return NormalClassModel(classes, anomaly_report(finished.result.model, dataset, classes),
+                                dict(finished.result.metrics), float(trainer.config.epochs or 0.0))
+
+    return TrainerTask(trainer, "model on the normal classes", describe=lambda p: f"loss {p.loss:.4f}",
+                       outcome=outcome)
+
+
+def held_out_task(run_config: TrainConfig, dataset: Dataset, epochs: float | None = DEFAULT_ANOMALY_EPOCHS,
+                  max_seconds: float | None = None):
+    """A HeldOutSweep as a background task whose result is its `to_json()` summary (None if no class was done)."""
+    from aeviz.tasks import TrainerTask
+
+    sweep = HeldOutSweep(run_config, dataset, epochs, max_seconds)
+    names = dataset.class_names
+
+    def describe(progress) -> str:  # runs in the task's thread, which is the one that moves sweep.current
+        held = sweep.current
+        return f"holding out {names[held]} · loss {progress.loss:.4f}" if held is not None else ""
+
+    return TrainerTask(sweep, f"{len(names)} models, one per held-out class", describe=describe,
+                       outcome=lambda finished: sweep.to_json() if sweep.reports else None)

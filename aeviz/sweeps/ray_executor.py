@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from aeviz.errors import AevizError
-from aeviz.sweeps.engine import PointOutcome, describe_error
+from aeviz.sweeps.events import PointOutcome, PointQueued
 from aeviz.sweeps.spec import SweepPoint, SweepSpec
+from aeviz.tasks import describe_error
 
 INSTALL_HINT = ("the ray executor needs Ray, which is not installed; install it with "
                 "`.venv/bin/python -m pip install -r requirements-ray.txt` (or use --executor local)")
@@ -155,7 +156,7 @@ class RayExecutor:
         for point in points:
             config = sweep.spec.config_for(point, sweep.sweep_id)
             pending[task.remote(config.to_json(), self.cpus_per_point)] = (point, config)
-            point.status = "queued"  # Ray starts it when a worker is free
+            yield PointQueued(point)  # Ray starts it when a worker is free
         while pending:
             if stop.is_set():  # keep what is already back, cancel the rest (queued or training)
                 ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=0)

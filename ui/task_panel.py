@@ -1,0 +1,64 @@
+"""One panel for any background task (aeviz.tasks: a page's trainer, a sweep): its progress and a Stop
+button while it runs, then how it ended. The task is kept per browser session (ui.kept), so a reload
+finds it again, running or ended, with its Stop button."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import streamlit as st
+
+from aeviz.tasks import COMPLETED, FAILED
+from ui.kept import keep, kept
+
+REFRESH_SECONDS = 1.0
+
+
+def start_task(key: str, task) -> Any:
+    """Start `task` as this session's task `key` (replacing any before it); returns it."""
+    return keep(key, task.start())
+
+
+def task_section(key: str, draw: Callable[[Any], None] | None = None, *, stop_label: str = "Stop",
+                 stop_help: str | None = "Stops after the current step; what was learned so far is kept.",
+                 note_unfinished: bool = True) -> Any:
+    """The panel for this session's task `key` (see start_task), or nothing; returns the task (or None)."""
+    task = kept(key)
+    if task is not None:
+        task_panel(key, task, draw, stop_label=stop_label, stop_help=stop_help, note_unfinished=note_unfinished)
+    return task
+
+
+def task_panel(key: str, task, draw: Callable[[Any], None] | None = None, *, stop_label: str = "Stop",
+               stop_help: str | None = None, note_unfinished: bool = True) -> None:
+    """Progress and Stop while `task` runs, its failure (or, with `note_unfinished`, why it ended early)
+    after, then `draw(task)`: redrawn every second while it runs (a fragment), and the whole page once
+    more when it ends, so what depends on the result (buttons, figures) redraws with it."""
+
+    @st.fragment(run_every=REFRESH_SECONDS if task.running else None)
+    def panel():
+        running = task.running
+        if running:
+            progress = task.progress
+            st.progress(min(max(progress.fraction, 0.0), 1.0), text=progress.text)
+            st.button(stop_label, key=f"{key}_stop", on_click=task.stop, icon=":material/stop:",
+                      disabled=task.stopping, help=stop_help)
+        elif task.status == FAILED:
+            st.error(task.message)
+        elif note_unfinished and task.status != COMPLETED:
+            st.info(f"{task.label}: {task.message}")
+        if draw is not None:
+            draw(task)
+        rerun_when_ended(key, running)
+
+    panel()
+
+
+def rerun_when_ended(key: str, running: bool) -> None:
+    """Inside a fragment (which redraws only itself): rerun the whole page once when the task under `key`
+    was running at the last redraw and is not now."""
+    flag = f"{key}_was_running"
+    if not running and st.session_state.get(flag):
+        st.session_state[flag] = False
+        st.rerun()
+    st.session_state[flag] = running
