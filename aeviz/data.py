@@ -9,14 +9,11 @@ Each dataset is loaded once per process and shared.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import os
 import threading
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,18 +22,10 @@ if TYPE_CHECKING:  # annotations only
 
 # torch is imported inside the loaders: the app's sidebar asks dataset_status() on its first
 # page, and importing torch there would add ~2 s to the app's cold start.
-from aeviz.errors import CorruptDataFile, DatasetUnavailable, InvalidConfig
+from aeviz.download import ProgressCallback, download_resources
+from aeviz.errors import DatasetUnavailable, InvalidConfig
+from aeviz.idx import IDX_FILES, read_idx_folder
 
-ProgressCallback = Callable[[int, int, str], None]  # (bytes done, bytes total or 0, message)
-
-IDX_IMAGES_MAGIC = 2051
-IDX_LABELS_MAGIC = 2049
-IDX_FILES = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
 EXPECTED_COUNTS = {"train": 60000, "test": 10000}
 
 
@@ -195,60 +184,12 @@ def get_spec(name: str) -> DatasetSpec:
         raise InvalidConfig(f"unknown dataset {name!r}; choose one of: {', '.join(SPECS)}") from None
 
 
-# ---------------------------------------------------------------------------- IDX files
-
-def read_idx(path: Path, expected_magic: int) -> np.ndarray:
-    """Read an IDX file (optionally gzipped) as uint8, checking magic number and size."""
-    try:
-        blob = path.read_bytes()
-    except OSError as exc:
-        raise CorruptDataFile(f"{path} cannot be read ({exc.strerror or exc})") from None
-    try:
-        raw = gzip.decompress(blob) if path.suffix == ".gz" else blob
-    except (EOFError, OSError, zlib.error) as exc:
-        raise CorruptDataFile(f"{path} is truncated or not a valid gzip file ({exc}); delete it and "
-                              f"download it again") from None
-    if len(raw) < 8:
-        raise CorruptDataFile(f"{path} is too short to be an IDX file ({len(raw)} bytes)")
-    magic = int.from_bytes(raw[0:4], "big")
-    if magic != expected_magic:
-        raise CorruptDataFile(f"{path} has magic number {magic}, expected {expected_magic} "
-                              f"({'images' if expected_magic == IDX_IMAGES_MAGIC else 'labels'} file): "
-                              f"wrong or corrupt file")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
-    expected = int(np.prod(dims))
-    if len(raw) - header != expected:
-        raise CorruptDataFile(f"{path} holds {len(raw) - header} bytes of data, its header promises "
-                              f"{expected} ({'x'.join(map(str, dims))}): the file is truncated or corrupt")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
-
-
-def read_image_file(path: Path) -> np.ndarray:
-    return read_idx(path, IDX_IMAGES_MAGIC)
-
-
-def read_label_file(path: Path) -> np.ndarray:
-    return read_idx(path, IDX_LABELS_MAGIC)
-
+# ---------------------------------------------------------------------------- IDX files and download
 
 def load_idx_folder(spec: DatasetSpec, files: dict[str, Path], source: str) -> Dataset:
-    arrays = {}
-    for key, path in files.items():
-        arrays[key] = read_image_file(path) if key.endswith("images") else read_label_file(path)
-    for split in ("train", "test"):
-        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
-        if images.ndim != 3:
-            raise CorruptDataFile(f"{files[split + '_images']}: expected 3-D images, got shape {images.shape}")
-        if len(images) != len(labels):
-            raise CorruptDataFile(f"{files[split + '_images']} has {len(images)} images but "
-                                  f"{files[split + '_labels']} has {len(labels)} labels")
-        if labels.size and labels.max() >= len(spec.class_names):
-            raise CorruptDataFile(f"{files[split + '_labels']} has label {labels.max()}, "
-                                  f"expected 0..{len(spec.class_names) - 1}")
-
     import torch
+
+    arrays = read_idx_folder(files, len(spec.class_names))
 
     def images(a: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(a.astype(np.float32) / 255.0).unsqueeze(1)
@@ -264,58 +205,9 @@ def load_idx_folder(spec: DatasetSpec, files: dict[str, Path], source: str) -> D
                    images(arrays["test_images"]), labels(arrays["test_labels"]), spec.class_names, source, notes)
 
 
-# ---------------------------------------------------------------------------- download
-
 def download(spec: DatasetSpec, progress: ProgressCallback | None = None, timeout: float = 20.0) -> Path:
-    """Download the four files into the cache through torchvision's mirrors, checking md5.
-
-    Returns the folder. Raises DatasetUnavailable naming each mirror tried.
-    """
-    from torchvision import datasets as tv_datasets
-
-    tv_class = getattr(tv_datasets, spec.torchvision_class)
-    folder = cache_dir() / spec.folder / "raw"
-    folder.mkdir(parents=True, exist_ok=True)
-    errors = []
-    for filename, md5 in tv_class.resources:
-        target = folder / filename
-        if target.is_file() and _md5(target) == md5:
-            continue
-        for mirror in tv_class.mirrors:
-            url = f"{mirror}{filename}"
-            try:
-                _fetch(url, target, md5, progress, timeout)
-                break
-            except Exception as exc:  # network errors of every kind: try the next mirror
-                errors.append(f"{url}: {exc}")
-        else:
-            raise DatasetUnavailable(f"could not download {filename}: " + "; ".join(errors))
-    return folder
-
-
-def _fetch(url: str, target: Path, md5: str, progress: ProgressCallback | None, timeout: float) -> None:
-    import urllib.request
-
-    partial = target.with_suffix(target.suffix + ".part")
-    request = urllib.request.Request(url, headers={"User-Agent": "aeviz"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response, open(partial, "wb") as out:
-            total = int(response.headers.get("Content-Length") or 0)
-            done = 0
-            while chunk := response.read(1 << 16):
-                out.write(chunk)
-                done += len(chunk)
-                if progress:
-                    progress(done, total, f"downloading {target.name}")
-        if _md5(partial) != md5:
-            raise CorruptDataFile(f"{url}: checksum mismatch")
-        partial.replace(target)
-    finally:  # a failed or interrupted download leaves nothing half-written behind
-        partial.unlink(missing_ok=True)
-
-
-def _md5(path: Path) -> str:
-    return hashlib.md5(path.read_bytes()).hexdigest()
+    """Download the dataset's four files into the cache (aeviz.download); returns the folder."""
+    return download_resources(spec.torchvision_class, cache_dir() / spec.folder / "raw", progress, timeout)
 
 
 # ---------------------------------------------------------------------------- loading

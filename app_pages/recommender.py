@@ -67,7 +67,8 @@ with st.form("recommender_train"):
 if submitted and not busy:
     try:
         config = autorec.autorec_config(k=int(k), epochs=float(epochs), lr=float(lr), l2=float(l2))
-        start_task(TRAINER_KEY, TrainerTask(autorec.make_trainer(data, config), "I-AutoRec", describe=masked_mse))
+        trainer = autorec.make_trainer(data, config)
+        start_task(TRAINER_KEY, TrainerTask(trainer, "I-AutoRec", describe=masked_mse))
         st.session_state.pop(MODEL_KEY, None)
     except AevizError as exc:
         st.error(str(exc))

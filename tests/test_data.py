@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from aeviz import data
+from aeviz import data, idx
 from aeviz.errors import AevizError, CorruptDataFile, DatasetUnavailable
 from tests.conftest import real_data_dir, requires_real_data
 
@@ -116,14 +116,14 @@ def test_read_idx_checks_magic_and_reads_dims(tmp_path):
     images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
     path = tmp_path / "x-idx3-ubyte"
     path.write_bytes(idx_bytes(images))
-    np.testing.assert_array_equal(data.read_image_file(path), images)
-    assert int.from_bytes(path.read_bytes()[:4], "big") == data.IDX_IMAGES_MAGIC == 2051
+    np.testing.assert_array_equal(idx.read_image_file(path), images)
+    assert int.from_bytes(path.read_bytes()[:4], "big") == idx.IDX_IMAGES_MAGIC == 2051
     with pytest.raises(CorruptDataFile, match="magic number 2051, expected 2049"):
-        data.read_label_file(path)
+        idx.read_label_file(path)
     labels = np.array([3, 1, 4], dtype=np.uint8)
     path.write_bytes(idx_bytes(labels))
-    assert data.IDX_LABELS_MAGIC == 2049
-    np.testing.assert_array_equal(data.read_label_file(path), labels)
+    assert idx.IDX_LABELS_MAGIC == 2049
+    np.testing.assert_array_equal(idx.read_label_file(path), labels)
 
 
 def test_truncated_gz_is_reported_with_its_name(fresh_env, monkeypatch):
@@ -386,4 +386,4 @@ def test_unreadable_file_says_so(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "read_bytes", refuse)  # root ignores chmod, so fake the refusal
     with pytest.raises(CorruptDataFile, match="cannot be read \\(Permission denied\\)"):
-        data.read_label_file(path)
+        idx.read_label_file(path)

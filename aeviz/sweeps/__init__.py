@@ -13,7 +13,7 @@ from aeviz.sweeps.runner import SweepRunner
 from aeviz.sweeps.spec import SweepPoint, SweepSpec, parse_grid_arg, parse_grid_args, parse_seeds, suggest_values
 from aeviz.sweeps.store import Sweep, SweepStore, sweeps_dir
 
-__all__ = ["EXECUTORS", "LocalExecutor", "PointFinished", "PointProgress", "PointQueued", "PointStarted", "Sweep",
-           "SweepFinished", "SweepPoint", "SweepRunner", "SweepSpec", "SweepStarted", "SweepStore", "iter_sweep", "make_executor",
-           "parse_grid_arg", "parse_grid_args", "parse_seeds", "run_sweep", "suggest_values", "sweep_table",
-           "sweeps_dir"]
+__all__ = ["EXECUTORS", "LocalExecutor", "PointFinished", "PointProgress", "PointQueued", "PointStarted",
+           "Sweep", "SweepFinished", "SweepPoint", "SweepRunner", "SweepSpec", "SweepStarted", "SweepStore",
+           "iter_sweep", "make_executor", "parse_grid_arg", "parse_grid_args", "parse_seeds", "run_sweep",
+           "suggest_values", "sweep_table", "sweeps_dir"]

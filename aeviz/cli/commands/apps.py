@@ -5,6 +5,7 @@ retrieval precision@10, k-means NMI/ARI (means over 5 k-means runs) and linear-p
 from __future__ import annotations
 
 import argparse
+import sys
 
 HELP = ("anomaly detection AUC (mean over each class held out in turn), precision@10, clustering NMI/ARI and "
         "linear-probe accuracy of a run's codes, each with PCA (same k) and pixel baselines; prints a JSON line")
@@ -46,18 +47,9 @@ def _classes(text: str, n: int) -> list[int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from aeviz.applications.anomaly import HeldOutSweep, anomaly_report, anomaly_trainer
-    from aeviz.applications.clustering import clustering_report
-    from aeviz.applications.features import feature_spaces
-    from aeviz.applications.retrieval import retrieval_report
-    from aeviz.applications.transfer import probe_curve
-    from aeviz.cli.output import ProgressBar, print_json
+    from aeviz.cli.output import print_json
     from aeviz.data import load_dataset
     from aeviz.errors import InvalidConfig
-    from aeviz.events import Finished, Progress
-    from aeviz.pca import dataset_pca
     from aeviz.runs import RunStore
 
     loaded = RunStore().load(args.run)
@@ -69,11 +61,30 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidConfig(f"--sizes expects whole numbers like 20,100 (got {args.sizes!r})") from None
     each = args.anomalous.strip().lower() == "each"
     anomalous = None if each else _classes(args.anomalous, len(dataset.class_names))  # checked before any work
-    log = ProgressBar(f"apps {args.run}").stream
-    model, k = loaded.model, config.k
+    out = {"run_id": args.run, "dataset": config.dataset, "variant": config.variant, "k": config.k}
+    out.update(_code_uses(args, loaded.model, dataset, config.k, sizes))
+    epochs = args.anomaly_epochs if args.anomaly_epochs is not None else min(config.epochs or 5.0, 10.0)
+    if not args.no_anomaly and each:
+        out.update(_each_class_held_out(args, config, dataset, epochs))
+    elif not args.no_anomaly:
+        out.update(_classes_held_out(args, config, dataset, epochs, anomalous))
+    print_json(out)
+    return 0
+
+
+def _code_uses(args: argparse.Namespace, model, dataset, k: int, sizes: list[int]) -> dict:
+    """Retrieval, clustering and linear probes on the run's codes, PCA codes at k and raw pixels."""
+    import numpy as np
+
+    from aeviz.applications.clustering import clustering_report
+    from aeviz.applications.features import feature_spaces
+    from aeviz.applications.retrieval import retrieval_report
+    from aeviz.applications.transfer import probe_curve
+    from aeviz.pca import dataset_pca
+
     labels = dataset.test_labels.numpy()
     pca = dataset_pca(dataset)
-
+    log = sys.stderr
     log.write("encoding the train and test sets (codes, PCA codes, pixels)\n")
     test_spaces = feature_spaces(model, dataset.train_images, dataset.test_images, k, pca)
     train_spaces = feature_spaces(model, dataset.train_images, dataset.train_images, k, pca)
@@ -92,8 +103,7 @@ def run(args: argparse.Namespace) -> int:
     log.write(f"transfer: linear probes with {', '.join(map(str, sizes))} labelled images\n")
     probes = probe_curve(train_spaces, dataset.train_labels.numpy(), test_spaces, labels, sizes, args.seed)
 
-    out = {"run_id": args.run, "dataset": config.dataset, "variant": config.variant, "k": k,
-           "clustering": f"k-means (best of 10 starts) on {len(subset)} test images, {args.cluster_repeats} seeds; "
+    out = {"clustering": f"k-means (best of 10 starts) on {len(subset)} test images, {args.cluster_repeats} seeds; "
                          "nmi/ari are means over the seeds, *_std their spread"}
     for name, prefix in (("codes", ""), ("pca", "pca_"), ("pixels", "pixel_")):
         out[f"{prefix}precision_at_10"] = precision[name]
@@ -101,44 +111,44 @@ def run(args: argparse.Namespace) -> int:
         out[f"{prefix}ari"] = clusters[name]["ari"]
         out[f"{prefix}nmi_std"], out[f"{prefix}ari_std"] = clusters[name]["nmi_std"], clusters[name]["ari_std"]
         out[f"{prefix}probe_accuracy"] = {str(size): acc for size, acc in probes[name].items()}
+    return out
 
-    epochs = args.anomaly_epochs if args.anomaly_epochs is not None else min(config.epochs or 5.0, 10.0)
-    if not args.no_anomaly and each:
-        sweep = HeldOutSweep(config, dataset, epochs, args.anomaly_seconds)
-        log.write(f"anomaly detection: each of the {len(sweep.classes)} classes held out in turn; each time a fresh "
-                  f"{config.variant} (k={k}) trains on the other classes for up to {epochs:g} epochs / "
-                  f"{args.anomaly_seconds:g}s (the run itself saw every class)\n")
-        bar = ProgressBar("anomaly models")
-        for event in sweep.run():
-            if isinstance(event, Progress):
-                held = dataset.class_names[sweep.current] if sweep.current is not None else ""
-                bar.update(event.fraction, f"held out {held} · loss {event.loss:.4f}")
-            elif isinstance(event, Finished):
-                bar.update(sweep.fraction_done(), "", force=True)
-                bar.close(f"{event.status}: {event.message}")
-        if not sweep.reports:
-            raise InvalidConfig("no anomaly model finished training")
-        summary = sweep.to_json()
-        out["auc"], out["pca_auc"] = summary["auc"], summary["pca_auc"]
-        out["anomaly"] = summary
-    elif not args.no_anomaly:
-        n = len(dataset.class_names)
-        normal = [c for c in range(n) if c not in anomalous]
-        log.write(f"anomaly detection: training a fresh {config.variant} (k={k}) on the normal classes "
-                  f"{', '.join(dataset.class_names[c] for c in normal)} for up to {epochs:g} epochs / "
-                  f"{args.anomaly_seconds:g}s (the run itself saw every class)\n")
-        trainer = anomaly_trainer(config, dataset, normal, epochs, args.anomaly_seconds)
-        bar = ProgressBar("anomaly model")
-        for event in trainer.run():
-            if isinstance(event, Progress):
-                bar.update(event.fraction, f"loss {event.loss:.4f}")
-            elif isinstance(event, Finished):
-                bar.update(trainer.fraction_done(), "", force=True)
-                bar.close(f"{event.status}: {event.message}")
-        report = anomaly_report(trainer.finished.result.model, dataset, normal)
-        out["auc"], out["pca_auc"] = report.auc["autoencoder"], report.auc["pca"]
-        out["anomaly"] = {**report.to_json(), "anomalous_classes": anomalous,
-                          "trained": f"a fresh model like the run's, trained for "
-                                     f"{trainer.finished.result.metrics['epochs']:.2f} epochs on the normal classes only"}
-    print_json(out)
-    return 0
+
+def _each_class_held_out(args: argparse.Namespace, config, dataset, epochs: float) -> dict:
+    """Anomaly AUC averaged over every class held out in turn (a fresh model each time)."""
+    from aeviz.applications.anomaly import HeldOutSweep
+    from aeviz.cli.output import follow, progress_bar
+    from aeviz.errors import InvalidConfig
+
+    sweep = HeldOutSweep(config, dataset, epochs, args.anomaly_seconds)
+    sys.stderr.write(f"anomaly detection: each of the {len(sweep.classes)} classes held out in turn; each time a "
+                     f"fresh {config.variant} (k={config.k}) trains on the other classes for up to {epochs:g} "
+                     f"epochs / {args.anomaly_seconds:g}s (the run itself saw every class)\n")
+
+    def describe(event) -> str:
+        held = dataset.class_names[sweep.current] if sweep.current is not None else ""
+        return f"held out {held} · loss {event.loss:.4f}"
+
+    follow(sweep.run(), progress_bar("anomaly models"), describe)
+    if not sweep.reports:
+        raise InvalidConfig("no anomaly model finished training")
+    summary = sweep.to_json()
+    return {"auc": summary["auc"], "pca_auc": summary["pca_auc"], "anomaly": summary}
+
+
+def _classes_held_out(args: argparse.Namespace, config, dataset, epochs: float, anomalous: list[int]) -> dict:
+    """Anomaly AUC of one fresh model trained on the classes not in `anomalous`."""
+    from aeviz.applications.anomaly import anomaly_report, anomaly_trainer
+    from aeviz.cli.output import follow, progress_bar
+
+    normal = [c for c in range(len(dataset.class_names)) if c not in anomalous]
+    sys.stderr.write(f"anomaly detection: training a fresh {config.variant} (k={config.k}) on the normal classes "
+                     f"{', '.join(dataset.class_names[c] for c in normal)} for up to {epochs:g} epochs / "
+                     f"{args.anomaly_seconds:g}s (the run itself saw every class)\n")
+    trainer = anomaly_trainer(config, dataset, normal, epochs, args.anomaly_seconds)
+    finished = follow(trainer.run(), progress_bar("anomaly model"), lambda event: f"loss {event.loss:.4f}")
+    report = anomaly_report(finished.result.model, dataset, normal)
+    return {"auc": report.auc["autoencoder"], "pca_auc": report.auc["pca"],
+            "anomaly": {**report.to_json(), "anomalous_classes": anomalous,
+                        "trained": f"a fresh model like the run's, trained for "
+                                   f"{finished.result.metrics['epochs']:.2f} epochs on the normal classes only"}}

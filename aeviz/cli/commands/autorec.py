@@ -26,17 +26,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aeviz.autorec import DEFAULT_EPOCHS, autorec_config, evaluation_report, make_trainer
-    from aeviz.cli.output import ProgressBar, print_json
+    from aeviz.cli.output import follow, print_json, progress_bar, show_fraction
     from aeviz.cli.settings import parse_settings
     from aeviz.config import check_positive
-    from aeviz.events import Finished, Progress, Started
     from aeviz.movielens import load_movielens
 
     check_positive("learning rate", args.lr)
-    bar = ProgressBar("autorec ml-100k")
+    bar = progress_bar("autorec ml-100k")
 
     def downloading(done: int, total: int, message: str) -> None:
-        bar.update(done / total if total else 0.0, message)
+        show_fraction(bar, done / total if total else 0.0, message)
 
     data = load_movielens(progress=downloading)
     epochs = args.epochs if args.epochs is not None else (None if args.max_seconds else DEFAULT_EPOCHS)
@@ -44,17 +43,17 @@ def run(args: argparse.Namespace) -> int:
                             batch_size=args.batch_size, seed=args.seed, device=args.device)
     config.split_settings(parse_settings(args.settings))
     trainer = make_trainer(data, config)
-    for event in trainer.run():
-        if isinstance(event, Started):
-            bar.stream.write(f"training I-AutoRec (k={config.k}) on {event.device_name}: {len(data.train):,} ratings "
-                             f"of {data.n_items:,} movies by {data.n_users:,} users (u1.base)\n")
-        elif isinstance(event, Progress):
-            eta = f" ETA {event.eta_seconds:.0f}s" if event.eta_seconds is not None else ""
-            bar.update(event.fraction, f"epoch {event.epoch:.1f} masked MSE {event.losses['reconstruction']:.4f}{eta}")
-        elif isinstance(event, Finished):
-            bar.update(trainer.fraction_done(), "", force=True)
-            bar.close(f"{event.status}: {event.message}")
-    finished = trainer.finished
+    bar.reset()  # the download (if any) used the bar
+
+    def started(event) -> list[str]:
+        return [f"training I-AutoRec (k={config.k}) on {event.device_name}: {len(data.train):,} ratings "
+                f"of {data.n_items:,} movies by {data.n_users:,} users (u1.base)"]
+
+    def describe(event) -> str:
+        eta = f" ETA {event.eta_seconds:.0f}s" if event.eta_seconds is not None else ""
+        return f"epoch {event.epoch:.1f} masked MSE {event.losses['reconstruction']:.4f}{eta}"
+
+    finished = follow(trainer.run(), bar, describe, started)
     report = evaluation_report(finished.result.model, data)
     metrics = finished.result.metrics
     print_json({**report, **{name: rmse for name, rmse in report["baselines"].items()},

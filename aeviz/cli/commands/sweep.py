@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aeviz.cli.output import ProgressBar, print_json
+    from aeviz.cli.output import close_bar, print_json, progress_bar, show_fraction
     from aeviz.cli.settings import parse_settings
     from aeviz.sweeps import (LocalExecutor, PointFinished, PointProgress, PointStarted, Sweep, SweepFinished, SweepSpec,
                               iter_sweep, make_executor, parse_grid_args, parse_seeds, sweep_table)
@@ -57,27 +57,28 @@ def run(args: argparse.Namespace) -> int:
         executor = make_executor("ray", args.ray_address, args.workers)  # a missing Ray stops here too
         executor.cpus_per_point = args.threads or 1
     total = len(sweep.points)
-    bar = ProgressBar(f"sweep {total} points")
-    err = bar.stream
+    err = sys.stderr
     err.write(f"sweep {sweep.sweep_id}: {total} points on {args.executor}\n")
     if args.executor == "ray":
         err.write("starting Ray and loading the dataset in each worker...\n")
+    bar = progress_bar(f"sweep {total} points")
     finished = 0
     for event in iter_sweep(sweep, executor):
         if isinstance(event, PointStarted) and args.executor == "local":
-            bar.update(finished / total, f"point {event.point.index + 1}/{total}: {event.point.label}", force=True)
+            detail = f"point {event.point.index + 1}/{total}: {event.point.label}"
+            show_fraction(bar, finished / total, detail, force=True)
         elif isinstance(event, PointProgress):
             detail = f"point {event.point.index + 1}/{total} {100 * event.fraction:3.0f}% loss {event.loss:.4f}"
-            bar.update((finished + event.fraction) / total, detail)
+            show_fraction(bar, (finished + event.fraction) / total, detail)
         elif isinstance(event, PointFinished):
             finished += 1
             point = event.point
             outcome = f"test_mse {point.metrics['test_mse']:.5f}" if point.metrics.get("test_mse") is not None \
                 else point.error
-            bar.update(finished / total, f"{point.status}: {point.label} {outcome}", force=True)
+            show_fraction(bar, finished / total, f"{point.status}: {point.label} {outcome}", force=True)
         elif isinstance(event, SweepFinished):
             startup = f" (+{sweep.startup_seconds:.1f}s Ray start-up)" if args.executor == "ray" else ""
-            bar.close(f"{sweep.status}: {sweep.message} in {sweep.wall_seconds:.1f}s{startup}")
+            close_bar(bar, f"{sweep.status}: {sweep.message} in {sweep.wall_seconds:.1f}s{startup}")
     rows = sweep_table(sweep)
     if not args.json:
         _print_table(rows)

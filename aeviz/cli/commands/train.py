@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import math
 import signal
+import sys
 import threading
 
 HELP = "train an autoencoder; prints a JSON line with run_id, test_mse, epochs, train_seconds, samples_per_second, device"
@@ -27,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aeviz.cli.output import ProgressBar, print_json
+    from aeviz.cli.output import follow, print_json, progress_bar
     from aeviz.cli.settings import parse_settings
     from aeviz.config import TrainConfig
     from aeviz.data import get_spec
@@ -50,31 +51,21 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidConfig(f"learning rate must be a positive finite number (got {args.lr})")
     config.validate(spec.input_size)  # every setting checked before any data is loaded
     trainer = Trainer(config, store=None if args.no_save else RunStore())
-    bar = ProgressBar(f"{config.variant} k={config.k} {config.dataset}")
-    with stop_on_interrupt(trainer, bar.stream):
-        show_events(trainer, bar)
-    finished = trainer.finished
+    bar = progress_bar(f"{config.variant} k={config.k} {config.dataset}")
+    with stop_on_interrupt(trainer, sys.stderr):
+        finished = follow(trainer.run(), bar, describe_progress, started_lines)
     print_json({"run_id": finished.saved_run_id, **finished.result.metrics})
     return 0 if finished.status != "diverged" else 3
 
 
-def show_events(trainer, bar) -> None:
-    """Consume the trainer's events: a progress bar and messages on stderr."""
-    from aeviz.events import Finished, Progress, Started
+def started_lines(event) -> list[str]:
+    return [f"training on {event.device_name} ({event.train_size} images, batch {event.batch_size})",
+            *(f"warning: {warning}" for warning in event.warnings)]
 
-    for event in trainer.run():
-        if isinstance(event, Started):
-            bar.stream.write(f"training on {event.device_name} ({event.train_size} images, batch {event.batch_size})\n")
-            for warning in event.warnings:
-                bar.stream.write(f"warning: {warning}\n")
-        elif isinstance(event, Progress):
-            eta = f" ETA {event.eta_seconds:.0f}s" if event.eta_seconds is not None else ""
-            bar.update(event.fraction, f"loss {event.loss:.4f} {event.samples_per_second:,.0f} samples/s{eta}")
-        elif isinstance(event, Finished):
-            bar.update(trainer.fraction_done(), "", force=True)
-            bar.close(f"{event.status}: {event.message}")
-            if event.save_error:
-                bar.stream.write(f"warning: {event.save_error}\n")
+
+def describe_progress(event) -> str:
+    eta = f" ETA {event.eta_seconds:.0f}s" if event.eta_seconds is not None else ""
+    return f"loss {event.loss:.4f} {event.samples_per_second:,.0f} samples/s{eta}"
 
 
 @contextlib.contextmanager
