@@ -24,7 +24,3 @@ class RunNotFound(AevizError):
 
 class DamagedRun(AevizError):
     """A saved run is missing a file or a file cannot be read."""
-
-
-class TrainingDiverged(AevizError):
-    """The loss became NaN or infinite; the last good weights were kept."""

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from aeviz.config import TrainConfig
+from aeviz.device import share_cpu_threads, warm_up_optimizers
 from aeviz.errors import AevizError
 from aeviz.tasks import ACTIVE, RUNNING, STARTING, TrainerTask
 
@@ -264,21 +265,6 @@ class JobManager:
         return job
 
 
-def share_cpu_threads(max_running: int) -> int:
-    """Give this training thread its share of the cores when several may train at once; returns it.
-
-    Each torch training thread otherwise starts a pool as large as the machine, so eight runs on two
-    cores run sixteen busy threads: every run slows many times over and the server's own thread
-    starves. Set in the calling thread, since torch's intra-op thread count is per thread.
-    """
-    import torch
-
-    threads = max(1, (os.cpu_count() or 1) // max(1, max_running))
-    if max_running > 1:
-        torch.set_num_threads(threads)
-    return threads
-
-
 def _default_store():
     from aeviz.runs import RunStore
 
@@ -295,14 +281,5 @@ def default_manager() -> JobManager:
     with _manager_lock:
         if _manager is None:
             _manager = JobManager()
-            threading.Thread(target=_warm_up_optimizers, daemon=True, name="aeviz-optim-warmup").start()
+            threading.Thread(target=warm_up_optimizers, daemon=True, name="aeviz-optim-warmup").start()
         return _manager
-
-
-def _warm_up_optimizers() -> None:
-    """Build one optimizer now, in the background: torch's first optimizer imports torch._dynamo (seconds
-    of GIL-heavy imports) and every training thread would otherwise queue on that import at its first
-    step, with the server unresponsive meanwhile (seen with 8 sessions pressing Train at once)."""
-    import torch
-
-    torch.optim.Adam(torch.nn.Linear(1, 1).parameters())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from aeviz.applications import anomaly, clustering, retrieval, transfer
+from aeviz.applications import anomaly, anomaly_tasks, clustering, retrieval, transfer
 from aeviz.applications.features import encode_images, pixels
 from aeviz.errors import AevizError
 from aeviz.figures import applications as figs
@@ -72,8 +72,8 @@ with anomaly_tab:
     if st.button("Train on the normal classes", disabled=task is not None and task.running,
                  icon=":material/play_arrow:", key="apps_anomaly_train"):
         try:
-            start_task(anomaly_key, anomaly.normal_class_task(run.config, dataset, normal, float(epochs),
-                                                              float(seconds)))
+            start_task(anomaly_key, anomaly_tasks.normal_class_task(run.config, dataset, normal, float(epochs),
+                                                                    float(seconds)))
         except AevizError as exc:
             st.error(str(exc))
     task = task_section(anomaly_key)
@@ -114,7 +114,8 @@ with anomaly_tab:
     if st.button(f"Hold out each of the {len(names)} classes in turn", icon=":material/repeat:",
                  disabled=sweep_task is not None and sweep_task.running, key="apps_sweep_train"):
         try:
-            start_task(sweep_key, anomaly.held_out_task(run.config, dataset, float(epochs), float(seconds)))
+            task = anomaly_tasks.held_out_task(run.config, dataset, float(epochs), float(seconds))
+            start_task(sweep_key, task)
         except AevizError as exc:
             st.error(str(exc))
     sweep_task = task_section(sweep_key)

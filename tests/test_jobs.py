@@ -120,13 +120,13 @@ def test_each_training_thread_gets_its_share_of_the_cores(monkeypatch):
 
     import torch
 
-    from aeviz import jobs
+    from aeviz import device
 
-    monkeypatch.setattr(jobs.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(device.os, "cpu_count", lambda: 4)
     seen = {}
 
     def work(max_running):
-        jobs.share_cpu_threads(max_running)
+        device.share_cpu_threads(max_running)
         seen[max_running] = torch.get_num_threads()
 
     for max_running in (2, 8):
@@ -134,4 +134,4 @@ def test_each_training_thread_gets_its_share_of_the_cores(monkeypatch):
         thread.start()
         thread.join()
     assert seen == {2: 2, 8: 1}
-    assert jobs.share_cpu_threads(1) == 4  # one job at a time: torch's own default is left alone
+    assert device.share_cpu_threads(1) == 4  # one job at a time: torch's own default is left alone

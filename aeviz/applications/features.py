@@ -35,6 +35,3 @@ def feature_spaces(model, train_images: torch.Tensor, images: torch.Tensor, k: i
     k = model.k if k is None else k
     pca = pca or fit_pca(train_images)
     return {"codes": encode_images(model, images), "pca": pca.encode(images, k), "pixels": pixels(images)}
-
-
-SPACE_TITLES = {"codes": "autoencoder codes", "pca": "PCA codes (same k)", "pixels": "raw pixels"}

@@ -1,0 +1,53 @@
+"""The anomaly protocols as background tasks for the app (aeviz.tasks): training on the normal classes,
+and every class held out in turn. Each task's result is ready to show, scored in the background."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aeviz.applications.anomaly import (DEFAULT_ANOMALY_EPOCHS, AnomalyReport, HeldOutSweep, anomaly_report,
+                                        anomaly_trainer, check_normal_classes)
+from aeviz.config import TrainConfig
+from aeviz.data import Dataset
+from aeviz.tasks import TrainerTask
+
+
+@dataclass
+class NormalClassModel:
+    """A fresh model trained on the normal classes only, and its scores on the whole test set."""
+
+    normal_classes: list[int]
+    report: AnomalyReport
+    metrics: dict[str, Any]     # the training's: epochs, train_seconds, train_size, ...
+    planned_epochs: float
+
+
+def normal_class_task(run_config: TrainConfig, dataset: Dataset, normal_classes,
+                      epochs: float | None = DEFAULT_ANOMALY_EPOCHS, max_seconds: float | None = None):
+    """`anomaly_trainer` as a background task whose result is a NormalClassModel (scored in the background)."""
+    classes = check_normal_classes(dataset, normal_classes)
+    trainer = anomaly_trainer(run_config, dataset, classes, epochs, max_seconds)
+
+    def outcome(finished) -> NormalClassModel | None:
+        if finished.result is None:
+            return None
+        return NormalClassModel(classes, anomaly_report(finished.result.model, dataset, classes),
+                                dict(finished.result.metrics), float(trainer.config.epochs or 0.0))
+
+    return TrainerTask(trainer, "model on the normal classes", describe=lambda p: f"loss {p.loss:.4f}",
+                       outcome=outcome)
+
+
+def held_out_task(run_config: TrainConfig, dataset: Dataset, epochs: float | None = DEFAULT_ANOMALY_EPOCHS,
+                  max_seconds: float | None = None):
+    """A HeldOutSweep as a background task whose result is its `to_json()` summary (None if no class was done)."""
+    sweep = HeldOutSweep(run_config, dataset, epochs, max_seconds)
+    names = dataset.class_names
+
+    def describe(progress) -> str:  # runs in the task's thread, which is the one that moves sweep.current
+        held = sweep.current
+        return f"holding out {names[held]} · loss {progress.loss:.4f}" if held is not None else ""
+
+    return TrainerTask(sweep, f"{len(names)} models, one per held-out class", describe=describe,
+                       outcome=lambda finished: sweep.to_json() if sweep.reports else None)
