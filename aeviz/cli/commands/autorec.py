@@ -26,24 +26,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aeviz.autorec import DEFAULT_EPOCHS, autorec_config, evaluation_report, make_trainer
-    from aeviz.cli.output import follow, print_json, progress_bar, show_fraction
+    from aeviz.cli.output import close_bar, follow, print_json, progress_bar, show_fraction
     from aeviz.cli.settings import parse_settings
     from aeviz.config import check_positive
     from aeviz.movielens import load_movielens
 
     check_positive("learning rate", args.lr)
-    bar = progress_bar("autorec ml-100k")
+    download_bar = []  # made at the first byte: nothing is drawn when the data is already here (or unavailable)
 
     def downloading(done: int, total: int, message: str) -> None:
-        show_fraction(bar, done / total if total else 0.0, message)
+        if not download_bar:
+            download_bar.append(progress_bar("ml-100k download"))
+        show_fraction(download_bar[0], done / total if total else 0.0, message)
 
     data = load_movielens(progress=downloading)
+    if download_bar:
+        close_bar(download_bar[0])
     epochs = args.epochs if args.epochs is not None else (None if args.max_seconds else DEFAULT_EPOCHS)
     config = autorec_config(k=args.k, epochs=epochs, max_seconds=args.max_seconds, lr=args.lr,
                             batch_size=args.batch_size, seed=args.seed, device=args.device)
     config.split_settings(parse_settings(args.settings))
     trainer = make_trainer(data, config)
-    bar.reset()  # the download (if any) used the bar
 
     def started(event) -> list[str]:
         return [f"training I-AutoRec (k={config.k}) on {event.device_name}: {len(data.train):,} ratings "
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         eta = f" ETA {event.eta_seconds:.0f}s" if event.eta_seconds is not None else ""
         return f"epoch {event.epoch:.1f} masked MSE {event.losses['reconstruction']:.4f}{eta}"
 
-    finished = follow(trainer.run(), bar, describe, started)
+    finished = follow(trainer.run(), progress_bar("autorec ml-100k"), describe, started)
     report = evaluation_report(finished.result.model, data)
     metrics = finished.result.metrics
     print_json({**report, **{name: rmse for name, rmse in report["baselines"].items()},
