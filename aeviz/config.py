@@ -10,6 +10,7 @@ from typing import Any
 
 from aeviz.errors import InvalidConfig
 from aeviz.params import Param, ParamSet
+from aeviz.precision import PRECISION_CHOICES
 
 # Optimiser settings beyond lr and batch size; settable with --set like a variant's own.
 TRAINER_PARAMS: tuple[Param, ...] = (
@@ -34,6 +35,7 @@ class TrainConfig:
     lr: float = 2e-3
     seed: int = 0
     device: str = "auto"
+    precision: str = "auto"  # "auto" (bf16 where the hardware runs it fast), "bf16" or "fp32"; see aeviz.precision
     params: dict[str, Any] = field(default_factory=dict)   # the variant's parameters (overrides)
     trainer: dict[str, Any] = field(default_factory=dict)  # optimizer, weight_decay, lr_schedule
     tags: dict[str, Any] = field(default_factory=dict)     # e.g. {"sweep": id}; free-form
@@ -61,6 +63,8 @@ class TrainConfig:
             raise InvalidConfig(f"batch size must be a whole number of at least 1 (got {self.batch_size!r})")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not -2**63 <= self.seed < 2**64:
             raise InvalidConfig(f"seed must be a whole number from -2**63 to 2**64-1 (got {self.seed!r})")
+        if self.precision not in PRECISION_CHOICES:
+            raise InvalidConfig(f"precision must be one of {', '.join(PRECISION_CHOICES)} (got {self.precision!r})")
         if self.epochs is not None:
             check_positive("epochs", self.epochs)
         if self.max_seconds is not None:

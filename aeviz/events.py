@@ -16,6 +16,7 @@ class Started:
     train_size: int
     batch_size: int
     stage_names: list[str]
+    precision: str = "fp32"    # what the forward pass runs in: "bf16" or "fp32"
 
 
 @dataclass

@@ -26,6 +26,7 @@ from aeviz.data import Dataset, load_dataset
 from aeviz.device import resolve_device
 from aeviz.errors import AevizError
 from aeviz.events import Finished, Progress, Snapshot, Started
+from aeviz.precision import autocast, enable_tf32, resolve_precision
 from aeviz.variants import Autoencoder, build_model
 
 PROGRESS_SECONDS = 0.25       # how often a Progress event is emitted
@@ -67,7 +68,10 @@ class Trainer:
         self.params, self.trainer_params = config.validate(self.dataset.input_size)
         self.device_choice = resolve_device(config.device)
         self.device = torch.device(self.device_choice.device)
-        self.warnings = [w for w in [self.device_choice.warning] if w]
+        self.precision = resolve_precision(config.precision, self.device.type)
+        if self.device.type == "cuda":
+            enable_tf32()
+        self.warnings = [w for w in [self.device_choice.warning, self.precision.warning] if w]
         self.warnings += build_warnings(config, self.params, self.dataset)
         self.generator = seed_everything(config.seed)
         self.model = model if model is not None else build_model(
@@ -120,7 +124,7 @@ class Trainer:
         """Train until the budget is spent or stop() is called; resumable."""
         self._stop.clear()
         yield Started(self.device_choice.device, self.device_choice.name, list(self.warnings),
-                      len(self.train_x), self.batch_size, [s.name for s in self.stages])
+                      len(self.train_x), self.batch_size, [s.name for s in self.stages], self.precision.name)
         check_every = 1 if self.device.type == "cpu" else 25
         sums: dict[str, torch.Tensor] = {}
         sum_count = 0
@@ -141,8 +145,9 @@ class Trainer:
             stage = self._enter_stage()
             batch = self._next_batch()
             lr = self._apply_lr()
-            parts = stage.loss_parts(batch)
-            total = parts.total()
+            with autocast(self.device.type, self.precision):  # bf16 forward where fast; loss summed in fp32
+                parts = stage.loss_parts(batch)
+            total = parts.total().float()
             self._optimizer.zero_grad(set_to_none=True)
             total.backward()
             # math.isfinite(item()) rather than torch.isfinite(...).item(): same check, no extra kernel.
@@ -158,7 +163,7 @@ class Trainer:
             self.step += 1
             self.samples_seen += len(batch)
             for name, value in parts.items():
-                detached = value.detach()
+                detached = value.detach().float()  # a bf16 term summed over steps would round
                 sums[name] = sums[name] + detached if name in sums else detached
             sum_count += 1
             self.elapsed = time.perf_counter() - segment_start
@@ -288,6 +293,7 @@ class Trainer:
             "samples_per_second": self.samples_seen / self.elapsed if self.elapsed > 0 else 0.0,
             "device": self.device_choice.device,
             "device_name": self.device_choice.name,
+            "precision": self.precision.name,
             "train_size": len(self.train_x),
             "test_size": len(self.test_x),
             "warnings": list(self.warnings),

@@ -81,6 +81,9 @@ with device_col:
     device = st.radio("Device", ["auto", "cpu", "cuda"], horizontal=True, key="train_device",
                       captions=["best available", "always works",
                                 device_name.removeprefix("GPU: ") if has_cuda else "unavailable: no GPU here"])
+    precision = st.radio("Precision", ["auto", "fp32", "bf16"], horizontal=True, key="train_precision",
+                         help="bf16 runs the forward pass in bfloat16 (weights, loss and optimiser stay fp32); "
+                              "auto uses it only where the CPU (AVX512-BF16/AMX) or GPU runs it fast.")
     seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
 if device == "cuda" and not has_cuda:
     st.warning("CUDA is not available on this machine (torch sees no GPU): this run will train on the CPU.")
@@ -88,7 +91,7 @@ if device == "cuda" and not has_cuda:
 # ---------------------------------------------------------------------------- submit
 config = TrainConfig(dataset=dataset_name, variant=slug, k=int(k), epochs=epochs, max_seconds=seconds,
                      batch_size=int(batch_size), lr=float(lr), seed=int(seed), device=device,
-                     params=changed_params(declared, values))
+                     precision=precision, params=changed_params(declared, values))
 problem = ""
 try:
     config.validate(dataset.input_size)

@@ -147,3 +147,14 @@ def test_ctrl_c_stops_training_and_keeps_the_run(tmp_path):
     result = last_json(out)
     assert result["status"] == "stopped" and result["epochs"] < 100000
     assert (runs / result["run_id"] / "weights.pt").is_file()
+
+
+def test_precision_flag_is_used_and_reported():
+    done = aeviz("train", "--dataset", "digits", "--k", "4", "--epochs", "0.5", "--set", "hidden=16",
+                 "--device", "cpu", "--precision", "bf16", "--no-save")
+    assert done.returncode == 0, done.stderr
+    assert last_json(done.stdout)["precision"] == "bf16"
+    assert "bf16)" in done.stderr                               # "training on CPU (... batch 256, bf16)"
+    wrong = aeviz("train", "--precision", "half")
+    assert wrong.returncode == 2 and "invalid choice: 'half'" in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1

@@ -22,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=None, help="learning rate")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"),
+                        help="bf16 autocast for the forward pass; auto (default) uses it where the CPU has "
+                             "AVX512-BF16/AMX or the GPU supports it")
     parser.add_argument("--set", action="append", metavar="NAME=VALUE", dest="settings",
                         help="a variant or optimiser setting, repeatable (see `variants --json`)")
     parser.add_argument("--no-save", action="store_true", help="do not save the run")
@@ -40,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     variant = get_variant(args.variant)
     config = TrainConfig(dataset=args.dataset, variant=args.variant,
                          k=args.k if args.k is not None else variant.default_k,
-                         epochs=args.epochs, max_seconds=args.max_seconds, seed=args.seed, device=args.device)
+                         epochs=args.epochs, max_seconds=args.max_seconds, seed=args.seed, device=args.device,
+                         precision=args.precision)
     defaults = variant.training_defaults()
     config.batch_size = args.batch_size if args.batch_size is not None else defaults["batch_size"]
     config.lr = args.lr if args.lr is not None else defaults["lr"]
@@ -59,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def started_lines(event) -> list[str]:
-    return [f"training on {event.device_name} ({event.train_size} images, batch {event.batch_size})",
+    return [f"training on {event.device_name} ({event.train_size} images, batch {event.batch_size}, {event.precision})",
             *(f"warning: {warning}" for warning in event.warnings)]
 
 
