@@ -84,3 +84,17 @@ def test_umap_neighbours_are_exact(digits):
     brute = np.sort(((codes[:, None] - codes[None]) ** 2).sum(-1), axis=1)[:, :5] ** 0.5
     np.testing.assert_allclose(distances, brute, rtol=1e-4, atol=1e-4)
     assert (indices[:, 0] == np.arange(len(codes))).all()
+
+
+def test_gpu_row_runs_end_to_end_on_any_device():
+    """The gpu row's code, run on the CPU (the tests never need a GPU): every result measured and judged."""
+    from aeviz.bench import BenchContext
+    from aeviz.bench.gpu import SAMPLES_TARGET, measure
+
+    results = measure(BenchContext(quick=True, repeats=1), "cpu")
+    assert [r.row for r in results] == ["gpu"] * 4
+    plain, conv, pca, overhead = results
+    assert "plain" in plain.what and f"{SAMPLES_TARGET:,}" in plain.target and plain.status in {"pass", "miss"}
+    assert "conv" in conv.what and conv.value > 0 and conv.baseline_value > 0
+    assert pca.status in {"pass", "miss"} and abs(pca.ratio - pca.value / pca.baseline_value) < 1e-12
+    assert overhead.value > 0 and overhead.baseline_value > 0

@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from aeviz.cli.settings import parse_settings
     from aeviz.config import TrainConfig
     from aeviz.data import get_spec
+    from aeviz.device import resolve_device
     from aeviz.runs import RunStore
     from aeviz.train import Trainer
     from aeviz.variants import get_variant
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
                          k=args.k if args.k is not None else variant.default_k,
                          epochs=args.epochs, max_seconds=args.max_seconds, seed=args.seed, device=args.device,
                          precision=args.precision)
-    defaults = variant.training_defaults()
+    defaults = variant.training_defaults(resolve_device(args.device).device)
     config.batch_size = args.batch_size if args.batch_size is not None else defaults["batch_size"]
     config.lr = args.lr if args.lr is not None else defaults["lr"]
     config.split_settings(parse_settings(args.settings))
