@@ -100,6 +100,7 @@ class Job(TrainerTask):
         self.test_history: list[dict[str, float]] = []
         self.metrics: dict[str, Any] = {}
         self.run_id: str | None = None
+        self.showable = threading.Event()  # set at the first snapshot (something to draw) or at the end
 
     def make_source(self):
         from aeviz.train import Trainer
@@ -118,6 +119,7 @@ class Job(TrainerTask):
             self.history.append(self.source.history[-1] if self.source.history else {})
         elif isinstance(event, Snapshot):
             self.test_history.append({"step": event.step, "elapsed": event.elapsed, "test_mse": event.test_mse})
+            self.showable.set()
         elif isinstance(event, Finished):  # everything a view shows of the end changes at once
             self._result = event.result
             self.metrics = dict(event.result.metrics) if event.result is not None else {}
@@ -133,6 +135,7 @@ class Job(TrainerTask):
             self.source = None
             if self._result is not None and self._result.model is not None:
                 self._result.model.to("cpu")
+        self.showable.set()
 
     def view(self, position: int | None, with_history: bool) -> JobView:
         with self.lock:
@@ -222,6 +225,12 @@ class JobManager:
     def wait(self, job_id: str, timeout: float | None = None) -> JobView:
         """Block until the job ends (or `timeout` seconds pass); returns its view."""
         self._job(job_id).wait(timeout)
+        return self.view(job_id)
+
+    def wait_showable(self, job_id: str, timeout: float) -> JobView:
+        """Block until the job has a first snapshot to draw, or has ended, or `timeout` seconds pass (a
+        page that just pressed Train waits this long to draw the first picture in its first redraw)."""
+        self._job(job_id).showable.wait(timeout)
         return self.view(job_id)
 
     def forget(self, job_id: str) -> None:

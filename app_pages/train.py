@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import (dataset_or_stop, dataset_selector, dataset_statuses, job_manager, pca_curve,
-                       session_owner)
+from ui.common import (dataset_or_stop, dataset_selector, dataset_statuses, device_summary, job_manager,
+                       pca_curve, session_owner)
 from ui.params import changed_params, param_widgets
 from ui.runs import page_link
 
@@ -13,6 +13,10 @@ JOB_KEY = "train_job"
 JOB_PARAM = "job"
 REFRESH_SECONDS = 2.0  # live status redraw period; Stop acts at once (its click reruns)
 FIGURE_REFRESH_SECONDS = 5.0  # live figures redraw period
+# The first picture: pressing Train waits up to FIRST_PICTURE_WAIT_SECONDS for the run's first snapshot (taken
+# before the first step) so the redraw shows it; if it comes later, the figures poll this often until it does.
+FIRST_PICTURE_WAIT_SECONDS = 1.0
+FIRST_PICTURE_POLL_SECONDS = 0.25
 
 st.title("Train an autoencoder")
 owner = session_owner()
@@ -21,6 +25,7 @@ manager = job_manager()
 # ---------------------------------------------------------------------------- choices
 from aeviz.config import TrainConfig  # noqa: E402
 from aeviz.errors import AevizError  # noqa: E402
+from aeviz.tasks import QUEUED, RUNNING, STARTING  # noqa: E402
 from aeviz.variants import VARIANTS  # noqa: E402
 
 left, right = st.columns([3, 2])
@@ -55,7 +60,7 @@ with st.expander(f"{variant.title} settings", expanded=False):
     if not declared:
         st.caption("This variant has no settings of its own.")
 
-defaults = variant.training_defaults()
+defaults = variant.training_defaults("cuda" if device_summary().startswith("GPU") else "cpu")
 budget_col, opt_col, device_col = st.columns(3)
 with budget_col:
     budget_kind = st.radio("Budget", ["epochs", "seconds"], horizontal=True, key="train_budget_kind")
@@ -74,8 +79,6 @@ with opt_col:
                                   value=defaults["batch_size"] if defaults["batch_size"] in
                                   (32, 64, 128, 256, 512, 1024) else 256, key=f"train_batch.{slug}")
 with device_col:
-    from ui.common import device_summary
-
     device_name = device_summary()
     has_cuda = device_name.startswith("GPU")
     device = st.radio("Device", ["auto", "cpu", "cuda"], horizontal=True, key="train_device",
@@ -106,6 +109,7 @@ busy = any(j.active for j in my_jobs)
 if st.button("Queue this run" if busy else "Train", type="primary", disabled=bool(problem),
              icon=":material/play_arrow:", key="train_start"):
     view = manager.submit(config, owner=owner)
+    manager.wait_showable(view.job_id, FIRST_PICTURE_WAIT_SECONDS)
     st.session_state[JOB_KEY] = view.job_id
     st.query_params[JOB_PARAM] = view.job_id
     st.rerun()  # redraw everything (sidebar list, button label) with the new job
@@ -133,6 +137,9 @@ st.divider()
 from ui.train_live import show_figures, show_status  # noqa: E402
 
 active = known[job_id].active
+status_at_render = known[job_id].status
+# Still waiting for its first picture (loading, building the model): poll for it quickly, then redraw.
+awaiting_picture = status_at_render in (STARTING, RUNNING) and known[job_id].snapshot is None
 # Two fragments: the status (progress, metrics, Stop) redraws often and costs little; the figures cost
 # more (building and sending several charts), so they redraw less often. With many runs active (a class,
 # each watching its own), both slow down so the live pages together cannot starve the server's cores.
@@ -143,13 +150,16 @@ slowdown = max(1.0, manager.active_count() / 2)
 def live_status():
     view = manager.view(job_id)
     show_status(view, manager, pca_curve(view.config.dataset))
-    if active and not view.active:
-        st.rerun()  # the run ended: redraw the whole page (Train button label, sidebar, figures, no polling)
+    if active and (not view.active or (status_at_render == QUEUED and view.status != QUEUED)):
+        st.rerun()  # the run ended or left the queue: redraw the whole page (button, sidebar, figures, polling)
 
 
-@st.fragment(run_every=FIGURE_REFRESH_SECONDS * slowdown if active else None)
+@st.fragment(run_every=(FIRST_PICTURE_POLL_SECONDS if awaiting_picture else FIGURE_REFRESH_SECONDS * slowdown)
+             if active else None)
 def live_figures():
     view = manager.view(job_id)
+    if awaiting_picture and (view.snapshot is not None or not view.active):
+        st.rerun()  # the first picture is here: draw it, and go back to the slower period
     show_figures(view, pca_curve(view.config.dataset))
 
 

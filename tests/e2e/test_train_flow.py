@@ -73,3 +73,21 @@ def test_reload_keeps_the_run_and_stop_stops_it(app_server, page):
 
     expect(page.get_by_role("button", name=re.compile(r"Stop$"))).to_have_count(0, timeout=LONG)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_the_first_picture_appears_while_the_run_trains(app_server, page):
+    """Pressing Train draws the run's first snapshot (taken before the first step) without waiting for the
+    figures' slower redraw period; how fast is the bench's first_picture row, not a test's business."""
+    open_train_page(page, app_server)
+    page.get_by_text("seconds", exact=True).click()
+    wait_for_app(page)
+    set_number(page, "Seconds", 120)
+    click_train(page)
+    page.wait_for_function("""() => [...document.querySelectorAll('.gtitle')]
+                               .some(t => t.textContent.includes('their reconstructions at step'))""", timeout=LONG)
+    stop = page.get_by_role("button", name=re.compile(r"Stop$"))
+    assert stop.count() == 1  # the picture came while the run was still training
+    screenshot(page, "train-first-picture")
+    stop.click()
+    page.get_by_text(re.compile(r"^Stopped: ")).wait_for(timeout=LONG)
+    assert page.locator('[data-testid="stException"]').count() == 0
