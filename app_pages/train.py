@@ -109,7 +109,8 @@ busy = any(j.active for j in my_jobs)
 if st.button("Queue this run" if busy else "Train", type="primary", disabled=bool(problem),
              icon=":material/play_arrow:", key="train_start"):
     view = manager.submit(config, owner=owner)
-    manager.wait_showable(view.job_id, FIRST_PICTURE_WAIT_SECONDS)
+    if view.status != QUEUED:  # a queued run has nothing to show soon
+        manager.wait_showable(view.job_id, FIRST_PICTURE_WAIT_SECONDS)
     st.session_state[JOB_KEY] = view.job_id
     st.query_params[JOB_PARAM] = view.job_id
     st.rerun()  # redraw everything (sidebar list, button label) with the new job

@@ -135,3 +135,16 @@ def test_each_training_thread_gets_its_share_of_the_cores(monkeypatch):
         thread.join()
     assert seen == {2: 2, 8: 1}
     assert device.share_cpu_threads(1) == 4  # one job at a time: torch's own default is left alone
+
+
+def test_the_first_snapshot_is_there_before_the_first_step(digits):
+    """A page that just pressed Train can wait for the run's first picture: the snapshot taken before
+    any training step, so it can draw it long before the figures' next redraw."""
+    manager = JobManager(max_running=1)
+    view = manager.submit(small(epochs=10_000.0), owner="s")
+    first = manager.wait_showable(view.job_id, timeout=120)
+    assert first.snapshot is not None and first.status == "running"
+    assert first.test_history[0]["step"] == 0                 # taken before the first step
+    manager.stop(view.job_id)
+    ended = manager.wait(view.job_id, timeout=60)
+    assert manager.wait_showable(view.job_id, timeout=0).status == ended.status == "stopped"

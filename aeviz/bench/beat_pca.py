@@ -1,14 +1,14 @@
 """Beat PCA on a budget: the test MSE that `plain` with its default configuration (what the app
-and CLI offer) reaches after 10 s and 60 s of CPU training, against PCA's at the same k."""
+and CLI offer) reaches after 3 s and 60 s of CPU training, against PCA's at the same k."""
 
 from __future__ import annotations
 
 from aeviz.bench import INFO, BenchContext, Result, Row, fashion_missing, skipped, verdict
 
 KS = (2, 8, 32)
-BUDGETS = (10.0, 60.0)
+BUDGETS = (3.0, 60.0)
 QUICK_BUDGETS = (0.3, 0.6)
-TARGET_FRACTION_AT_32 = 0.6   # within the long budget, at most this share of PCA's error at k=32
+TARGET_FRACTION_AT_32 = 0.45  # within the long budget, at most this share of PCA's error at k=32
 
 
 def default_config(dataset_name: str, k: int, seconds: float, seed: int = 0):
