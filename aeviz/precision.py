@@ -14,6 +14,7 @@ about twice as fast as fp32, while a CPU without them emulates bf16 and runs it 
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +47,7 @@ def cpu_bf16_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
     return set()
 
 
+@functools.cache  # the CPU does not change while the process runs
 def cpu_has_fast_bf16() -> bool:
     """Whether the CPU has native bf16 arithmetic (AVX512-BF16 or AMX)."""
     if cpu_bf16_flags():
