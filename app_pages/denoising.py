@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from aeviz import denoising
+from aeviz import noise_robustness
 from aeviz.errors import AevizError
 from aeviz.figures import denoising as figs
 from aeviz.noise import NOISE_HELP, NOISE_KINDS
@@ -36,7 +36,7 @@ def pca_of(name: str):
 
 
 def reconstructor(info):
-    return denoising.model_reconstructor(cached_run(info.run_id, info.created).model)
+    return noise_robustness.model_reconstructor(cached_run(info.run_id, info.created).model)
 
 
 def training_noise(info) -> tuple[str, float] | None:
@@ -65,7 +65,7 @@ kind = c1.selectbox("Noise", NOISE_KINDS, format_func=NOISE_LABELS.get, key="den
 level = c2.slider("Noise level", 0.0, 1.0, step=0.01, key="denoising_level", help=NOISE_HELP[kind])
 images = dataset.test_images[:SHOWN]
 try:
-    example = denoising.denoising_examples(reconstructor(run), images, kind, level, seed=0)
+    example = noise_robustness.denoising_examples(reconstructor(run), images, kind, level, seed=0)
     st.plotly_chart(figs.image_rows({"clean": example.clean, "noisy": example.noisy,
                                      "reconstructed": example.recon}), width="stretch", key="denoising_grid")
     m1, m2 = st.columns(2)
@@ -97,19 +97,20 @@ levels = [round(float(v), 4) for v in np.linspace(0.0, max_level, 7)]
 @st.cache_data(show_spinner="Reconstructing noisy test images…", max_entries=64)
 def run_curve(run_id: str, created: float, dataset: str, kind: str, levels: tuple, count: int):
     model = cached_run(run_id, created).model
-    return denoising.noise_sweep(denoising.model_reconstructor(model), cached_dataset(dataset).test_images[:count],
-                                 kind, list(levels))
+    return noise_robustness.noise_sweep(noise_robustness.model_reconstructor(model),
+                                        cached_dataset(dataset).test_images[:count], kind, list(levels))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def pca_curve(dataset: str, k: int, kind: str, levels: tuple, count: int):
-    return denoising.noise_sweep(denoising.pca_reconstructor(pca_of(dataset), k),
-                                 cached_dataset(dataset).test_images[:count], kind, list(levels))
+def pca_noise_curve(dataset: str, k: int, kind: str, levels: tuple, count: int):
+    """PCA's error against the clean images at each test noise level (not ui.common's error-against-k curve)."""
+    return noise_robustness.noise_sweep(noise_robustness.pca_reconstructor(pca_of(dataset), k),
+                                        cached_dataset(dataset).test_images[:count], kind, list(levels))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def input_curve(dataset: str, kind: str, levels: tuple, count: int):
-    return denoising.noisy_input_error(cached_dataset(dataset).test_images[:count], kind, list(levels))
+    return noise_robustness.noisy_input_error(cached_dataset(dataset).test_images[:count], kind, list(levels))
 
 
 try:
@@ -122,7 +123,7 @@ try:
             curves[f"{info.config['variant']} (k={info.config['k']})"] = run_curve(info.run_id, info.created, *key)
     if den_noise is not None and den_noise[0] == sweep_kind:
         train_level = den_noise[1]
-    curves[f"PCA (k={k})"] = pca_curve(dataset_name, k, *key[1:])
+    curves[f"PCA (k={k})"] = pca_noise_curve(dataset_name, k, *key[1:])
     curves["noisy input (no model)"] = input_curve(*key)
     st.plotly_chart(figs.noise_sweep_figure(levels, curves, sweep_kind, train_level), width="stretch",
                     key="denoising_sweep_fig")
@@ -137,7 +138,7 @@ st.markdown("Several short denoising runs, one per training noise level (a sweep
             "tested at every test level. Does a model trained on heavy noise handle light noise, and vice versa?")
 c1, c2, c3, c4 = st.columns(4)
 heat_kind = c1.selectbox("Noise", NOISE_KINDS, format_func=NOISE_LABELS.get, key="denoising_heat_kind")
-train_levels_text = ", ".join(f"{v:g}" for v in denoising.noise_heatmap_variant().sweep_suggestions["noise_level"])
+train_levels_text = ", ".join(f"{v:g}" for v in noise_robustness.noise_heatmap_variant().sweep_suggestions["noise_level"])
 train_text = c2.text_input("Training levels", train_levels_text, key="denoising_heat_train")
 heat_k = c3.number_input("Bottleneck k", 1, 4096, 32, key="denoising_heat_k")
 heat_epochs = c4.number_input("Epochs per run", 0.1, 100.0, 5.0, 0.5, key="denoising_heat_epochs")
@@ -147,7 +148,7 @@ if st.button("Train the runs", key="denoising_heat_start", icon=":material/play_
              disabled=runner is not None and runner.running):
     try:
         train_levels = [float(v) for v in train_text.replace(";", ",").split(",") if v.strip()]
-        start_sweep(SWEEP_KEY, denoising.noise_heatmap_spec(dataset_name, heat_kind, train_levels, int(heat_k),
+        start_sweep(SWEEP_KEY, noise_robustness.noise_heatmap_spec(dataset_name, heat_kind, train_levels, int(heat_k),
                                                             epochs=heat_epochs))
     except ValueError:
         st.error("training levels must be numbers separated by commas")
@@ -171,7 +172,7 @@ def draw_heatmap(sweep) -> None:
         errors[float(point.values["noise_level"])] = run_curve(point.run_id, info.created, sweep.spec.dataset, kind,
                                                               tuple(test_levels), int(sweep_images))
     if errors:
-        matrix = denoising.train_test_errors(train_levels, errors, len(test_levels))
+        matrix = noise_robustness.train_test_errors(train_levels, errors, len(test_levels))
         st.plotly_chart(figs.train_test_heatmap(train_levels, test_levels, matrix, kind), width="stretch",
                         key="denoising_heat_fig")
 
@@ -187,8 +188,8 @@ top = c2.slider("Top", 0, height - 1, min(height // 3, height - 1), key="inpaint
 left = c3.slider("Left", 0, width - 1, min(width // 3, width - 1), key="inpaint_left")
 fill = c4.slider("Fill value", 0.0, 1.0, 0.0, 0.05, key="inpaint_fill")
 try:
-    mask = denoising.square_mask((height, width), size, top, left)
-    result = denoising.inpaint(reconstructor(run), dataset.test_images[:SHOWN], mask, fill)
+    mask = noise_robustness.square_mask((height, width), size, top, left)
+    result = noise_robustness.inpaint(reconstructor(run), dataset.test_images[:SHOWN], mask, fill)
     st.plotly_chart(figs.inpainting_figure(result.clean, result.masked, result.recon, result.mask), width="stretch",
                     key="inpaint_fig")
     m1, m2, m3 = st.columns(3)

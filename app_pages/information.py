@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from aeviz import info
+from aeviz import information
 from aeviz.errors import AevizError
 from aeviz.figures import information as figs
 from aeviz.variants import get_variant, variants_where
@@ -35,7 +35,7 @@ cols = st.columns(outcomes)
 weights = [cols[i].slider(f"weight {i}", 0.0, 1.0, [0.5, 0.25, 0.15, 0.1][i] if i < 4 else 0.0, 0.01,
                           key=f"info_cat_w{i}") for i in range(outcomes)]
 try:
-    cat = info.normalize(weights)
+    cat = information.normalize(weights)
     st.plotly_chart(figs.categorical_entropy_bars(cat), width="stretch", key="info_cat_fig")
 except AevizError as exc:
     st.error(str(exc))
@@ -52,8 +52,9 @@ p_defaults, q_defaults = [0.5, 0.3, 0.15, 0.05], [0.25, 0.25, 0.25, 0.25]
 p_weights = [p_col.slider(f"P({s})", 0.0, 1.0, p_defaults[i], 0.01, key=f"info_p{i}") for i, s in enumerate(labels)]
 q_weights = [q_col.slider(f"Q({s})", 0.0, 1.0, q_defaults[i], 0.01, key=f"info_q{i}") for i, s in enumerate(labels)]
 try:
-    P, Q = info.normalize(p_weights), info.normalize(q_weights)
-    h, ce, kl = float(info.entropy(P)), float(info.cross_entropy(P, Q)), float(info.kl_divergence(P, Q))
+    P, Q = information.normalize(p_weights), information.normalize(q_weights)
+    h, ce = float(information.entropy(P)), float(information.cross_entropy(P, Q))
+    kl = float(information.kl_divergence(P, Q))
     m1, m2, m3 = st.columns(3)
     m1.metric("H(P)", f"{h:.4f}")
     m2.metric("KL(P‖Q)", f"{kl:.4f}" if np.isfinite(kl) else "∞")
@@ -87,7 +88,7 @@ if run is None:
 
 @st.cache_data(show_spinner="Measuring cross-entropy per pixel…", max_entries=16)
 def bce_split(run_id: str, created: float, dataset_name: str):
-    return info.pixel_bce_split(cached_run(run_id, created).model, cached_dataset(dataset_name).test_images)
+    return information.pixel_bce_split(cached_run(run_id, created).model, cached_dataset(dataset_name).test_images)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -99,7 +100,7 @@ def unit_means(run_id: str, created: float, dataset_name: str):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def vae_kl(run_id: str, created: float, dataset_name: str):
-    return info.vae_kl_per_dimension(cached_run(run_id, created).model, cached_dataset(dataset_name).test_images)
+    return information.vae_kl_per_dimension(cached_run(run_id, created).model, cached_dataset(dataset_name).test_images)
 
 
 try:
@@ -113,7 +114,7 @@ try:
     target = variant.activation_target(run.settings)
     if target is not None:
         means = unit_means(run.run_id, run.created, dataset)
-        kl_units = info.unit_kl(target, np.clip(means, 0.0, 1.0))
+        kl_units = information.unit_kl(target, np.clip(means, 0.0, 1.0))
         st.plotly_chart(figs.unit_kl_bars(kl_units, means, target), width="stretch", key="info_unit_kl_fig")
     elif variant.has_prior:
         kl_dims = vae_kl(run.run_id, run.created, dataset)

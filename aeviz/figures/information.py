@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from aeviz import info
+from aeviz import information
 
 GRID = np.linspace(0.0005, 0.9995, 400)
 P_COLOR, Q_COLOR, KL_COLOR = "#1f77b4", "#ff7f0e", "#d62728"
@@ -22,8 +22,8 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 320) -> go
 
 def surprise_curve(p: float) -> go.Figure:
     """-log p against p, with the chosen p marked."""
-    fig = go.Figure(go.Scatter(x=GRID, y=info.surprise(GRID), mode="lines", line=dict(color=P_COLOR)))
-    value = float(info.surprise(p))
+    fig = go.Figure(go.Scatter(x=GRID, y=information.surprise(GRID), mode="lines", line=dict(color=P_COLOR)))
+    value = float(information.surprise(p))
     fig.add_trace(go.Scatter(x=[p], y=[value], mode="markers+text", marker=dict(size=11, color=KL_COLOR),
                              text=[f"  −log {p:.3g} = {value:.3g} nats"], textposition="middle right"))
     fig.update_yaxes(range=[0, 7.5])
@@ -33,8 +33,8 @@ def surprise_curve(p: float) -> go.Figure:
 def bernoulli_entropy_curve(p: float) -> go.Figure:
     """H(Bernoulli(p)) for every p, the chosen p marked; maximum log 2 at p = 1/2."""
     ps = np.concatenate([[0.0], GRID, [1.0]])
-    fig = go.Figure(go.Scatter(x=ps, y=info.bernoulli_entropy(ps), mode="lines", line=dict(color=P_COLOR)))
-    value = float(info.bernoulli_entropy(p))
+    fig = go.Figure(go.Scatter(x=ps, y=information.bernoulli_entropy(ps), mode="lines", line=dict(color=P_COLOR)))
+    value = float(information.bernoulli_entropy(p))
     fig.add_trace(go.Scatter(x=[p], y=[value], mode="markers+text", marker=dict(size=11, color=KL_COLOR),
                              text=[f"H = {value:.3f} nats"], textposition="top center"))
     fig.add_hline(y=np.log(2), line_dash="dot", annotation_text="log 2", annotation_position="bottom right")
@@ -46,10 +46,10 @@ def categorical_entropy_bars(p: Sequence[float], labels: Sequence[str] | None = 
     """Bars of P with each outcome's surprise; the title gives H(P) = sum p (−log p)."""
     p = np.asarray(p, dtype=np.float64)
     labels = list(labels) if labels is not None else [str(i) for i in range(len(p))]
-    s = info.surprise(p)
+    s = information.surprise(p)
     text = [f"−log p = {v:.2f}" if np.isfinite(v) else "never" for v in s]
     fig = go.Figure(go.Bar(x=labels, y=p, text=text, textposition="outside", marker_color=P_COLOR))
-    h = float(info.entropy(p))
+    h = float(information.entropy(p))
     fig.update_yaxes(range=[0, 1.15])
     return _layout(fig, f"H(P) = {h:.3f} nats (max log {len(p)} = {np.log(len(p)):.3f})", "outcome", "p")
 
@@ -58,7 +58,8 @@ def cross_entropy_figure(p: Sequence[float], q: Sequence[float], labels: Sequenc
     """P and Q as bars (left); H(P) and KL(P‖Q) stacked next to H(P, Q) (right), to show they add up."""
     p, q = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
     labels = list(labels) if labels is not None else [str(i) for i in range(len(p))]
-    h, ce, kl = float(info.entropy(p)), float(info.cross_entropy(p, q)), float(info.kl_divergence(p, q))
+    h, ce = float(information.entropy(p)), float(information.cross_entropy(p, q))
+    kl = float(information.kl_divergence(p, q))
     fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38],
                         subplot_titles=("P (truth) and Q (model's belief)", "H(P, Q) = H(P) + KL(P‖Q)"))
     fig.add_trace(go.Bar(x=labels, y=p, name="P", marker_color=P_COLOR), row=1, col=1)
@@ -84,11 +85,11 @@ def cross_entropy_figure(p: Sequence[float], q: Sequence[float], labels: Sequenc
 
 def bernoulli_kl_curve(rho: float, rho_hat: float | None = None) -> go.Figure:
     """KL(rho ‖ rho_hat) against rho_hat: the sparse autoencoder's penalty for one unit."""
-    ys = info.bernoulli_kl(rho, GRID)
+    ys = information.bernoulli_kl(rho, GRID)
     fig = go.Figure(go.Scatter(x=GRID, y=ys, mode="lines", line=dict(color=KL_COLOR)))
     fig.add_vline(x=rho, line_dash="dot", annotation_text=f"ρ = {rho:g}")
     if rho_hat is not None:
-        value = float(info.bernoulli_kl(rho, rho_hat))
+        value = float(information.bernoulli_kl(rho, rho_hat))
         top = min(float(np.max(ys[np.isfinite(ys)])), 4.0) * 1.05 + 0.05
         # An infinite penalty (rho_hat at 0 or 1) is drawn at the top edge, labelled ∞.
         shown = value if np.isfinite(value) else top * 0.97
@@ -101,7 +102,7 @@ def bernoulli_kl_curve(rho: float, rho_hat: float | None = None) -> go.Figure:
                    "KL (nats)")
 
 
-def pixel_bce_split_figure(split: info.PixelBCESplit, title: str = "") -> go.Figure:
+def pixel_bce_split_figure(split: information.PixelBCESplit, title: str = "") -> go.Figure:
     """Three maps per pixel: BCE = H(x) (the data's own entropy) + KL(x‖r) (the model's part)."""
     maps = [split.bce, split.data_entropy, split.kl]
     names = [f"BCE, mean {split.mean_bce:.3f}", f"H(x): data, mean {split.mean_data_entropy:.3f}",

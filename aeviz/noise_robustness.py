@@ -1,4 +1,4 @@
-"""Denoising and inpainting with a trained autoencoder, measured against the clean images.
+"""Noise robustness: denoising and inpainting with a trained autoencoder, measured against the clean images.
 
 Vincent et al. (2008): a denoising autoencoder is trained on corrupted inputs x~ to output the
 clean x, so it cannot copy and must learn structure. Here we corrupt test images at a sweep of

@@ -1,4 +1,4 @@
-"""aeviz.info against scipy on random distributions, edges p = 0 and p = 1 included."""
+"""aeviz.information against scipy on random distributions, edges p = 0 and p = 1 included."""
 
 import math
 
@@ -8,7 +8,7 @@ import torch
 from scipy.special import rel_entr
 from scipy.stats import entropy as scipy_entropy
 
-from aeviz import info
+from aeviz import information
 from aeviz.errors import AevizError, InvalidConfig
 
 
@@ -29,9 +29,9 @@ def random_distributions(rng, n=6, zeros=True):
 
 def test_surprise_matches_minus_log():
     p = np.array([1.0, 0.5, 0.25, 1e-9])
-    assert np.allclose(info.surprise(p), -np.log(p))
-    assert info.surprise(0.0) == math.inf
-    assert info.surprise(1.0) == 0.0
+    assert np.allclose(information.surprise(p), -np.log(p))
+    assert information.surprise(0.0) == math.inf
+    assert information.surprise(1.0) == 0.0
 
 
 def test_entropy_cross_entropy_kl_match_scipy():
@@ -39,12 +39,12 @@ def test_entropy_cross_entropy_kl_match_scipy():
     for p in random_distributions(rng, 20):
         q = rng.random(len(p)) + 0.01
         q = q / q.sum()
-        h = info.entropy(p)
+        h = information.entropy(p)
         assert h == pytest.approx(scipy_entropy(p), abs=1e-12)
-        kl = info.kl_divergence(p, q)
+        kl = information.kl_divergence(p, q)
         assert kl == pytest.approx(rel_entr(p, q).sum(), abs=1e-12)
         assert kl == pytest.approx(scipy_entropy(p, q), abs=1e-12)
-        ce = info.cross_entropy(p, q)
+        ce = information.cross_entropy(p, q)
         assert ce == pytest.approx(scipy_entropy(p) + rel_entr(p, q).sum(), abs=1e-12)
         # The identity the information page shows adding up.
         assert ce == pytest.approx(h + kl, abs=1e-12)
@@ -54,56 +54,56 @@ def test_entropy_cross_entropy_kl_match_scipy():
 def test_kl_edges_zero_where_p_zero_infinite_where_q_zero():
     p = np.array([0.5, 0.5, 0.0])
     q = np.array([0.5, 0.0, 0.5])
-    assert info.kl_divergence(p, q) == math.inf == rel_entr(p, q).sum()
-    assert info.cross_entropy(p, q) == math.inf
+    assert information.kl_divergence(p, q) == math.inf == rel_entr(p, q).sum()
+    assert information.cross_entropy(p, q) == math.inf
     # q = 0 where p = 0 costs nothing.
     q2 = np.array([0.25, 0.75, 0.0])
-    assert info.kl_divergence(p, q2) == pytest.approx(rel_entr(p, q2).sum())
-    assert info.kl_divergence(p, p) == 0.0
+    assert information.kl_divergence(p, q2) == pytest.approx(rel_entr(p, q2).sum())
+    assert information.kl_divergence(p, p) == 0.0
 
 
 def test_one_hot_cross_entropy_is_negative_log_likelihood():
     q = np.array([0.1, 0.7, 0.2])
-    assert info.cross_entropy(np.eye(3)[1], q) == pytest.approx(-math.log(0.7))
-    assert info.entropy(np.eye(3)[1]) == 0.0
+    assert information.cross_entropy(np.eye(3)[1], q) == pytest.approx(-math.log(0.7))
+    assert information.entropy(np.eye(3)[1]) == 0.0
 
 
 def test_batched_along_axis():
     rng = np.random.default_rng(1)
-    p = info.normalize(rng.random((5, 4)))
-    q = info.normalize(rng.random((5, 4)))
-    assert np.allclose(info.entropy(p), scipy_entropy(p, axis=1))
-    assert np.allclose(info.kl_divergence(p, q), rel_entr(p, q).sum(axis=1))
+    p = information.normalize(rng.random((5, 4)))
+    q = information.normalize(rng.random((5, 4)))
+    assert np.allclose(information.entropy(p), scipy_entropy(p, axis=1))
+    assert np.allclose(information.kl_divergence(p, q), rel_entr(p, q).sum(axis=1))
 
 
 def test_bernoulli_entropy_and_kl_against_scipy_including_edges():
     rng = np.random.default_rng(2)
     ps = np.concatenate([[0.0, 1.0, 0.5], rng.random(30)])
     expected_h = np.array([scipy_entropy([p, 1 - p]) for p in ps])
-    assert np.allclose(info.bernoulli_entropy(ps), expected_h, atol=1e-12)
-    assert info.bernoulli_entropy(0.5) == pytest.approx(math.log(2))
+    assert np.allclose(information.bernoulli_entropy(ps), expected_h, atol=1e-12)
+    assert information.bernoulli_entropy(0.5) == pytest.approx(math.log(2))
     for rho in [0.0, 0.05, 0.5, 1.0]:
         rho_hats = np.concatenate([[0.0, 1.0, rho], rng.random(20)])
         expected = rel_entr(rho, rho_hats) + rel_entr(1 - rho, 1 - rho_hats)
-        got = info.bernoulli_kl(rho, rho_hats)
+        got = information.bernoulli_kl(rho, rho_hats)
         assert np.array_equal(np.isinf(got), np.isinf(expected))
         finite = np.isfinite(expected)
         assert np.allclose(got[finite], expected[finite], atol=1e-12)
-        assert info.bernoulli_kl(rho, rho) == pytest.approx(0.0, abs=1e-15)
+        assert information.bernoulli_kl(rho, rho) == pytest.approx(0.0, abs=1e-15)
         # BCE = H + KL, the Bernoulli form of the same identity.
-        ce = info.bernoulli_cross_entropy(rho, rho_hats[finite])
-        assert np.allclose(ce, info.bernoulli_entropy(rho) + got[finite])
+        ce = information.bernoulli_cross_entropy(rho, rho_hats[finite])
+        assert np.allclose(ce, information.bernoulli_entropy(rho) + got[finite])
 
 
 def test_bad_inputs_are_refused():
     with pytest.raises(InvalidConfig):
-        info.entropy([0.5, 0.6])
+        information.entropy([0.5, 0.6])
     with pytest.raises(InvalidConfig):
-        info.surprise(-0.1)
+        information.surprise(-0.1)
     with pytest.raises(InvalidConfig):
-        info.normalize([0.0, 0.0])
+        information.normalize([0.0, 0.0])
     with pytest.raises(AevizError):
-        info.unit_kl(0.05, [0.2, 1.5])
+        information.unit_kl(0.05, [0.2, 1.5])
 
 
 class SigmoidPixels(torch.nn.Module):
@@ -131,7 +131,7 @@ def test_pixel_bce_split_adds_up_and_matches_torch_bce():
     images[1, 0, 0, 1] = 1.0
     logits = torch.randn(1, 3, 3) * 3
     model = SigmoidPixels(logits)
-    split = info.pixel_bce_split(model, images)
+    split = information.pixel_bce_split(model, images)
     r = torch.sigmoid(logits.double()).expand_as(images)
     expected_bce = torch.nn.functional.binary_cross_entropy(r, images.double(), reduction="none").mean(0)
     assert np.allclose(split.bce, expected_bce.numpy(), atol=1e-6)
@@ -149,14 +149,14 @@ def test_pixel_bce_split_adds_up_and_matches_torch_bce():
 
 def test_unit_kl_and_gaussian_kl():
     means = np.array([0.0, 0.05, 0.3, 1.0])
-    got = info.unit_kl(0.05, means)
+    got = information.unit_kl(0.05, means)
     expected = rel_entr(0.05, means) + rel_entr(0.95, 1 - means)
     assert np.array_equal(np.isinf(got), np.isinf(expected))
     assert np.allclose(got[1:3], expected[1:3])
     rng = np.random.default_rng(3)
     mu, logvar = rng.normal(size=(50, 4)), rng.normal(size=(50, 4))
     mu[:, 0], logvar[:, 0] = 0.0, 0.0  # an unused dimension: posterior = prior
-    kl = info.gaussian_kl_per_dimension(mu, logvar)
+    kl = information.gaussian_kl_per_dimension(mu, logvar)
     assert kl[0] == 0.0
     # Against torch.distributions' closed form.
     normal = torch.distributions.Normal(torch.tensor(mu), torch.exp(0.5 * torch.tensor(logvar)))
@@ -167,7 +167,7 @@ def test_unit_kl_and_gaussian_kl():
 def test_vae_kl_needs_a_latent_distribution():
     model = SigmoidPixels(torch.zeros(1, 3, 3))
     with pytest.raises(AevizError, match="VAE"):
-        info.vae_kl_per_dimension(model, torch.rand(4, 1, 3, 3))
+        information.vae_kl_per_dimension(model, torch.rand(4, 1, 3, 3))
 
 
 def test_cross_entropy_figure_bars_add_up():
