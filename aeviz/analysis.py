@@ -1,28 +1,14 @@
-"""What a trained run learned, in numbers: principal angles against PCA, 2-D embeddings of codes
-(PCA or UMAP), the error-versus-k frontier, latent grids and interpolations.
-
-UMAP relies on numba, which compiles its kernels on the first call (tens of seconds). Three things
-keep a user from waiting for that: `aeviz.umap_embed` caches every compiled kernel on disk (only the
-first process on a machine compiles) and skips pynndescent with exact neighbours, `warm_up_umap()`
-loads or compiles them in a background thread when the app starts, and at most `UMAP_MAX_POINTS`
-codes are embedded (a stratified subsample).
+"""What a trained run learned, in numbers: principal angles against PCA, the error-versus-k frontier,
+errors per class, and the stratified subsample that keeps a 2-D embedding (UMAP: `aeviz.umap_embed`)
+to seconds. Codes, decoding, 2-D projections and latent grids are `aeviz.latent`'s.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-from aeviz.umap_embed import DEFAULT_EPOCHS as DEFAULT_UMAP_EPOCHS
-from aeviz.umap_embed import numba_cache_dir
-from aeviz.umap_embed import umap_embedding as fast_umap_embedding
-
-ProgressCallback = Callable[[float, str], None]  # (fraction 0..1, message)
-UMAP_MAX_POINTS = 10000
 FRONTIER_MAX_K = 64
 
 
@@ -67,28 +53,7 @@ def linear_run_angles(model, pca_fit) -> np.ndarray:
     return principal_angles(directions, pca_fit.components[:k].T.astype(np.float64))
 
 
-# ---------------------------------------------------------------------------- embeddings
-
-def pca_embedding(points: np.ndarray, dims: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """Project points (N, d) on their top `dims` principal components.
-
-    Returns (embedding (N, dims), explained variance ratio (dims,)). Signs follow the convention
-    that each component's largest-magnitude loading is positive, so results are reproducible.
-    """
-    x = np.asarray(points, dtype=np.float64).reshape(len(points), -1)
-    centered = x - x.mean(axis=0)
-    _, singular, vt = np.linalg.svd(centered, full_matrices=False)
-    dims = min(dims, vt.shape[0])
-    components = vt[:dims]
-    signs = np.sign(components[np.arange(dims), np.abs(components).argmax(axis=1)])
-    components = components * signs[:, None]
-    total = (singular ** 2).sum()
-    ratio = (singular[:dims] ** 2) / total if total > 0 else np.zeros(dims)
-    embedding = centered @ components.T
-    if embedding.shape[1] < 2:  # a 1-D code: put it on a line
-        embedding = np.column_stack([embedding, np.zeros((len(embedding), 2 - embedding.shape[1]))])
-    return embedding.astype(np.float32), ratio
-
+# ---------------------------------------------------------------------------- subsampling for an embedding
 
 def stratified_subsample(labels: np.ndarray, max_points: int, seed: int = 0) -> np.ndarray:
     """Sorted indices of at most `max_points` items, each class keeping its share."""
@@ -102,73 +67,6 @@ def stratified_subsample(labels: np.ndarray, max_points: int, seed: int = 0) -> 
         take = max(1, int(round(max_points * len(members) / len(labels))))
         chosen.append(rng.choice(members, size=min(take, len(members)), replace=False))
     return np.sort(np.concatenate(chosen))[:max_points]
-
-
-def umap_kernels_cached() -> bool:
-    """Whether umap's compiled kernels are already in the on-disk numba cache (else the first call compiles)."""
-    path = os.environ.get("NUMBA_CACHE_DIR") or str(numba_cache_dir())
-    try:
-        return any(name.startswith("umap") for name in os.listdir(path))
-    except OSError:
-        return False
-
-
-def umap_embedding(points: np.ndarray, progress: ProgressCallback | None = None, n_neighbors: int = 15,
-                   min_dist: float = 0.1, seed: int = 0, n_epochs: int = DEFAULT_UMAP_EPOCHS) -> np.ndarray:
-    """UMAP of points (N, d) to 2-D, reporting progress (nearest neighbours, then each layout epoch).
-
-    The fast path of `aeviz.umap_embed` (kernels cached on disk, exact neighbours, PCA start);
-    subsample beyond `UMAP_MAX_POINTS` (see `stratified_subsample`).
-    """
-    report = progress or (lambda fraction, message: None)
-    report(0.0, "loading UMAP" if _warm.state == "done" or umap_kernels_cached() else
-           "first use on this machine: compiling UMAP's numba kernels (about a minute, once; cached on disk)")
-    x = np.asarray(points, dtype=np.float32).reshape(len(points), -1)
-    if len(x) <= n_neighbors + 1:
-        raise ValueError(f"UMAP needs more than {n_neighbors + 1} points (got {len(x)})")
-    return fast_umap_embedding(x, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed, n_epochs=n_epochs,
-                               progress=report)
-
-
-@dataclass
-class WarmUp:
-    state: str = "idle"   # idle, running, done, failed
-    seconds: float = 0.0
-    error: str = ""
-
-
-_warm = WarmUp()
-_warm_lock = threading.Lock()
-
-
-def warm_up_umap(background: bool = True) -> WarmUp:
-    """Compile (or load from the disk cache) UMAP's numba kernels on a tiny problem, once per process."""
-    with _warm_lock:
-        if _warm.state != "idle":
-            return _warm
-        _warm.state = "running"
-
-    def work():
-        import time
-
-        start = time.perf_counter()
-        try:
-            rng = np.random.default_rng(0)
-            umap_embedding(rng.random((200, 8), dtype=np.float32), n_epochs=20)
-            _warm.state = "done"
-        except Exception as exc:  # a failed warm-up only means the first real call compiles
-            _warm.state, _warm.error = "failed", f"{type(exc).__name__}: {exc}"
-        _warm.seconds = time.perf_counter() - start
-
-    if background:
-        threading.Thread(target=work, name="aeviz-umap-warmup", daemon=True).start()
-    else:
-        work()
-    return _warm
-
-
-def umap_warm_state() -> WarmUp:
-    return _warm
 
 
 # ---------------------------------------------------------------------------- frontier
@@ -215,65 +113,7 @@ def frontier_points(run_infos, dataset_name: str, pca_curve: np.ndarray | None =
     return points
 
 
-# ---------------------------------------------------------------------------- codes and decoding
-
-def encode_images(model, images, batch: int = 2048) -> np.ndarray:
-    """Codes (N, k) of images (N, C, H, W), on the CPU, in eval mode."""
-    import torch
-
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(images), batch):
-            out.append(model.encode(torch.as_tensor(images[start:start + batch])).float().cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0, model.k), dtype=np.float32)
-
-
-def decode_codes(model, codes: np.ndarray) -> np.ndarray:
-    """Images (N, C, H, W) decoded from codes (N, k)."""
-    import torch
-
-    model.eval()
-    with torch.no_grad():
-        return model.decode(torch.as_tensor(np.asarray(codes, dtype=np.float32))).cpu().numpy()
-
-
-def latent_grid_codes(k: int, side: int = 9, span: float = 2.5, codes: np.ndarray | None = None,
-                      seed: int = 0) -> np.ndarray:
-    """Codes to decode into a grid of side x side images.
-
-    k = 2: a regular grid over [-span, span]^2 (a VAE's prior is N(0, I)) or, given the codes of
-    real images, over their 2nd..98th percentile box. k > 2: samples, from N(0, I) or, given codes,
-    from a Gaussian with the codes' mean and covariance.
-    """
-    if k == 2:
-        if codes is None:
-            lo, hi = np.array([-span, -span]), np.array([span, span])
-        else:
-            lo, hi = np.percentile(codes, 2, axis=0), np.percentile(codes, 98, axis=0)
-        xs = np.linspace(lo[0], hi[0], side)
-        ys = np.linspace(hi[1], lo[1], side)  # top row = high values, like a plot's y axis
-        return np.array([[x, y] for y in ys for x in xs], dtype=np.float32)
-    rng = np.random.default_rng(seed)
-    if codes is None:
-        return rng.standard_normal((side * side, k)).astype(np.float32)
-    mean = codes.mean(axis=0)
-    cov = np.cov(codes, rowvar=False) + 1e-6 * np.eye(k)
-    return rng.multivariate_normal(mean, cov, size=side * side).astype(np.float32)
-
-
-def interpolate_codes(code_a: np.ndarray, code_b: np.ndarray, steps: int = 8) -> np.ndarray:
-    """Codes on the straight line from a to b, both ends included: (steps, k)."""
-    t = np.linspace(0.0, 1.0, steps)[:, None]
-    return ((1 - t) * np.asarray(code_a)[None, :] + t * np.asarray(code_b)[None, :]).astype(np.float32)
-
-
-def per_image_mse(originals: np.ndarray, reconstructions: np.ndarray) -> np.ndarray:
-    """Mean squared error per pixel of each image: (N,)."""
-    a = np.asarray(originals, dtype=np.float64).reshape(len(originals), -1)
-    b = np.asarray(reconstructions, dtype=np.float64).reshape(len(reconstructions), -1)
-    return ((a - b) ** 2).mean(axis=1)
-
+# ---------------------------------------------------------------------------- errors per class
 
 def mean_error_per_class(errors: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
     """Mean of `errors` over the items of each class 0..n_classes-1 (NaN for an empty class)."""

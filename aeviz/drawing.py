@@ -144,15 +144,6 @@ def preprocess(grey: np.ndarray, size: int = 28) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- through a model
-def reconstruction_errors(model, images) -> np.ndarray:
-    """Mean squared error per pixel of each image's reconstruction, (N,)."""
-    from aeviz.explore import decode_codes, encode_images
-
-    flat = np.asarray(images, np.float32).reshape(len(images), -1)
-    recon = decode_codes(model, encode_images(model, flat.reshape(len(flat), *model.input_shape)))
-    return ((recon.reshape(len(flat), -1) - flat) ** 2).mean(axis=1)
-
-
 def error_percentile(error: float, test_errors: np.ndarray) -> float:
     """Percent of test images whose reconstruction error is at most `error` (0 … 100)."""
     test_errors = np.asarray(test_errors)
@@ -175,7 +166,7 @@ class TestReference:
 
 
 def test_reference(model, test_images) -> TestReference:
-    from aeviz.explore import encode_images
+    from aeviz.latent import encode_images, reconstruction_errors
 
     return TestReference(encode_images(model, test_images), reconstruction_errors(model, test_images))
 
@@ -193,15 +184,15 @@ class DrawingResult:
 
 def analyse_drawing(model, image: np.ndarray, reference: TestReference, count: int = NEAREST) -> DrawingResult:
     """What a model makes of one preprocessed image (H, W), against its test set."""
-    from aeviz.explore import decode_codes, encode_images
+    from aeviz.latent import decode_codes, encode_images, greyscale, per_image_mse
 
     expected = model.input_shape[1:]
     if tuple(image.shape) != tuple(expected):
         raise AevizError(f"this model takes {expected[0]}x{expected[1]} images; the input is "
                          f"{image.shape[0]}x{image.shape[1]}")
     code = encode_images(model, np.asarray(image, np.float32).reshape(1, *model.input_shape))[0]
-    recon = decode_codes(model, code[None])[0]
-    error = float(((recon - image) ** 2).mean())
+    recon = greyscale(decode_codes(model, code[None]))[0]
+    error = float(per_image_mse(image[None], recon[None])[0])  # as the test set's errors are measured
     neighbours, distances = nearest_codes(code, reference.codes, count)
     return DrawingResult(np.asarray(image, np.float32), code, recon, error,
                          error_percentile(error, reference.errors), neighbours, distances)

@@ -19,21 +19,16 @@ import torch
 
 from aeviz.errors import AevizError, InvalidConfig
 
-EVAL_BATCH = 2048
 Reconstructor = Callable[[torch.Tensor], torch.Tensor]
 
 
 # ---------------------------------------------------------------- reconstructors
-def model_reconstructor(model, device: str = "cpu") -> Reconstructor:
-    """Images (N, C, H, W) -> the model's reconstructions, in eval mode, batched, on the CPU."""
+def model_reconstructor(model) -> Reconstructor:
+    """Images (N, C, H, W) -> the model's reconstructions (`aeviz.latent.reconstruct_images`), on the CPU."""
+    from aeviz.latent import reconstruct_images
 
-    @torch.no_grad()
     def reconstruct(images: torch.Tensor) -> torch.Tensor:
-        was_training = model.training
-        model.eval()
-        out = [model(images[s:s + EVAL_BATCH].to(device)).float().cpu() for s in range(0, len(images), EVAL_BATCH)]
-        model.train(was_training)
-        return torch.cat(out).reshape(images.shape)
+        return torch.from_numpy(reconstruct_images(model, images)).reshape(images.shape)
 
     return reconstruct
 

@@ -51,8 +51,9 @@ def _figure_html(fig, div_id: str) -> str:
 def report_sections(run, dataset=None) -> dict[str, str]:
     """The report's sections as HTML fragments keyed by name (in order); `dataset` None skips the
     sections that need the test images."""
-    from aeviz.explore import encode_images, formation_frames, latent_2d, manifold, plane_dimensions
+    from aeviz.explore import formation_frames, plane_dimensions
     from aeviz.figures.explore import formation_animation, latent_scatter, loss_curves, png_data_uri, tile
+    from aeviz.latent import codes_2d, encode_images, grid_description, manifold, reconstruct_images
 
     config, metrics, model = run.config, run.metrics, run.model
     sections: dict[str, str] = {}
@@ -82,7 +83,7 @@ def report_sections(run, dataset=None) -> dict[str, str]:
         labels = dataset.test_labels.numpy()
         shown = [int(np.nonzero(labels == c)[0][0]) for c in np.unique(labels)][:RECONSTRUCTIONS]
         originals = dataset.test_images[shown]
-        recon = model(originals).detach().numpy()[:, 0]
+        recon = reconstruct_images(model, originals)[:, 0]
         grid = tile(np.stack([originals.numpy()[:, 0], recon]), pad=1)
         scale = max(1, 224 // originals.shape[-1] // 2)
         sections["reconstructions"] = (
@@ -93,7 +94,7 @@ def report_sections(run, dataset=None) -> dict[str, str]:
         indices = (np.asarray(snapshots["indices"]) if "indices" in snapshots
                    else np.arange(min(SCATTER_POINTS, len(labels))))
         codes = encode_images(model, dataset.test_images[indices])
-        points = latent_2d(codes)
+        points = codes_2d(codes)
         axes = ("z1", "z2") if config.k <= 2 else ("PC 1 of the codes", "PC 2 of the codes")
         sections["latent_scatter"] = "<h2>Latent space</h2>" + _figure_html(
             latent_scatter(points, labels[indices], dataset.class_names,
@@ -105,7 +106,7 @@ def report_sections(run, dataset=None) -> dict[str, str]:
             sections["manifold"] = (
                 "<h2>Latent manifold</h2><p class='note'>Images decoded from a regular grid over the plane of code "
                 f"dimensions {dims[0] + 1} and {dims[1] + 1}"
-                f"{' (standard-normal quantiles 0.05 … 0.95)' if model.has_prior else ' (over the codes’ range)'}.</p>"
+                f" ({grid_description(model.has_prior)}).</p>"
                 f"<img class='pixels' alt='latent manifold' src='{png_data_uri(tile(grid_images, pad=1), max(1, 480 // (MANIFOLD_SIDE * grid_images.shape[-1])))}'>")
 
     if run.code_snapshots and dataset is not None:

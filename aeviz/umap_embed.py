@@ -10,7 +10,9 @@ neighbour search (pynndescent) compiles its own. Here:
   dozen dimensions brute force takes a fraction of a second) and handed to UMAP as
   ``precomputed_knn``, so pynndescent is never compiled or run;
 * the layout starts from PCA instead of a spectral embedding (an eigensolve of seconds) and
-  runs ``n_epochs=150`` (umap-learn uses 500 for up to 10,000 points; 150 CPU-s 2.9 vs 3.8 for 200).
+  runs ``n_epochs=150`` (umap-learn uses 500 for up to 10,000 points; 150 CPU-s 2.9 vs 3.8 for 200);
+* at most ``MAX_POINTS`` codes are embedded (callers take a stratified subsample);
+* ``warm_up_umap()`` loads or compiles the kernels in a background thread when the app starts.
 
     from aeviz.umap_embed import umap_embedding
     xy = umap_embedding(codes)          # (N, 2) float32
@@ -23,15 +25,18 @@ import sys
 import threading
 from pathlib import Path
 
+from dataclasses import dataclass
+
 import numpy as np
 
 DEFAULT_EPOCHS = 150
+MAX_POINTS = 10000
 _lock = threading.Lock()
 _prepared = False
 
 
 def numba_cache_dir() -> Path:
-    """Where compiled UMAP kernels are kept between processes (the same folder aeviz.analysis uses)."""
+    """Where compiled UMAP kernels are kept between processes."""
     explicit = os.environ.get("AEVIZ_CACHE_DIR", "").strip()
     if explicit:
         return Path(explicit) / "numba"
@@ -115,21 +120,31 @@ class _TqdmToCallback:
         pass
 
 
-def umap_embedding(codes: np.ndarray, n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0,
-                   n_epochs: int = DEFAULT_EPOCHS, progress=None) -> np.ndarray:
+def umap_kernels_cached() -> bool:
+    """Whether umap's compiled kernels are already in the on-disk numba cache (else the first call compiles)."""
+    path = os.environ.get("NUMBA_CACHE_DIR") or str(numba_cache_dir())
+    try:
+        return any(name.startswith("umap") for name in os.listdir(path))
+    except OSError:
+        return False
+
+
+def umap_embedding(codes: np.ndarray, progress=None, n_neighbors: int = 15, min_dist: float = 0.1, seed: int = 0,
+                   n_epochs: int = DEFAULT_EPOCHS) -> np.ndarray:
     """A 2-D UMAP embedding (N, 2) float32 of `codes` (N, k), reproducible for a given seed.
 
-    `progress(fraction, message)`, if given, hears of the neighbour search and each layout epoch.
+    `progress(fraction 0..1, message)`, if given, hears of the neighbour search and each layout
+    epoch. Callers subsample beyond `MAX_POINTS` (see `aeviz.analysis.stratified_subsample`).
     """
     report = progress or (lambda fraction, message: None)
+    report(0.0, "loading UMAP" if _warm.state == "done" or umap_kernels_cached() else
+           "first use on this machine: compiling UMAP's numba kernels (about a minute, once; cached on disk)")
     points = np.ascontiguousarray(np.asarray(codes, dtype=np.float32).reshape(len(codes), -1))
-    n = len(points)
-    if n < 3:
-        return np.zeros((n, 2), dtype=np.float32)
-    neighbours = max(2, min(n_neighbors, n - 1))
+    if len(points) <= n_neighbors + 1:
+        raise ValueError(f"UMAP needs more than {n_neighbors + 1} points (got {len(points)})")
     umap = prepare_umap()
     report(0.05, "UMAP: finding nearest neighbours")
-    indices, distances = exact_neighbors(points, neighbours)
+    indices, distances = exact_neighbors(points, n_neighbors)
     bar = {} if progress is None else {"tqdm_kwds": {"disable": False, "file": _TqdmToCallback(report, 0.3, 0.7),
                                                      "bar_format": "{n}/{total}", "mininterval": 0.2}}
     import warnings
@@ -138,8 +153,50 @@ def umap_embedding(codes: np.ndarray, n_neighbors: int = 15, min_dist: float = 0
         # umap warns that precomputed neighbours rule out transform() and that a seed disables
         # parallelism; both are what we want here.
         warnings.simplefilter("ignore")
-        reducer = umap.UMAP(n_neighbors=neighbours, min_dist=min_dist, random_state=seed, init="pca",
+        reducer = umap.UMAP(n_neighbors=n_neighbors, min_dist=min_dist, random_state=seed, init="pca",
                             n_epochs=n_epochs, precomputed_knn=(indices, distances, None), **bar)
         embedding = reducer.fit_transform(points)
     report(1.0, "UMAP done")
     return np.asarray(embedding, dtype=np.float32)
+
+
+# ---------------------------------------------------------------------------- warm-up
+@dataclass
+class WarmUp:
+    state: str = "idle"   # idle, running, done, failed
+    seconds: float = 0.0
+    error: str = ""
+
+
+_warm = WarmUp()
+_warm_lock = threading.Lock()
+
+
+def warm_up_umap(background: bool = True) -> WarmUp:
+    """Compile (or load from the disk cache) UMAP's numba kernels on a tiny problem, once per process."""
+    with _warm_lock:
+        if _warm.state != "idle":
+            return _warm
+        _warm.state = "running"
+
+    def work():
+        import time
+
+        start = time.perf_counter()
+        try:
+            rng = np.random.default_rng(0)
+            umap_embedding(rng.random((200, 8), dtype=np.float32), n_epochs=20)
+            _warm.state = "done"
+        except Exception as exc:  # a failed warm-up only means the first real call compiles
+            _warm.state, _warm.error = "failed", f"{type(exc).__name__}: {exc}"
+        _warm.seconds = time.perf_counter() - start
+
+    if background:
+        threading.Thread(target=work, name="aeviz-umap-warmup", daemon=True).start()
+    else:
+        work()
+    return _warm
+
+
+def umap_warm_state() -> WarmUp:
+    return _warm

@@ -7,9 +7,10 @@ import numpy as np
 import streamlit as st
 
 from aeviz.applications import anomaly, anomaly_tasks, clustering, retrieval, transfer
-from aeviz.applications.features import encode_images, pixels
+from aeviz.applications.features import pixels
 from aeviz.errors import AevizError
 from aeviz.figures import applications as figs
+from aeviz.latent import encode_images
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop
 from ui.kept import kept
 from ui.runs import picked_run_or_stop

@@ -15,7 +15,7 @@ st.caption("Move through a trained model's code space and see what the decoder m
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
 
-from aeviz import drawing, explore  # noqa: E402
+from aeviz import drawing, explore, latent  # noqa: E402
 from aeviz.errors import AevizError  # noqa: E402
 from aeviz.figures.explore import (formation_animation, latent_scatter, selected_point, tile,  # noqa: E402
                                    upscale)
@@ -44,7 +44,7 @@ def manifold_images(run_id: str, created: float, dataset: str, n: int) -> np.nda
     run = cached_run(run_id, created)
     codes = reference(run_id, created, dataset).codes
     dims = explore.plane_dimensions(codes)
-    return tile(explore.manifold(run.model, n, run.model.has_prior, codes, dims).images, pad=1)
+    return tile(latent.manifold(run.model, n, run.model.has_prior, codes, dims).images, pad=1)
 
 
 @st.cache_data(show_spinner="Building the animation…", max_entries=8)
@@ -108,9 +108,7 @@ def decode_plane() -> None:
 def manifold_section() -> None:
     st.subheader("The latent manifold")
     n = st.slider("Grid size", 5, 25, 15, key="explore_grid_n")
-    st.caption("Images decoded from a regular grid over the plane: "
-               + ("standard-normal quantiles 0.05 … 0.95 (the prior), as in Kingma and Welling's figure."
-                  if vae else "the codes' range, 1st to 99th percentile."))
+    st.caption(f"Images decoded from a regular grid over the plane: {latent.grid_description(vae)}.")
     show(manifold_images(info.run_id, info.created, dataset_name, n), scale=max(1, 560 // (n * side)))
 
 
@@ -136,7 +134,7 @@ def interpolation_section() -> None:
     a = a_col.number_input("From test image", 0, len(labels) - 1, first.get(0, 0), key="explore_interp_a")
     b = b_col.number_input("To test image", 0, len(labels) - 1, first.get(1, 1), key="explore_interp_b")
     steps = steps_col.slider("Steps", 3, 15, 9, key="explore_interp_steps")
-    in_code, in_pixels = explore.interpolate(run.model, test_images[a], test_images[b], steps)
+    in_code, in_pixels = latent.interpolate(run.model, test_images[a], test_images[b], steps)
     scale = max(1, 720 // (steps * side))
     st.image(upscale(tile(in_code), scale), caption="decoded along the straight line between the two codes", clamp=True)
     st.image(upscale(tile(in_pixels), scale), caption="cross-fade of the pixels", clamp=True)
@@ -221,7 +219,7 @@ def draw_section() -> None:
                 st.image(upscale(tile(test_images[analysis.neighbours]), max(1, 56 // side)), clamp=True,
                          caption="nearest test images in code space: "
                                  + ", ".join(class_names[labels[i]] for i in analysis.neighbours))
-                projection = explore.plane_projection(chosen_ref.codes)
+                projection = latent.code_projection(chosen_ref.codes)  # the same picture as Latent space
                 st.plotly_chart(latent_scatter(projection(chosen_ref.codes[shown]), labels[shown], class_names,
                                                "Your drawing among the test codes",
                                                markers=[("you", projection(analysis.code)[0])],

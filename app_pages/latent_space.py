@@ -14,7 +14,7 @@ st.title("Latent space")
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
 
-from aeviz import analysis  # noqa: E402
+from aeviz import analysis, latent, umap_embed  # noqa: E402
 from aeviz.figures.images import mosaic_figure  # noqa: E402
 from aeviz.figures.latent import (code_scatter_figure, decoded_grid_figure, frontier_figure,  # noqa: E402
                                   principal_angles_figure)
@@ -27,12 +27,15 @@ test_images = dataset.test_images.numpy()
 @st.cache_data(show_spinner="Encoding the test set…", max_entries=16)
 def test_codes(run_id: str, created: float, dataset: str) -> np.ndarray:
     run = cached_run(run_id, created)
-    return analysis.encode_images(run.model, cached_dataset(dataset).test_images)
+    return latent.encode_images(run.model, cached_dataset(dataset).test_images)
 
 
 @st.cache_data(show_spinner="PCA of the pixels…")
 def pixel_pca(dataset: str) -> tuple[np.ndarray, np.ndarray]:
-    return analysis.pca_embedding(cached_dataset(dataset).test_images.numpy())
+    """The test images on their first two principal axes, and the share of variance along each."""
+    pixels = cached_dataset(dataset).test_images.numpy()
+    projection = latent.pca_projection(pixels)
+    return projection(pixels), projection.explained
 
 
 @st.cache_resource
@@ -78,25 +81,26 @@ if run is not None:
     with left:
         if k <= 2:
             method = "codes directly" if k == 2 else "the code on a line"
-            embedding = codes if k == 2 else np.column_stack([codes[:, 0], np.zeros(len(codes))])
+            embedding = latent.codes_2d(codes)
             points = np.arange(len(codes))
             axes = ("h1", "h2" if k == 2 else "")
         else:
             method = st.radio("Show the k-dimensional codes in 2-D with", ["PCA of the codes", "UMAP of the codes"],
                               horizontal=True, key="latent_method")
             if method.startswith("PCA"):
-                embedding, ratio = analysis.pca_embedding(codes)
+                projection = latent.code_projection(codes)  # the same picture as Explore and the report
+                embedding, ratio = projection(codes), projection.explained
                 points = np.arange(len(codes))
                 axes = (f"PC1 of codes ({100 * ratio[0]:.0f}%)", f"PC2 ({100 * ratio[1]:.0f}%)")
             else:
-                points = analysis.stratified_subsample(labels, analysis.UMAP_MAX_POINTS)
+                points = analysis.stratified_subsample(labels, umap_embed.MAX_POINTS)
                 key = (info.run_id, info.created, len(points))
                 results = umap_results()
-                warm = analysis.umap_warm_state()
+                warm = umap_embed.umap_warm_state()
                 if key not in results:
                     bar = st.progress(0.0, text="UMAP: starting")
                     try:
-                        results[key] = analysis.umap_embedding(
+                        results[key] = umap_embed.umap_embedding(
                             codes[points], progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
                     except Exception as exc:  # umap/numba missing or broken: say so, keep the page
                         st.error(f"UMAP failed: {exc}. PCA of the codes still works.")
@@ -108,7 +112,7 @@ if run is not None:
                     (f"UMAP of all {len(codes):,} test codes. " if len(points) == len(codes) else
                      f"UMAP of a stratified subsample of {len(points):,} of the {len(codes):,} test codes (to keep "
                      f"it to seconds). ")
-                    + f"numba's compiled kernels are cached on disk ({analysis.numba_cache_dir()}) "
+                    + f"numba's compiled kernels are cached on disk ({umap_embed.numba_cache_dir()}) "
                     f"and warmed up in the background when the app starts (warm-up: {warm.state}"
                     + (f", {warm.seconds:.0f} s" if warm.state == "done" else "") + "); each result is kept "
                     "for the app's lifetime.")
@@ -158,12 +162,14 @@ has_prior = run.model.has_prior
 if has_prior or k == 2:
     st.subheader("Decoding a grid of codes" if k == 2 else "Decoding samples from the prior")
     side = st.slider("Grid size", 5, 15, 9, key="latent_grid_side")
-    grid_codes = analysis.latent_grid_codes(k, side, codes=None if has_prior else codes)
-    where = ("a regular grid over [-2.5, 2.5]² of the prior N(0, I)" if has_prior and k == 2 else
-             "samples z ~ N(0, I) from the prior" if has_prior else "a regular grid over the range of the test codes")
-    st.plotly_chart(decoded_grid_figure(analysis.decode_codes(run.model, grid_codes), side,
-                                        title=f"Decoded from {where}"), key="latent_grid",
-                    width="content")
+    if k == 2:  # the same grid as Explore's manifold and the report's
+        grid_images = latent.manifold(run.model, side, has_prior, codes).images
+        where = f"a regular grid over {latent.grid_description(has_prior)}"
+    else:
+        grid_images = latent.decode_codes(run.model, latent.prior_samples(k, side * side))
+        where = "samples z ~ N(0, I) from the prior"
+    st.plotly_chart(decoded_grid_figure(grid_images.reshape(side * side, *grid_images.shape[-2:]), side,
+                                        title=f"Decoded from {where}"), key="latent_grid", width="content")
 
 # ---------------------------------------------------------------------------- interpolation
 st.subheader("Interpolating between two test images")
@@ -172,8 +178,7 @@ a = c1.number_input("First test image #", 0, len(test_images) - 1, 0, key="laten
 b = c2.number_input("Second test image #", 0, len(test_images) - 1, int(np.flatnonzero(labels != labels[0])[0]),
                     key="latent_interp_b")
 steps = c3.slider("Steps", 3, 16, 10, key="latent_interp_steps")
-path = analysis.interpolate_codes(codes[int(a)], codes[int(b)], steps)
-decoded = analysis.decode_codes(run.model, path)
+decoded = latent.decode_codes(run.model, latent.interpolate_codes(codes[int(a)], codes[int(b)], steps))
 st.plotly_chart(mosaic_figure([np.concatenate([test_images[[int(a)]], decoded, test_images[[int(b)]]])],
                               row_labels=["A … B"], cell_px=56), key="latent_interp", width="content")
 st.caption(f"Straight line in code space from A ({class_names[labels[int(a)]]}) to B "

@@ -21,7 +21,8 @@ if not infos:
     no_runs_message(dataset_name)
     st.stop()
 
-from aeviz.analysis import mean_error_per_class, per_image_mse  # noqa: E402
+from aeviz.analysis import mean_error_per_class  # noqa: E402
+from aeviz.latent import per_image_mse, reconstruct_images  # noqa: E402
 from aeviz.figures.reconstructions import (best_worst_indices, error_per_class_figure,  # noqa: E402
                                            reconstruction_grid_figure)
 
@@ -29,13 +30,11 @@ from aeviz.figures.reconstructions import (best_worst_indices, error_per_class_f
 @st.cache_data(show_spinner="Reconstructing the test set…", max_entries=32)
 def run_reconstructions(run_id: str, created: float, dataset: str) -> tuple[np.ndarray, np.ndarray]:
     """(reconstructions of the whole test set, per-image MSE) for a saved run."""
-    from aeviz.analysis import decode_codes, encode_images
-
     from ui.common import cached_run
 
     run = cached_run(run_id, created)
     images = cached_dataset(dataset).test_images
-    recons = decode_codes(run.model, encode_images(run.model, images))
+    recons = reconstruct_images(run.model, images)
     return recons, per_image_mse(images.numpy(), recons)
 
 

@@ -8,6 +8,7 @@ import scipy.linalg
 from sklearn.decomposition import PCA
 
 from aeviz import analysis
+from aeviz.latent import per_image_mse
 from aeviz.pca import dataset_pca, pca_test_mse
 
 
@@ -70,22 +71,6 @@ def test_linear_autoencoder_learns_pca_subspace(digits):
     assert not np.allclose(w.T @ w, np.eye(4), atol=1e-2)
 
 
-def test_pca_embedding_matches_sklearn(digits):
-    x = digits.test_images.numpy().reshape(len(digits.test_images), -1)
-    ours, ratio = analysis.pca_embedding(x)
-    sk = PCA(n_components=2).fit(x)
-    theirs = sk.transform(x)
-    for j in range(2):  # equal up to the sign of each component
-        sign = np.sign(ours[:, j] @ theirs[:, j])
-        np.testing.assert_allclose(ours[:, j], sign * theirs[:, j], atol=1e-4)
-    np.testing.assert_allclose(ratio, sk.explained_variance_ratio_, rtol=1e-5)
-
-
-def test_pca_embedding_of_one_dimensional_codes():
-    emb, _ = analysis.pca_embedding(np.arange(10.0)[:, None])
-    assert emb.shape == (10, 2) and np.all(emb[:, 1] == 0)
-
-
 def test_frontier_matches_sklearn_reconstruction(digits):
     ks, mses = analysis.pca_frontier(digits, max_k=64)
     assert ks[0] == 1 and len(ks) == len(mses) and ks[-1] <= 64
@@ -117,20 +102,10 @@ def test_stratified_subsample_keeps_class_shares():
     np.testing.assert_array_equal(analysis.stratified_subsample(labels[:50], 100), np.arange(50))
 
 
-def test_latent_grid_and_interpolation():
-    grid = analysis.latent_grid_codes(2, side=3, span=1.0)
-    assert grid.shape == (9, 2)
-    assert grid[0].tolist() == [-1.0, 1.0] and grid[-1].tolist() == [1.0, -1.0]
-    samples = analysis.latent_grid_codes(5, side=4)
-    assert samples.shape == (16, 5)
-    path = analysis.interpolate_codes(np.zeros(3), np.ones(3), steps=5)
-    np.testing.assert_allclose(path[:, 0], [0, 0.25, 0.5, 0.75, 1.0])
-
-
 def test_errors_per_image_and_class():
     originals = np.zeros((4, 1, 2, 2))
     recons = np.stack([np.full((1, 2, 2), v) for v in (0.0, 0.5, 1.0, 0.1)])
-    errors = analysis.per_image_mse(originals, recons)
+    errors = per_image_mse(originals, recons)
     np.testing.assert_allclose(errors, [0.0, 0.25, 1.0, 0.01])
     per_class = analysis.mean_error_per_class(errors, np.array([0, 0, 1, 1]), 3)
     np.testing.assert_allclose(per_class[:2], [0.125, 0.505])
@@ -159,25 +134,27 @@ def test_umap_progress_plumbing(monkeypatch):
     monkeypatch.setattr(umap_embed, "prepare_umap", lambda: types.SimpleNamespace(UMAP=FakeUMAP))
     seen = []
     x = np.arange(60, dtype=np.float32).reshape(20, 3)
-    emb = analysis.umap_embedding(x, progress=lambda f, m: seen.append((f, m)), n_epochs=50)
+    emb = umap_embed.umap_embedding(x, progress=lambda f, m: seen.append((f, m)), n_epochs=50)
     np.testing.assert_allclose(emb, x[:, :2] * 2)
     fractions = [f for f, _ in seen]
     assert fractions[0] == 0.0 and fractions[-1] == 1.0
     assert all(b >= a for a, b in zip(fractions, fractions[1:]))
     assert any("epoch 50 of 50" in m for _, m in seen)
     with pytest.raises(ValueError):
-        analysis.umap_embedding(x[:5])
+        umap_embed.umap_embedding(x[:5])
 
 
 @pytest.mark.skipif(not os.environ.get("AEVIZ_UMAP_TESTS"),
                     reason="real UMAP compiles numba kernels (a minute on a busy CPU); set AEVIZ_UMAP_TESTS=1")
 def test_umap_embedding_reports_progress_and_separates_clusters():
+    from aeviz import umap_embed
+
     pytest.importorskip("umap")
     rng = np.random.default_rng(0)
     centres = np.array([[0.0] * 5, [10.0] * 5])
     x = np.concatenate([c + rng.standard_normal((60, 5)) for c in centres]).astype(np.float32)
     seen = []
-    emb = analysis.umap_embedding(x, progress=lambda f, m: seen.append(f), n_epochs=30)
+    emb = umap_embed.umap_embedding(x, progress=lambda f, m: seen.append(f), n_epochs=30)
     assert emb.shape == (120, 2)
     assert seen[0] == 0.0 and seen[-1] == 1.0 and len(seen) > 3
     assert all(b >= a for a, b in zip(seen, seen[1:]))

@@ -14,6 +14,7 @@ from sklearn.metrics import roc_curve as sk_roc_curve
 from aeviz.applications import anomaly, clustering, retrieval, transfer
 from aeviz.applications.features import feature_spaces
 from aeviz.errors import InvalidConfig
+from aeviz.latent import reconstruction_errors
 from tests.conftest import ROOT
 
 
@@ -70,7 +71,7 @@ def test_normal_class_dataset_keeps_only_normal_train_images(digits):
 def test_reconstruction_scores_and_pca_baseline(digits, digits_run):
     _, _, result = digits_run
     model = result.model
-    errors = anomaly.reconstruction_errors(model, digits.test_images[:50])
+    errors = reconstruction_errors(model, digits.test_images[:50])
     with torch.no_grad():
         expected = ((model(digits.test_images[:50]) - digits.test_images[:50]) ** 2).mean(dim=(1, 2, 3))
     assert np.allclose(errors, expected.numpy(), rtol=1e-5)

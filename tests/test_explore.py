@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 from scipy.linalg import orthogonal_procrustes
-from scipy.stats import norm
 
 from aeviz import explore
 from aeviz.errors import AevizError
 from aeviz.figures.explore import formation_animation, latent_scatter, selected_point
+from aeviz.latent import codes_2d
 from aeviz.variants import build_model
 
 
@@ -49,23 +49,6 @@ def test_plane_dimensions_are_the_two_with_the_largest_spread():
     assert explore.plane_dimensions(codes[:, :2]) == (0, 1)
 
 
-def test_manifold_grid_vae_quantiles_and_code_range():
-    model, weight, bias, _ = hand_built_linear(k=2)
-    vae_grid = explore.manifold(model, n=5, vae=True)
-    np.testing.assert_allclose(vae_grid.xs, norm.ppf(np.linspace(0.05, 0.95, 5)), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(vae_grid.ys, norm.ppf(np.linspace(0.95, 0.05, 5)), rtol=1e-5, atol=1e-6)
-    # images[row, col] is decoded at (xs[col], ys[row])
-    expected = weight @ np.array([vae_grid.xs[1], vae_grid.ys[3]]) + bias
-    np.testing.assert_allclose(vae_grid.images[3, 1].ravel(), expected, rtol=1e-4, atol=1e-5)
-
-    codes = np.random.default_rng(2).uniform(-3, 7, size=(1000, 2))
-    plain_grid = explore.manifold(model, n=4, vae=False, codes=codes)
-    low, high = np.percentile(codes[:, 0], [1, 99])
-    np.testing.assert_allclose(plain_grid.xs, np.linspace(low, high, 4), rtol=1e-5)
-    with pytest.raises(AevizError):
-        explore.manifold(model, n=4, vae=False, codes=None)
-
-
 def test_traversal_ranges_come_from_the_spread_over_the_test_codes():
     model, weight, bias, _ = hand_built_linear(k=4, pixels=(1, 3, 3))
     rng = np.random.default_rng(3)
@@ -84,18 +67,6 @@ def test_traversal_ranges_come_from_the_spread_over_the_test_codes():
     # the middle column is the image's own code, unchanged, in every row
     for row in range(3):
         np.testing.assert_allclose(result.images[row, 2].ravel(), weight @ code + bias, rtol=1e-4, atol=1e-4)
-
-
-def test_interpolation_in_code_space_against_pixel_space():
-    model, weight, bias, encoder_weight = hand_built_linear(k=2)
-    a = np.arange(6, dtype=np.float32).reshape(2, 3) / 6
-    b = np.ones((2, 3), np.float32) - a
-    in_code, in_pixels = explore.interpolate(model, a, b, steps=5)
-    np.testing.assert_allclose(in_pixels[0], a)
-    np.testing.assert_allclose(in_pixels[-1], b)
-    np.testing.assert_allclose(in_pixels[2], (a + b) / 2, rtol=1e-6)
-    code_a, code_b = encoder_weight @ a.ravel(), encoder_weight @ b.ravel()
-    np.testing.assert_allclose(in_code[2].ravel(), weight @ ((code_a + code_b) / 2) + bias, rtol=1e-4, atol=1e-4)
 
 
 def rotation(angle):
@@ -128,7 +99,7 @@ def test_formation_frames_do_not_spin_or_flip():
     for t in range(1, 4):
         np.testing.assert_allclose(formation.frames[t], formation.frames[0], atol=0.02 * np.abs(formation.frames[0]).max())
     # without the alignment the raw PCA projections do differ (so the test can fail)
-    raw = [explore.pca_2d(s.astype(np.float16).astype(np.float32)) for s in snapshots]
+    raw = [codes_2d(s.astype(np.float16).astype(np.float32)) for s in snapshots]
     assert max(np.abs(r - raw[0]).max() for r in raw[1:]) > 1.0
 
 
@@ -175,19 +146,6 @@ def test_latent_scatter_puts_the_click_grid_underneath():
                          click_grid=(np.linspace(-1, 1, 4), np.linspace(-1, 1, 5)), markers=[("you", (0.0, 0.0))])
     assert len(fig.data[0].x) == 20 and fig.data[0].marker.color == "rgba(0,0,0,0)"
     assert [trace.name for trace in fig.data[1:]] == ["x", "y", "z", "you"]
-
-
-def test_plane_projection_places_new_codes_in_the_test_sets_picture():
-    from sklearn.decomposition import PCA
-
-    codes = np.random.default_rng(9).normal(size=(200, 5)) * np.array([4.0, 2.0, 1.0, 0.5, 0.1])
-    projection = explore.plane_projection(codes)
-    reference = PCA(n_components=2).fit(codes)
-    new = codes[:3] + 1.0
-    ours, theirs = projection(new), reference.transform(new)
-    np.testing.assert_allclose(np.abs(ours), np.abs(theirs), rtol=1e-4, atol=1e-4)  # PCA's signs are arbitrary
-    two = codes[:, :2]
-    np.testing.assert_allclose(explore.plane_projection(two)(two), two, rtol=1e-6)
 
 
 # ---------------------------------------------------------------------------- the page

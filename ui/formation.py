@@ -23,12 +23,13 @@ def collect_frame(view) -> list:
     """This tab's frames of a job so far, [(step, loss, 2-D points)], one per Snapshot it has seen (a live
     view refreshes faster than snapshots come, so few are missed; the saved run keeps them all). Each
     new frame is aligned to the one before when it arrives, so a refresh costs one small SVD."""
-    from aeviz.explore import latent_2d, procrustes_rotation
+    from aeviz.explore import procrustes_rotation
+    from aeviz.latent import codes_2d
 
     frames = st.session_state.setdefault(FRAMES_KEY, {}).setdefault(view.job_id, [])
     snapshot = getattr(view, "snapshot", None)
     if snapshot is not None and snapshot.codes is not None and (not frames or frames[-1][0] != snapshot.step):
-        points = latent_2d(snapshot.codes.astype("float32"))
+        points = codes_2d(snapshot.codes.astype("float32"))
         if snapshot.codes.shape[1] > 2 and frames:
             points = (points @ procrustes_rotation(points, frames[-1][2])).astype("float32")
         frames.append((snapshot.step, snapshot.loss, points))

@@ -24,7 +24,7 @@ def start_umap_warmup() -> None:
 
     def later():
         time.sleep(WARMUP_DELAY_SECONDS)
-        from aeviz.analysis import warm_up_umap
+        from aeviz.umap_embed import warm_up_umap
 
         warm_up_umap(background=False)
 

@@ -25,9 +25,9 @@ import torch
 from aeviz.config import TrainConfig
 from aeviz.data import Dataset
 from aeviz.errors import InvalidConfig
+from aeviz.latent import per_image_mse, reconstruction_errors
 from aeviz.pca import fit_pca
 
-EVAL_BATCH = 2048
 DEFAULT_ANOMALY_EPOCHS = 3.0
 
 
@@ -72,26 +72,11 @@ def anomaly_trainer(run_config: TrainConfig, dataset: Dataset, normal_classes,
     return Trainer(anomaly_config(run_config, normal_classes, epochs, max_seconds), normal)
 
 
-@torch.no_grad()
-def reconstruction_errors(model, images: torch.Tensor) -> np.ndarray:
-    """(N,) mean squared error per pixel of each image's reconstruction."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    out = []
-    for start in range(0, len(images), EVAL_BATCH):
-        batch = images[start:start + EVAL_BATCH].to(device)
-        out.append(((model(batch) - batch) ** 2).flatten(1).mean(dim=1).float().cpu())
-    model.train(was_training)
-    return torch.cat(out).numpy().astype(np.float64)
-
-
 def pca_reconstruction_errors(train_images, images, k: int) -> np.ndarray:
     """(N,) PCA's error per pixel at k, PCA fitted on train_images."""
     pca = fit_pca(train_images)
-    flat = images.detach().cpu().numpy().reshape(len(images), -1) if isinstance(images, torch.Tensor) \
-        else np.asarray(images).reshape(len(images), -1)
-    return ((pca.reconstruct(images, k) - flat) ** 2).mean(axis=1).astype(np.float64)
+    flat = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
+    return per_image_mse(flat, pca.reconstruct(images, k))
 
 
 def average_ranks(values: np.ndarray) -> np.ndarray:

@@ -6,21 +6,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from aeviz.latent import encode_images
 from aeviz.pca import PCAFit, fit_pca
-
-ENCODE_BATCH = 2048
-
-
-@torch.no_grad()
-def encode_images(model, images: torch.Tensor) -> np.ndarray:
-    """(N, k) float32 codes of images (N, C, H, W), in batches, on the model's device."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    codes = [model.encode(images[start:start + ENCODE_BATCH].to(device)).float().cpu()
-             for start in range(0, len(images), ENCODE_BATCH)]
-    model.train(was_training)
-    return torch.cat(codes).numpy() if codes else np.zeros((0, model.k), np.float32)
 
 
 def pixels(images: torch.Tensor | np.ndarray) -> np.ndarray:

@@ -26,8 +26,8 @@ mode = sys.argv[2]
 warnings.simplefilter("ignore")
 def call():
     if mode == "aeviz":  # the latent-space page's own call
-        from aeviz import analysis
-        return analysis.umap_embedding(codes[:analysis.UMAP_MAX_POINTS], seed=0)
+        from aeviz import umap_embed
+        return umap_embed.umap_embedding(codes[:umap_embed.MAX_POINTS], seed=0)
     import umap
     return umap.UMAP(random_state=0).fit_transform(codes)
 times = []
@@ -41,9 +41,8 @@ print(json.dumps({"first": times[0], "warm": times[1], "shape": list(xy.shape)})
 
 def trained_codes(dataset, seconds: float):
     """Codes of up to N_CODES test images from a briefly trained `plain` model, and the encode time."""
-    import torch
-
     from aeviz.bench.beat_pca import default_config
+    from aeviz.latent import encode_images
     from aeviz.train import Trainer
 
     trainer = Trainer(default_config(dataset.name, min(32, dataset.input_size - 1), seconds), dataset)
@@ -52,22 +51,16 @@ def trained_codes(dataset, seconds: float):
     model = trainer.model.eval()
     images = dataset.test_images[:N_CODES]
     started = time.perf_counter()
-    with torch.no_grad():
-        codes = torch.cat([model.encode(images[i:i + 2048]) for i in range(0, len(images), 2048)])
-    return codes.numpy(), time.perf_counter() - started, model, images
+    codes = encode_images(model, images)
+    return codes, time.perf_counter() - started, model, images
 
 
 def pca_view_seconds(model, images) -> float:
-    """Request to PCA view: encode the images, fit PCA on the codes, project onto 2 components."""
-    import torch
-
-    from aeviz.pca import fit_pca
+    """Request to PCA view: the pages' own calls, encode the images and draw the codes in 2-D (PCA)."""
+    from aeviz.latent import codes_2d, encode_images
 
     started = time.perf_counter()
-    with torch.no_grad():
-        codes = torch.cat([model.encode(images[i:i + 2048]) for i in range(0, len(images), 2048)])
-    fit = fit_pca(codes)
-    fit.encode(codes, 2)
+    codes_2d(encode_images(model, images))
     return time.perf_counter() - started
 
 
@@ -120,7 +113,7 @@ def run(context: BenchContext) -> list[Result]:
         results.append(Result("latent_latency", f"UMAP, fresh process with the disk cache as found "
                               f"({'some' if was_filled else 'empty'})", "s", primed["first"], "", None, None,
                               "", "info", "compiling happens once per machine"))
-        context.say("  UMAP: the latent page's analysis.umap_embedding in a fresh process")
+        context.say("  UMAP: the latent page's umap_embed.umap_embedding in a fresh process")
         ours = umap_in_fresh_process(path, "aeviz")
         context.say("  UMAP: umap-learn defaults in a fresh process (baseline)")
         base = umap_in_fresh_process(path, "umap-learn")
