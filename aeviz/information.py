@@ -22,6 +22,8 @@ import torch.nn.functional as F
 from aeviz.errors import AevizError, InvalidConfig
 
 EVAL_BATCH = 2048
+# Training: keeps the logarithms finite when a unit saturates at 0 or 1 over a whole batch.
+SATURATION_EPS = 1e-6
 
 
 # ---------------------------------------------------------------- elementwise pieces
@@ -107,15 +109,21 @@ def bernoulli_cross_entropy(p, q) -> np.ndarray:
     return -_xlogy(p, q) - _xlogy(1 - p, 1 - q)
 
 
-def bernoulli_kl(rho, rho_hat) -> np.ndarray:
-    """KL(Bernoulli(rho) || Bernoulli(rho_hat)) = rho log(rho/rho_hat) + (1-rho) log((1-rho)/(1-rho_hat)).
+def bernoulli_kl(rho, rho_hat):
+    """KL(Bernoulli(rho) || Bernoulli(rho_hat)) = rho log(rho/rho_hat) + (1-rho) log((1-rho)/(1-rho_hat)),
+    elementwise, in nats.
 
     The sparse autoencoder's penalty per hidden unit (Ng's lecture notes on sparse autoencoders):
-    rho is the target mean activation, rho_hat the unit's actual mean activation. Nats.
+    rho is the target mean activation, rho_hat the unit's actual mean activation. One definition for
+    the Information page (numpy: probabilities checked, exact at 0 and 1) and the sparse_kl variant's
+    training loss (a torch tensor rho_hat: differentiable, clamped to [SATURATION_EPS, 1 - SATURATION_EPS]).
     """
-    rho = _check_probabilities(rho, "rho")
-    rho_hat = _check_probabilities(rho_hat, "rho_hat")
-    return bernoulli_cross_entropy(rho, rho_hat) - bernoulli_entropy(rho)
+    if isinstance(rho_hat, torch.Tensor):
+        rho_hat = rho_hat.clamp(SATURATION_EPS, 1 - SATURATION_EPS)
+        rho, xlogy = torch.as_tensor(rho, dtype=rho_hat.dtype, device=rho_hat.device), torch.special.xlogy
+    else:
+        rho, rho_hat, xlogy = _check_probabilities(rho, "rho"), _check_probabilities(rho_hat, "rho_hat"), _xlogy
+    return xlogy(rho, rho) - xlogy(rho, rho_hat) + xlogy(1 - rho, 1 - rho) - xlogy(1 - rho, 1 - rho_hat)
 
 
 # ---------------------------------------------------------------- from trained runs

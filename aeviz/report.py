@@ -52,7 +52,8 @@ def report_sections(run, dataset=None) -> dict[str, str]:
     """The report's sections as HTML fragments keyed by name (in order); `dataset` None skips the
     sections that need the test images."""
     from aeviz.explore import formation_frames, plane_dimensions
-    from aeviz.figures.explore import formation_animation, latent_scatter, loss_curves, png_data_uri, tile
+    from aeviz.figures.explore import formation_animation, latent_scatter, png_data_uri, tile
+    from aeviz.figures.training import loss_curves_figure
     from aeviz.latent import codes_2d, encode_images, grid_description, manifold, reconstruct_images
 
     config, metrics, model = run.config, run.metrics, run.model
@@ -74,7 +75,8 @@ def report_sections(run, dataset=None) -> dict[str, str]:
     sections["metrics"] = "<h2>Metrics against PCA</h2>" + _table(metric_rows)
 
     sections["loss_curves"] = "<h2>Loss curves</h2>" + _figure_html(
-        loss_curves(run.history, run.test_history, pca_mse if isinstance(pca_mse, (int, float)) else None), "loss-curves")
+        loss_curves_figure(run.history, x="step", title="Loss during training (per term)", test_history=run.test_history,
+                           pca_mse=pca_mse if isinstance(pca_mse, (int, float)) else None), "loss-curves")
 
     if dataset is None:
         sections["reconstructions"] = ("<h2>Reconstructions</h2><p class='note'>The dataset was not available when "

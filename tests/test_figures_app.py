@@ -27,6 +27,10 @@ def test_loss_curves_one_line_per_term():
     # a single term is drawn once, not twice
     single = [{"step": 1, "epoch": 0.1, "loss": 0.5, "reconstruction": 0.5}]
     assert [t.name for t in training.loss_curves_figure(single).data] == ["reconstruction"]
+    # the report's version: the test MSE per snapshot and PCA's on the same figure
+    report = training.loss_curves_figure(history, x="step", test_history=[{"step": 2, "test_mse": 0.3}], pca_mse=0.2)
+    assert [t.name for t in report.data] == ["total", "reconstruction", "kl", "test MSE"]
+    assert list(report.data[-1].x) == [2] and any(shape.y0 == 0.2 for shape in report.layout.shapes)
 
 
 def test_test_mse_figure_has_pca_line():

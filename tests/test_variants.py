@@ -129,7 +129,7 @@ def test_relu_code_units_start_active_on_half_the_images(digits):
 
 
 def test_bernoulli_kl_matches_scipy_rel_entr():
-    from aeviz.variants.sparse_kl import bernoulli_kl
+    from aeviz.information import bernoulli_kl
 
     rho, rho_hat = 0.05, np.array([0.01, 0.05, 0.2, 0.5, 0.93])
     expected = rel_entr(rho, rho_hat) + rel_entr(1 - rho, 1 - rho_hat)

@@ -174,22 +174,3 @@ def live_formation(snapshots: Sequence[np.ndarray], steps: Sequence[int], losses
                                   "losses": np.asarray(losses, np.float32),
                                   "indices": np.arange(len(snapshots[0]))})
     return formation_animation(formation, labels, class_names, max_frames=MAX_FRAMES if animate else 1)
-
-
-# ---------------------------------------------------------------------------- curves
-def loss_curves(history: Sequence[dict], test_history: Sequence[dict] = (), pca_mse: float | None = None) -> go.Figure:
-    """Training loss per term against step (log scale), the test MSE per snapshot and PCA's test MSE."""
-    fig = go.Figure()
-    if history:
-        steps = [row["step"] for row in history]
-        terms = [key for key in history[0] if key not in ("step", "epoch", "elapsed")]
-        for term in terms:
-            fig.add_trace(go.Scatter(x=steps, y=[row.get(term) for row in history], mode="lines", name=term))
-    if test_history:
-        fig.add_trace(go.Scatter(x=[row["step"] for row in test_history], y=[row["test_mse"] for row in test_history],
-                                 mode="lines+markers", name="test MSE"))
-    if pca_mse is not None:
-        fig.add_hline(y=pca_mse, line_dash="dot", annotation_text="PCA test MSE at the same k")
-    fig.update_layout(title="Loss during training (per term)", xaxis_title="step", yaxis_title="per pixel",
-                      yaxis_type="log", height=400, margin=dict(l=40, r=10, t=50, b=40))
-    return fig

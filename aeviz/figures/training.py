@@ -22,8 +22,11 @@ def loss_terms(history: list[dict[str, float]]) -> list[str]:
 
 
 def loss_curves_figure(history: list[dict[str, float]], x: str = "epoch", log_y: bool = True,
-                       title: str = "Training loss"):
-    """One line per loss term (the total 'loss' included when there are several terms)."""
+                       title: str = "Training loss", test_history: list[dict[str, float]] = (),
+                       pca_mse: float | None = None):
+    """One line per loss term (the total 'loss' included when there are several terms); with
+    `test_history`, the test MSE per snapshot too, and with `pca_mse`, PCA's test MSE as a dotted line
+    (the run report draws all three on one figure, the Train page the terms only)."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
@@ -34,6 +37,11 @@ def loss_curves_figure(history: list[dict[str, float]], x: str = "epoch", log_y:
         rows = [r for r in history if term in r and np.isfinite(r[term])]
         fig.add_trace(go.Scatter(x=[r.get(x, 0.0) for r in rows], y=[r[term] for r in rows], mode="lines",
                                  name="total" if term == "loss" else term))
+    if test_history:
+        fig.add_trace(go.Scatter(x=[r.get(x, 0.0) for r in test_history], y=[r["test_mse"] for r in test_history],
+                                 mode="lines+markers", name="test MSE"))
+    if pca_mse is not None:
+        fig.add_hline(y=pca_mse, line_dash="dot", annotation_text="PCA test MSE at the same k")
     fig.update_layout(title=title, xaxis_title={"epoch": "epoch", "step": "step",
                                                 "elapsed": "seconds"}.get(x, x),
                       yaxis_title="loss (per pixel)", height=320, margin=dict(l=10, r=10, t=40, b=10),

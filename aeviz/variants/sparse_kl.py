@@ -3,23 +3,17 @@
 With ρ̂_j the mean activation of unit j over the batch and a target ρ (say 0.05), the penalty is
 β·Σ_j KL(Bernoulli(ρ) ‖ Bernoulli(ρ̂_j)) = β·Σ_j [ρ log(ρ/ρ̂_j) + (1−ρ) log((1−ρ)/(1−ρ̂_j))]
 (Ng, "Sparse autoencoder", CS294A notes 2011). It pushes every unit to be on for a fraction ρ
-of the images: sparse, but no unit may stay dormant.
+of the images: sparse, but no unit may stay dormant. The KL itself is `aeviz.information.bernoulli_kl`,
+the same function the Information page draws.
 """
 
 from __future__ import annotations
 
 import torch
 
+from aeviz.information import bernoulli_kl
 from aeviz.params import Param
 from aeviz.variants.base import Autoencoder, LossParts
-
-EPS = 1e-6  # keeps the logarithms finite when a unit saturates at 0 or 1 over a whole batch
-
-
-def bernoulli_kl(rho: float, rho_hat: torch.Tensor) -> torch.Tensor:
-    """KL(Bernoulli(rho) ‖ Bernoulli(rho_hat)) elementwise, in nats."""
-    rho_hat = rho_hat.clamp(EPS, 1 - EPS)
-    return rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
 
 
 class SparseKLAutoencoder(Autoencoder):
