@@ -21,7 +21,6 @@ import torch.nn.functional as F
 
 from aeviz.errors import AevizError, InvalidConfig
 
-EVAL_BATCH = 2048
 # Training: keeps the logarithms finite when a unit saturates at 0 or 1 over a whole batch.
 SATURATION_EPS = 1e-6
 
@@ -153,31 +152,30 @@ class PixelBCESplit:
         return float(self.kl.mean())
 
 
-@torch.no_grad()
-def pixel_bce_split(model, images: torch.Tensor, device: str = "cpu") -> PixelBCESplit:
+def pixel_bce_split(model, images: torch.Tensor) -> PixelBCESplit:
     """Per-pixel BCE of the model's reconstructions of `images`, split into H(x) + KL(x || r).
 
     With a sigmoid output the log-probabilities come from the decoder's logits (exact even where
     the sigmoid saturates); an identity output is clipped into (0, 1) first.
     """
-    was_training = model.training
-    model.eval()
+    from aeviz.latent import BATCH, evaluating
+
     sums = {"bce": 0.0, "h": 0.0}
     count = 0
-    for start in range(0, len(images), EVAL_BATCH):
-        x = images[start:start + EVAL_BATCH].to(device).double()
-        logits = model.decode_logits(model.encode(x.to(next(model.parameters()).dtype))).double()
-        if _is_sigmoid(model, logits):
-            log_r, log_1mr = F.logsigmoid(logits), F.logsigmoid(-logits)
-        else:
-            r = model.output_activation(logits).clamp(1e-7, 1 - 1e-7)
-            log_r, log_1mr = torch.log(r), torch.log1p(-r)
-        bce = -(x * log_r + (1 - x) * log_1mr)
-        h = -(torch.xlogy(x, x) + torch.xlogy(1 - x, 1 - x))
-        sums["bce"] = sums["bce"] + bce.sum(dim=0)
-        sums["h"] = sums["h"] + h.sum(dim=0)
-        count += len(x)
-    model.train(was_training)
+    with evaluating(model) as device:
+        for start in range(0, len(images), BATCH):
+            x = images[start:start + BATCH].to(device).double()
+            logits = model.decode_logits(model.encode(x.to(next(model.parameters()).dtype))).double()
+            if _is_sigmoid(model, logits):
+                log_r, log_1mr = F.logsigmoid(logits), F.logsigmoid(-logits)
+            else:
+                r = model.output_activation(logits).clamp(1e-7, 1 - 1e-7)
+                log_r, log_1mr = torch.log(r), torch.log1p(-r)
+            bce = -(x * log_r + (1 - x) * log_1mr)
+            h = -(torch.xlogy(x, x) + torch.xlogy(1 - x, 1 - x))
+            sums["bce"] = sums["bce"] + bce.sum(dim=0)
+            sums["h"] = sums["h"] + h.sum(dim=0)
+            count += len(x)
     if count == 0:
         raise AevizError("no images to measure")
     bce = (sums["bce"] / count).cpu().numpy()
@@ -213,22 +211,16 @@ def gaussian_kl_per_dimension(mu, logvar) -> np.ndarray:
     return (-0.5 * (1.0 + logvar - mu**2 - np.exp(logvar))).reshape(-1, mu.shape[-1]).mean(axis=0)
 
 
-@torch.no_grad()
-def vae_kl_per_dimension(model, images: torch.Tensor, device: str = "cpu") -> np.ndarray:
+def vae_kl_per_dimension(model, images: torch.Tensor) -> np.ndarray:
     """The VAE's KL per latent dimension over `images` (nats, one per dimension).
 
     Needs a model that exposes its posterior: `encode_distribution(x) -> (mu, logvar)`.
     """
+    from aeviz.latent import run_in_batches
+
     method = getattr(model, "encode_distribution", None) or getattr(model, "posterior", None)
     if method is None:
         raise AevizError(f"the {getattr(model, 'slug', 'chosen')} model has no latent distribution; "
                          f"KL per dimension needs a VAE run")
-    was_training = model.training
-    model.eval()
-    mus, logvars = [], []
-    for start in range(0, len(images), EVAL_BATCH):
-        mu, logvar = method(images[start:start + EVAL_BATCH].to(device))
-        mus.append(mu.double().cpu())
-        logvars.append(logvar.double().cpu())
-    model.train(was_training)
-    return gaussian_kl_per_dimension(torch.cat(mus).numpy(), torch.cat(logvars).numpy())
+    mu, logvar = np.split(run_in_batches(model, lambda x: torch.cat(method(x), dim=1), images), 2, axis=1)
+    return gaussian_kl_per_dimension(mu, logvar)

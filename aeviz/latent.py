@@ -34,7 +34,7 @@ def evaluating(model):
     model.eval()
     try:
         with torch.no_grad():
-            yield next(model.parameters()).device
+            yield next(model.parameters(), torch.empty(0)).device  # a model without parameters: the CPU
     finally:
         model.train(was_training)
 
@@ -43,30 +43,33 @@ def _as_tensor(array) -> torch.Tensor:
     return array if isinstance(array, torch.Tensor) else torch.as_tensor(np.asarray(array, dtype=np.float32))
 
 
-def _batched(function, inputs: torch.Tensor, device) -> list[torch.Tensor]:
-    return [function(inputs[start:start + BATCH].to(device)).float().cpu() for start in range(0, len(inputs), BATCH)]
+def run_in_batches(model, function, inputs, row_shape: tuple | None = None) -> np.ndarray:
+    """function(batch) over `inputs` in batches (see `evaluating`), concatenated as one float32 array
+    on the CPU. An empty input gives an empty (0, *row_shape) array, or an error without row_shape."""
+    inputs = _as_tensor(inputs)
+    if len(inputs) == 0:
+        if row_shape is None:
+            raise AevizError("no images to pass through the model")
+        return np.zeros((0, *row_shape), np.float32)
+    with evaluating(model) as device:
+        chunks = [function(inputs[start:start + BATCH].to(device)).float().cpu()
+                  for start in range(0, len(inputs), BATCH)]
+    return torch.cat(chunks).numpy()
 
 
 def encode_images(model, images) -> np.ndarray:
     """Codes (N, k) float32 of images (N, C, H, W); deterministic (a VAE gives its mean μ)."""
-    with evaluating(model) as device:
-        chunks = _batched(model.encode, _as_tensor(images), device)
-    return torch.cat(chunks).numpy() if chunks else np.zeros((0, model.k), np.float32)
+    return run_in_batches(model, model.encode, images, (model.k,))
 
 
 def decode_codes(model, codes) -> np.ndarray:
     """Images (N, C, H, W) float32 decoded from codes (N, k)."""
-    codes = _as_tensor(codes).reshape(-1, model.k)
-    with evaluating(model) as device:
-        chunks = _batched(model.decode, codes, device)
-    return torch.cat(chunks).numpy() if chunks else np.zeros((0, *model.input_shape), np.float32)
+    return run_in_batches(model, model.decode, _as_tensor(codes).reshape(-1, model.k), tuple(model.input_shape))
 
 
 def reconstruct_images(model, images) -> np.ndarray:
     """The model's reconstructions (N, C, H, W) of images (N, C, H, W): decode(encode(x))."""
-    with evaluating(model) as device:
-        chunks = _batched(model, _as_tensor(images), device)
-    return torch.cat(chunks).numpy() if chunks else np.zeros((0, *model.input_shape), np.float32)
+    return run_in_batches(model, model, images, tuple(model.input_shape))
 
 
 def per_image_mse(originals, reconstructions) -> np.ndarray:

@@ -15,7 +15,6 @@ import torch
 from aeviz.errors import AevizError
 
 DEFAULT_THRESHOLD = 0.05
-EVAL_BATCH = 2048
 
 
 @dataclass
@@ -71,26 +70,20 @@ class ActivationStats:
         }
 
 
-@torch.no_grad()
-def hidden_activations(model, images: torch.Tensor, device: str = "cpu") -> np.ndarray:
+def hidden_activations(model, images: torch.Tensor) -> np.ndarray:
     """(N, units) float32 hidden activations of `images`, computed in eval mode, in batches."""
-    was_training = model.training
-    model.eval()
-    chunks = []
-    for start in range(0, len(images), EVAL_BATCH):
-        chunks.append(model.hidden_activations(images[start:start + EVAL_BATCH].to(device)).float().cpu())
-    model.train(was_training)
-    if not chunks:
+    from aeviz.latent import run_in_batches
+
+    if len(images) == 0:
         raise AevizError("no images to measure activations on")
-    return torch.cat(chunks).reshape(len(images), -1).numpy()
+    return run_in_batches(model, model.hidden_activations, images).reshape(len(images), -1)
 
 
-def activation_stats(model, images: torch.Tensor, threshold: float = DEFAULT_THRESHOLD,
-                     device: str = "cpu") -> ActivationStats:
+def activation_stats(model, images: torch.Tensor, threshold: float = DEFAULT_THRESHOLD) -> ActivationStats:
     """Activation statistics of a model's hidden units over `images` (usually the test split)."""
     if not threshold >= 0:
         raise AevizError(f"the activity threshold must be a non-negative number (got {threshold!r})")
-    return ActivationStats(hidden_activations(model, images, device), float(threshold))
+    return ActivationStats(hidden_activations(model, images), float(threshold))
 
 
 def feature_images(model) -> tuple[np.ndarray, np.ndarray] | None:
