@@ -10,8 +10,9 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-CLASS_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
+from aeviz.figures.images import mosaic
+from aeviz.figures.latent import PALETTE  # one colour per class on every page
+
 MAX_FRAMES = 60
 GRID_TRACE_NAME = "click anywhere"
 
@@ -20,14 +21,7 @@ GRID_TRACE_NAME = "click anywhere"
 def tile(images: np.ndarray, pad: int = 1, pad_value: float = 1.0) -> np.ndarray:
     """A grid of images (R, C, H, W) (or a row (C, H, W)) as one image with `pad` pixels between."""
     images = np.asarray(images, np.float32)
-    if images.ndim == 3:
-        images = images[None]
-    rows, cols, height, width = images.shape
-    out = np.full((rows * (height + pad) - pad, cols * (width + pad) - pad), pad_value, np.float32)
-    for r in range(rows):
-        for c in range(cols):
-            out[r * (height + pad):r * (height + pad) + height, c * (width + pad):c * (width + pad) + width] = images[r, c]
-    return np.clip(out, 0, 1)
+    return mosaic(list(images[None] if images.ndim == 3 else images), gap=pad, fill=pad_value)
 
 
 def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
@@ -73,7 +67,7 @@ def latent_scatter(points: np.ndarray, labels: np.ndarray, class_names: Sequence
         mask = labels == label
         fig.add_trace(go.Scatter(x=points[mask, 0], y=points[mask, 1], mode="markers",
                                  name=_class_name(class_names, int(label)),
-                                 marker=dict(size=5, opacity=0.75, color=CLASS_COLOURS[int(label) % 10])))
+                                 marker=dict(size=5, opacity=0.75, color=PALETTE[int(label) % len(PALETTE)])))
     for name, point in markers:
         fig.add_trace(go.Scatter(x=[float(point[0])], y=[float(point[1])], mode="markers+text", name=name,
                                  text=[name], textposition="top center",
@@ -125,7 +119,7 @@ def formation_animation(formation, labels: np.ndarray, class_names: Sequence[str
         xy = formation.frames[i]
         return [go.Scatter(x=xy[labels == c, 0], y=xy[labels == c, 1], mode="markers",
                            name=_class_name(class_names, int(c)),
-                           marker=dict(size=4, opacity=0.7, color=CLASS_COLOURS[int(c) % 10]))
+                           marker=dict(size=4, opacity=0.7, color=PALETTE[int(c) % len(PALETTE)]))
                 for c in classes]
 
     frames = [go.Frame(data=traces(i), name=str(int(i)), layout=go.Layout(title_text=title(i))) for i in chosen]
