@@ -35,8 +35,10 @@ def decode_point(model, point, plane_dims=(0, 1), base=None) -> np.ndarray:
 
 def plane_dimensions(codes: np.ndarray) -> tuple[int, int]:
     """The two code dimensions a 2-D plane shows: (0, 1) for k = 2, else the two with the largest spread."""
-    order = np.argsort(-np.asarray(codes, np.float64).std(axis=0), kind="stable")
-    return (0, 1) if codes.shape[1] <= 2 else (int(order[0]), int(order[1]))
+    if codes.shape[1] <= 2:
+        return (0, 1)
+    dims, _ = widest_dimensions(codes, 2)
+    return int(dims[0]), int(dims[1])
 
 
 # ---------------------------------------------------------------------------- traversal
@@ -49,8 +51,9 @@ class Traversal:
     images: np.ndarray    # (d, steps, H, W)
 
 
-def traversal_dimensions(codes: np.ndarray, count: int = TRAVERSAL_DIMENSIONS) -> tuple[np.ndarray, np.ndarray]:
-    """The `count` code dimensions with the largest standard deviation over `codes`, and those deviations."""
+def widest_dimensions(codes: np.ndarray, count: int = TRAVERSAL_DIMENSIONS) -> tuple[np.ndarray, np.ndarray]:
+    """The `count` code dimensions with the largest standard deviation over `codes` (a traversal's rows,
+    a plane's two axes), and those deviations."""
     spread = np.asarray(codes, np.float64).std(axis=0)
     dims = np.argsort(-spread, kind="stable")[:count]
     return dims, spread[dims]
@@ -61,7 +64,7 @@ def traversal(model, code: np.ndarray, codes: np.ndarray, steps: int = 9,
     """For each chosen dimension, decode `code` with that one dimension set to its own value plus
     -sigmas … +sigmas standard deviations of its spread over `codes`, the others fixed."""
     code = np.asarray(code, np.float32).reshape(-1)
-    dims, spread = traversal_dimensions(codes, count)
+    dims, spread = widest_dimensions(codes, count)
     offsets = np.linspace(-sigmas, sigmas, steps)
     values = code[dims][:, None] + offsets[None, :] * spread[:, None]
     batch = np.tile(code, (len(dims) * steps, 1))
