@@ -112,7 +112,9 @@ def pca_projection(points) -> Projection:
     x = np.asarray(points, np.float64).reshape(len(points), -1)
     mean = x.mean(axis=0)
     _, singular, vt = np.linalg.svd(x - mean, full_matrices=False)
-    axes = vt[:2] * np.sign(vt[:2][np.arange(min(2, len(vt))), np.abs(vt[:2]).argmax(axis=1)])[:, None]
+    top = vt[:2]
+    largest = top[np.arange(len(top)), np.abs(top).argmax(axis=1)]
+    axes = top * np.sign(largest)[:, None]
     total = (singular ** 2).sum()
     explained = (singular[:2] ** 2) / total if total > 0 else np.zeros(len(axes))
     missing = 2 - len(axes)
