@@ -138,7 +138,8 @@ st.markdown("Several short denoising runs, one per training noise level (a sweep
             "tested at every test level. Does a model trained on heavy noise handle light noise, and vice versa?")
 c1, c2, c3, c4 = st.columns(4)
 heat_kind = c1.selectbox("Noise", NOISE_KINDS, format_func=NOISE_LABELS.get, key="denoising_heat_kind")
-train_levels_text = ", ".join(f"{v:g}" for v in noise_robustness.noise_heatmap_variant().sweep_suggestions["noise_level"])
+suggested_levels = noise_robustness.noise_heatmap_variant().sweep_suggestions["noise_level"]
+train_levels_text = ", ".join(f"{v:g}" for v in suggested_levels)
 train_text = c2.text_input("Training levels", train_levels_text, key="denoising_heat_train")
 heat_k = c3.number_input("Bottleneck k", 1, 4096, 32, key="denoising_heat_k")
 heat_epochs = c4.number_input("Epochs per run", 0.1, 100.0, 5.0, 0.5, key="denoising_heat_epochs")
