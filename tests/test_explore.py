@@ -149,29 +149,25 @@ def test_latent_scatter_puts_the_click_grid_underneath():
 
 
 # ---------------------------------------------------------------------------- the page
-@pytest.fixture(scope="module")
-def k2_run_dir(tmp_path_factory, digits):
-    """A run store with one short k = 2 digits run (codes recorded)."""
+def store_with_one_run(folder, digits, k: int, epochs: int):
+    """A run store in `folder` with one short plain digits run (codes recorded)."""
     from aeviz.config import TrainConfig
     from aeviz.runs import RunStore
     from aeviz.train import train
 
-    root = tmp_path_factory.mktemp("explore-runs")
-    config = TrainConfig(dataset="digits", variant="plain", k=2, epochs=2, params={"hidden": [32]}, device="cpu")
-    RunStore(root).save(train(config, digits))
-    return root
+    config = TrainConfig(dataset="digits", variant="plain", k=k, epochs=epochs, params={"hidden": [32]}, device="cpu")
+    RunStore(folder).save(train(config, digits))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def k2_run_dir(tmp_path_factory, digits):
+    return store_with_one_run(tmp_path_factory.mktemp("explore-runs"), digits, k=2, epochs=2)
 
 
 @pytest.fixture(scope="module")
 def k5_run_dir(tmp_path_factory, digits):
-    from aeviz.config import TrainConfig
-    from aeviz.runs import RunStore
-    from aeviz.train import train
-
-    root = tmp_path_factory.mktemp("explore-runs-k5")
-    config = TrainConfig(dataset="digits", variant="plain", k=5, epochs=1, params={"hidden": [32]}, device="cpu")
-    RunStore(root).save(train(config, digits))
-    return root
+    return store_with_one_run(tmp_path_factory.mktemp("explore-runs-k5"), digits, k=5, epochs=1)
 
 
 def explore_page(runs_dir, monkeypatch):
