@@ -77,7 +77,8 @@ def resolve_precision(requested: str, device_type: str) -> PrecisionChoice:
     fast = cuda_has_bf16() if device_type == "cuda" else cpu_has_fast_bf16()
     lacking = "this GPU has no bf16 support" if device_type == "cuda" else "this CPU has no AVX512-BF16 or AMX"
     if requested == "auto":
-        return PrecisionChoice("bf16", "auto: bf16 is fast here") if fast else PrecisionChoice("fp32", f"auto: {lacking}")
+        return PrecisionChoice("bf16", "auto: bf16 is fast here") if fast else \
+            PrecisionChoice("fp32", f"auto: {lacking}")
     if fast:
         return PrecisionChoice("bf16", "asked for bf16")
     return PrecisionChoice("bf16", "asked for bf16",

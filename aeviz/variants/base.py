@@ -125,7 +125,9 @@ class Autoencoder(nn.Module):
     @classmethod
     def training_defaults(cls, device: str = "cpu") -> dict[str, Any]:
         """Learning rate and batch size the CLI and app start from for this variant on `device` (cpu or cuda)."""
-        batch_size = max(cls.default_batch_size, cls.default_gpu_batch_size) if device == "cuda" else cls.default_batch_size
+        batch_size = cls.default_batch_size
+        if device == "cuda":
+            batch_size = max(batch_size, cls.default_gpu_batch_size)
         return {"lr": cls.default_lr, "batch_size": batch_size}
 
     @classmethod
