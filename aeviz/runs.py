@@ -109,6 +109,8 @@ class RunStore:
         """Write a TrainResult atomically; return its run id. Raises AevizError if the folder is unwritable."""
         import torch
 
+        from aeviz.reuse import FINGERPRINT_KEY, config_fingerprint
+
         config = result.config
         run_id = run_id or new_run_id(config.variant, config.k, config.dataset)
         try:
@@ -121,6 +123,7 @@ class RunStore:
             config_json = config.to_json()
             config_json["resolved_params"] = _jsonable(result.params)
             config_json["input_shape"] = list(result.model.input_shape)
+            config_json[FINGERPRINT_KEY] = config_fingerprint(config)  # finds it again for reuse
             _write_json(staging / CONFIG_FILE, config_json)
             _write_json(staging / METRICS_FILE, {**_jsonable(result.metrics), "created": time.time()})
             _write_json(staging / HISTORY_FILE, {"history": result.history, "test_history": result.test_history})

@@ -8,6 +8,7 @@ import math
 import signal
 import sys
 import threading
+import time
 
 HELP = "train an autoencoder; prints a JSON line with run_id, test_mse, epochs, train_seconds, samples_per_second, device"
 
@@ -28,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", metavar="NAME=VALUE", dest="settings",
                         help="a variant or optimiser setting, repeatable (see `variants --json`)")
     parser.add_argument("--no-save", action="store_true", help="do not save the run")
+    parser.add_argument("--reuse", action="store_true",
+                        help="if a run with this exact configuration is saved (same dataset, variant, k, settings, "
+                             "budget and seed), print its JSON instead of training")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,6 +59,15 @@ def run(args: argparse.Namespace) -> int:
 
         raise InvalidConfig(f"learning rate must be a positive finite number (got {args.lr})")
     config.validate(spec.input_size)  # every setting checked before any data is loaded
+    if args.reuse:
+        from aeviz.reuse import find_reusable
+
+        found = find_reusable(RunStore(), config)
+        if found is not None:
+            print(f"reused run {found.run_id}: same configuration, trained {time.ctime(found.created)}",
+                  file=sys.stderr)
+            print_json({"run_id": found.run_id, **found.metrics, "reused": True})
+            return 0
     trainer = Trainer(config, store=None if args.no_save else RunStore())
     bar = progress_bar(f"{config.variant} k={config.k} {config.dataset}")
     with stop_on_interrupt(trainer, sys.stderr):

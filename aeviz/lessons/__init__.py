@@ -1,0 +1,181 @@
+"""Lessons: a question, a goal measured on the student's own run, the training it needs, hints and
+an answer. Each lesson is one declarative file in `catalog/` (TOML); this module reads and checks
+them. The goal's metric is a function in `aeviz.lessons.metrics`; preparing and checking are in
+`aeviz.lessons.prepare` and `aeviz.lessons.check`.
+
+A lesson file:
+
+    id, title, concepts (list), page (the app page it opens, a file in app_pages/), question,
+    hints (list), answer
+    [goal]      metric (a name in metrics.METRICS), comparison ("<", "<=", ">", ">="), target (a
+                number), text (the goal in words), options (the metric's settings, optional)
+    [run]       variant, k, seed, settings (variant and optimiser settings), lr, batch_size (optional)
+    [run.budget.DATASET]  epochs or max_seconds, and anything of [run] that differs on that dataset;
+                the first dataset listed is the lesson's own
+    [reference] (optional) a second run the goal compares against: fields that differ from [run]
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from aeviz.config import TrainConfig
+from aeviz.errors import AevizError, InvalidConfig
+
+CATALOG = Path(__file__).resolve().parent / "catalog"
+COMPARISONS = {"<": lambda v, t: v < t, "<=": lambda v, t: v <= t,
+               ">": lambda v, t: v > t, ">=": lambda v, t: v >= t}
+RUN_FIELDS = ("variant", "k", "seed", "settings", "lr", "batch_size", "epochs", "max_seconds")
+
+
+class LessonNotFound(AevizError):
+    """No lesson has this id."""
+
+
+@dataclass(frozen=True)
+class Goal:
+    metric: str
+    comparison: str
+    target: float
+    text: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def reached(self, value: float) -> bool:
+        return bool(COMPARISONS[self.comparison](value, self.target))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"metric": self.metric, "comparison": self.comparison, "target": self.target, "text": self.text,
+                "options": dict(self.options)}
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    concepts: tuple[str, ...]
+    page: str
+    question: str
+    hints: tuple[str, ...]
+    answer: str
+    goal: Goal
+    run: dict[str, Any]                 # [run] without its budget table
+    budgets: dict[str, dict[str, Any]]  # dataset -> what differs there (epochs or max_seconds at least)
+    reference: dict[str, Any] | None = None
+
+    @property
+    def datasets(self) -> tuple[str, ...]:
+        return tuple(self.budgets)
+
+    @property
+    def dataset(self) -> str:
+        """The dataset the lesson is written for (its budget reaches the goal there)."""
+        return self.datasets[0]
+
+    def config(self, dataset: str | None = None) -> TrainConfig:
+        """The run the lesson asks for, on `dataset` (default: the lesson's own)."""
+        return _train_config(self._fields(dataset), self._dataset(dataset))
+
+    def reference_config(self, dataset: str | None = None) -> TrainConfig | None:
+        """The run the goal compares against, or None when the goal needs none."""
+        if self.reference is None:
+            return None
+        fields = self._fields(dataset)
+        if "settings" in self.reference:
+            fields["settings"] = {}  # the reference names its settings in full
+        fields.update(copy.deepcopy(self.reference))
+        return _train_config(fields, self._dataset(dataset))
+
+    def configs(self, dataset: str | None = None) -> list[TrainConfig]:
+        """Every run the lesson needs: its own, then the reference if any."""
+        return [c for c in (self.config(dataset), self.reference_config(dataset)) if c is not None]
+
+    def _dataset(self, dataset: str | None) -> str:
+        dataset = dataset or self.dataset
+        if dataset not in self.budgets:
+            raise InvalidConfig(f"lesson {self.id!r} is prepared for {', '.join(self.datasets)} (its budget is "
+                                f"checked to reach the goal there), not {dataset!r}")
+        return dataset
+
+    def _fields(self, dataset: str | None) -> dict[str, Any]:
+        fields = copy.deepcopy(self.run)
+        fields.update(copy.deepcopy(self.budgets[self._dataset(dataset)]))
+        return fields
+
+    def to_json(self) -> dict[str, Any]:
+        config = self.config()
+        return {"id": self.id, "title": self.title, "concepts": list(self.concepts), "page": self.page,
+                "question": self.question, "goal": self.goal.to_json(), "datasets": list(self.datasets),
+                "run": config.to_json(), "needs_reference": self.reference is not None,
+                "hints": list(self.hints), "answer": self.answer}
+
+
+def _train_config(fields: dict[str, Any], dataset: str) -> TrainConfig:
+    from aeviz.variants import get_variant
+
+    variant = get_variant(fields["variant"])
+    defaults = variant.training_defaults()
+    config = TrainConfig(dataset=dataset, variant=fields["variant"], k=int(fields["k"]),
+                         epochs=fields.get("epochs"), max_seconds=fields.get("max_seconds"),
+                         batch_size=int(fields.get("batch_size", defaults["batch_size"])),
+                         lr=float(fields.get("lr", defaults["lr"])), seed=int(fields.get("seed", 0)))
+    config.split_settings(dict(fields.get("settings", {})))
+    return config
+
+
+def parse_lesson(data: dict[str, Any], source: str = "lesson") -> Lesson:
+    """A Lesson from a lesson file's table; raises InvalidConfig naming what is wrong."""
+    from aeviz.lessons.metrics import METRICS
+
+    def need(table: dict, key: str, kind, where: str):
+        if key not in table or not isinstance(table[key], kind):
+            raise InvalidConfig(f"{source}: {where}{key} is missing or not a {getattr(kind, '__name__', kind)}")
+        return table[key]
+
+    goal_table = need(data, "goal", dict, "")
+    run_table = dict(need(data, "run", dict, ""))
+    budgets = need(run_table, "budget", dict, "run.")
+    del run_table["budget"]
+    metric = need(goal_table, "metric", str, "goal.")
+    if metric not in METRICS:
+        raise InvalidConfig(f"{source}: unknown goal metric {metric!r}; known: {', '.join(METRICS)}")
+    comparison = need(goal_table, "comparison", str, "goal.")
+    if comparison not in COMPARISONS:
+        raise InvalidConfig(f"{source}: goal.comparison must be one of {', '.join(COMPARISONS)}")
+    target = need(goal_table, "target", (int, float), "goal.")
+    goal = Goal(metric, comparison, float(target), need(goal_table, "text", str, "goal."),
+                dict(goal_table.get("options", {})))
+    for dataset, budget in budgets.items():
+        if not isinstance(budget, dict) or not ({"epochs", "max_seconds"} & set(budget)):
+            raise InvalidConfig(f"{source}: run.budget.{dataset} needs epochs or max_seconds")
+    unknown = (set(run_table) | {key for b in budgets.values() for key in b}) - set(RUN_FIELDS)
+    if unknown:
+        raise InvalidConfig(f"{source}: unknown run fields {', '.join(sorted(unknown))}")
+    return Lesson(
+        id=need(data, "id", str, ""), title=need(data, "title", str, ""),
+        concepts=tuple(need(data, "concepts", list, "")), page=need(data, "page", str, ""),
+        question=need(data, "question", str, "").strip(), hints=tuple(need(data, "hints", list, "")),
+        answer=need(data, "answer", str, "").strip(), goal=goal, run=run_table, budgets=dict(budgets),
+        reference=dict(data["reference"]) if "reference" in data else None)
+
+
+@lru_cache(maxsize=1)
+def load_lessons() -> tuple[Lesson, ...]:
+    """Every lesson in the catalog, in file-name order."""
+    lessons = []
+    for path in sorted(CATALOG.glob("*.toml")):
+        with path.open("rb") as handle:
+            lessons.append(parse_lesson(tomllib.load(handle), source=path.name))
+    return tuple(lessons)
+
+
+def get_lesson(lesson_id: str) -> Lesson:
+    for lesson in load_lessons():
+        if lesson.id == lesson_id:
+            return lesson
+    known = ", ".join(lesson.id for lesson in load_lessons())
+    raise LessonNotFound(f"no lesson {lesson_id!r}; the lessons are: {known}")
