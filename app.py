@@ -21,6 +21,8 @@ PAGES = [
     ("sweeps.py", "Sweeps", ":material/grid_on:"),
     ("applications.py", "Applications", ":material/apps:"),
     ("recommender.py", "Recommender", ":material/movie:"),
+    ("lessons.py", "Lessons", ":material/school:"),
+    ("class_view.py", "Class view", ":material/co_present:"),
 ]
 
 pages = [st.Page(str(ROOT / "app_pages" / file), title=title, icon=icon, default=(file == "home.py"))

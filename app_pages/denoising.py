@@ -81,9 +81,10 @@ st.markdown("The same noisy test images go to a denoising run, a plain run and P
 c1, c2 = st.columns(2)
 with c1:
     den_run = pick_run(dataset_name, key="denoising_sweep_den", label="Denoising run",
-                       variants=variants_where("denoises"))
+                       variants=variants_where("denoises"), url_param="denoising_run")
 with c2:
-    plain_run = pick_run(dataset_name, key="denoising_sweep_plain", label="Plain run", variants=(REFERENCE_VARIANT,))
+    plain_run = pick_run(dataset_name, key="denoising_sweep_plain", label="Plain run", variants=(REFERENCE_VARIANT,),
+                         url_param="plain_run")
 den_noise = training_noise(den_run)
 c1, c2, c3 = st.columns(3)
 sweep_kind = c1.selectbox("Noise", NOISE_KINDS, format_func=NOISE_LABELS.get, key="denoising_sweep_kind",

@@ -201,7 +201,8 @@ def draw_section() -> None:
     else:
         input_col.caption("The preprocessed input appears here: strokes bright, cropped, scaled "
                           + ("to fit 20x20 and centred by centre of mass in 28x28." if size == 28 else "to fit 8x8."))
-    chosen = pick_runs(dataset_name, key="explore_draw_runs", max_runs=3, label="Runs to show it to")
+    chosen = pick_runs(dataset_name, key="explore_draw_runs", max_runs=3, label="Runs to show it to",
+                       url_param="draw_runs")
     if image is not None:
         for column, chosen_info in zip(st.columns(max(len(chosen), 1)), chosen):
             chosen_run = load_run(chosen_info)

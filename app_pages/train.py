@@ -8,6 +8,7 @@ from ui.common import (dataset_or_stop, dataset_selector, dataset_statuses, devi
                        pca_curve, session_owner)
 from ui.params import changed_params, param_widgets
 from ui.runs import page_link
+from ui.train_links import publish_train_settings, restore_train_settings
 
 JOB_KEY = "train_job"
 JOB_PARAM = "job"
@@ -21,6 +22,7 @@ FIRST_PICTURE_POLL_SECONDS = 0.25
 st.title("Train an autoencoder")
 owner = session_owner()
 manager = job_manager()
+restore_train_settings()  # a link's settings, before the widgets are drawn
 
 # ---------------------------------------------------------------------------- choices
 from aeviz.config import TrainConfig  # noqa: E402
@@ -103,11 +105,22 @@ except AevizError as exc:
     st.error(problem)
 for warning in variant.warnings(int(k), dataset.input_size, values) if not problem else []:
     st.warning(warning)
+if not problem:
+    publish_train_settings(config)
+from ui.links import share_link  # noqa: E402
+from ui.reuse_offer import reuse_offer, show_reused_run  # noqa: E402
+
+share_link("Link to these settings")
+if not problem and reuse_offer(config, manager, owner):
+    show_reused_run(st.session_state["train_reused_run"])
 
 my_jobs = manager.jobs(owner=owner)
 busy = any(j.active for j in my_jobs)
 if st.button("Queue this run" if busy else "Train", type="primary", disabled=bool(problem),
              icon=":material/play_arrow:", key="train_start"):
+    from aeviz.lessons.record import session_tag
+
+    config.tags["session"] = session_tag(owner)  # the class view's "who", never the session id itself
     view = manager.submit(config, owner=owner)
     if view.status != QUEUED:  # a queued run has nothing to show soon
         manager.wait_showable(view.job_id, FIRST_PICTURE_WAIT_SECONDS)

@@ -47,8 +47,12 @@ def log_slider(label: str, low: float, high: float, default: float, help: str, k
     where = where or st
     decades = math.log10(high) - math.log10(low)
     count = max(2, int(round(decades * 3)) + 1)
-    values = sorted({float(f"{v:.3g}") for v in [low * (high / low) ** (i / (count - 1)) for i in range(count)]}
-                    | {float(f"{default:.3g}")})
+    values = {float(f"{v:.3g}") for v in [low * (high / low) ** (i / (count - 1)) for i in range(count)]}
+    values.add(float(f"{default:.3g}"))
+    current = st.session_state.get(key)  # a value set from a link may lie between the grid's
+    if isinstance(current, float) and low <= current <= high:
+        values.add(current)
+    values = sorted(values)
     return where.select_slider(label, values, value=float(f"{default:.3g}"), help=help, key=key,
                                format_func=lambda v: f"{v:g}")
 

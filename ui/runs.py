@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.common import cached_run, job_manager, run_store, session_owner
+from ui.links import publish, restore
 
 
 def saved_runs(dataset: str | None = None, variants: tuple[str, ...] | None = None):
@@ -34,27 +35,50 @@ def run_label(info) -> str:
     return info.label + (f" · test MSE {mse:.4f}" if mse is not None else "")
 
 
-def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", variants=None) -> list:
-    """A multiselect of saved runs on `dataset` (newest preselected); returns RunInfo objects."""
+def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", variants=None,
+              url_param: str | None = "runs") -> list:
+    """A multiselect of saved runs on `dataset` (newest preselected); returns RunInfo objects. The choice
+    lives in the URL (`?runs=ID,ID`) so a link opens the page on the same runs."""
     infos = saved_runs(dataset, variants)
     damaged_runs_note(dataset)
     if not infos:
         return []
     by_id = {i.run_id: i for i in infos}
+    if url_param:
+        restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, max_runs))
     chosen = st.multiselect(label, list(by_id), default=[infos[0].run_id], max_selections=max_runs,
                             format_func=lambda run_id: run_label(by_id[run_id]), key=key)
+    if url_param:
+        publish(key, {url_param: ",".join(chosen)})
     return [by_id[r] for r in chosen if r in by_id]
 
 
-def pick_run(dataset: str, key: str, label: str = "Run", variants=None):
-    """A select box of saved runs on `dataset`; returns a RunInfo or None when there are none."""
+def pick_run(dataset: str, key: str, label: str = "Run", variants=None, url_param: str | None = "runs"):
+    """A select box of saved runs on `dataset`; returns a RunInfo or None when there are none. The choice
+    lives in the URL (`?runs=ID`)."""
     infos = saved_runs(dataset, variants)
     damaged_runs_note(dataset)
     if not infos:
         return None
     by_id = {i.run_id: i for i in infos}
+    if url_param:
+        restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, 1))
     run_id = st.selectbox(label, list(by_id), format_func=lambda r: run_label(by_id[r]), key=key)
+    if url_param:
+        publish(key, {url_param: run_id})
     return by_id.get(run_id)
+
+
+def _runs_from_link(query: dict, url_param: str, by_id: dict, key: str, most: int) -> None:
+    """The link's runs (those saved on this dataset) into the picker's state; a note for the others."""
+    from aeviz.links import query_runs
+
+    wanted = query_runs({"runs": query.get(url_param)})
+    known = [run_id for run_id in wanted if run_id in by_id][:most]
+    if wanted and not known:
+        st.warning(f"The link names run(s) {', '.join(wanted)}, which are not saved here on this dataset.")
+    if known:
+        st.session_state[key] = known if most > 1 else known[0]
 
 
 def load_run(info):
@@ -87,10 +111,11 @@ def no_runs_message(dataset: str) -> None:
     page_link("train.py", "Go to the Train page", ":material/model_training:")
 
 
-def page_link(page_file: str, label: str, icon: str | None = None) -> None:
-    """A link to app_pages/<page_file> when that page exists in the navigation (silently nothing otherwise)."""
+def page_link(page_file: str, label: str, icon: str | None = None, query_params: dict | None = None) -> None:
+    """A link to app_pages/<page_file> (opened with `query_params`, if given) when that page exists in the
+    navigation (silently nothing otherwise)."""
     try:
-        st.page_link(f"app_pages/{page_file}", label=label, icon=icon)
+        st.page_link(f"app_pages/{page_file}", label=label, icon=icon, query_params=query_params)
     except Exception:  # the page is not in st.navigation (not written yet, or a page tested alone)
         pass
 

@@ -10,6 +10,7 @@ import time
 import streamlit as st
 
 from ui.common import dataset_selector, device_summary, session_owner
+from ui.links import publish, restore
 from ui.runs import session_runs_sidebar
 
 WARMUP_ENV = "AEVIZ_UMAP_WARMUP"   # "0" turns the background UMAP warm-up off
@@ -31,10 +32,18 @@ def start_umap_warmup() -> None:
     threading.Thread(target=later, daemon=True, name="aeviz-umap-warmup-delay").start()
 
 
+def _dataset_from_link(query: dict) -> None:
+    from aeviz.data import DATASET_NAMES
+
+    if query.get("dataset") in DATASET_NAMES:
+        st.session_state["dataset"] = query["dataset"]
+
+
 def sidebar() -> None:
     session_owner()
+    restore("shell", _dataset_from_link)
     with st.sidebar:
-        dataset_selector(st.sidebar, key="sidebar_dataset")
+        publish("shell", {"dataset": dataset_selector(st.sidebar, key="sidebar_dataset")})
         st.caption(f"Device: **{device_summary()}**")
     session_runs_sidebar()
     start_umap_warmup()

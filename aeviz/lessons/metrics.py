@@ -129,7 +129,13 @@ def jacobian_ratio_to_reference(m: MetricInput) -> Measurement:
 
     mine, theirs = penalty(m.run.model), penalty(m.reference.model)
     numbers = {"jacobian_frobenius_sq": mine, "reference_jacobian_frobenius_sq": theirs}
-    conditions = error_within(numbers, m)
+    conditions = []
+    most = m.options.get("max_error_ratio_to_reference")
+    if most is not None:
+        error, reference_error = test_mse(m.run, m.dataset), test_mse(m.reference, m.dataset)
+        numbers.update({"test_mse": error, "reference_test_mse": reference_error})
+        conditions.append((f"test MSE {error:.4f} at most {most:g} x the reference run's {reference_error:.4f}",
+                           error <= most * reference_error))
     return Measurement(mine / theirs, numbers, conditions)
 
 

@@ -1,0 +1,48 @@
+"""Class view, for the teacher's projector: every run trained on this server during the class on the
+error-against-k chart beside PCA's curve, who beat PCA at which k, and the lessons' pass counts."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from ui.common import current_dataset_name, dataset_or_stop, pca_curve
+from ui.runs import saved_runs
+
+REFRESH_SECONDS = 10.0
+
+st.title("Class view")
+st.caption("Every run trained on this server since the class began, live. Sessions appear as short tags, "
+           "never by their id.")
+dataset_name = current_dataset_name()
+dataset = dataset_or_stop(dataset_name)
+minutes = st.number_input("The class began this many minutes ago", 5, 24 * 60, 90, step=15, key="class_minutes")
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def class_board(since: float) -> None:
+    from aeviz import analysis
+    from aeviz.figures.latent import frontier_figure
+    from aeviz.lessons import load_lessons
+    from aeviz.lessons.record import beat_pca_table, pass_counts, read_checks
+
+    infos = [info for info in saved_runs(dataset_name) if info.created >= since]
+    points = analysis.frontier_points(infos, dataset_name, pca_curve(dataset_name))
+    st.markdown(f"**{len(points)} run(s)** on {dataset.title} since {time.strftime('%H:%M', time.localtime(since))}.")
+    top_k = max(min(64, dataset.input_size // 2), *(p.k for p in points), 1)
+    ks, mses = analysis.pca_frontier(dataset, top_k)
+    st.plotly_chart(frontier_figure(ks, mses, points), key="class_frontier")
+    sessions = {info.run_id: str(info.config.get("tags", {}).get("session", "cli")) for info in infos}
+    rows = beat_pca_table(points, sessions)
+    if rows:
+        st.markdown("**Who beat PCA, by variant and k**")
+        st.dataframe(rows, hide_index=True, width="stretch")
+    counts = pass_counts(read_checks(since))
+    st.markdown("**Lessons**")
+    st.dataframe([{"lesson": lesson.title, "sessions passed": counts.get(lesson.id, {}).get("sessions_passed", 0),
+                   "sessions that checked": counts.get(lesson.id, {}).get("sessions_tried", 0)}
+                  for lesson in load_lessons()], hide_index=True, width="stretch")
+
+
+class_board(time.time() - 60 * float(minutes))

@@ -1,0 +1,40 @@
+"""Lessons: a question, a goal checked on your own run, one-click setup, hints and the answer."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from aeviz.lessons import load_lessons
+from ui.lesson_views import check_panel, lesson_label, progress_summary, setup_links
+from ui.links import publish, restore, share_link
+
+st.title("Lessons")
+st.caption("Each lesson asks a question and sets a goal you reach with a run of your own; the check measures "
+           "your run and says whether it got there, with the numbers.")
+
+lessons = {lesson.id: lesson for lesson in load_lessons()}
+restore("lessons", lambda query: st.session_state.update(lesson_choice=query["lesson"])
+        if query.get("lesson") in lessons else None)
+progress_summary(list(lessons.values()))
+lesson_id = st.selectbox("Lesson", list(lessons), format_func=lambda i: lesson_label(lessons[i]), key="lesson_choice")
+publish("lessons", {"lesson": lesson_id}, owned=("runs",))
+lesson = lessons[lesson_id]
+share_link("Link to this lesson")
+
+st.subheader(lesson.title)
+st.caption("Concepts: " + ", ".join(lesson.concepts))
+st.markdown(lesson.question)
+st.markdown(f"**Goal:** {lesson.goal.text}.")
+
+st.markdown("#### Set up")
+setup_links(lesson)
+
+st.markdown("#### Hints")
+for number, hint in enumerate(lesson.hints, 1):
+    with st.expander(f"Hint {number}"):
+        st.markdown(hint)
+if st.toggle("Reveal the answer", key=f"lesson_answer.{lesson.id}"):
+    st.markdown(lesson.answer)
+
+st.markdown("#### Check my run")
+check_panel(lesson)
