@@ -15,8 +15,8 @@ def progress() -> dict:
 
 def lesson_label(lesson) -> str:
     state = progress().get(lesson.id)
-    mark = "✅" if state and state["passed"] else ("🔸" if state else "⬜")
-    return f"{mark} {lesson.title}"
+    mark = "passed · " if state and state["passed"] else ("tried · " if state else "")
+    return f"{mark}{lesson.title}"
 
 
 def progress_summary(lessons) -> None:
@@ -37,11 +37,11 @@ def setup_links(lesson) -> None:
         page_link("train.py", "Set up: the Train page with this lesson's settings", ":material/model_training:",
                   query_params=config_query(config, lesson=lesson.id))
     found = [find_reusable(run_store(), c) for c in lesson.configs()]
-    if all(found):
+    if all(found) and lesson.page != "train.py":  # the Train page offers the prepared run itself
         runs = ",".join(info.run_id for info in found)
-        page_link(lesson.page, f"Open the {lesson.page.removesuffix('.py').replace('_', ' ')} page on the prepared "
-                  f"run{'s' if len(found) > 1 else ''}", ":material/open_in_new:",
-                  query_params={"runs": runs, "dataset": lesson.dataset})
+        title = lesson.page.removesuffix(".py").replace("_", " ").capitalize()
+        page_link(lesson.page, f"Open the {title} page on the prepared run{'s' if len(found) > 1 else ''}",
+                  ":material/open_in_new:", query_params={"runs": runs, "dataset": lesson.dataset})
     elif not trainable_here:
         st.caption(f"Prepare it ahead of class: `python -m aeviz lessons prepare {lesson.id}`")
     missing = [c for c, info in zip(lesson.configs(), found) if info is None]

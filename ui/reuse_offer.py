@@ -40,6 +40,8 @@ def reuse_offer(config, manager=None, owner: str = "") -> str | None:
             training_elsewhere(manager, fingerprint, owner)
         return None
     run_id, created, mse = found
+    if manager is not None and any(view.run_id == run_id for view in manager.jobs(owner=owner)):
+        return None  # this session's own run: the page already shows it
     when = time.strftime("%H:%M", time.localtime(created))
     error = f", test MSE {mse:.4f}" if isinstance(mse, float) else ""
     st.info(f"This exact configuration was already trained on this server at {when}{error}. Open that run "
