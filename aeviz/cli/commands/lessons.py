@@ -48,8 +48,8 @@ def list_lessons(args) -> int:
 
 
 def prepare(args) -> int:
-    from aeviz.cli.commands.train import show_events
-    from aeviz.cli.output import ProgressBar, print_json
+    from aeviz.cli.commands.train import describe_progress, started_lines
+    from aeviz.cli.output import follow, print_json, progress_bar
     from aeviz.lessons import get_lesson
     from aeviz.lessons.check import prepare_lesson
 
@@ -61,7 +61,8 @@ def prepare(args) -> int:
 
     def watch(trainer, role):
         config = trainer.config
-        show_events(trainer, ProgressBar(f"{lesson.id} ({role}): {config.variant} k={config.k} {config.dataset}"))
+        bar = progress_bar(f"{lesson.id} ({role}): {config.variant} k={config.k} {config.dataset}")
+        follow(trainer.run(), bar, describe_progress, started_lines)
 
     prepared = prepare_lesson(lesson, args.dataset, reuse=not args.no_reuse, on_trainer=watch)
     rows = [{"role": p.role, "run_id": p.run_id, "reused": p.reused} for p in prepared]
