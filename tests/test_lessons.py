@@ -151,3 +151,30 @@ def test_every_digits_lessons_check_measures_a_short_run(lesson_id, digits, tmp_
     assert math.isfinite(result.value) and result.metric == lesson.goal.metric
     assert result.passed == (lesson.goal.reached(result.value) and all(c["met"] for c in result.conditions))
     assert (result.reference_run_id is not None) == (lesson.reference is not None)
+
+
+def test_checks_are_recorded_without_the_session_id_and_counted_per_lesson(tmp_path):
+    from aeviz.analysis import FrontierPoint
+    from aeviz.lessons.check import CheckResult
+    from aeviz.lessons.record import beat_pca_table, pass_counts, read_checks, record_check, session_tag
+
+    def result(lesson, passed):
+        return CheckResult(lesson, "run", passed, "m", 0.5, "<", 1.0, "goal")
+
+    alice, bob = session_tag("alice-secret-id"), session_tag("bob-secret-id")
+    assert alice != bob and len(alice) == 6
+    for lesson, who, passed in (("a", alice, False), ("a", alice, True), ("a", bob, False), ("b", bob, True)):
+        record_check(result(lesson, passed), who, root=tmp_path)
+    text = (tmp_path / ".lessons" / "checks.jsonl").read_text()
+    assert "secret" not in text
+    assert pass_counts(read_checks(root=tmp_path)) == {"a": {"sessions_tried": 2, "sessions_passed": 1},
+                                                       "b": {"sessions_tried": 1, "sessions_passed": 1}}
+    assert read_checks(since=1e12, root=tmp_path) == []
+
+    points = [FrontierPoint("r1", "", "plain", 8, 0.01, 0.02), FrontierPoint("r2", "", "plain", 8, 0.03, 0.02),
+              FrontierPoint("r3", "", "linear", 8, 0.021, 0.02)]
+    rows = beat_pca_table(points, {"r1": alice})
+    assert rows == [{"variant": "linear", "k": 8, "runs": 1, "beat_pca": 0, "best_test_mse": 0.021,
+                     "pca_test_mse": 0.02, "who_beat_pca": ""},
+                    {"variant": "plain", "k": 8, "runs": 2, "beat_pca": 1, "best_test_mse": 0.01,
+                     "pca_test_mse": 0.02, "who_beat_pca": alice}]

@@ -75,8 +75,9 @@ def _image_datasets() -> tuple[str, ...]:
     return tuple(DATASET_NAMES)
 
 
-def candidate_runs(lesson) -> list:
-    """Saved runs the lesson can be checked on (its datasets, variant and k), this session's first."""
+def candidate_runs(lesson) -> tuple[list, set]:
+    """Saved runs the lesson can be checked on (its datasets, variant and k), this session's first, and the
+    ids of this session's runs."""
     from ui.runs import saved_runs
 
     config = lesson.config()
