@@ -51,7 +51,8 @@ def query_config(query: Mapping[str, Any]) -> TrainConfig | None:
     defaults = model.training_defaults()
     config = TrainConfig(dataset=dataset, variant=variant,
                          k=_number(query, "k", int, model.default_k), seed=_number(query, "seed", int, 0),
-                         epochs=_number(query, "epochs", float, None), max_seconds=_number(query, "seconds", float, None),
+                         epochs=_number(query, "epochs", float, None),
+                         max_seconds=_number(query, "seconds", float, None),
                          lr=_number(query, "lr", float, defaults["lr"]),
                          batch_size=_number(query, "batch", int, defaults["batch_size"]))
     config.split_settings(query_settings(query))
@@ -90,7 +91,8 @@ def _number(query: Mapping[str, Any], name: str, kind, default):
     try:
         return kind(float(text)) if kind is int and "e" in text.lower() else kind(text)
     except ValueError:
-        raise InvalidConfig(f"link parameter {name}={text!r} is not a {'whole number' if kind is int else 'number'}") from None
+        words = "whole number" if kind is int else "number"
+        raise InvalidConfig(f"link parameter {name}={text!r} is not a {words}") from None
 
 
 def _text(value: Any) -> str:

@@ -50,7 +50,8 @@ def lesson_dataset(name: str):
     return load_dataset(name)
 
 
-def check_run(lesson: Lesson, run_id: str, store=None, dataset_loader: Callable[[str], Any] = lesson_dataset) -> CheckResult:
+def check_run(lesson: Lesson, run_id: str, store=None,
+              dataset_loader: Callable[[str], Any] = lesson_dataset) -> CheckResult:
     """Whether run `run_id` reaches the lesson's goal, with the numbers. Raises AevizError (with what to
     do) when the run is not the kind the lesson asks for, or the reference run is not trained yet."""
     from aeviz.reuse import find_reusable
@@ -117,6 +118,7 @@ def prepare_lesson(lesson: Lesson, dataset: str | None = None, store=None, reuse
                 pass
         finished = trainer.finished
         if finished.saved_run_id is None:
-            raise AevizError(f"the {role} run of lesson {lesson.id!r} was not saved: {finished.save_error or finished.message}")
+            raise AevizError(f"the {role} run of lesson {lesson.id!r} was not saved: "
+                             f"{finished.save_error or finished.message}")
         prepared.append(Prepared(role, finished.saved_run_id, False, config))
     return prepared
