@@ -8,6 +8,7 @@ import streamlit as st
 
 from ui.common import (cached_dataset, cached_run, current_dataset_name, dataset_or_stop,
                        pca_curve)
+from ui.export_download import export_downloads
 from ui.runs import load_run, no_runs_message, pick_run, saved_runs
 
 st.title("Latent space")
@@ -121,6 +122,7 @@ if run is not None:
                                                     axis_titles=axes),
                                 key="latent_codes", on_select="rerun", selection_mode=("points", "lasso", "box"))
         show_selection(selected_indices(event), "latent_codes_selected")
+        export_downloads(info, dataset_name, key="latent_export")
 with right:
     pixels, ratio = pixel_pca(dataset_name)
     if run is not None and dataset.input_size > 0 and k > 2:
