@@ -56,6 +56,7 @@ SPECS: dict[str, DatasetSpec] = {
     "digits": DatasetSpec("digits", "Digits 8x8 (scikit-learn)", "", MNIST_CLASSES, image_shape=(1, 8, 8)),
 }
 DATASET_NAMES = tuple(SPECS)
+USER_PREFIX = "user:"  # names of datasets made from your own files: user:<content hash>-<size>
 
 
 @dataclass
@@ -71,6 +72,7 @@ class Dataset:
     class_names: tuple[str, ...]
     source: str
     notes: list[str] = field(default_factory=list)
+    labelled: bool = True  # False for a user dataset without labels (labels all 0, one class)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -151,6 +153,10 @@ def _folder_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
 
 def dataset_status(name: str) -> DatasetStatus:
     """Whether `name` can be loaded here without a download, and from where (cheap: no reading)."""
+    if name.startswith(USER_PREFIX):
+        from aeviz.user_data import user_status
+
+        return user_status(name)
     spec = get_spec(name)
     if name == "digits":
         return DatasetStatus(name, spec.title, True, "scikit-learn (bundled)", [])
@@ -177,11 +183,23 @@ def _fix_hint(spec: DatasetSpec) -> str:
     return hint + ", or connect to the internet to download them; the bundled 'digits' set always works offline"
 
 
+def all_dataset_names() -> tuple[str, ...]:
+    """The built-in datasets, then the user datasets converted here (newest first)."""
+    from aeviz.user_data import list_infos
+
+    return DATASET_NAMES + tuple(info.name for info in list_infos())
+
+
 def get_spec(name: str) -> DatasetSpec:
+    if isinstance(name, str) and name.startswith(USER_PREFIX):  # your own images (aeviz.user_data)
+        from aeviz.user_data import user_spec
+
+        return user_spec(name)
     try:
         return SPECS[name]
     except KeyError:
-        raise InvalidConfig(f"unknown dataset {name!r}; choose one of: {', '.join(SPECS)}") from None
+        raise InvalidConfig(f"unknown dataset {name!r}; choose one of: {', '.join(SPECS)}, or your own "
+                            f"(user:…, see `python -m aeviz datasets`)") from None
 
 
 # ---------------------------------------------------------------------------- IDX files and download
@@ -231,6 +249,10 @@ def clear_cache() -> None:
 
 
 def _load(spec: DatasetSpec, download_missing: bool, progress: ProgressCallback | None) -> Dataset:
+    if spec.name.startswith(USER_PREFIX):
+        from aeviz.user_data import load_user_dataset
+
+        return load_user_dataset(spec.name)
     if spec.name == "digits":
         return load_digits()
     tried = []

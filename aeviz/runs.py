@@ -43,7 +43,8 @@ def runs_dir() -> Path:
 
 
 def new_run_id(variant: str, k: int, dataset: str) -> str:
-    return f"{variant}-k{k}-{dataset}-{secrets.token_hex(3)}"
+    # a user dataset's name (user:<hash>-<size>) carries a colon, which some file systems and zip tools refuse
+    return f"{variant}-k{k}-{dataset.replace(':', '_')}-{secrets.token_hex(3)}"
 
 
 @dataclass

@@ -15,6 +15,7 @@ from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_
 from ui.kept import kept
 from ui.runs import picked_run_or_stop
 from ui.task_panel import start_task, task_section
+from ui.user_dataset import note_if_unlabelled
 
 ANOMALY_KEY = "apps_anomaly_trainer"
 SWEEP_KEY = "apps_anomaly_sweep"
@@ -29,6 +30,9 @@ st.markdown("An autoencoder learns without labels, yet its code is useful: for s
 
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
+note_if_unlabelled(dataset, "every section here needs them (a held-out class, neighbours of the same class, "
+                   "clusters and a probe scored against the classes). Give your file labels: class folders, a "
+                   "`labels` array or a `label` column.", stop=True)
 info, run = picked_run_or_stop(dataset_name, key="apps_run")
 k = run.config.k
 labels = dataset.test_labels.numpy()

@@ -9,6 +9,7 @@ import streamlit as st
 from ui.common import (cached_dataset, cached_run, current_dataset_name, dataset_or_stop,
                        pca_curve)
 from ui.export_download import export_downloads
+from ui.user_dataset import note_if_unlabelled
 from ui.runs import load_run, no_runs_message, pick_run, saved_runs
 
 st.title("Latent space")
@@ -71,6 +72,7 @@ def show_selection(indices: list[int], key: str) -> None:
 
 # ---------------------------------------------------------------------------- scatter
 st.subheader("Codes of the test set, coloured by class")
+note_if_unlabelled(dataset, "the codes are drawn in one colour.")
 info = pick_run(dataset_name, key="latent_run")
 if info is None:
     no_runs_message(dataset_name)
@@ -177,8 +179,9 @@ if has_prior or k == 2:
 st.subheader("Interpolating between two test images")
 c1, c2, c3 = st.columns(3)
 a = c1.number_input("First test image #", 0, len(test_images) - 1, 0, key="latent_interp_a")
-b = c2.number_input("Second test image #", 0, len(test_images) - 1, int(np.flatnonzero(labels != labels[0])[0]),
-                    key="latent_interp_b")
+other_class = np.flatnonzero(labels != labels[0])  # empty when the dataset has one class (or no labels)
+b = c2.number_input("Second test image #", 0, len(test_images) - 1,
+                    int(other_class[0]) if len(other_class) else min(1, len(test_images) - 1), key="latent_interp_b")
 steps = c3.slider("Steps", 3, 16, 10, key="latent_interp_steps")
 decoded = latent.decode_codes(run.model, latent.interpolate_codes(codes[int(a)], codes[int(b)], steps))
 st.plotly_chart(mosaic_figure([np.concatenate([test_images[[int(a)]], decoded, test_images[[int(b)]]])],

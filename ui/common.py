@@ -91,36 +91,51 @@ def device_summary() -> str:
 
 @st.cache_data(ttl=30, show_spinner=False)
 def dataset_statuses() -> dict:
-    from aeviz.data import DATASET_NAMES, dataset_status
+    from aeviz.data import all_dataset_names, dataset_status
 
-    return {name: dataset_status(name).to_json() for name in DATASET_NAMES}
+    return {name: dataset_status(name).to_json() for name in all_dataset_names()}
 
 
 def dataset_selector(where=None, key: str = "dataset_choice") -> str:
     """A select box of the datasets (availability in the label) bound to st.session_state['dataset'];
     shows where the chosen one comes from, or why it is unavailable and how to fix that."""
+    from ui.user_dataset import OWN_CHOICE, user_dataset_uploader
+
     where = where or st
     statuses = dataset_statuses()
-    names = list(statuses)
     current = current_dataset_name()
+    if current not in statuses and current.startswith("user:"):  # converted in another process meanwhile
+        dataset_statuses.clear()
+        statuses = dataset_statuses()
+    names = list(statuses) + [OWN_CHOICE]
     if current not in names:
         current = "digits"
     # The widget's key carries the current value: when another selector changes the dataset, this one
     # becomes a new widget starting at `current` (the browser would otherwise keep showing, and send
     # back, its own stale value).
     widget_key = f"{key}:{current}"
-    if widget_key in st.session_state and st.session_state[widget_key] != current:
+    if widget_key in st.session_state and st.session_state[widget_key] not in (current, OWN_CHOICE):
         del st.session_state[widget_key]  # a stale value from the last time this key was on screen
 
     def label(name: str) -> str:
+        if name == OWN_CHOICE:
+            return "Your own…"
         s = statuses[name]
         return s["title"] + ("" if s["available"] else " (not available)")
 
     def changed():
-        st.session_state[DATASET_KEY] = st.session_state[widget_key]
+        if st.session_state[widget_key] != OWN_CHOICE:
+            st.session_state[DATASET_KEY] = st.session_state[widget_key]
 
     chosen = where.selectbox("Dataset", names, index=names.index(current), format_func=label, key=widget_key,
                              on_change=changed)
+    if chosen == OWN_CHOICE:  # the current dataset stays until a file is converted
+        added = user_dataset_uploader(where, key)
+        if added is None:
+            return current
+        dataset_statuses.clear()
+        st.session_state[DATASET_KEY] = added
+        st.rerun()
     st.session_state[DATASET_KEY] = chosen
     status = statuses[chosen]
     if status["available"]:

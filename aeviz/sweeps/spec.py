@@ -25,15 +25,13 @@ from aeviz.params import Param
 # Names every variant accepts besides its declared parameters.
 TRAINING_NAMES = ("k", "lr", "batch_size")
 MAX_POINTS = 5000
-INPUT_SIZES = {"digits": 64, "mnist": 784, "fashion-mnist": 784}
 
 
 def input_size_of(dataset: str) -> int:
     """Pixels per image, without loading the dataset."""
     from aeviz.data import get_spec
 
-    get_spec(dataset)  # raises on an unknown name
-    return INPUT_SIZES.get(dataset, 784)
+    return get_spec(dataset).input_size  # raises on an unknown name
 
 
 def parse_grid_arg(text: str) -> tuple[str, list[str]]:

@@ -8,7 +8,7 @@ HELP = "PCA's test MSE at k (fitted on the train split); prints a JSON line"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", default="digits")
+    parser.add_argument("--dataset", default="digits", help="a dataset name, or the path of your own .zip / .npz / .csv")
     parser.add_argument("--k", type=int, required=True)
 
 
@@ -18,6 +18,9 @@ def run(args: argparse.Namespace) -> int:
     from aeviz.errors import InvalidConfig
     from aeviz.pca import pca_test_mse
 
+    from aeviz.user_data import resolve_dataset
+
+    args.dataset = resolve_dataset(args.dataset)
     input_size = get_spec(args.dataset).input_size
     if not 1 <= args.k <= input_size:
         raise InvalidConfig(f"k must be between 1 and {input_size} for {args.dataset} (got {args.k})")

@@ -11,7 +11,8 @@ HELP = ("sweep a grid of short runs (--grid k=2,8,32 --grid NAME=v1,v2 ...) over
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", default="digits", help="mnist, fashion-mnist or digits (default: digits)")
+    parser.add_argument("--dataset", default="digits",
+                        help="mnist, fashion-mnist, digits (default), user:… or the path of your own .zip / .npz / .csv")
     parser.add_argument("--variant", action="append", dest="variants", metavar="V",
                         help="a variant to sweep, repeatable (default: plain)")
     parser.add_argument("--grid", action="append", metavar="NAME=v1,v2,...",
@@ -43,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
     from aeviz.sweeps import (LocalExecutor, PointFinished, PointProgress, PointStarted, Sweep, SweepFinished, SweepSpec,
                               iter_sweep, make_executor, parse_grid_args, parse_seeds, sweep_table)
 
-    spec = SweepSpec(dataset=args.dataset, variants=args.variants or ["plain"], grid=parse_grid_args(args.grid),
+    from aeviz.user_data import resolve_dataset
+
+    spec = SweepSpec(dataset=resolve_dataset(args.dataset), variants=args.variants or ["plain"], grid=parse_grid_args(args.grid),
                      seeds=parse_seeds(args.seeds), epochs=args.epochs, max_seconds=args.max_seconds,
                      fixed=parse_settings(args.settings), sample=args.sample, device=args.device)
     sweep = Sweep.create(spec)  # a bad grid stops here, before anything trains

@@ -14,7 +14,12 @@ HELP = "train an autoencoder; prints a JSON line with run_id, test_mse, epochs, 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", default="digits", help="mnist, fashion-mnist or digits (default: digits)")
+    parser.add_argument("--dataset", default="digits",
+                        help="mnist, fashion-mnist, digits (default), a user dataset (user:…) or the path of your own "
+                             ".zip / .npz / .csv file (see README: Bring your own data)")
+    parser.add_argument("--image-size", type=int, default=None,
+                        help="with --dataset FILE: side of the converted square images, 4..64 (default: their own "
+                             "size where square, else 28)")
     parser.add_argument("--variant", default="plain", help="see `python -m aeviz variants`")
     parser.add_argument("--k", type=int, default=None, help="bottleneck size (default: the variant's)")
     parser.add_argument("--epochs", type=float, default=None, help="epochs to train (default 5 unless --max-seconds)")
@@ -42,8 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from aeviz.device import resolve_device
     from aeviz.runs import RunStore
     from aeviz.train import Trainer
+    from aeviz.user_data import resolve_dataset
     from aeviz.variants import get_variant
 
+    args.dataset = resolve_dataset(args.dataset, args.image_size)
     spec = get_spec(args.dataset)
     variant = get_variant(args.variant)
     config = TrainConfig(dataset=args.dataset, variant=args.variant,

@@ -1,0 +1,112 @@
+"""Reading untrusted uploads with bounded memory: images and zip archives.
+
+An upload can claim one size and cost another: a 28 KB PNG may decode to 4096x4096 RGBA, and a
+zip member whose header says 1 KB may inflate to gigabytes. Both readers here decide from what is
+*actually* decoded or inflated, against limits fixed before any of it is held in memory:
+
+    image = read_image_bounded(data, "photo.jpg")          # a loaded PIL image, at most MAX_IMAGE_PIXELS
+    files = read_zip_bounded(data, "run.zip", {"config.json", "weights.pt"})   # name -> bytes
+
+Both raise UploadRefused (an AevizError: its message is shown to the user as it is).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Iterable
+
+from PIL import Image, UnidentifiedImageError
+
+from aeviz.errors import AevizError
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024       # the encoded file
+MAX_IMAGE_PIXELS = 2048 * 2048          # after decoding (a JPEG is decoded at a reduced scale to fit)
+MAX_ZIP_MEMBERS = 64
+MAX_MEMBER_BYTES = 50 * 1024 * 1024     # inflated bytes of one member
+MAX_ZIP_BYTES = 60 * 1024 * 1024        # inflated bytes of all members read
+READ_CHUNK = 1 << 16                    # zipfile inflates at most this much per read: memory stays bounded
+
+# PIL's own decompression-bomb guard, for any image opened in this process (it raises beyond twice
+# this); the readers below refuse earlier, from the header.
+Image.MAX_IMAGE_PIXELS = 4 * MAX_IMAGE_PIXELS
+
+_SIGNATURES = {"PNG": b"\x89PNG\r\n\x1a\n", "JPEG": b"\xff\xd8\xff"}
+
+
+class UploadRefused(AevizError):
+    """An uploaded file is too large (as stored or once decoded), damaged, or of the wrong kind."""
+
+
+def read_image_bounded(data: bytes, name: str = "upload", formats: Iterable[str] = ("PNG", "JPEG"),
+                       max_bytes: int = MAX_IMAGE_BYTES, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
+    """A decoded (loaded) PIL image of at most `max_pixels` pixels from the bytes of a PNG or JPEG.
+
+    The dimensions are read from the header and checked before any pixel is decoded; a large JPEG
+    is decoded at 1/2, 1/4 or 1/8 scale (its DCT allows that for free) when that brings it under
+    the cap. Any decoder error is an UploadRefused saying so.
+    """
+    formats = tuple(formats)
+    if len(data) > max_bytes:
+        raise UploadRefused(f"{name} is {len(data) / 1e6:.1f} MB; images up to {max_bytes // 2**20} MB are accepted")
+    expected = next((kind for kind in formats if data.startswith(_SIGNATURES.get(kind, b"\0\0\0\0"))), None)
+    if expected is None:
+        raise UploadRefused(f"{name} is not a {' or '.join(formats)} image; upload a "
+                            f"{' or '.join('.' + kind.lower().replace('jpeg', 'jpg') for kind in formats)} file")
+    try:
+        image = Image.open(io.BytesIO(data), formats=[expected])
+        width, height = image.size  # from the header: nothing decoded yet
+        if expected == "JPEG" and width * height > max_pixels:
+            scale = next((f for f in (2, 4, 8) if (width // f) * (height // f) <= max_pixels), 8)
+            image.draft(image.mode, (width // scale, height // scale))
+            width, height = image.size
+        if width * height > max_pixels:
+            raise UploadRefused(f"{name} is {width}x{height} pixels; images up to {max_pixels / 1e6:.1f} "
+                                f"megapixels are accepted")
+        image.load()
+        return image
+    except UploadRefused:
+        raise
+    except Image.DecompressionBombError:
+        raise UploadRefused(f"{name} has far more pixels than the {max_pixels / 1e6:.1f} megapixels accepted") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            EOFError, MemoryError) as exc:
+        raise UploadRefused(f"{name} could not be read as a {expected} image ({exc})") from None
+
+
+def read_zip_bounded(data: bytes, name: str = "upload", wanted: Iterable[str] | None = None,
+                     max_member_bytes: int = MAX_MEMBER_BYTES, max_total_bytes: int = MAX_ZIP_BYTES,
+                     max_members: int = MAX_ZIP_MEMBERS) -> dict[str, bytes]:
+    """The members of a zip archive (only those in `wanted`, when given) as name -> bytes.
+
+    Each member is inflated in small chunks and counted as it goes, so a member whose header
+    understates its size is refused once it passes `max_member_bytes` (or all of them together
+    pass `max_total_bytes`), having held at most that much. Raises UploadRefused; a file that is
+    not a zip archive raises zipfile.BadZipFile (callers say what they expected instead).
+    """
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    infos = [info for info in archive.infolist() if not info.is_dir()]
+    if len(infos) > max_members:
+        raise UploadRefused(f"{name} holds {len(infos)} files; at most {max_members} are accepted")
+    wanted = set(wanted) if wanted is not None else None
+    out: dict[str, bytes] = {}
+    total = 0
+    for info in infos:
+        if wanted is not None and info.filename not in wanted:
+            continue
+        buffer = io.BytesIO()
+        try:
+            with archive.open(info) as member:
+                while chunk := member.read(READ_CHUNK):
+                    buffer.write(chunk)
+                    total += len(chunk)
+                    if buffer.tell() > max_member_bytes:
+                        raise UploadRefused(f"{name}: {info.filename} unpacks to more than "
+                                            f"{max_member_bytes // 2**20} MB; refused")
+                    if total > max_total_bytes:
+                        raise UploadRefused(f"{name} unpacks to more than {max_total_bytes // 2**20} MB; refused")
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError,
+                RuntimeError) as exc:  # a bad CRC, a lying size, encryption, an unknown compression
+            raise UploadRefused(f"{name}: {info.filename} is damaged or cannot be unpacked ({exc})") from None
+        out[info.filename] = buffer.getvalue()
+    return out

@@ -1,0 +1,100 @@
+"""Every page of the app on your own images: a labelled and an unlabelled user dataset (the 8x8 digits
+saved as .npz), each with a short run; the pages that need labels say so instead of failing."""
+
+import io
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from aeviz.config import TrainConfig
+from aeviz.data import load_dataset
+from aeviz.runs import RunStore
+from aeviz.train import Trainer
+from aeviz.user_data import import_file
+
+from tests.apptest import open_page
+from tests.e2e.test_pages_open import page_paths
+
+TIMEOUT = 90
+
+
+def npz_of_digits(labelled: bool) -> bytes:
+    bunch = load_digits()
+    arrays = {"images": np.round(bunch.images * 255 / 16).astype(np.uint8)}
+    if labelled:
+        arrays["labels"] = bunch.target
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def user_sets(tmp_path_factory):
+    """(labelled name, unlabelled name), converted into a cache folder of this module."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AEVIZ_CACHE_DIR", str(tmp_path_factory.mktemp("user-cache")))
+        yield (import_file(npz_of_digits(True), "digits-labelled.npz").name,
+               import_file(npz_of_digits(False), "digits-unlabelled.npz").name)
+
+
+@pytest.fixture(scope="module")
+def runs_dir(tmp_path_factory, user_sets):
+    root = tmp_path_factory.mktemp("user-runs")
+    for name in user_sets:
+        trainer = Trainer(TrainConfig(dataset=name, variant="plain", k=4, epochs=1, params={"hidden": [16]},
+                                      device="cpu"), load_dataset(name), store=RunStore(root))
+        for _ in trainer.run():
+            pass
+    return root
+
+
+def test_a_run_on_a_user_dataset_records_its_name_and_shape(store_env, user_sets):
+    configs = {info.config["dataset"]: info.config for info in store_env.list()}
+    assert set(configs) == set(user_sets)
+    assert all(config["input_shape"] == [1, 8, 8] for config in configs.values())
+    assert all(":" not in info.run_id for info in store_env.list())
+
+
+@pytest.mark.parametrize("labelled", [True, False], ids=["labelled", "unlabelled"])
+def test_every_page_opens_on_a_user_dataset(store_env, user_sets, labelled):
+    name = user_sets[0 if labelled else 1]
+    for page in page_paths():
+        if page == "recommender":
+            continue  # MovieLens ratings, not images: the dataset selector does not apply
+        at = open_page(f"{page}.py", TIMEOUT)
+        at.session_state["dataset"] = name
+        at.run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert not at.error, (page, [e.value for e in at.error])
+        infos = " ".join(i.value for i in at.info)
+        if page == "applications" and not labelled:
+            assert "has no labels: every section here needs them" in infos
+        if page == "latent_space":
+            assert ("has no labels" in infos) is (not labelled)
+
+
+def test_the_sidebar_converts_an_upload_and_names_a_bad_one(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("AEVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("AEVIZ_UMAP_WARMUP", "0")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    at.sidebar.selectbox(key="sidebar_dataset:digits").set_value("your own…").run()
+    assert not at.exception and at.session_state["dataset"] == "digits"  # unchanged until a file is converted
+    uploader = at.sidebar.get("file_uploader")[0]
+    uploader.set_value(("broken.npz", b"not a zip", "application/octet-stream")).run()
+    at.sidebar.button(key="sidebar_dataset_use").click().run()
+    assert "broken.npz is not an .npz archive" in " ".join(e.value for e in at.sidebar.error)
+    assert at.session_state["dataset"] == "digits"
+    at.sidebar.get("file_uploader")[0].set_value(("mine.npz", npz_of_digits(True), "application/octet-stream")).run()
+    at.sidebar.number_input(key="sidebar_dataset_size").set_value(12).run()
+    at.sidebar.button(key="sidebar_dataset_use").click().run()
+    assert not at.exception
+    name = at.session_state["dataset"]
+    assert name.startswith("user:") and name.endswith("-12")
+    assert at.sidebar.selectbox(key=f"sidebar_dataset:{name}").value == name
+    assert "your file mine.npz" in " ".join(c.value for c in at.sidebar.caption)
+    assert load_dataset(name).image_shape == (1, 12, 12)
