@@ -7,10 +7,9 @@ import numpy as np
 import streamlit as st
 
 from aeviz.applications import anomaly, anomaly_tasks, clustering, retrieval, transfer
-from aeviz.applications.features import pixels
+from aeviz.applications.features import feature_spaces
 from aeviz.errors import AevizError
 from aeviz.figures import applications as figs
-from aeviz.latent import encode_images
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop
 from ui.kept import kept
 from ui.runs import picked_run_or_stop
@@ -47,13 +46,8 @@ def spaces(run_id: str, created: float, name: str) -> dict:
     data, model = cached_dataset(name), cached_run(run_id, created).model
     pca = dataset_pca(data)
     pool = np.sort(np.random.default_rng(0).permutation(len(data.train_images))[:POOL])
-    model_k = cached_run(run_id, created).config.k
-    test = {"codes": encode_images(model, data.test_images), "pca": pca.encode(data.test_images, model_k),
-            "pixels": pixels(data.test_images)}
-    train_images = data.train_images[pool]
-    train = {"codes": encode_images(model, train_images), "pca": pca.encode(train_images, model_k),
-             "pixels": pixels(train_images)}
-    return {"test": test, "train": train, "pool": pool}
+    return {"test": feature_spaces(model, data.train_images, data.test_images, pca=pca),
+            "train": feature_spaces(model, data.train_images, data.train_images[pool], pca=pca), "pool": pool}
 
 
 features = spaces(info.run_id, info.created, dataset_name)
@@ -144,7 +138,8 @@ with retrieval_tab:
 
     @st.cache_data(show_spinner="Searching…", max_entries=8)
     def precision(run_id: str, created: float, name: str) -> dict[str, float]:
-        return retrieval.retrieval_report(spaces(run_id, created, name)["test"], labels, 10, QUERIES)
+        test_labels = cached_dataset(name).test_labels.numpy()
+        return retrieval.retrieval_report(spaces(run_id, created, name)["test"], test_labels, 10, QUERIES)
 
     scores = precision(info.run_id, info.created, dataset_name)
     cols = st.columns(3)
@@ -162,9 +157,10 @@ with retrieval_tab:
 # ---------------------------------------------------------------- clustering
 @st.cache_data(show_spinner=False, max_entries=32)
 def cluster(run_id: str, created: float, name: str, space: str, n: int, size: int):
-    chosen = np.sort(np.random.default_rng(0).permutation(len(labels))[:size])
+    test_labels = cached_dataset(name).test_labels.numpy()
+    chosen = np.sort(np.random.default_rng(0).permutation(len(test_labels))[:size])
     features = spaces(run_id, created, name)["test"][space][chosen]
-    return chosen, clustering.cluster_space(features, labels[chosen], n)
+    return chosen, clustering.cluster_space(features, test_labels[chosen], n)
 
 
 def show_clusters(n_clusters: int, subset_size: int) -> None:
@@ -211,7 +207,8 @@ def probe(run_id: str, created: float, name: str, space: str, size: int) -> floa
     data = spaces(run_id, created, name)
     pool_labels = cached_dataset(name).train_labels.numpy()[data["pool"]]
     subset = transfer.labelled_subset(pool_labels, size)
-    return transfer.probe_accuracy(data["train"][space][subset], pool_labels[subset], data["test"][space], labels)
+    return transfer.probe_accuracy(data["train"][space][subset], pool_labels[subset], data["test"][space],
+                                   cached_dataset(name).test_labels.numpy())
 
 
 def show_probes(pool_labels: np.ndarray, sizes: list[int], chosen_size: int) -> None:

@@ -161,71 +161,88 @@ with form_tab:
                 "latent space form.")
 
 # ---------------------------------------------------------------------------- draw your own
-@st.fragment
-def draw_section() -> None:
-    size = side
-    canvas_col, input_col = st.columns([2, 1])
-    grey = None
-    with canvas_col:
-        source = st.radio("Input", ["Draw", "Upload an image"], horizontal=True, key="explore_draw_source")
-        if source == "Draw":
-            try:
-                from streamlit_drawable_canvas import st_canvas
+def drawn_or_uploaded() -> np.ndarray | None:
+    """The grey image (H, W) in [0, 1] drawn on the canvas or uploaded; None until there is one."""
+    source = st.radio("Input", ["Draw", "Upload an image"], horizontal=True, key="explore_draw_source")
+    if source == "Draw":
+        grey = None
+        try:
+            from streamlit_drawable_canvas import st_canvas
 
-                result = st_canvas(stroke_width=18, stroke_color="#000000", background_color="#FFFFFF",
-                                   height=280, width=280, drawing_mode="freedraw", return_image_data=True,
-                                   key="explore_canvas")
-                pixels = result.image_data
-                if pixels is not None and pixels.size:
-                    grey = drawing.to_grey(pixels)
-            except ImportError:
-                st.warning("The drawing canvas needs `pip install streamlit-drawable-canvas`; upload an image instead.")
-            thing = "a piece of clothing (a trouser, a bag…)" if dataset_name == "fashion-mnist" else "a digit"
-            st.caption(f"Draw {thing} with the mouse (or a finger); the trash icon clears the canvas.")
-        else:
-            upload = st.file_uploader("PNG or JPEG, up to 5 MB", type=list(drawing.UPLOAD_TYPES), key="explore_upload",
-                                      max_upload_size=drawing.MAX_UPLOAD_BYTES // (1024 * 1024))
-            if upload is not None:
-                try:
-                    grey = drawing.read_upload(upload.getvalue(), upload.name)
-                except AevizError as exc:
-                    st.error(str(exc))
+            result = st_canvas(stroke_width=18, stroke_color="#000000", background_color="#FFFFFF",
+                               height=280, width=280, drawing_mode="freedraw", return_image_data=True,
+                               key="explore_canvas")
+            pixels = result.image_data
+            if pixels is not None and pixels.size:
+                grey = drawing.to_grey(pixels)
+        except ImportError:
+            st.warning("The drawing canvas needs `pip install streamlit-drawable-canvas`; upload an image instead.")
+        thing = "a piece of clothing (a trouser, a bag…)" if dataset_name == "fashion-mnist" else "a digit"
+        st.caption(f"Draw {thing} with the mouse (or a finger); the trash icon clears the canvas.")
+        return grey
+    upload = st.file_uploader("PNG or JPEG, up to 5 MB", type=list(drawing.UPLOAD_TYPES), key="explore_upload",
+                              max_upload_size=drawing.MAX_UPLOAD_BYTES // (1024 * 1024))
+    if upload is None:
+        return None
+    try:
+        return drawing.read_upload(upload.getvalue(), upload.name)
+    except AevizError as exc:
+        st.error(str(exc))
+        return None
+
+
+def preprocessed(grey: np.ndarray | None, where) -> np.ndarray | None:
+    """The drawing cropped, scaled and centred as the dataset's images were (shown in `where`), or None."""
     image = None
     if grey is not None:
         try:
-            image = drawing.preprocess(grey, size)
+            image = drawing.preprocess(grey, side)
         except AevizError as exc:
-            input_col.info(str(exc))
+            where.info(str(exc))
     if image is not None:
-        show(image, f"preprocessed, {size}x{size}, as the dataset was made", where=input_col)
+        show(image, f"preprocessed, {side}x{side}, as the dataset was made", where=where)
     else:
-        input_col.caption("The preprocessed input appears here: strokes bright, cropped, scaled "
-                          + ("to fit 20x20 and centred by centre of mass in 28x28." if size == 28 else "to fit 8x8."))
+        where.caption("The preprocessed input appears here: strokes bright, cropped, scaled "
+                      + ("to fit 20x20 and centred by centre of mass in 28x28." if side == 28 else "to fit 8x8."))
+    return image
+
+
+def drawing_through_run(chosen_info, image: np.ndarray) -> None:
+    """What one run makes of the drawing: its reconstruction, error, nearest test images and place among the codes."""
+    chosen_run = load_run(chosen_info)
+    if chosen_run is None:
+        return
+    chosen_ref = reference(chosen_info.run_id, chosen_info.created, dataset_name)
+    analysis = drawing.analyse_drawing(chosen_run.model, image, chosen_ref)
+    st.markdown(f"**{chosen_info.label}**")
+    show(analysis.reconstruction, "reconstruction", scale=max(1, 84 // side))
+    st.metric("Reconstruction error (MSE per pixel)", f"{analysis.error:.4f}")
+    st.metric("Worse than this share of test images", f"{analysis.percentile:.0f}%",
+              help="Percentile of the drawing's reconstruction error among the test set's. Near 100%: "
+                   "unlike anything the model was trained on (the anomaly-detection idea).")
+    st.image(upscale(tile(test_images[analysis.neighbours]), max(1, 56 // side)), clamp=True,
+             caption="nearest test images in code space: "
+                     + ", ".join(class_names[labels[i]] for i in analysis.neighbours))
+    projection = latent.code_projection(chosen_ref.codes)  # the same picture as Latent space
+    st.plotly_chart(latent_scatter(projection(chosen_ref.codes[shown]), labels[shown], class_names,
+                                   "Your drawing among the test codes",
+                                   markers=[("you", projection(analysis.code)[0])],
+                                   axis_titles=("z1", "z2") if chosen_run.config.k == 2 else ("PC 1", "PC 2")),
+                    key=f"explore_draw_scatter_{chosen_info.run_id}")
+
+
+@st.fragment
+def draw_section() -> None:
+    canvas_col, input_col = st.columns([2, 1])
+    with canvas_col:
+        grey = drawn_or_uploaded()
+    image = preprocessed(grey, input_col)
     chosen = pick_runs(dataset_name, key="explore_draw_runs", max_runs=3, label="Runs to show it to",
                        url_param="draw_runs")
     if image is not None:
         for column, chosen_info in zip(st.columns(max(len(chosen), 1)), chosen):
-            chosen_run = load_run(chosen_info)
-            if chosen_run is None:
-                continue
-            chosen_ref = reference(chosen_info.run_id, chosen_info.created, dataset_name)
-            analysis = drawing.analyse_drawing(chosen_run.model, image, chosen_ref)
             with column:
-                st.markdown(f"**{chosen_info.label}**")
-                show(analysis.reconstruction, "reconstruction", scale=max(1, 84 // side))
-                st.metric("Reconstruction error (MSE per pixel)", f"{analysis.error:.4f}")
-                st.metric("Worse than this share of test images", f"{analysis.percentile:.0f}%",
-                          help="Percentile of the drawing's reconstruction error among the test set's. Near 100%: "
-                               "unlike anything the model was trained on (the anomaly-detection idea).")
-                st.image(upscale(tile(test_images[analysis.neighbours]), max(1, 56 // side)), clamp=True,
-                         caption="nearest test images in code space: "
-                                 + ", ".join(class_names[labels[i]] for i in analysis.neighbours))
-                projection = latent.code_projection(chosen_ref.codes)  # the same picture as Latent space
-                st.plotly_chart(latent_scatter(projection(chosen_ref.codes[shown]), labels[shown], class_names,
-                                               "Your drawing among the test codes",
-                                               markers=[("you", projection(analysis.code)[0])],
-                                               axis_titles=("z1", "z2") if chosen_run.config.k == 2 else ("PC 1", "PC 2")),
-                                key=f"explore_draw_scatter_{chosen_info.run_id}")
+                drawing_through_run(chosen_info, image)
 
 
 with draw_tab:

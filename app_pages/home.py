@@ -4,6 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.page_registry import available_pages
 from ui.runs import page_link
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,27 +26,12 @@ st.markdown(
 )
 
 st.subheader("Where to go")
-LINKS = [
-    ("train.py", "Train", ":material/model_training:",
-     "pick a dataset, a variant and k; watch the loss fall and the reconstructions sharpen against PCA."),
-    ("reconstructions.py", "Reconstructions", ":material/compare:",
-     "put up to four runs side by side on the same test images, with PCA at the same k."),
-    ("latent_space.py", "Latent space", ":material/scatter_plot:",
-     "see the codes coloured by digit or garment, the error-versus-k frontier, and interpolations."),
-    ("explore.py", "Explore", ":material/explore:", "look inside a trained model."),
-    ("sparsity.py", "Sparsity", ":material/grain:", "sparse autoencoders and their dormant units."),
-    ("denoising.py", "Denoising", ":material/blur_on:", "learn to remove noise by adding it."),
-    ("information.py", "Information", ":material/functions:", "surprise, entropy, cross-entropy and KL."),
-    ("sweeps.py", "Sweeps", ":material/grid_on:", "train many settings and compare."),
-    ("applications.py", "Applications", ":material/apps:", "anomaly detection, retrieval and more."),
-    ("recommender.py", "Recommender", ":material/movie:", "collaborative filtering with an autoencoder."),
-]
-for page_file, title, icon, blurb in LINKS:
-    if (ROOT / "app_pages" / page_file).exists():
+for entry in available_pages():
+    if not entry.is_home:
         left, right = st.columns([1, 4])
         with left:
-            page_link(page_file, title, icon)
-        right.write(blurb)
+            page_link(entry.file, entry.title, entry.icon)
+        right.write(entry.line)
 
 st.caption("Start on the bundled 8x8 **digits** (always available, trains in seconds); choose "
            "MNIST or Fashion-MNIST in the sidebar when their files are available.")

@@ -4,6 +4,7 @@ ratings beside their recommendations, and a movie's neighbours in code space."""
 from __future__ import annotations
 
 import math
+import secrets
 
 import pandas as pd
 import streamlit as st
@@ -75,7 +76,8 @@ if submitted and not busy:
 
 live = task_section(TRAINER_KEY)
 if live is not None and not live.running and live.result is not None and MODEL_KEY not in st.session_state:
-    st.session_state[MODEL_KEY] = {"model": live.result.model, "history": live.result.test_history,
+    st.session_state[MODEL_KEY] = {"model": live.result.model, "model_id": secrets.token_hex(8),
+                                   "history": live.result.test_history,
                                    "report": autorec.evaluation_report(live.result.model, data)}
 trained = st.session_state.get(MODEL_KEY)
 
@@ -101,11 +103,13 @@ model = trained["model"]
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def predictions_and_codes(_model, model_id: int):
-    return autorec.predicted_ratings(_model, data), autorec.movie_codes(_model, data)
+def predictions_and_codes(_model, model_id: str, source_key: str):
+    """Every predicted rating and every movie's code; `model_id` names the trained model in the cache key."""
+    ratings = ratings_data(source_key)
+    return autorec.predicted_ratings(_model, ratings), autorec.movie_codes(_model, ratings)
 
 
-predictions, codes = predictions_and_codes(model, id(model))
+predictions, codes = predictions_and_codes(model, trained["model_id"], source_key)
 
 # ---------------------------------------------------------------- a user
 st.header("A user's ratings and recommendations")

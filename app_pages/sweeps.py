@@ -9,7 +9,7 @@ import streamlit as st
 from aeviz.errors import AevizError
 from ui.common import dataset_or_stop, dataset_selector, run_store
 from ui.kept import kept
-from ui.runs import page_link
+from ui.runs import open_run_on, page_link
 from ui.task_panel import start_task, task_panel
 
 RUNNER_KEY = "sweeps_runner"
@@ -42,20 +42,9 @@ def show_results(sweep: Sweep, key: str) -> None:
         run_id = left.selectbox("Open a point's run", list(saved), key=f"{key}_open",
                                 format_func=lambda r: f"{saved[r].label} · {r}")
         if mid.button("Reconstructions", key=f"{key}_to_recon", icon=":material/compare:"):
-            st.session_state["dataset"] = sweep.spec.dataset
-            st.session_state["recon_runs"] = [run_id]
-            _switch("reconstructions.py")
+            open_run_on("reconstructions.py", run_id, sweep.spec.dataset)
         if right.button("Latent space", key=f"{key}_to_latent", icon=":material/scatter_plot:"):
-            st.session_state["dataset"] = sweep.spec.dataset
-            st.session_state["latent_run"] = run_id
-            _switch("latent_space.py")
-
-
-def _switch(page_file: str) -> None:
-    try:
-        st.switch_page(f"app_pages/{page_file}")
-    except st.errors.StreamlitAPIException:
-        st.info(f"Open the {page_file.removesuffix('.py').replace('_', ' ')} page and pick this run there.")
+            open_run_on("latent_space.py", run_id, sweep.spec.dataset)
 
 
 # ---------------------------------------------------------------------------- the grid

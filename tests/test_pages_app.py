@@ -150,3 +150,35 @@ def test_latent_space_page_with_linear_and_2d_runs(store_env):
     assert "Decoding a grid of codes" in headers  # k = 2
     assert "Interpolating between two test images" in headers
     assert len(charts(at)) >= 5  # codes, pixels, frontier, grid, interpolation
+
+
+def test_the_page_registry_lists_every_page_file_once_and_home_links_to_the_others():
+    from ui.page_registry import PAGES, available_pages
+
+    files = [entry.file for entry in PAGES]
+    assert len(set(files)) == len(files) and PAGES[0].is_home
+    assert set(files) == {path.name for path in (ROOT / "app_pages").glob("*.py")}
+    assert all(entry.title and entry.icon.startswith(":material/") and entry.line for entry in PAGES)
+    at = AppTest.from_file(str(ROOT / "app_pages" / "home.py"), default_timeout=TIMEOUT).run()
+    lines = [m.value for m in at.markdown]
+    assert [entry.line for entry in available_pages() if not entry.is_home] == \
+        [line for line in lines if line in {entry.line for entry in PAGES}]
+
+
+def test_a_run_handed_over_by_another_page_is_chosen_once_and_the_choice_stays_free(store_env):
+    from ui.runs import HANDOFF_KEY
+
+    infos = store_env.list()
+    older, newest = infos[-1].run_id, infos[0].run_id  # the picker would preselect the newest by itself
+    at = page("reconstructions.py")
+    at.session_state[HANDOFF_KEY] = older
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="recon_runs").value == [older]
+    assert HANDOFF_KEY not in at.session_state  # taken once
+    at.multiselect(key="recon_runs").set_value([newest]).run()
+    assert at.multiselect(key="recon_runs").value == [newest]
+    at = page("latent_space.py")
+    at.session_state[HANDOFF_KEY] = older
+    at.run()
+    assert at.selectbox(key="latent_run").value == older

@@ -24,6 +24,11 @@ def current_dataset_name() -> str:
     return st.session_state.get(DATASET_KEY, "digits")
 
 
+def set_current_dataset(name: str) -> None:
+    """Make `name` the dataset every page uses (the sidebar's selector follows it)."""
+    st.session_state[DATASET_KEY] = name
+
+
 @st.cache_resource(show_spinner=False, max_entries=16)
 def cached_run(run_id: str, created: float):
     """A saved run with its model (keyed by creation time so a re-saved id reloads)."""

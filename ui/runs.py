@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import cached_run, job_manager, run_store, session_owner
+from ui.common import cached_run, job_manager, run_store, session_owner, set_current_dataset
 from ui.links import publish, restore
+from ui.page_registry import page_entry
 
 
 def saved_runs(dataset: str | None = None, variants: tuple[str, ...] | None = None):
@@ -35,6 +36,28 @@ def run_label(info) -> str:
     return info.label + (f" · test MSE {mse:.4f}" if mse is not None else "")
 
 
+# ---------------------------------------------------------------------------- handing a run to another page
+HANDOFF_KEY = "run_handoff"
+
+
+def open_run_on(page_file: str, run_id: str, dataset: str) -> None:
+    """Switch to app_pages/<page_file> with `dataset` in use and `run_id` chosen in that page's first run
+    picker. Pages hand runs over this way, never by writing another page's widget keys."""
+    set_current_dataset(dataset)
+    st.session_state[HANDOFF_KEY] = run_id
+    try:
+        st.switch_page(f"app_pages/{page_file}")
+    except st.errors.StreamlitAPIException:  # the page is not in the navigation (a page run alone)
+        st.info(f"Open the {page_entry(page_file).title} page: this run will be chosen there.")
+
+
+def _take_handoff(key: str, by_id: dict, multiple: bool) -> None:
+    """Choose a run handed over by open_run_on in this picker (the first one the page draws)."""
+    run_id = st.session_state.pop(HANDOFF_KEY, None)
+    if run_id in by_id:
+        st.session_state[key] = [run_id] if multiple else run_id
+
+
 def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", variants=None,
               url_param: str | None = "runs") -> list:
     """A multiselect of saved runs on `dataset` (newest preselected); returns RunInfo objects. The choice
@@ -46,6 +69,7 @@ def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", va
     by_id = {i.run_id: i for i in infos}
     if url_param:
         restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, max_runs))
+    _take_handoff(key, by_id, multiple=True)
     chosen = st.multiselect(label, list(by_id), default=[infos[0].run_id], max_selections=max_runs,
                             format_func=lambda run_id: run_label(by_id[run_id]), key=key)
     if url_param:
@@ -63,6 +87,7 @@ def pick_run(dataset: str, key: str, label: str = "Run", variants=None, url_para
     by_id = {i.run_id: i for i in infos}
     if url_param:
         restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, 1))
+    _take_handoff(key, by_id, multiple=False)
     run_id = st.selectbox(label, list(by_id), format_func=lambda r: run_label(by_id[r]), key=key)
     if url_param:
         publish(key, {url_param: run_id})

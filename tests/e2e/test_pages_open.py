@@ -2,27 +2,21 @@
 
 import pytest
 
-from tests.conftest import ROOT
 from tests.e2e.conftest import running_app, screenshot, wait_for_app
 
 
 def page_paths() -> list[str]:
-    import ast
+    from ui.page_registry import available_pages
 
-    tree = ast.parse((ROOT / "app.py").read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "PAGES":
-            entries = ast.literal_eval(node.value)
-            return [file[:-3] for file, _title, _icon in entries if (ROOT / "app_pages" / file).exists()]
-    raise AssertionError("app.py has no PAGES list")
+    return [entry.url_path for entry in available_pages()]
 
 
-@pytest.mark.parametrize("name", page_paths())
+@pytest.mark.parametrize("name", page_paths(), ids=lambda name: name or "home")
 def test_page_opens_without_exception(app_server, page, name):
-    url = app_server + ("/" if name == "home" else f"/{name}")
+    url = f"{app_server}/{name}"
     page.goto(url)
     wait_for_app(page)
-    screenshot(page, f"page-{name}")
+    screenshot(page, f"page-{name or 'home'}")
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator('[data-testid="stMain"]').inner_text().strip()
 
