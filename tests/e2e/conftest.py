@@ -125,8 +125,11 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
     page.wait_for_timeout(300)
 
 
+SCREENSHOT_TIMEOUT_MS = 120_000  # a full-page capture took over 30 s (the default) at a load average of 25 on 2 cores
+
+
 def screenshot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=True, timeout=SCREENSHOT_TIMEOUT_MS)
     return path
