@@ -107,7 +107,7 @@ def largest_rho_gap(m: MetricInput) -> Measurement:
 
 def noisy_error_ratio_to_reference(m: MetricInput) -> Measurement:
     """Error on noisy test images (against the clean ones) of the run, divided by the reference run's."""
-    from aeviz.denoising import model_reconstructor, noise_sweep
+    from aeviz.noise_robustness import model_reconstructor, noise_sweep
 
     kind, level = m.options.get("noise", "gaussian"), float(m.options.get("level", 0.5))
     images = m.dataset.test_images
@@ -142,7 +142,7 @@ def jacobian_ratio_to_reference(m: MetricInput) -> Measurement:
 def collapsed_dimensions(m: MetricInput) -> Measurement:
     """How many latent dimensions of a VAE carry less than `kl_below` nats of KL (their posterior is
     the prior whatever the image); the numbers name them."""
-    from aeviz.info import vae_kl_per_dimension
+    from aeviz.information import vae_kl_per_dimension
 
     threshold = float(m.options.get("kl_below", 0.05))
     kl = vae_kl_per_dimension(m.run.model, m.dataset.test_images)
@@ -154,7 +154,7 @@ def collapsed_dimensions(m: MetricInput) -> Measurement:
 
 def kl_per_pixel(m: MetricInput) -> Measurement:
     """The KL part of the run's binary cross-entropy, nats per pixel (BCE = H(data) + KL)."""
-    from aeviz.info import pixel_bce_split
+    from aeviz.information import pixel_bce_split
 
     split = pixel_bce_split(m.run.model, m.dataset.test_images)
     return Measurement(split.mean_kl, {"bce": split.mean_bce, "data_entropy": split.mean_data_entropy})
