@@ -51,12 +51,20 @@ def _figure_html(fig, div_id: str) -> str:
 def report_sections(run, dataset=None) -> dict[str, str]:
     """The report's sections as HTML fragments keyed by name (in order); `dataset` None skips the
     sections that need the test images."""
-    from aeviz.explore import formation_frames, plane_dimensions
-    from aeviz.figures.explore import formation_animation, latent_scatter, png_data_uri, tile
-    from aeviz.figures.training import loss_curves_figure
-    from aeviz.latent import codes_2d, encode_images, grid_description, manifold, reconstruct_images
+    sections = summary_sections(run)
+    if dataset is None:
+        sections["reconstructions"] = ("<h2>Reconstructions</h2><p class='note'>The dataset was not available when "
+                                       "this report was made, so images are left out.</p>")
+    else:
+        sections.update(image_sections(run, dataset))
+    return sections
 
-    config, metrics, model = run.config, run.metrics, run.model
+
+def summary_sections(run) -> dict[str, str]:
+    """Configuration, metrics against PCA and the loss curves: what the run's files alone tell."""
+    from aeviz.figures.training import loss_curves_figure
+
+    config, metrics = run.config, run.metrics
     sections: dict[str, str] = {}
     rows = [("run", run.run_id), ("dataset", config.dataset), ("variant", config.variant), ("k", config.k),
             ("epochs", config.epochs), ("max seconds", config.max_seconds), ("batch size", config.batch_size),
@@ -77,41 +85,47 @@ def report_sections(run, dataset=None) -> dict[str, str]:
     sections["loss_curves"] = "<h2>Loss curves</h2>" + _figure_html(
         loss_curves_figure(run.history, x="step", title="Loss during training (per term)", test_history=run.test_history,
                            pca_mse=pca_mse if isinstance(pca_mse, (int, float)) else None), "loss-curves")
+    return sections
 
-    if dataset is None:
-        sections["reconstructions"] = ("<h2>Reconstructions</h2><p class='note'>The dataset was not available when "
-                                       "this report was made, so images are left out.</p>")
-    else:
-        labels = dataset.test_labels.numpy()
-        shown = [int(np.nonzero(labels == c)[0][0]) for c in np.unique(labels)][:RECONSTRUCTIONS]
-        originals = dataset.test_images[shown]
-        recon = reconstruct_images(model, originals)[:, 0]
-        grid = tile(np.stack([originals.numpy()[:, 0], recon]), pad=1)
-        scale = max(1, 224 // originals.shape[-1] // 2)
-        sections["reconstructions"] = (
-            "<h2>Reconstructions</h2><p class='note'>Top: test images (one per class). Bottom: the model's "
-            f"reconstructions.</p><img class='pixels' alt='reconstructions' src='{png_data_uri(grid, scale)}'>")
 
-        snapshots = run.code_snapshots or {}
-        indices = (np.asarray(snapshots["indices"]) if "indices" in snapshots
-                   else np.arange(min(SCATTER_POINTS, len(labels))))
-        codes = encode_images(model, dataset.test_images[indices])
-        points = codes_2d(codes)
-        axes = ("z1", "z2") if config.k <= 2 else ("PC 1 of the codes", "PC 2 of the codes")
-        sections["latent_scatter"] = "<h2>Latent space</h2>" + _figure_html(
-            latent_scatter(points, labels[indices], dataset.class_names,
-                           f"Test codes (k = {config.k}{'' if config.k <= 2 else ', 2-D PCA projection'})",
-                           axis_titles=axes), "latent-scatter")
-        if config.k == 2 or (model.has_prior and config.k > 2):
-            dims = plane_dimensions(codes)
-            grid_images = manifold(model, MANIFOLD_SIDE, model.has_prior, codes, dims).images
-            sections["manifold"] = (
-                "<h2>Latent manifold</h2><p class='note'>Images decoded from a regular grid over the plane of code "
-                f"dimensions {dims[0] + 1} and {dims[1] + 1}"
-                f" ({grid_description(model.has_prior)}).</p>"
-                f"<img class='pixels' alt='latent manifold' src='{png_data_uri(tile(grid_images, pad=1), max(1, 480 // (MANIFOLD_SIDE * grid_images.shape[-1])))}'>")
+def image_sections(run, dataset) -> dict[str, str]:
+    """Reconstructions, the latent scatter, the manifold (k = 2 or a VAE) and the codes forming."""
+    from aeviz.explore import formation_frames, plane_dimensions
+    from aeviz.figures.explore import formation_animation, latent_scatter, png_data_uri, tile
+    from aeviz.latent import codes_2d, encode_images, grid_description, manifold, reconstruct_images
 
-    if run.code_snapshots and dataset is not None:
+    config, model = run.config, run.model
+    sections: dict[str, str] = {}
+    labels = dataset.test_labels.numpy()
+    shown = [int(np.nonzero(labels == c)[0][0]) for c in np.unique(labels)][:RECONSTRUCTIONS]
+    originals = dataset.test_images[shown]
+    recon = reconstruct_images(model, originals)[:, 0]
+    grid = tile(np.stack([originals.numpy()[:, 0], recon]), pad=1)
+    scale = max(1, 224 // originals.shape[-1] // 2)
+    sections["reconstructions"] = (
+        "<h2>Reconstructions</h2><p class='note'>Top: test images (one per class). Bottom: the model's "
+        f"reconstructions.</p><img class='pixels' alt='reconstructions' src='{png_data_uri(grid, scale)}'>")
+
+    snapshots = run.code_snapshots or {}
+    indices = (np.asarray(snapshots["indices"]) if "indices" in snapshots
+               else np.arange(min(SCATTER_POINTS, len(labels))))
+    codes = encode_images(model, dataset.test_images[indices])
+    points = codes_2d(codes)
+    axes = ("z1", "z2") if config.k <= 2 else ("PC 1 of the codes", "PC 2 of the codes")
+    sections["latent_scatter"] = "<h2>Latent space</h2>" + _figure_html(
+        latent_scatter(points, labels[indices], dataset.class_names,
+                       f"Test codes (k = {config.k}{'' if config.k <= 2 else ', 2-D PCA projection'})",
+                       axis_titles=axes), "latent-scatter")
+    if config.k == 2 or (model.has_prior and config.k > 2):
+        dims = plane_dimensions(codes)
+        grid_images = manifold(model, MANIFOLD_SIDE, model.has_prior, codes, dims).images
+        sections["manifold"] = (
+            "<h2>Latent manifold</h2><p class='note'>Images decoded from a regular grid over the plane of code "
+            f"dimensions {dims[0] + 1} and {dims[1] + 1}"
+            f" ({grid_description(model.has_prior)}).</p>"
+            f"<img class='pixels' alt='latent manifold' src='{png_data_uri(tile(grid_images, pad=1), max(1, 480 // (MANIFOLD_SIDE * grid_images.shape[-1])))}'>")
+
+    if run.code_snapshots:
         formation = formation_frames(run.code_snapshots)
         sections["animation"] = "<h2>Watch it form</h2>" + _figure_html(
             formation_animation(formation, dataset.test_labels.numpy()[formation.indices], dataset.class_names),

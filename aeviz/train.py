@@ -15,10 +15,8 @@ import copy
 import math
 import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Iterator
 
-import numpy as np
 import torch
 
 from aeviz.config import DEFAULT_EPOCHS, TrainConfig
@@ -27,35 +25,15 @@ from aeviz.device import resolve_device
 from aeviz.errors import AevizError
 from aeviz.events import Finished, Progress, Snapshot, Started
 from aeviz.precision import autocast, enable_tf32, resolve_precision
+from aeviz.train_result import CodeRecord, TrainResult, reconstruction_mse
+from aeviz.train_setup import build_warnings, fixed_test_indices, make_optimizer, seed_everything
 from aeviz.variants import Autoencoder, build_model
 
 PROGRESS_SECONDS = 0.25       # how often a Progress event is emitted
-SNAPSHOT_IMAGES = 8           # test images shown with their reconstructions
-CODE_SUBSET = 2000            # test images whose codes are recorded at each snapshot
 MAX_RECORDED_K = 128          # record codes only for bottlenecks up to this size
 MAX_SNAPSHOT_SHARE = 0.02     # snapshots may take at most this share of the training time...
 MAX_SNAPSHOT_GAP = 10.0       # ...but come at least this often (seconds), so live views keep moving on a slow machine
-EVAL_BATCH = 2048
 EXPLODED_FACTOR = 1e6         # a loss this many times its first value counts as diverged (finite or not)
-
-
-@dataclass
-class TrainResult:
-    config: TrainConfig
-    model: Autoencoder
-    params: dict[str, Any]
-    metrics: dict[str, Any]
-    history: list[dict[str, float]]          # one row per Progress event
-    test_history: list[dict[str, float]]     # one row per Snapshot: step, elapsed, test_mse
-    code_snapshots: dict[str, np.ndarray] = field(default_factory=dict)  # indices, steps, losses, codes
-
-
-def seed_everything(seed: int) -> torch.Generator:
-    torch.manual_seed(seed)
-    np.random.seed(seed % (2**32))
-    generator = torch.Generator()
-    generator.manual_seed(seed)
-    return generator
 
 
 class Trainer:
@@ -98,9 +76,9 @@ class Trainer:
         self._last_good = copy.deepcopy(self.model.state_dict())
         self._reference_loss: float | None = None  # the loss at the first step of the current stage
         self._fixed = fixed_test_indices(self.dataset, config.seed)
-        self._code_steps: list[int] = []
-        self._code_losses: list[float] = []
-        self._codes: list[np.ndarray] = []
+        self._recorded = CodeRecord(self._fixed["codes"].numpy())
+        self._sums: dict[str, torch.Tensor] = {}  # each loss term summed on the device since the last Progress,
+        self._sum_count = 0                        # over this many steps
 
     # ------------------------------------------------------------------ control
     def stop(self) -> None:
@@ -125,15 +103,28 @@ class Trainer:
         self._stop.clear()
         yield Started(self.device_choice.device, self.device_choice.name, list(self.warnings),
                       len(self.train_x), self.batch_size, [s.name for s in self.stages], self.precision.name)
-        check_every = 1 if self.device.type == "cpu" else 25
-        sums: dict[str, torch.Tensor] = {}
-        sum_count = 0
-        last_progress = last_snapshot = snapshot_cost = 0.0
-        next_snapshot_gap = 0.0
-        status, message = "completed", "training finished"
         self.model.train()
         if self.step == 0:
             yield self._snapshot()
+        status, message = yield from self._train()
+        if status != "diverged":
+            yield self._snapshot()
+        result = self._result(status)
+        self.finished = Finished(status, message, result)
+        if self.store is not None:
+            try:
+                self.finished.saved_run_id = self.store.save(result)
+            except AevizError as exc:
+                self.finished.save_error = str(exc)
+        yield self.finished
+
+    def _train(self) -> Iterator[Progress | Snapshot]:
+        """The loop: steps, a Progress every PROGRESS_SECONDS and a Snapshot every few seconds; returns
+        (status, message) when the budget is spent, a stop is asked or the loss diverges."""
+        check_every = 1 if self.device.type == "cpu" else 25
+        self._sums, self._sum_count = {}, 0
+        last_progress = last_snapshot = next_snapshot_gap = 0.0
+        status, message = "completed", "training finished"
         # The first optimiser is made before the clock starts: building one can import heavy
         # torch modules (seconds on a cold machine) that must not eat a time budget.
         self._enter_stage()
@@ -143,35 +134,16 @@ class Trainer:
                 status, message = "stopped", "stopped by request; the weights learned so far are kept"
                 break
             stage = self._enter_stage()
-            batch = self._next_batch()
             lr = self._apply_lr()
-            with autocast(self.device.type, self.precision):  # bf16 forward where fast; loss summed in fp32
-                parts = stage.loss_parts(batch)
-            total = parts.total().float()
-            self._optimizer.zero_grad(set_to_none=True)
-            total.backward()
-            # math.isfinite(item()) rather than torch.isfinite(...).item(): same check, no extra kernel.
-            if (self.step + 1) % check_every == 0 and not math.isfinite(total.detach().item()):
-                self.model.load_state_dict(self._last_good)
-                status = "diverged"
-                message = (f"the loss became {float(total.detach()):g} at step {self.step + 1}; training stopped "
-                           f"and the last weights that gave a finite loss were kept (try a smaller learning rate)")
+            diverged = self._step(stage, check_every)
+            if diverged:
+                status, message = "diverged", diverged
                 break
-            if self._reference_loss is None:  # the loss of the stage's first step (one sync per stage)
-                self._reference_loss = abs(float(total.detach()))
-            self._optimizer.step()
-            self.step += 1
-            self.samples_seen += len(batch)
-            for name, value in parts.items():
-                detached = value.detach().float()  # a bf16 term summed over steps would round
-                sums[name] = sums[name] + detached if name in sums else detached
-            sum_count += 1
             self.elapsed = time.perf_counter() - segment_start
             if self.elapsed - last_progress >= PROGRESS_SECONDS or self.fraction_done() >= 1.0:
-                losses = {name: float(value) / sum_count for name, value in sums.items()}
-                sums, sum_count = {}, 0
+                losses = self._mean_losses()
                 if not all(math.isfinite(v) for v in losses.values()):
-                    continue  # the finite check above catches it on the next step
+                    continue  # the finite check in _step catches it on the next step
                 if self._exploded(sum(losses.values())):
                     self.model.load_state_dict(self._last_good)
                     status = "diverged"
@@ -191,16 +163,38 @@ class Trainer:
                 last_snapshot = self.elapsed
                 yield snapshot
         self.elapsed = time.perf_counter() - segment_start
-        if status != "diverged":
-            yield self._snapshot()
-        result = self._result(status)
-        self.finished = Finished(status, message, result)
-        if self.store is not None:
-            try:
-                self.finished.saved_run_id = self.store.save(result)
-            except AevizError as exc:
-                self.finished.save_error = str(exc)
-        yield self.finished
+        return status, message
+
+    def _step(self, stage, check_every: int) -> str | None:
+        """One optimiser step on the next batch, its loss terms added to the running sums. Returns why
+        training must stop when the loss became NaN or infinite (the last good weights are restored)."""
+        batch = self._next_batch()
+        with autocast(self.device.type, self.precision):  # bf16 forward where fast; loss summed in fp32
+            parts = stage.loss_parts(batch)
+        total = parts.total().float()
+        self._optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        # math.isfinite(item()) rather than torch.isfinite(...).item(): same check, no extra kernel.
+        if (self.step + 1) % check_every == 0 and not math.isfinite(total.detach().item()):
+            self.model.load_state_dict(self._last_good)
+            return (f"the loss became {float(total.detach()):g} at step {self.step + 1}; training stopped "
+                    f"and the last weights that gave a finite loss were kept (try a smaller learning rate)")
+        if self._reference_loss is None:  # the loss of the stage's first step (one sync per stage)
+            self._reference_loss = abs(float(total.detach()))
+        self._optimizer.step()
+        self.step += 1
+        self.samples_seen += len(batch)
+        for name, value in parts.items():
+            detached = value.detach().float()  # a bf16 term summed over steps would round
+            self._sums[name] = self._sums[name] + detached if name in self._sums else detached
+        self._sum_count += 1
+        return None
+
+    def _mean_losses(self) -> dict[str, float]:
+        """Each loss term's mean since the last call (one device sync per term), and the sums reset."""
+        losses = {name: float(value) / self._sum_count for name, value in self._sums.items()}
+        self._sums, self._sum_count = {}, 0
+        return losses
 
     # ------------------------------------------------------------------ pieces
     def _enter_stage(self):
@@ -270,10 +264,7 @@ class Trainer:
         loss = self.history[-1]["loss"] if self.history else float("nan")
         recorded = None
         if self.config.k <= MAX_RECORDED_K:
-            recorded = codes.float().cpu().numpy().astype(np.float16)
-            self._code_steps.append(self.step)
-            self._code_losses.append(loss)
-            self._codes.append(recorded)
+            recorded = self._recorded.add(self.step, loss, codes)
         self.test_history.append({"step": self.step, "elapsed": self.elapsed, "test_mse": test_mse})
         return Snapshot(self.step, self.elapsed, loss, test_mse, subset[shown].cpu().numpy(),
                         recon[shown].float().cpu().numpy(), recorded)
@@ -284,88 +275,17 @@ class Trainer:
         self.model.eval()
         test_mse = reconstruction_mse(self.model, self.test_x, self.device)
         metrics = {
-            "status": status,
-            "test_mse": test_mse,
+            "status": status, "test_mse": test_mse,
             "pca_test_mse": pca_test_mse(self.dataset, self.config.k) if self.model.pca_baseline else None,
-            "epochs": self.step / self.steps_per_epoch,
-            "steps": self.step,
-            "train_seconds": self.elapsed,
+            "epochs": self.step / self.steps_per_epoch, "steps": self.step, "train_seconds": self.elapsed,
             "samples_per_second": self.samples_seen / self.elapsed if self.elapsed > 0 else 0.0,
-            "device": self.device_choice.device,
-            "device_name": self.device_choice.name,
-            "precision": self.precision.name,
-            "train_size": len(self.train_x),
-            "test_size": len(self.test_x),
+            "device": self.device_choice.device, "device_name": self.device_choice.name,
+            "precision": self.precision.name, "train_size": len(self.train_x), "test_size": len(self.test_x),
             "warnings": list(self.warnings),
         }
         metrics.update(self.model.extra_metrics(self.test_x.to(self.device)))
-        codes = {}
-        if self._codes:
-            codes = {"indices": self._fixed["codes"].numpy(), "steps": np.array(self._code_steps),
-                     "losses": np.array(self._code_losses, dtype=np.float32), "codes": np.stack(self._codes)}
         return TrainResult(self.config, self.model, self.params, metrics, list(self.history),
-                           list(self.test_history), codes)
-
-
-def make_optimizer(parameters, lr: float, trainer_params: dict[str, Any]) -> torch.optim.Optimizer:
-    name, decay = trainer_params["optimizer"], trainer_params["weight_decay"]
-    if name == "sgd":
-        return torch.optim.SGD(parameters, lr=lr, momentum=0.9, weight_decay=decay)
-    # fused: one pass over each parameter instead of ~10 elementwise kernels; on 2 CPU threads the
-    # optimiser step of the default plain model drops from ~6 ms to ~1.5 ms (~20% of a step).
-    parameters = list(parameters)
-    fused = {"fused": True} if _fusable(parameters) else {}
-    if name == "adamw":
-        return torch.optim.AdamW(parameters, lr=lr, weight_decay=decay, **fused)
-    return torch.optim.Adam(parameters, lr=lr, weight_decay=decay, **fused)
-
-
-def _fusable(parameters) -> bool:
-    """Fused Adam needs floating-point parameters, all on the CPU or all on one CUDA device."""
-    devices = {p.device.type for p in parameters}
-    return bool(parameters) and len(devices) == 1 and devices <= {"cpu", "cuda"} and all(
-        p.is_floating_point() for p in parameters)
-
-
-def fixed_test_indices(dataset: Dataset, seed: int) -> dict[str, torch.Tensor]:
-    """Test images followed through training: a few to show (one per class where possible), and
-    a subset whose codes are recorded. Fixed by the seed so runs are comparable."""
-    n = len(dataset.test_images)
-    generator = torch.Generator().manual_seed(seed + 1)
-    codes = torch.randperm(n, generator=generator)[:min(CODE_SUBSET, n)].sort().values
-    labels = dataset.test_labels[codes]
-    shown: list[int] = []
-    for label in torch.unique(labels).tolist():
-        shown.append(int(torch.nonzero(labels == label)[0]))
-        if len(shown) == SNAPSHOT_IMAGES:
-            break
-    extra = [i for i in range(len(codes)) if i not in shown][:SNAPSHOT_IMAGES - len(shown)]
-    return {"codes": codes, "shown": torch.tensor(sorted(shown + extra))}
-
-
-@torch.no_grad()
-def reconstruction_mse(model: Autoencoder, images: torch.Tensor, device: torch.device | str = "cpu") -> float:
-    """Mean squared error per pixel of the model's reconstructions of `images` (pixels in [0, 1])."""
-    was_training = model.training
-    model.eval()
-    total, count = 0.0, 0
-    for start in range(0, len(images), EVAL_BATCH):
-        batch = images[start:start + EVAL_BATCH].to(device)
-        error_sum, error_count = model.reconstruction_error_sums(batch, model(batch))
-        total += float(error_sum)
-        count += error_count
-    model.train(was_training)
-    return total / max(count, 1)
-
-
-def build_warnings(config: TrainConfig, params: dict[str, Any], dataset: Dataset) -> list[str]:
-    from aeviz.variants import get_variant
-
-    warnings = list(get_variant(config.variant).warnings(config.k, dataset.input_size, params))
-    if config.batch_size > len(dataset.train_images):
-        warnings.append(f"batch size {config.batch_size} is larger than the {len(dataset.train_images)} "
-                        f"training images; using {len(dataset.train_images)}")
-    return warnings
+                           list(self.test_history), self._recorded.arrays())
 
 
 def train(config: TrainConfig, dataset: Dataset | None = None, store=None) -> TrainResult:

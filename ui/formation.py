@@ -13,7 +13,7 @@ FRAMES_KEY = "formation_frames"   # session state: {job_id: [(step, loss, codes)
 @st.cache_data(show_spinner=False, max_entries=8)
 def recorded_labels(dataset: str, seed: int):
     """Classes of the fixed test subset whose codes the trainer records (fixed by the seed)."""
-    from aeviz.train import fixed_test_indices
+    from aeviz.train_setup import fixed_test_indices
 
     data = cached_dataset(dataset)
     return data.test_labels.numpy()[fixed_test_indices(data, seed)["codes"].numpy()]

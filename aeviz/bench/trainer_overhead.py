@@ -27,7 +27,7 @@ def hand_written_loop(model, images, batch_size: int, lr: float, seconds: float,
     generator = torch.Generator().manual_seed(seed)
     from aeviz.config import TRAINER_PARAMS
 
-    from aeviz.train import make_optimizer
+    from aeviz.train_setup import make_optimizer
 
     # The trainer's own optimiser (fused Adam), so the ratio measures only the loop around it.
     optimizer = make_optimizer(model.parameters(), lr, {p.name: p.default for p in TRAINER_PARAMS})

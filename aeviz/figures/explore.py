@@ -159,7 +159,7 @@ def live_formation(snapshots: Sequence[np.ndarray], steps: Sequence[int], losses
     """The codes forming, from the `codes` (float16 (N, k)) of the Snapshot events seen so far.
 
     `labels`: classes of the recorded test subset (the test labels at
-    `aeviz.train.fixed_test_indices(dataset, seed)["codes"]`). animate=False: only the latest frame
+    `aeviz.train_setup.fixed_test_indices(dataset, seed)["codes"]`). animate=False: only the latest frame
     (aligned to the ones before it), light enough to redraw every second while a run trains.
     """
     from aeviz.explore import formation_frames

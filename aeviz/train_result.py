@@ -1,0 +1,66 @@
+"""What a training run hands back (the result, the codes recorded on the way), and how its headline
+number is measured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from aeviz.config import TrainConfig
+from aeviz.variants import Autoencoder
+
+EVAL_BATCH = 2048
+
+
+@dataclass
+class TrainResult:
+    config: TrainConfig
+    model: Autoencoder
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    history: list[dict[str, float]]          # one row per Progress event
+    test_history: list[dict[str, float]]     # one row per Snapshot: step, elapsed, test_mse
+    code_snapshots: dict[str, np.ndarray] = field(default_factory=dict)  # indices, steps, losses, codes
+
+
+@torch.no_grad()
+def reconstruction_mse(model: Autoencoder, images: torch.Tensor, device: torch.device | str = "cpu") -> float:
+    """Mean squared error per pixel of the model's reconstructions of `images` (pixels in [0, 1])."""
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for start in range(0, len(images), EVAL_BATCH):
+        batch = images[start:start + EVAL_BATCH].to(device)
+        error_sum, error_count = model.reconstruction_error_sums(batch, model(batch))
+        total += float(error_sum)
+        count += error_count
+    model.train(was_training)
+    return total / max(count, 1)
+
+
+class CodeRecord:
+    """The codes of a fixed subset of test images at each snapshot (float16), for the "watch it form" replay."""
+
+    def __init__(self, indices: np.ndarray):
+        self.indices = indices
+        self.steps: list[int] = []
+        self.losses: list[float] = []
+        self.codes: list[np.ndarray] = []
+
+    def add(self, step: int, loss: float, codes: torch.Tensor) -> np.ndarray:
+        """Keep the codes at `step` (with the loss then); returns the float16 copy kept."""
+        kept = codes.float().cpu().numpy().astype(np.float16)
+        self.steps.append(step)
+        self.losses.append(loss)
+        self.codes.append(kept)
+        return kept
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """indices, steps, losses and codes (snapshots, n, k) as a run saves them; empty if none were kept."""
+        if not self.codes:
+            return {}
+        return {"indices": self.indices, "steps": np.array(self.steps),
+                "losses": np.array(self.losses, dtype=np.float32), "codes": np.stack(self.codes)}
