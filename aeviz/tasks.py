@@ -7,9 +7,10 @@
     task.wait(timeout)   # True once the task has ended
     task.result, task.message, task.error
 
-Training jobs (aeviz.jobs), sweeps (aeviz.sweeps.engine.SweepRunner) and a page's own trainers all
-are BackgroundTasks, so the app shows any of them with one panel (ui.task_panel). State that the
-worker thread writes and other threads read is guarded by `task.lock`. Nothing here imports streamlit.
+Training jobs (aeviz.jobs), sweeps (aeviz.sweeps.runner.SweepRunner) and a page's own trainers all
+are BackgroundTasks with one status vocabulary; a page shows any of them with one panel (ui.task_panel),
+and the Train page adds its richer live view of a job. State that the worker thread writes and other
+threads read is guarded by `task.lock`. Nothing here imports streamlit.
 """
 
 from __future__ import annotations
