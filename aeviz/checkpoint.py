@@ -15,8 +15,9 @@ import zipfile
 
 from aeviz.errors import AevizError
 from aeviz.runs import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, WEIGHTS_FILE, RunStore
+from aeviz.safe_io import UploadRefused, read_zip_bounded
 
-MAX_ARCHIVE_BYTES = 50 * 1024 * 1024   # the unpacked members together (a zip bomb is refused)
+MAX_ARCHIVE_BYTES = 50 * 1024 * 1024   # bytes actually inflated, all members together (a zip bomb is refused)
 ARCHIVE_FILES = (CONFIG_FILE, METRICS_FILE, HISTORY_FILE, WEIGHTS_FILE)
 
 
@@ -45,37 +46,35 @@ def import_run(data: bytes, store: RunStore, name: str = "upload") -> str:
     from aeviz.train import TrainResult, reconstruction_mse
 
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = {info.filename: info for info in archive.infolist()}
+        members = read_zip_bounded(data, name, wanted=ARCHIVE_FILES,
+                                   max_member_bytes=MAX_ARCHIVE_BYTES, max_total_bytes=MAX_ARCHIVE_BYTES)
     except (zipfile.BadZipFile, ValueError, OSError):
         raise CheckpointRefused(f"{name} is not a run archive: upload the .zip that “Download this run” "
                                 f"gives (config.json and weights.pt)") from None
-    if sum(info.file_size for info in members.values()) > MAX_ARCHIVE_BYTES:
-        raise CheckpointRefused(f"{name} unpacks to more than {MAX_ARCHIVE_BYTES // 2**20} MB; refused")
+    except UploadRefused as exc:
+        raise CheckpointRefused(str(exc)) from None
     if CONFIG_FILE not in members or WEIGHTS_FILE not in members:
-        if any(member.endswith("data.pkl") for member in members):  # a bare torch.save file
+        if _is_bare_weights(data):  # a bare torch.save file
             read_state_dict(data)  # refuses pickled code with its own message
             raise CheckpointRefused(f"{name} is a weights file alone, which does not say which model it "
                                     f"belongs to: upload the run's .zip (config.json and weights.pt)")
         raise CheckpointRefused(f"{name} lacks {CONFIG_FILE} or {WEIGHTS_FILE}: not a run archive")
 
     try:
-        config_json = json.loads(archive.read(CONFIG_FILE))
+        config_json = json.loads(members[CONFIG_FILE])
         config = TrainConfig.from_json(config_json)
         dataset = load_dataset(config.dataset)
         params, _ = config.validate(dataset.input_size)
-    except (ValueError, TypeError, KeyError, zipfile.BadZipFile) as exc:
+    except (ValueError, TypeError, KeyError) as exc:
         raise CheckpointRefused(f"{name}: {CONFIG_FILE} is not a valid run configuration ({exc})") from None
     except AevizError as exc:
         raise CheckpointRefused(f"{name}: {exc}") from None
     try:
-        model = load_weights_into_model(config_json, archive.read(WEIGHTS_FILE))
+        model = load_weights_into_model(config_json, members[WEIGHTS_FILE])
     except AevizError as exc:
         raise CheckpointRefused(f"{name}: {exc}") from None
-    except (KeyError, zipfile.BadZipFile, OSError) as exc:
-        raise CheckpointRefused(f"{name}: cannot read {WEIGHTS_FILE} ({exc})") from None
-    metrics = _json_member(archive, METRICS_FILE, dict)
-    history = _json_member(archive, HISTORY_FILE, dict)
+    metrics = _json_member(members, METRICS_FILE, dict)
+    history = _json_member(members, HISTORY_FILE, dict)
     # Never trust the archive's figure: measure the uploaded weights on this machine's test set.
     metrics.update({"test_mse": reconstruction_mse(model, dataset.test_images), "imported_from": name})
     config.tags = {**(config.tags or {}), "imported": name}
@@ -84,9 +83,17 @@ def import_run(data: bytes, store: RunStore, name: str = "upload") -> str:
     return store.save(result)
 
 
-def _json_member(archive: zipfile.ZipFile, member: str, kind: type):
+def _is_bare_weights(data: bytes) -> bool:
+    """Whether `data` is a torch.save archive (its directory alone is read)."""
     try:
-        value = json.loads(archive.read(member))
-    except (KeyError, ValueError, zipfile.BadZipFile):
+        return any(member.endswith("data.pkl") for member in zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+
+
+def _json_member(members: dict[str, bytes], member: str, kind: type):
+    try:
+        value = json.loads(members[member])
+    except (KeyError, ValueError):
         return kind()
     return value if isinstance(value, kind) else kind()

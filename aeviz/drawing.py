@@ -9,16 +9,16 @@ for them the stroke is scaled to fit 8x8 and centred.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from aeviz.errors import AevizError
+from aeviz.safe_io import UploadRefused, read_image_bounded
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-MAX_UPLOAD_PIXELS = 4096 * 4096
+MAX_WORKING_SIDE = 1024  # pixels; larger uploads are shrunk before conversion to floats
 UPLOAD_TYPES = ("png", "jpg", "jpeg")
 STROKE_THRESHOLD = 0.1    # pixels above this share of the brightest one count as stroke
 MNIST_BOX = 20
@@ -33,29 +33,16 @@ class UnsupportedImage(AevizError):
 def read_upload(data: bytes, name: str = "upload") -> np.ndarray:
     """A greyscale image (H, W) float32 in [0, 1] from the bytes of a PNG or JPEG file.
 
-    Anything else (another format, a file over 5 MB or 16 megapixels, a damaged file) raises
-    UnsupportedImage with a message saying why.
+    Anything else (another format, a file over 5 MB, more pixels than safe_io allows once decoded,
+    a damaged file) raises UnsupportedImage with a message saying why. Images larger than
+    MAX_WORKING_SIDE on a side are shrunk first: preprocessing scales the stroke to 20x20 anyway.
     """
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise UnsupportedImage(f"{name} is {len(data) / 1e6:.1f} MB; images up to "
-                               f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB are accepted")
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        expected = "PNG"
-    elif data[:3] == b"\xff\xd8\xff":
-        expected = "JPEG"
-    else:
-        raise UnsupportedImage(f"{name} is not a PNG or JPEG image; upload a .png or .jpg file")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format != expected:
-                raise UnsupportedImage(f"{name} is not a valid {expected} image")
-            if image.width * image.height > MAX_UPLOAD_PIXELS:
-                raise UnsupportedImage(f"{name} is {image.width}x{image.height} pixels; images up to 16 megapixels "
-                                       f"are accepted")
-            image.load()
+        with read_image_bounded(data, name, max_bytes=MAX_UPLOAD_BYTES) as image:
+            image.thumbnail((MAX_WORKING_SIDE, MAX_WORKING_SIDE))
             return to_grey(np.asarray(image.convert("RGBA")))
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
-        raise UnsupportedImage(f"{name} could not be read as a {expected} image ({exc})") from None
+    except UploadRefused as exc:
+        raise UnsupportedImage(str(exc)) from None
 
 
 def to_grey(pixels: np.ndarray) -> np.ndarray:
