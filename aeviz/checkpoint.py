@@ -64,13 +64,13 @@ def import_run(data: bytes, store: RunStore, name: str = "upload") -> str:
         config_json = json.loads(members[CONFIG_FILE])
         config = TrainConfig.from_json(config_json)
         dataset = load_dataset(config.dataset)
-        params, _ = config.validate(dataset.input_size)
+        params, _ = config.validate(dataset.image_shape)
     except (ValueError, TypeError, KeyError) as exc:
         raise CheckpointRefused(f"{name}: {CONFIG_FILE} is not a valid run configuration ({exc})") from None
     except AevizError as exc:
         raise CheckpointRefused(f"{name}: {exc}") from None
     try:
-        model = load_weights_into_model(config_json, members[WEIGHTS_FILE])
+        model = load_weights_into_model(config_json, members[WEIGHTS_FILE], input_shape=dataset.image_shape)
     except AevizError as exc:
         raise CheckpointRefused(f"{name}: {exc}") from None
     metrics = _json_member(members, METRICS_FILE, dict)

@@ -41,9 +41,15 @@ class TrainConfig:
     tags: dict[str, Any] = field(default_factory=dict)     # e.g. {"sweep": id}; free-form
     snapshot_seconds: float = 2.0
 
-    def validate(self, input_size: int) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Check every field; return (variant params, trainer params) fully parsed."""
+    def validate(self, input_shape: int | tuple[int, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Check every field, and the model's size against the server's budget (budget.OverBudget);
+        return (variant params, trainer params) fully parsed. `input_shape`: the dataset's
+        (C, H, W), or its input size alone for an image dataset of that many pixels."""
+        from aeviz.budget import check_training
         from aeviz.variants import get_variant
+
+        input_shape = self._input_shape(input_shape)
+        input_size = math.prod(input_shape)
 
         variant = get_variant(self.variant)
         # whole numbers from numpy or a widget count as ints
@@ -71,7 +77,14 @@ class TrainConfig:
             check_positive("max seconds", self.max_seconds)
         params = variant.parse_params(self.params)
         trainer = ParamSet.from_overrides(TRAINER_PARAMS, self.trainer).values
+        check_training(self.variant, input_shape, self.k, params, self.batch_size)
         return params, trainer
+
+    def _input_shape(self, given: int | tuple[int, ...]) -> tuple[int, ...]:
+        if not isinstance(given, numbers.Integral):
+            return tuple(int(n) for n in given)
+        side = math.isqrt(int(given))
+        return (1, side, side) if side * side == given else (1, 1, int(given))
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -79,14 +92,51 @@ class TrainConfig:
         return out
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "TrainConfig":
+    def from_json(cls, data: Any) -> "TrainConfig":
+        """A configuration from JSON that came from outside (an upload, a run folder, a sweep): every
+        field's type is checked here (InvalidConfig names the first one wrong); validate() then checks
+        the values' ranges and the model's size."""
+        if not isinstance(data, dict):
+            raise InvalidConfig(f"a run configuration must be a JSON object (got {type(data).__name__})")
         known = {f for f in cls.__dataclass_fields__}
-        return cls(**{key: value for key, value in data.items() if key in known})
+        fields = {key: value for key, value in data.items() if key in known}
+        for name, value in fields.items():
+            _check_field_type(name, value)
+        return cls(**fields)
 
     def split_settings(self, settings: dict[str, Any]) -> None:
         """Sort `name=value` settings into variant params and trainer params."""
         for name, value in settings.items():
             (self.trainer if name in TRAINER_PARAM_NAMES else self.params)[name] = value
+
+
+# The schema of a configuration's fields (types; ranges are validate()'s): name -> (types, words).
+_NUMBER = (numbers.Real,)  # numpy's numbers too
+FIELD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "dataset": ((str,), "a dataset name"), "variant": ((str,), "a variant slug"),
+    "k": ((numbers.Integral,), "a whole number"), "batch_size": ((numbers.Integral,), "a whole number"),
+    "seed": ((numbers.Integral,), "a whole number"),
+    "epochs": ((*_NUMBER, type(None)), "a number or null"), "max_seconds": ((*_NUMBER, type(None)), "a number or null"),
+    "lr": (_NUMBER, "a number"), "snapshot_seconds": (_NUMBER, "a number"), "device": ((str,), "a device name"),
+    "params": ((dict,), "an object of settings"), "trainer": ((dict,), "an object of settings"),
+    "tags": ((dict,), "an object"),
+}
+MAX_TAGS_CHARS = 10_000
+
+
+def _check_field_type(name: str, value: Any) -> None:
+    import json
+
+    types, words = FIELD_TYPES[name]
+    if isinstance(value, bool) or not isinstance(value, types):
+        raise InvalidConfig(f"{name} must be {words} (got {json.dumps(value, default=str)[:60]})")
+    if name == "snapshot_seconds" and not (math.isfinite(value) and value >= 0):
+        raise InvalidConfig(f"snapshot_seconds must be a finite number of at least 0 (got {value!r})")
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            raise InvalidConfig(f"{name} must have text keys")
+        if len(json.dumps(value, default=str)) > MAX_TAGS_CHARS:
+            raise InvalidConfig(f"{name} is longer than {MAX_TAGS_CHARS} characters")
 
 
 def check_positive(what: str, value: Any) -> None:

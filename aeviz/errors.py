@@ -24,3 +24,7 @@ class RunNotFound(AevizError):
 
 class DamagedRun(AevizError):
     """A saved run is missing a file or a file cannot be read."""
+
+
+class SaveFailed(AevizError):
+    """A run could not be written (full disk, read-only or unwritable folder); nothing was left behind."""

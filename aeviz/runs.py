@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from aeviz.errors import AevizError, DamagedRun, RunNotFound
+from aeviz.errors import AevizError, DamagedRun, RunNotFound, SaveFailed
 
 CONFIG_FILE = "config.json"
 METRICS_FILE = "metrics.json"
@@ -32,6 +32,7 @@ HISTORY_FILE = "history.json"
 WEIGHTS_FILE = "weights.pt"
 CODES_FILE = "codes.npz"
 REQUIRED_FILES = (CONFIG_FILE, METRICS_FILE, HISTORY_FILE, WEIGHTS_FILE)
+ID_ATTEMPTS = 5
 
 
 def runs_dir() -> Path:
@@ -43,8 +44,9 @@ def runs_dir() -> Path:
 
 
 def new_run_id(variant: str, k: int, dataset: str) -> str:
+    """A readable id with 64 random bits: two runs never collide by chance (save() retries if they do)."""
     # a user dataset's name (user:<hash>-<size>) carries a colon, which some file systems and zip tools refuse
-    return f"{variant}-k{k}-{dataset.replace(':', '_')}-{secrets.token_hex(3)}"
+    return f"{variant}-k{k}-{dataset.replace(':', '_')}-{secrets.token_hex(8)}"
 
 
 @dataclass
@@ -107,37 +109,44 @@ class RunStore:
 
     # ---------------------------------------------------------------- saving
     def save(self, result, run_id: str | None = None) -> str:
-        """Write a TrainResult atomically; return its run id. Raises AevizError if the folder is unwritable."""
-        import torch
+        """Write a TrainResult atomically; return its run id.
 
-        from aeviz.reuse import FINGERPRINT_KEY, config_fingerprint
-
+        Raises SaveFailed when anything cannot be written (a full disk, a read-only or unwritable
+        folder): then nothing is left behind in the runs folder and the result is untouched, so the
+        caller can offer to save again or download it."""
         config = result.config
-        run_id = run_id or new_run_id(config.variant, config.k, config.dataset)
+        files = run_files(result)  # serialised in memory first: a failure below is the disk's
+        chosen = run_id or new_run_id(config.variant, config.k, config.dataset)
+        staging, claimed = None, False
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{run_id}-", dir=self.root))
+            staging = Path(tempfile.mkdtemp(prefix=f".{chosen}-", dir=self.root))
+            for name, data in files.items():
+                with open(staging / name, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            for attempt in range(ID_ATTEMPTS):
+                try:
+                    os.mkdir(self.root / chosen)  # claims the id (an existing run is never overwritten)
+                    claimed = True
+                    break
+                except FileExistsError:
+                    if run_id is not None or attempt == ID_ATTEMPTS - 1:
+                        raise SaveFailed(f"cannot save run {chosen} in {self.root}: a run with that id exists; "
+                                         f"nothing was saved") from None
+                    chosen = new_run_id(config.variant, config.k, config.dataset)
+            os.rename(staging, self.root / chosen)  # replaces the empty claimed folder atomically
+            staging, claimed = None, False
         except OSError as exc:
-            raise AevizError(f"cannot write runs to {self.root} ({exc.strerror or exc}); set AEVIZ_RUNS_DIR to a "
-                             f"writable folder. The trained model is still in memory.") from None
-        try:
-            config_json = config.to_json()
-            config_json["resolved_params"] = _jsonable(result.params)
-            config_json["input_shape"] = list(result.model.input_shape)
-            config_json[FINGERPRINT_KEY] = config_fingerprint(config)  # finds it again for reuse
-            _write_json(staging / CONFIG_FILE, config_json)
-            _write_json(staging / METRICS_FILE, {**_jsonable(result.metrics), "created": time.time()})
-            _write_json(staging / HISTORY_FILE, {"history": result.history, "test_history": result.test_history})
-            state = {k: v.detach().cpu() for k, v in result.model.state_dict().items()}
-            torch.save(state, staging / WEIGHTS_FILE)
-            if result.code_snapshots:
-                np.savez_compressed(staging / CODES_FILE, **result.code_snapshots)
-            staging.rename(self.root / run_id)
-        except OSError as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise AevizError(f"cannot save run {run_id} in {self.root} ({exc.strerror or exc}); the trained model is "
-                             f"still in memory") from None
-        return run_id
+            raise SaveFailed(f"cannot write runs to {self.root} ({exc.strerror or exc}); nothing was saved. "
+                             f"Free some space or set AEVIZ_RUNS_DIR to a writable folder") from None
+        finally:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            if claimed:  # the rename failed: give the id back
+                shutil.rmtree(self.root / chosen, ignore_errors=True)
+        return chosen
 
     # ---------------------------------------------------------------- reading
     def list(self) -> list[RunInfo]:
@@ -170,11 +179,7 @@ class RunStore:
         if not isinstance(info.config, dict) or not isinstance(info.metrics, dict):
             info.problem = "config or metrics is not a JSON object"
             return info
-        lacking = [key for key in ("dataset", "variant", "k") if key not in info.config]
-        if lacking:
-            info.problem = f"{CONFIG_FILE} lacks {', '.join(lacking)}"
-            return info
-        info.problem = _weights_file_problem(path / WEIGHTS_FILE)
+        info.problem = checked_problem(path, info.config)
         return info
 
     def load(self, run_id: str, map_location: str = "cpu") -> LoadedRun:
@@ -187,7 +192,7 @@ class RunStore:
         config = TrainConfig.from_json(info.config)
         try:
             model = load_weights_into_model(info.config, info.path / WEIGHTS_FILE, map_location)
-        except DamagedRun as exc:
+        except AevizError as exc:
             raise DamagedRun(f"run {run_id} is damaged: {exc}") from None
         try:
             history = json.loads((info.path / HISTORY_FILE).read_text())
@@ -224,16 +229,19 @@ def run_settings(config_json: dict[str, Any]) -> dict[str, Any]:
     return config_json.get("resolved_params") or config_json.get("params") or {}
 
 
-def load_weights_into_model(config_json: dict[str, Any], source, map_location: str = "cpu"):
+def load_weights_into_model(config_json: dict[str, Any], source, map_location: str = "cpu",
+                            input_shape: tuple[int, ...] | None = None):
     """Rebuild the model a config describes and load weights from a path or bytes.
 
+    The config is checked against the schema and the budget first (InvalidConfig, OverBudget).
+    `input_shape`: the dataset's (an import passes the loaded dataset's; never the file's own claim).
     Refuses anything that is not a plain tensor state dict (pickled code included): torch.load
     runs with weights_only=True.
     """
     from aeviz.variants import build_model
 
-    input_shape = tuple(config_json.get("input_shape") or _input_shape(config_json["dataset"]))
-    model = build_model(config_json["variant"], input_shape, int(config_json["k"]), run_settings(config_json))
+    slug, shape, k, params = model_spec(config_json, input_shape)
+    model = build_model(slug, shape, k, params)
     state = read_state_dict(source, map_location)
     try:
         model.load_state_dict(state)
@@ -241,6 +249,99 @@ def load_weights_into_model(config_json: dict[str, Any], source, map_location: s
         raise DamagedRun(f"weights do not fit the model: {str(exc).splitlines()[0]}") from None
     model.eval()
     return model
+
+
+def model_spec(config_json: Any, input_shape: tuple[int, ...] | None = None) -> tuple[str, tuple, int, dict]:
+    """(variant, input shape, k, parameters) of the model a saved configuration describes, after the
+    schema (config.TrainConfig.from_json), the value ranges and the budget are checked."""
+    from aeviz.config import TrainConfig
+    from aeviz.errors import InvalidConfig
+
+    config = TrainConfig.from_json(config_json)
+    shape = tuple(input_shape) if input_shape is not None else dataset_input_shape(config.dataset, config_json)
+    config.validate(shape)
+    params = run_settings(config_json)
+    if not isinstance(params, dict):
+        raise InvalidConfig("resolved_params must be an object of settings")
+    from aeviz.budget import check_model
+
+    check_model(config.variant, shape, config.k, params)
+    return config.variant, shape, config.k, params
+
+
+def dataset_input_shape(dataset: str, config_json: dict[str, Any]) -> tuple[int, ...]:
+    """The input shape of a run's dataset: a built-in image dataset's own; for others (ratings) the
+    recorded one, which must be three whole numbers."""
+    from aeviz.data import SPECS
+    from aeviz.errors import InvalidConfig
+
+    if dataset in SPECS:
+        return SPECS[dataset].image_shape
+    recorded = config_json.get("input_shape")
+    if (not isinstance(recorded, list) or len(recorded) != 3
+            or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 100_000 for n in recorded)):
+        raise InvalidConfig(f"input_shape must be three whole numbers from 1 to 100000 (got {recorded!r})")
+    return tuple(recorded)
+
+
+_checked: dict[tuple, str] = {}  # (files' identity, budget) -> problem; listing stays cheap on reruns
+
+
+def checked_problem(path: Path, config_json: Any) -> str:
+    """Why a run folder cannot be loaded ('' when it can): its config against the schema and budget,
+    and its weights' names and shapes against the model's (read through mmap: no weights loaded)."""
+    from aeviz.budget import max_params
+
+    stamps = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in (path / CONFIG_FILE, path / WEIGHTS_FILE))
+    key = (str(path), stamps, max_params(), os.environ.get("AEVIZ_MAX_JOBS", ""))
+    if key not in _checked:
+        _checked[key] = _problem(path, config_json)
+    return _checked[key]
+
+
+def _problem(path: Path, config_json: Any) -> str:
+    problem = _weights_file_problem(path / WEIGHTS_FILE)
+    if problem:
+        return problem
+    try:
+        slug, shape, k, params = model_spec(config_json)
+    except AevizError as exc:
+        return f"{CONFIG_FILE}: {exc}"
+    import torch
+
+    from aeviz.variants import get_variant
+
+    try:
+        state = read_state_dict_shapes(path / WEIGHTS_FILE)
+    except DamagedRun as exc:
+        return str(exc)
+    with torch.device("meta"):
+        expected = {name: tuple(t.shape) for name, t in get_variant(slug)(shape, k, params).state_dict().items()}
+    if state != expected:
+        wrong = sorted(set(state) ^ set(expected)) or [n for n in expected if state[n] != expected[n]]
+        return f"weights do not fit the model its config describes ({', '.join(wrong[:3])})"
+    return ""
+
+
+def read_state_dict_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """Names and shapes of a weights file's tensors, memory-mapped (nothing is read into memory)."""
+    import pickle
+
+    import torch
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except pickle.UnpicklingError:
+        read_state_dict(path)  # raises DamagedRun saying what the pickle holds
+        raise DamagedRun(f"unreadable {WEIGHTS_FILE}") from None
+    except Exception as exc:  # anything torch raises on a file that is not a checkpoint
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise DamagedRun(f"unreadable {WEIGHTS_FILE} ({detail})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise DamagedRun(f"{WEIGHTS_FILE} does not hold a state dict of tensors")
+    return {name: tuple(t.shape) for name, t in state.items()}
 
 
 def read_state_dict(source, map_location: str = "cpu") -> dict:
@@ -283,10 +384,6 @@ def _weights_file_problem(path: Path) -> str:
     return ""
 
 
-def _input_shape(dataset: str) -> tuple[int, int, int]:
-    return (1, 8, 8) if dataset == "digits" else (1, 28, 28)
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -299,5 +396,28 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(_jsonable(data), indent=1))
+def run_files(result) -> dict[str, bytes]:
+    """A TrainResult as the files of a run folder (name -> bytes), made in memory."""
+    import torch
+
+    from aeviz.reuse import FINGERPRINT_KEY, config_fingerprint
+
+    config_json = result.config.to_json()
+    config_json["resolved_params"] = _jsonable(result.params)
+    config_json["input_shape"] = list(result.model.input_shape)
+    config_json[FINGERPRINT_KEY] = config_fingerprint(result.config)  # finds it again for reuse
+    files = {CONFIG_FILE: _json_bytes(config_json),
+             METRICS_FILE: _json_bytes({**_jsonable(result.metrics), "created": time.time()}),
+             HISTORY_FILE: _json_bytes({"history": result.history, "test_history": result.test_history})}
+    buffer = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in result.model.state_dict().items()}, buffer)
+    files[WEIGHTS_FILE] = buffer.getvalue()
+    if result.code_snapshots:
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **result.code_snapshots)
+        files[CODES_FILE] = buffer.getvalue()
+    return files
+
+
+def _json_bytes(data: Any) -> bytes:
+    return json.dumps(_jsonable(data), indent=1).encode()

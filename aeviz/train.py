@@ -43,7 +43,7 @@ class Trainer:
         self.config = config
         self.store = store
         self.dataset = dataset if dataset is not None else load_dataset(config.dataset)
-        self.params, self.trainer_params = config.validate(self.dataset.input_size)
+        self.params, self.trainer_params = config.validate(self.dataset.image_shape)
         self.device_choice = resolve_device(config.device)
         self.device = torch.device(self.device_choice.device)
         self.precision = resolve_precision(config.precision, self.device.type)

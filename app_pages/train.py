@@ -99,7 +99,7 @@ config = TrainConfig(dataset=dataset_name, variant=slug, k=int(k), epochs=epochs
                      precision=precision, params=changed_params(declared, values))
 problem = ""
 try:
-    config.validate(dataset.input_size)
+    config.validate(dataset.image_shape)
 except AevizError as exc:
     problem = str(exc)
     st.error(problem)

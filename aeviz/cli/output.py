@@ -71,7 +71,7 @@ def follow(events: Iterable[Any], bar: tqdm, describe: Callable[[Any], str],
     if finished is not None:
         close_bar(bar, f"{finished.status}: {finished.message}")
         if finished.save_error:
-            bar.fp.write(f"warning: {finished.save_error}\n")
+            bar.fp.write(f"error: {finished.save_error}\n")
     else:
         close_bar(bar)
     return finished

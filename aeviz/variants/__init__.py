@@ -58,6 +58,10 @@ def get_variant(slug: str) -> type[Autoencoder]:
 
 
 def build_model(slug: str, input_shape: tuple[int, int, int], k: int, params: dict | None = None) -> Autoencoder:
+    """The model, once its size is known to be within the server's budget (budget.OverBudget otherwise)."""
+    from aeviz.budget import check_model
+
+    check_model(slug, input_shape, k, params)
     return get_variant(slug)(input_shape, k, params)
 
 

@@ -27,5 +27,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for info in infos:
         mse = info.metrics.get("test_mse")
-        print(f"{info.label:<50} {'test_mse %.5f' % mse if mse is not None else info.problem}")
+        if info.damaged:
+            print(f"{info.label:<50} damaged: {info.problem}")
+        else:
+            print(f"{info.label:<50} {'test_mse %.5f' % mse if isinstance(mse, (int, float)) else ''}")
     return 0

@@ -10,6 +10,9 @@ import sys
 import threading
 import time
 
+EXIT_DIVERGED = 3    # the loss diverged; the last good weights were saved
+EXIT_NOT_SAVED = 4   # trained, but the run could not be written (full disk, read-only folder)
+
 HELP = "train an autoencoder; prints a JSON line with run_id, test_mse, epochs, train_seconds, samples_per_second, device"
 
 
@@ -65,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         from aeviz.errors import InvalidConfig
 
         raise InvalidConfig(f"learning rate must be a positive finite number (got {args.lr})")
-    config.validate(spec.input_size)  # every setting checked before any data is loaded
+    config.validate(spec.image_shape)  # every setting checked before any data is loaded
     if args.reuse:
         from aeviz.reuse import find_reusable
 
@@ -79,8 +82,12 @@ def run(args: argparse.Namespace) -> int:
     bar = progress_bar(f"{config.variant} k={config.k} {config.dataset}")
     with stop_on_interrupt(trainer, sys.stderr):
         finished = follow(trainer.run(), bar, describe_progress, started_lines)
+    if finished.save_error:
+        sys.stderr.write("error: the run was trained but NOT saved; nothing was written\n")
+        print_json({"run_id": None, "saved": False, "save_error": finished.save_error, **finished.result.metrics})
+        return EXIT_NOT_SAVED
     print_json({"run_id": finished.saved_run_id, **finished.result.metrics})
-    return 0 if finished.status != "diverged" else 3
+    return 0 if finished.status != "diverged" else EXIT_DIVERGED
 
 
 def started_lines(event) -> list[str]:
