@@ -138,7 +138,12 @@ def iter_sweep(sweep: Sweep, executor: Any = "local", store: RunStore | None = N
             for point in todo:
                 if point.status in ("running", "queued"):
                     point.status = "stopped"
-            sweep.status, sweep.message = "failed", describe_error(exc)
+            if isinstance(exc, KeyboardInterrupt):  # Ctrl-C: a stop, not a failure; finished points are kept
+                sweep.status = "stopped"
+                sweep.message = (f"interrupted; {sum(p.done for p in sweep.points)} of {len(sweep.points)} "
+                                 f"points kept")
+            else:
+                sweep.status, sweep.message = "failed", describe_error(exc)
         sweeps.save(sweep)
         raise
     with lock:

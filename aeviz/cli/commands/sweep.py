@@ -4,7 +4,12 @@ last stdout line a JSON object with the sweep id and one entry per point."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
+
+EXIT_STOPPED = 130  # stopped by Ctrl-C: finished points are kept, the summary is printed
 
 HELP = ("sweep a grid of short runs (--grid k=2,8,32 --grid NAME=v1,v2 ...) over seeds, on the local or the "
         "ray executor; prints a JSON line with the sweep id and one entry per point")
@@ -39,10 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aeviz.cli.output import close_bar, print_json, progress_bar, show_fraction
+    from aeviz.cli.output import close_bar, print_json, progress_bar
     from aeviz.cli.settings import parse_settings
-    from aeviz.sweeps import (LocalExecutor, PointFinished, PointProgress, PointStarted, Sweep, SweepFinished, SweepSpec,
-                              iter_sweep, make_executor, parse_grid_args, parse_seeds, sweep_table)
+    from aeviz.sweeps import (LocalExecutor, Sweep, SweepSpec, iter_sweep, make_executor, parse_grid_args,
+                              parse_seeds, sweep_table)
 
     from aeviz.user_data import resolve_dataset
 
@@ -66,22 +71,13 @@ def run(args: argparse.Namespace) -> int:
         err.write("starting Ray and loading the dataset in each worker...\n")
     bar = progress_bar(f"sweep {total} points")
     finished = 0
-    for event in iter_sweep(sweep, executor):
-        if isinstance(event, PointStarted) and args.executor == "local":
-            detail = f"point {event.point.index + 1}/{total}: {event.point.label}"
-            show_fraction(bar, finished / total, detail, force=True)
-        elif isinstance(event, PointProgress):
-            detail = f"point {event.point.index + 1}/{total} {100 * event.fraction:3.0f}% loss {event.loss:.4f}"
-            show_fraction(bar, (finished + event.fraction) / total, detail)
-        elif isinstance(event, PointFinished):
-            finished += 1
-            point = event.point
-            outcome = f"test_mse {point.metrics['test_mse']:.5f}" if point.metrics.get("test_mse") is not None \
-                else point.error
-            show_fraction(bar, finished / total, f"{point.status}: {point.label} {outcome}", force=True)
-        elif isinstance(event, SweepFinished):
-            startup = f" (+{sweep.startup_seconds:.1f}s Ray start-up)" if args.executor == "ray" else ""
-            close_bar(bar, f"{sweep.status}: {sweep.message} in {sweep.wall_seconds:.1f}s{startup}")
+    stop = threading.Event()
+    try:
+        with stop_on_interrupt(stop, err):
+            for event in iter_sweep(sweep, executor, stop=stop):
+                finished = show_event(event, sweep, args, bar, finished, total)
+    except KeyboardInterrupt:  # the second Ctrl-C: the sweep is recorded as stopped; its summary still prints
+        close_bar(bar, f"{sweep.status}: {sweep.message}")
     rows = sweep_table(sweep)
     if not args.json:
         _print_table(rows)
@@ -89,7 +85,53 @@ def run(args: argparse.Namespace) -> int:
                 "wall_seconds": sweep.wall_seconds, "startup_seconds": sweep.startup_seconds,
                 "swept": sweep.spec.swept_names(), "points": rows})
     sys.stdout.flush()
+    if sweep.status == "stopped":
+        return EXIT_STOPPED
     return 0 if not any(p.status == "failed" for p in sweep.points) else 3
+
+
+def show_event(event, sweep, args, bar, finished: int, total: int) -> int:
+    """Draw one sweep event on the progress bar; returns the count of finished points."""
+    from aeviz.cli.output import close_bar, show_fraction
+    from aeviz.sweeps import PointFinished, PointProgress, PointStarted, SweepFinished
+
+    if isinstance(event, PointStarted) and args.executor == "local":
+        detail = f"point {event.point.index + 1}/{total}: {event.point.label}"
+        show_fraction(bar, finished / total, detail, force=True)
+    elif isinstance(event, PointProgress):
+        detail = f"point {event.point.index + 1}/{total} {100 * event.fraction:3.0f}% loss {event.loss:.4f}"
+        show_fraction(bar, (finished + event.fraction) / total, detail)
+    elif isinstance(event, PointFinished):
+        finished += 1
+        point = event.point
+        outcome = f"test_mse {point.metrics['test_mse']:.5f}" if point.metrics.get("test_mse") is not None \
+            else point.error
+        show_fraction(bar, finished / total, f"{point.status}: {point.label} {outcome}", force=True)
+    elif isinstance(event, SweepFinished):
+        startup = f" (+{sweep.startup_seconds:.1f}s Ray start-up)" if args.executor == "ray" else ""
+        close_bar(bar, f"{sweep.status}: {sweep.message} in {sweep.wall_seconds:.1f}s{startup}")
+    return finished
+
+
+@contextlib.contextmanager
+def stop_on_interrupt(stop: threading.Event, stream):
+    """The first Ctrl-C stops the sweep after the current step (finished points are kept); a second aborts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_interrupt(signum, frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        stream.write("\nstopping the sweep after this step (Ctrl-C again to abort)\n")
+        stream.flush()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _print_table(rows: list[dict]) -> None:
