@@ -130,10 +130,10 @@ def test_unwritable_runs_folder_still_prints_the_result(capsys, tmp_path, monkey
     blocker.write_text("")
     monkeypatch.setenv("AEVIZ_RUNS_DIR", str(blocker / "runs"))
     code, out, err = run_cli(capsys, "train", *QUICK)
-    assert code == 0, err
-    assert "warning: cannot write runs to" in err and "AEVIZ_RUNS_DIR" in err
+    assert code == 4, err  # issue 18: not saved is not success (exit 0 hid it)
+    assert "error: cannot write runs to" in err and "AEVIZ_RUNS_DIR" in err and "NOT saved" in err
     result = json.loads(out.strip().splitlines()[-1])
-    assert result["run_id"] is None and result["test_mse"] > 0
+    assert result["run_id"] is None and result["test_mse"] > 0 and result["saved"] is False
 
 
 def test_damaged_run_is_listed_and_the_others_still_load(capsys, tmp_path, monkeypatch):
