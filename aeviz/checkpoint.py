@@ -37,6 +37,18 @@ def export_run(store: RunStore, run_id: str) -> bytes:
     return buffer.getvalue()
 
 
+def result_archive(result) -> bytes:
+    """A trained result that is not (yet) saved, as the same .zip export_run gives (import_run reads it)."""
+    from aeviz.runs import run_files
+
+    files = run_files(result)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in ARCHIVE_FILES:
+            archive.writestr(name, files[name])
+    return buffer.getvalue()
+
+
 def import_run(data: bytes, store: RunStore, name: str = "upload") -> str:
     """Check an uploaded run archive, rebuild its model from the weights (safely), measure its test
     MSE again and save it as a new run; returns the new run id. Raises CheckpointRefused."""

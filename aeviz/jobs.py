@@ -222,6 +222,22 @@ class JobManager:
             job.stop()
         return self.view(job_id)
 
+    def save_again(self, job_id: str, owner: str | None = None) -> JobView:
+        """Try again to save an ended job whose run could not be written (a full disk freed since, say).
+        Raises SaveFailed (the model stays in memory) or AevizError for another session's job."""
+        job = self._job(job_id)
+        if owner is not None and job.owner != owner:
+            raise AevizError(f"job {job_id} belongs to another session")
+        result = job.result
+        if result is None or job.run_id is not None:
+            return self.view(job_id)
+        store = self._store_factory() if self._store_factory else _default_store()
+        run_id = store.save(result)
+        with job.lock:
+            job.run_id, job._error = run_id, ""
+            job._message = job._message.split("; not saved:")[0]
+        return self.view(job_id)
+
     def wait(self, job_id: str, timeout: float | None = None) -> JobView:
         """Block until the job ends (or `timeout` seconds pass); returns its view."""
         self._job(job_id).wait(timeout)

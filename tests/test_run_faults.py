@@ -95,3 +95,33 @@ def test_a_damaged_run_is_listed_with_its_reason_and_refused(result, tmp_path, m
     assert listed[good]["damaged"] is False and listed[good]["problem"] == ""
     assert main(["report", bad]) == 2  # a one-line error, no traceback
     assert reason in capsys.readouterr().err
+
+
+def test_a_job_that_could_not_save_keeps_its_model_to_save_again_or_download(tmp_path, digits, monkeypatch):
+    from aeviz.checkpoint import import_run, result_archive
+    from aeviz.jobs import JobManager
+
+    store = RunStore(tmp_path / "runs")
+    real_save = RunStore.save
+    failing = {"on": True}
+
+    def save(self, result, run_id=None):
+        if failing["on"] and self is store:
+            raise aeviz.runs.SaveFailed("cannot write runs to x (No space left on device); nothing was saved")
+        return real_save(self, result, run_id)
+
+    monkeypatch.setattr(RunStore, "save", save)
+    manager = JobManager(max_running=1, store_factory=lambda: store, dataset_loader=lambda name: digits)
+    config = TrainConfig(dataset="digits", k=3, epochs=0.2, params={"hidden": "8"}, device="cpu")
+    view = manager.wait(manager.submit(config, owner="me").job_id, timeout=120)
+    assert view.status == "completed" and view.run_id is None and "No space left" in view.error
+    assert store.list() == []
+    copy = import_run(result_archive(manager.result(view.job_id)), RunStore(tmp_path / "other"), "mine.zip")
+    assert RunStore(tmp_path / "other").load(copy).model.k == 3  # the download imports as a run
+    with pytest.raises(aeviz.runs.SaveFailed):
+        manager.save_again(view.job_id, owner="me")  # still full: still kept, still unsaved
+    failing["on"] = False
+    with pytest.raises(Exception, match="another session"):
+        manager.save_again(view.job_id, owner="someone else")
+    saved = manager.save_again(view.job_id, owner="me")
+    assert saved.run_id and not saved.error and store.load(saved.run_id).model.k == 3

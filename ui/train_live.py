@@ -83,14 +83,37 @@ def show_outcome(view, pca_mse: float) -> None:
                        f"at the same k.")
         saved = f" Saved as **{view.run_id}**." if view.run_id else ""
         box = st.success if view.status == "completed" else st.info
-        if view.error:  # trained but not saved (e.g. an unwritable runs folder): say where the model is
-            box, saved = st.warning, (" The trained model stays in this app's memory while the server runs "
-                                      "(it is shown here); fix the runs folder and train again to keep it.")
+        if view.error:  # trained but not saved (e.g. a full disk): the model is kept; offer to save or download it
+            box, saved = st.warning, (" The trained model is kept in this app's memory: save it again once "
+                                      "there is room, or download it (import it later on the Reconstructions page).")
         box(f"{'Finished' if view.status == 'completed' else 'Stopped'}: {view.message}.{verdict}{saved}")
+        if view.error:
+            offer_unsaved_result(view)
     elif view.status == "cancelled":
         st.info("Cancelled before it started.")
     else:
         st.error(view.message or view.error)
+
+
+def offer_unsaved_result(view) -> None:
+    """'Save again' and 'Download' for a trained run the run store could not write."""
+    from aeviz.checkpoint import result_archive
+    from aeviz.errors import AevizError
+    from ui.common import job_manager, session_owner
+
+    manager = job_manager()
+    save_col, download_col = st.columns(2)
+    if save_col.button("Save again", icon=":material/save:", key=f"save_again.{view.job_id}"):
+        try:
+            manager.save_again(view.job_id, owner=session_owner())
+            st.rerun()
+        except AevizError as exc:
+            st.error(str(exc))
+    result = manager.result(view.job_id)
+    if result is not None:
+        download_col.download_button("Download this run (.zip)", result_archive(result), f"{view.job_id}.zip",
+                                     mime="application/zip", icon=":material/download:",
+                                     key=f"download_unsaved.{view.job_id}")
 
 
 def thin(rows: list, most: int = 400) -> list:
