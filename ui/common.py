@@ -42,15 +42,43 @@ SESSION_PARAM = "session"
 
 
 def session_owner() -> str:
-    """A stable id for this browser tab's work: kept in session state and in the URL (?session=...),
-    so a reload finds the same background training jobs."""
-    import secrets
+    """This browser tab's session id, minted and signed by the server (aeviz.sessions). It is kept in
+    session state and in the URL (?session=...) so a reload finds the same background jobs; the id in
+    the URL is accepted only from the browser it was minted for (it is signed with that browser's XSRF
+    cookie), so a shared link gives the other browser a fresh session, never this one. An invented,
+    foreign or expired id is refused the same way."""
+    from aeviz import sessions
 
-    owner = st.session_state.get(SESSION_KEY) or st.query_params.get(SESSION_PARAM) or secrets.token_hex(6)
-    st.session_state[SESSION_KEY] = owner
+    binding = browser_binding()
+    owner = st.session_state.get(SESSION_KEY)
+    if owner:  # server-side state: the client cannot set it
+        sessions.touch(owner)
+    else:
+        from_url = st.query_params.get(SESSION_PARAM)
+        owner = from_url if sessions.accept(from_url, binding) else sessions.mint(binding)
+        st.session_state[SESSION_KEY] = owner
     if st.query_params.get(SESSION_PARAM) != owner:
         st.query_params[SESSION_PARAM] = owner
     return owner
+
+
+def browser_binding() -> str:
+    """A value only this browser holds: the token in Streamlit's XSRF cookie, which the server re-masks
+    on every page load ("2|mask|masked token|time") but keeps; '' where XSRF protection is off."""
+    try:
+        raw = st.context.cookies.get("_streamlit_xsrf", "") or ""
+    except Exception:  # no request context (bare script runs)
+        return ""
+    if not isinstance(raw, str):  # AppTest's stand-in context
+        return ""
+    parts = raw.strip("\"'").split("|")
+    try:
+        if len(parts) == 4 and parts[0] == "2":
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+            return bytes(b ^ mask[i % len(mask)] for i, b in enumerate(masked)).hex()
+    except ValueError:
+        return ""
+    return raw
 
 
 def job_manager():
