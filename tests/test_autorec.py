@@ -284,9 +284,13 @@ def test_a_reload_of_the_recommender_page_finds_its_training(tiny_root):
     another browser session does not."""
     from streamlit.testing.v1 import AppTest
 
+    from aeviz import sessions
+
+    minted = {"reloaded": sessions.mint(), "someone-else": sessions.mint()}  # ids the server issued
+
     def page(session: str) -> AppTest:
         at = AppTest.from_file(str(ROOT / "app_pages" / "recommender.py"), default_timeout=60)
-        at.query_params["session"] = session
+        at.query_params["session"] = minted[session]
         return at
 
     at = page("reloaded").run()

@@ -122,8 +122,11 @@ def test_denoising_page_grid_sweep_heatmap_and_inpainting(store_env):
 
 
 def test_sparsity_sweep_can_be_stopped_from_the_page_after_a_reload(store_env):
+    from aeviz import sessions
+
+    student = sessions.mint()  # an id the server issued (an invented one would get a fresh session)
     first = page("sparsity.py")
-    first.query_params["session"] = "sweeping-student"
+    first.query_params["session"] = student
     first.run()
     first.selectbox(key="sparsity_sweep_variant").set_value("ksparse").run()
     first.text_input(key="sparsity_sweep_values_ksparse").set_value("2, 4, 6")
@@ -133,7 +136,7 @@ def test_sparsity_sweep_can_be_stopped_from_the_page_after_a_reload(store_env):
     runner = first.session_state["sparsity_sweep_runner"]
     assert runner.running
     at = page("sparsity.py")  # a reload: a new Streamlit session with the same ?session= id
-    at.query_params["session"] = "sweeping-student"
+    at.query_params["session"] = student
     at.run()
     assert not at.exception
     at.button(key="sparsity_sweep_runner_stop").click().run()

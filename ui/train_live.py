@@ -84,7 +84,7 @@ def show_outcome(view, pca_mse: float) -> None:
         saved = f" Saved as **{view.run_id}**." if view.run_id else ""
         box = st.success if view.status == "completed" else st.info
         if view.error:  # trained but not saved (e.g. a full disk): the model is kept; offer to save or download it
-            box, saved = st.warning, (" The trained model is kept in this app's memory: save it again once "
+            box, saved = st.warning, (" The trained model stays in this app's memory: save it again once "
                                       "there is room, or download it (import it later on the Reconstructions page).")
         box(f"{'Finished' if view.status == 'completed' else 'Stopped'}: {view.message}.{verdict}{saved}")
         if view.error:
