@@ -119,7 +119,7 @@ FIELD_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "epochs": ((*_NUMBER, type(None)), "a number or null"), "max_seconds": ((*_NUMBER, type(None)), "a number or null"),
     "lr": (_NUMBER, "a number"), "snapshot_seconds": (_NUMBER, "a number"), "device": ((str,), "a device name"),
     "params": ((dict,), "an object of settings"), "trainer": ((dict,), "an object of settings"),
-    "tags": ((dict,), "an object"),
+    "tags": ((dict,), "an object"), "precision": ((str,), "a precision name"),
 }
 MAX_TAGS_CHARS = 10_000
 
@@ -127,7 +127,8 @@ MAX_TAGS_CHARS = 10_000
 def _check_field_type(name: str, value: Any) -> None:
     import json
 
-    types, words = FIELD_TYPES[name]
+    # a field without a declared type is still checked to be plain JSON data, never left unchecked
+    types, words = FIELD_TYPES.get(name, ((str, numbers.Real, type(None)), "a text, number or null"))
     if isinstance(value, bool) or not isinstance(value, types):
         raise InvalidConfig(f"{name} must be {words} (got {json.dumps(value, default=str)[:60]})")
     if name == "snapshot_seconds" and not (math.isfinite(value) and value >= 0):
