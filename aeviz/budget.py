@@ -11,8 +11,10 @@ PyTorch's "meta" device (shapes without storage: free), then compared with two l
   (WEIGHT_COPIES x 4 bytes per parameter) plus the batch's activations; together at most the
   machine's memory x MEMORY_SHARE / ``$AEVIZ_MAX_JOBS`` (jobs train at the same time).
 
-    check_model(slug, input_shape, k, params)                  # building or loading a model
-    check_training(slug, input_shape, k, params, batch_size)   # training it
+    check_model(variant, input_shape, k, params)                  # building or loading a model
+    check_training(variant, input_shape, k, params, batch_size)   # training it
+
+`variant` is the variant's class (aeviz.variants.get_variant(slug)), so this module needs no registry.
 """
 
 from __future__ import annotations
@@ -73,20 +75,18 @@ def machine_memory_bytes() -> int:
 
 def memory_budget_bytes() -> int:
     """What one training job may use: a share of the machine divided among the jobs that run at once."""
-    from aeviz.jobs import max_jobs_from_env
+    from aeviz.server_settings import max_jobs_from_env
 
     return int(machine_memory_bytes() * MEMORY_SHARE / max_jobs_from_env())
 
 
-def measure(slug: str, input_shape: tuple[int, ...], k: int, params: dict[str, Any] | None) -> ModelSize:
+def measure(variant: type, input_shape: tuple[int, ...], k: int, params: dict[str, Any] | None) -> ModelSize:
     """The model's parameter count and activations per example, from a copy built on the meta device
     (no storage is allocated, whatever the size)."""
     import torch
 
-    from aeviz.variants import get_variant
-
     with torch.device("meta"):
-        model = get_variant(slug)(tuple(input_shape), k, params)
+        model = variant(tuple(input_shape), k, params)
         parameters = sum(p.numel() for p in model.parameters())
         activations = [0]
 
@@ -106,9 +106,9 @@ def measure(slug: str, input_shape: tuple[int, ...], k: int, params: dict[str, A
     return ModelSize(parameters, activations[0])
 
 
-def check_model(slug: str, input_shape: tuple[int, ...], k: int, params: dict[str, Any] | None) -> ModelSize:
+def check_model(variant: type, input_shape: tuple[int, ...], k: int, params: dict[str, Any] | None) -> ModelSize:
     """Refuse (OverBudget) a model with more parameters than the limit; returns its size."""
-    size = measure(slug, input_shape, k, params)
+    size = measure(variant, input_shape, k, params)
     limit = max_params()
     if size.parameters > limit:
         raise OverBudget(f"this model has {size.parameters:,} parameters; this server allows at most {limit:,} "
@@ -116,11 +116,11 @@ def check_model(slug: str, input_shape: tuple[int, ...], k: int, params: dict[st
     return size
 
 
-def check_training(slug: str, input_shape: tuple[int, ...], k: int, params: dict[str, Any] | None,
+def check_training(variant: type, input_shape: tuple[int, ...], k: int, params: dict[str, Any] | None,
                    batch_size: int) -> ModelSize:
     """check_model, then refuse a run whose training memory (weights, optimiser state, activations
     of a batch) is over this job's share of the machine."""
-    size = check_model(slug, input_shape, k, params)
+    size = check_model(variant, input_shape, k, params)
     need, budget = size.training_bytes(batch_size), memory_budget_bytes()
     if need > budget:
         raise OverBudget(f"training this model with batch size {batch_size} needs about {need / 2**30:.1f} GiB; "

@@ -77,7 +77,7 @@ class TrainConfig:
             check_positive("max seconds", self.max_seconds)
         params = variant.parse_params(self.params)
         trainer = ParamSet.from_overrides(TRAINER_PARAMS, self.trainer).values
-        check_training(self.variant, input_shape, self.k, params, self.batch_size)
+        check_training(variant, input_shape, self.k, params, self.batch_size)
         return params, trainer
 
     def _input_shape(self, given: int | tuple[int, ...]) -> tuple[int, ...]:

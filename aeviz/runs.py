@@ -264,8 +264,9 @@ def model_spec(config_json: Any, input_shape: tuple[int, ...] | None = None) -> 
     if not isinstance(params, dict):
         raise InvalidConfig("resolved_params must be an object of settings")
     from aeviz.budget import check_model
+    from aeviz.variants import get_variant
 
-    check_model(config.variant, shape, config.k, params)
+    check_model(get_variant(config.variant), shape, config.k, params)
     return config.variant, shape, config.k, params
 
 

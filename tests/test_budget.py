@@ -16,6 +16,7 @@ import pytest
 
 from aeviz import budget
 from aeviz.budget import OverBudget, check_training, measure
+from aeviz.variants import get_variant
 from aeviz.checkpoint import CheckpointRefused, export_run, import_run
 from aeviz.config import TrainConfig
 from aeviz.runs import CONFIG_FILE, RunStore
@@ -32,7 +33,7 @@ def test_measured_size_matches_the_real_model(slug):
     cls = VARIANTS[slug]
     k = 100 if slug == "overcomplete" else 16
     real = sum(p.numel() for p in build_model(slug, (1, 8, 8), k, {}).parameters())
-    assert measure(slug, (1, 8, 8), k, {}).parameters == real
+    assert measure(get_variant(slug), (1, 8, 8), k, {}).parameters == real
 
 
 def test_four_huge_layers_are_refused_quickly_with_size_and_limit():
@@ -57,12 +58,12 @@ def test_max_params_setting_applies(monkeypatch):
 def test_memory_budget_is_shared_by_the_concurrent_jobs(monkeypatch):
     monkeypatch.setattr(budget, "machine_memory_bytes", lambda: 2**30)
     params = {"hidden": "2048,2048"}
-    need = measure("plain", (1, 28, 28), 32, params).training_bytes(1024)
+    need = measure(get_variant("plain"), (1, 28, 28), 32, params).training_bytes(1024)
     assert 2**28 < need < 2**29  # fits half of 1 GiB for one job...
-    check_training("plain", (1, 28, 28), 32, params, 1024)
+    check_training(get_variant("plain"), (1, 28, 28), 32, params, 1024)
     monkeypatch.setenv("AEVIZ_MAX_JOBS", "4")  # ...but not a quarter of that for each of four
     with pytest.raises(OverBudget, match=r"needs about 0\.\d GiB; each run may use 0\.1 GiB"):
-        check_training("plain", (1, 28, 28), 32, params, 1024)
+        check_training(get_variant("plain"), (1, 28, 28), 32, params, 1024)
 
 
 def test_cli_refuses_the_huge_model_cleanly_in_a_memory_capped_process(tmp_path):

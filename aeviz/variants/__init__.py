@@ -61,8 +61,9 @@ def build_model(slug: str, input_shape: tuple[int, int, int], k: int, params: di
     """The model, once its size is known to be within the server's budget (budget.OverBudget otherwise)."""
     from aeviz.budget import check_model
 
-    check_model(slug, input_shape, k, params)
-    return get_variant(slug)(input_shape, k, params)
+    variant = get_variant(slug)
+    check_model(variant, input_shape, k, params)
+    return variant(input_shape, k, params)
 
 
 def variants_where(fact: str) -> tuple[str, ...]:
