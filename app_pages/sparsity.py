@@ -64,8 +64,10 @@ else:
 
     st.header("What each unit looks for")
     st.markdown("Each hidden unit's encoder weights (the pattern it responds to) and decoder weights (the "
-                "stroke it adds to the image), drawn as images: white positive, black negative. Makhzani & "
-                "Frey show that fewer active units give more local, stroke-like features.")
+                "stroke it adds to the image), drawn as images: white positive, black negative. In Makhzani & "
+                "Frey's k-sparse autoencoder, many active units give local, stroke-like features; fewer active "
+                "units give more global ones, up to whole-image templates (and a middle number classified "
+                "best).")
     by_label = {run.label: run for run in runs}
     side_by_side = len(runs) > 1 and st.toggle("Encoder filters of every chosen run side by side", value=False,
                                                key="sparsity_side_by_side")
