@@ -196,14 +196,14 @@ def preprocessed(grey: np.ndarray | None, where) -> np.ndarray | None:
     image = None
     if grey is not None:
         try:
-            image = drawing.preprocess(grey, side)
+            image = drawing.preprocess_for(dataset_name, grey)
         except AevizError as exc:
             where.info(str(exc))
     if image is not None:
-        show(image, f"preprocessed, {side}x{side}, as the dataset was made", where=where)
+        show(image, f"what the model receives: {side}x{side}", where=where)
+        where.caption(f"Preprocessed as the dataset was made: {drawing.recipe_text(dataset_name)}.")
     else:
-        where.caption("The preprocessed input appears here: strokes bright, cropped, scaled "
-                      + ("to fit 20x20 and centred by centre of mass in 28x28." if side == 28 else "to fit 8x8."))
+        where.caption(f"The input the model receives appears here: {drawing.recipe_text(dataset_name)}.")
     return image
 
 
