@@ -7,8 +7,8 @@ import numpy as np
 
 from aeviz.figures.images import mosaic_figure
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-           "#bcbd22", "#17becf")
+from aeviz.figures.theme import CLASS_COLORS as PALETTE
+from aeviz.figures.theme import log_axis
 
 
 def code_scatter_figure(embedding: np.ndarray, labels: np.ndarray, class_names: list[str],
@@ -58,7 +58,7 @@ def frontier_figure(ks: np.ndarray, pca_mse: np.ndarray, points=(), highlight: s
             hovertemplate="%{text}<br>test MSE %{y:.4f}<extra></extra>"))
     fig.update_layout(title=title, xaxis_title="k (code size)", yaxis_title="test MSE per pixel", height=420,
                       margin=dict(l=10, r=10, t=40, b=10))
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(**log_axis([*pca_mse, *(p.test_mse for p in points)]))
     return fig
 
 

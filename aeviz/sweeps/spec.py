@@ -131,8 +131,8 @@ def suggest_values(variant_cls, name: str, input_size: int, count: int = 4) -> l
     param = declared_param(variant_cls, name)
     if param is None:
         return []
-    if param.kind == "choice":
-        return list(param.choices)
+    if param.kind == "choice":  # those that run with the variant's other defaults (a VAE's bce needs sigmoid)
+        return [c for c in param.choices if _runs_with_defaults(variant_cls, name, c)] or list(param.choices)
     if param.kind == "bool":
         return [False, True]
     if param.kind == "widths":
@@ -295,6 +295,16 @@ class SweepSpec:
     def from_json(cls, data: dict[str, Any]) -> "SweepSpec":
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _runs_with_defaults(variant_cls, name: str, value: Any) -> bool:
+    if name not in {p.name for p in variant_cls.declared_params()}:
+        return True
+    try:
+        variant_cls.parse_params({name: value}, variant_cls.default_k)
+    except InvalidConfig:
+        return False
+    return True
 
 
 def _unique(values: list[Any]) -> list[Any]:
