@@ -38,8 +38,10 @@ EXPLODED_FACTOR = 1e6         # a loss this many times its first value counts as
 
 class Trainer:
     def __init__(self, config: TrainConfig, dataset: Dataset | None = None, model: Autoencoder | None = None,
-                 store=None):
-        """`store`: a RunStore to save the finished run in (None: keep it in memory only)."""
+                 store=None, run_id: str | None = None):
+        """`store`: a RunStore to save the finished run in (None: keep it in memory only); `run_id`: the id
+        to save it under (a new one when None)."""
+        self.run_id = run_id
         self.config = config
         self.store = store
         self.dataset = dataset if dataset is not None else load_dataset(config.dataset)
@@ -114,7 +116,7 @@ class Trainer:
         self.finished = Finished(status, message, result)
         if self.store is not None:
             try:
-                self.finished.saved_run_id = self.store.save(result)
+                self.finished.saved_run_id = self.store.save(result, run_id=self.run_id)
             except AevizError as exc:
                 self.finished.save_error = str(exc)
         yield self.finished

@@ -19,6 +19,7 @@ from aeviz import drawing, explore, latent  # noqa: E402
 from aeviz.errors import AevizError  # noqa: E402
 from aeviz.figures.explore import (formation_animation, latent_scatter, selected_point, tile,  # noqa: E402
                                    upscale)
+from ui.theme import themed
 
 labels = dataset.test_labels.numpy()
 class_names = list(dataset.class_names)
@@ -101,7 +102,7 @@ def decode_plane() -> None:
         fig = latent_scatter(points[shown], labels[shown], class_names, "Test codes: click to decode",
                              click_grid=(grid_x, grid_y), markers=[("decoded", (z1, z2))],
                              axis_titles=(f"z{dims[0] + 1}", f"z{dims[1] + 1}"))
-        st.plotly_chart(fig, key="explore_plane", on_select="rerun", selection_mode=("points", "box"))
+        st.plotly_chart(themed(fig), key="explore_plane", on_select="rerun", selection_mode=("points", "box"))
 
 
 @st.fragment
@@ -155,7 +156,7 @@ with form_tab:
                    + ("k = 2: the codes themselves." if k == 2 else
                       f"k = {k}: each snapshot's 2-D PCA projection, turned onto the previous frame (orthogonal "
                       "Procrustes) so the picture neither spins nor flips."))
-        st.plotly_chart(formation_figure(info.run_id, info.created, dataset_name), key="explore_formation")
+        st.plotly_chart(themed(formation_figure(info.run_id, info.created, dataset_name)), key="explore_formation")
     else:
         st.info("This run has no recorded codes (runs with k above 128 record none). Train a run to watch its "
                 "latent space form.")
@@ -224,10 +225,10 @@ def drawing_through_run(chosen_info, image: np.ndarray) -> None:
              caption="nearest test images in code space: "
                      + ", ".join(class_names[labels[i]] for i in analysis.neighbours))
     projection = latent.code_projection(chosen_ref.codes)  # the same picture as Latent space
-    st.plotly_chart(latent_scatter(projection(chosen_ref.codes[shown]), labels[shown], class_names,
+    st.plotly_chart(themed(latent_scatter(projection(chosen_ref.codes[shown]), labels[shown], class_names,
                                    "Your drawing among the test codes",
                                    markers=[("you", projection(analysis.code)[0])],
-                                   axis_titles=("z1", "z2") if chosen_run.config.k == 2 else ("PC 1", "PC 2")),
+                                   axis_titles=("z1", "z2") if chosen_run.config.k == 2 else ("PC 1", "PC 2"))),
                     key=f"explore_draw_scatter_{chosen_info.run_id}")
 
 

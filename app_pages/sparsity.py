@@ -12,6 +12,7 @@ from aeviz.variants import get_variant
 from ui.common import cached_dataset, cached_run, current_dataset_name
 from ui.runs import no_runs_message, pick_runs
 from ui.sweep_panel import completed_points, start_sweep, sweep_section
+from ui.theme import themed
 
 SWEEP_KEY = "sparsity_sweep_runner"
 
@@ -55,12 +56,12 @@ else:
     targets = [target for r in runs
                if (target := get_variant(r.config["variant"]).activation_target(r.settings)) is not None]
     left, right = st.columns(2)
-    left.plotly_chart(figs.activation_histogram(stats), width="stretch", key="sparsity_hist")
-    right.plotly_chart(figs.unit_mean_histogram(stats, targets[0] if targets else None), width="stretch",
+    left.plotly_chart(themed(figs.activation_histogram(stats)), width="stretch", key="sparsity_hist")
+    right.plotly_chart(themed(figs.unit_mean_histogram(stats, targets[0] if targets else None)), width="stretch",
                        key="sparsity_unit_means")
     left, right = st.columns(2)
-    left.plotly_chart(figs.active_units_histogram(stats), width="stretch", key="sparsity_active")
-    right.plotly_chart(figs.dormant_bars(stats), width="stretch", key="sparsity_dormant")
+    left.plotly_chart(themed(figs.active_units_histogram(stats)), width="stretch", key="sparsity_active")
+    right.plotly_chart(themed(figs.dormant_bars(stats)), width="stretch", key="sparsity_dormant")
 
     st.header("What each unit looks for")
     st.markdown("Each hidden unit's encoder weights (the pattern it responds to) and decoder weights (the "
@@ -92,12 +93,12 @@ else:
                 order = list(range(len(encoder)))
             shown = list(order[:count])
             if side_by_side:
-                columns[index].plotly_chart(figs.feature_grid(encoder[shown], label), width="stretch",
+                columns[index].plotly_chart(themed(figs.feature_grid(encoder[shown], label)), width="stretch",
                                             key=f"sparsity_enc_{index}")
             else:
-                columns[0].plotly_chart(figs.feature_grid(encoder[shown], "Encoder weights (filters)"),
+                columns[0].plotly_chart(themed(figs.feature_grid(encoder[shown], "Encoder weights (filters)")),
                                         width="stretch", key="sparsity_enc")
-                columns[1].plotly_chart(figs.feature_grid(decoder[shown], "Decoder weights"), width="stretch",
+                columns[1].plotly_chart(themed(figs.feature_grid(decoder[shown], "Decoder weights")), width="stretch",
                                         key="sparsity_dec")
 
 # ---------------------------------------------------------------- the sparsity sweep
@@ -141,7 +142,7 @@ def draw_sweep(sweep) -> None:
         return
     name = sparsity.sparsity_knob(sweep.spec.variants[0])
     rows = [sweep_row(p.to_json(), sweep.spec.dataset) for p in points]
-    st.plotly_chart(figs.sparsity_sweep_figure(rows, name), width="stretch", key="sparsity_sweep_fig")
+    st.plotly_chart(themed(figs.sparsity_sweep_figure(rows, name)), width="stretch", key="sparsity_sweep_fig")
     st.dataframe([{name: r[name], "test MSE": r["test_mse"], "mean activation": r["mean_activation"],
                    "active units per image": r["mean_active_units"], "dormant units": r["dormant_fraction"],
                    "run": r["run_id"]} for r in rows], hide_index=True)
