@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from aeviz import sparsity
+from aeviz.config import default_epochs
 from aeviz.errors import AevizError
 from aeviz.figures import sparsity as figs
 from aeviz.variants import get_variant
@@ -100,6 +101,45 @@ else:
                                         width="stretch", key="sparsity_enc")
                 columns[1].plotly_chart(themed(figs.feature_grid(decoder[shown], "Decoder weights")), width="stretch",
                                         key="sparsity_dec")
+
+# ---------------------------------------------------------------- Makhzani & Frey's filter figure
+st.header("Fewer active units, more global features")
+st.markdown("Makhzani & Frey's figure, rebuilt with one click: k-sparse runs with the same wide code and fewer "
+            "and fewer active units per image, their encoder filters side by side (most used first). With many "
+            "active units each filter is a local stroke; with few, each image must be rebuilt from a handful of "
+            "units, so the filters grow into whole-image templates (in the paper a middle count classified "
+            "best).")
+FILTERS_KEY = "sparsity_ksparse_filters"
+fc1, fc2 = st.columns([1, 3])
+filter_epochs = fc1.number_input("Epochs per run", 0.5, 500.0, float(default_epochs(dataset_name)), 0.5,
+                                 key=f"sparsity_filters_epochs.{dataset_name}")
+filters_runner = st.session_state.get(FILTERS_KEY)
+if fc2.button("Train the runs and draw their filters", key="sparsity_filters_start", icon=":material/play_arrow:",
+              disabled=filters_runner is not None and filters_runner.running):
+    try:
+        start_sweep(FILTERS_KEY, sparsity.ksparse_filters_spec(dataset_name, cached_dataset(dataset_name).input_size,
+                                                               filter_epochs))
+    except AevizError as exc:
+        st.error(str(exc))
+
+
+def draw_filters(sweep) -> None:
+    from ui.common import run_store
+
+    points = sorted(completed_points(sweep), key=lambda p: -p.values["active_units"])
+    if not points:
+        return
+    k = sweep.spec.fixed["k"]
+    for column, point in zip(st.columns(len(points)), points):
+        run = cached_run(point.run_id, run_store().info(point.run_id).created)
+        encoder, _ = sparsity.feature_images(run.model)
+        stats = stats_of(point.run_id, run_store().info(point.run_id).created, dataset_name, 0.0)
+        shown = list(sparsity.order_units(stats)[:36])
+        column.plotly_chart(themed(figs.feature_grid(encoder[shown], f"{point.values['active_units']} active of {k}")),
+                            width="stretch", key=f"sparsity_filters_{point.run_id}")
+
+
+sweep_section(FILTERS_KEY, draw_filters)
 
 # ---------------------------------------------------------------- the sparsity sweep
 st.header("Sparsity sweep")
