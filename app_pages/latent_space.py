@@ -19,7 +19,7 @@ dataset = dataset_or_stop(dataset_name)
 from aeviz import analysis, latent, umap_embed  # noqa: E402
 from aeviz.figures.images import mosaic_figure  # noqa: E402
 from aeviz.figures.latent import (code_scatter_figure, decoded_grid_figure, frontier_figure,  # noqa: E402
-                                  principal_angles_figure)
+                                  jacobian_norm_figure, principal_angles_figure)
 from ui.theme import themed
 
 labels = dataset.test_labels.numpy()
@@ -161,6 +161,29 @@ if run.model.spans_pca_subspace:
     st.caption(f"Principal angles between the span of the decoder's {k} columns and the span of PCA's top {k} "
                f"components: largest {angles.max():.2f}°, mean {angles.mean():.2f}°. Near 0° means the same "
                f"subspace, even though the decoder's columns need not be orthogonal or ordered like PCA's.")
+
+# ---------------------------------------------------------------------------- contraction
+st.subheader("How far the code moves when the image moves")
+others = {i.run_id: i for i in saved_runs(dataset_name) if i.run_id != info.run_id}
+compare = st.selectbox("Compare with", [None, *others], key="latent_jacobian_other",
+                       format_func=lambda r: "no other run" if r is None else others[r].label)
+
+
+@st.cache_data(show_spinner="Differentiating the encoder at 256 test images…", max_entries=32)
+def code_sensitivity(run_id: str, created: float, dataset: str) -> np.ndarray:
+    from aeviz.contraction import jacobian_norms
+
+    return jacobian_norms(cached_run(run_id, created).model, cached_dataset(dataset).test_images)
+
+
+norms = {info.label: code_sensitivity(info.run_id, info.created, dataset_name)}
+if compare is not None:
+    norms[others[compare].label] = code_sensitivity(compare, others[compare].created, dataset_name)
+st.plotly_chart(themed(jacobian_norm_figure(norms)), key="latent_jacobian")
+st.caption("‖∂h/∂x‖_F: how much the code h changes per unit change of the image x, in every direction "
+           "together (the Frobenius norm of the encoder's Jacobian), at each of 256 test images. A contractive "
+           "autoencoder penalises its square, so its codes move less: compare a contractive run with a plain "
+           "one at the same k.")
 
 # ---------------------------------------------------------------------------- decoded grid
 has_prior = run.model.has_prior

@@ -79,3 +79,20 @@ def decoded_grid_figure(images: np.ndarray, side: int, title: str = ""):
     """side x side decoded images as one mosaic."""
     rows = [images[i * side:(i + 1) * side] for i in range(side)]
     return mosaic_figure(rows, title=title, cell_px=48)
+
+
+def jacobian_norm_figure(norms_by_run: dict[str, np.ndarray],
+                         title: str = "How far the code moves when the image moves: ‖∂h/∂x‖_F per test image"):
+    """One box per run of the per-image Frobenius norms of the encoder's Jacobian (log axis)."""
+    import plotly.graph_objects as go
+
+    from aeviz.figures.theme import log_axis
+
+    fig = go.Figure()
+    for i, (label, norms) in enumerate(norms_by_run.items()):
+        fig.add_trace(go.Box(y=norms, name=label, boxpoints="outliers", marker_color=PALETTE[i % len(PALETTE)]))
+    values = [float(v) for norms in norms_by_run.values() for v in norms]
+    fig.update_layout(title=title, yaxis_title="‖∂h/∂x‖_F", height=380, margin=dict(l=10, r=10, t=50, b=10),
+                      showlegend=False)
+    fig.update_yaxes(**log_axis(values))
+    return fig
