@@ -11,7 +11,7 @@ from ui.runs import load_run, pick_runs, picked_run_or_stop
 
 st.title("Explore")
 st.caption("Move through a trained model's code space and see what the decoder makes of each point; watch the "
-           "codes form during training; draw your own digit and see how digit-like it is to the model.")
+           "codes form during training; draw your own image and see how typical it is to the model.")
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
 
@@ -97,7 +97,8 @@ def decode_plane() -> None:
         z2 = st.number_input(f"z{dims[1] + 1}", key="explore_z2", format="%.3f")
         show(explore.decode_point(run.model, (z1, z2), dims), f"decoded at ({z1:.2f}, {z2:.2f})")
         st.caption("Click anywhere in the plane, between the clusters too: a plain autoencoder's answer "
-                   "there is often nonsense, a VAE's is not.")
+                   "there is often not an image of any class; a VAE, trained so that the space around each "
+                   "code decodes to plausible images, usually does better.")
     with plot_col:
         fig = latent_scatter(points[shown], labels[shown], class_names, "Test codes: click to decode",
                              click_grid=(grid_x, grid_y), markers=[("decoded", (z1, z2))],
