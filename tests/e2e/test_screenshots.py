@@ -29,12 +29,15 @@ def trained_app(tmp_path_factory, browser_or_skip):
     from aeviz.data import load_dataset
     from aeviz.runs import RunStore
     from aeviz.train import Trainer
+    from aeviz.variants import get_variant
 
     runs = tmp_path_factory.mktemp("screenshot-runs")
     digits, store = load_dataset("digits"), RunStore(runs)
     for variant, k, settings in RUNS:
-        trainer = Trainer(TrainConfig(dataset="digits", variant=variant, k=k, epochs=40, params=settings,
-                                      device="cpu"), digits, store=store)
+        defaults = get_variant(variant).training_defaults()  # as the Train page starts: the variant's lr, batch
+        trainer = Trainer(TrainConfig(dataset="digits", variant=variant, k=k, epochs=60, params=settings,
+                                      lr=defaults["lr"], batch_size=defaults["batch_size"], device="cpu"),
+                          digits, store=store)
         for _ in trainer.run():
             pass
         assert trainer.finished.saved_run_id, trainer.finished.message
@@ -54,6 +57,12 @@ def test_screenshot_every_page(trained_app, browser_or_skip, name, size):
         if size == "projector":
             page.locator('[data-testid="stSidebar"]').get_by_text("Projector mode").click()
             wait_for_app(page, 120_000)
+        # Streamlit scrolls inside its main container, so a full-page shot would stop at the viewport: grow
+        # the viewport to the content's height first (capped), then shoot.
+        content = page.evaluate("""() => { const m = document.querySelector('[data-testid="stMain"]');
+                                            return m ? m.scrollHeight : document.body.scrollHeight; }""")
+        page.set_viewport_size({"width": width, "height": int(min(max(content, height), 12_000))})
+        page.wait_for_timeout(1500)  # charts re-lay out to the new size
         path = screenshot(page, f"{size}-{name}")
         assert path.stat().st_size > 10_000
         assert page.locator('[data-testid="stException"]').count() == 0
