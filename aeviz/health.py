@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 ACTIVE_SHARE = 0.5        # a VAE with fewer than half its dimensions active gets a word
-LINEAR_ANGLE_DEG = 10.0   # a linear run whose largest principal angle to PCA is above this
+# A linear run whose mean principal angle to PCA is above this. The mean, not the largest: where two
+# eigenvalues are nearly equal (digits' 8th and 9th components) the last angle stays large long after
+# the error matches PCA's (100 epochs at k = 8: angles 0.2° ... 7.4° and 61°, error within 2.4%).
+LINEAR_ANGLE_DEG = 10.0
 
 
 def run_health(run, pca_curve=None) -> list[str]:
@@ -60,11 +63,11 @@ def _variant_messages(config: dict[str, Any], metrics: dict[str, Any]) -> list[s
                 f"ones, never to copy clean ones; compare on noisy inputs, where it scores {noisy:.4f} against "
                 f"{noisy_input:.4f} for the noisy input itself.")
     angles = metrics.get("principal_angles_deg")
-    if angles and max(angles) > LINEAR_ANGLE_DEG:
+    if angles and sum(angles) / len(angles) > LINEAR_ANGLE_DEG:
         out.append(
-            f"Not yet PCA's subspace: the largest principal angle to PCA's top {len(angles)} components is "
-            f"{max(angles):.0f}°. A linear autoencoder reaches it slowly along directions of nearly equal "
-            f"variance: train longer.")
+            f"Not yet PCA's subspace: the principal angles to PCA's top {len(angles)} components average "
+            f"{sum(angles) / len(angles):.0f}° (largest {max(angles):.0f}°). A linear autoencoder reaches it "
+            f"slowly along directions of nearly equal variance: train longer.")
     return out
 
 
