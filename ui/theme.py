@@ -8,7 +8,10 @@ from aeviz.figures.theme import apply_theme
 
 PROJECTOR_KEY = "projector_mode"
 # Page text and widgets scale with the root font size; 22 px reads from the back of a lecture hall.
-PROJECTOR_CSS = "<style>html { font-size: 22px; } [data-testid='stImage'] img { image-rendering: pixelated; }</style>"
+# The main column's side padding is in rem too: narrowed, so the larger text still gets the width.
+PROJECTOR_CSS = ("<style>html { font-size: 22px; } [data-testid='stImage'] img { image-rendering: pixelated; } "
+                 "[data-testid='stMainBlockContainer'] { padding-left: 1.5rem; padding-right: 1.5rem; "
+                 "max-width: 100%; }</style>")
 
 
 def projector_on() -> bool:
