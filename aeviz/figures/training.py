@@ -48,7 +48,8 @@ def loss_curves_figure(history: list[dict[str, float]], x: str = "epoch", log_y:
                       yaxis_title="loss (per pixel)", height=320, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=-0.25))
     if log_y:  # the first tenth of the run left out of the range: the untrained model's loss squashes the rest
-        fig.update_yaxes(**log_axis([v for trace in fig.data for v in trace.y[len(trace.y) // 10:]]))
+        shown = [v for trace in fig.data for v in trace.y[len(trace.y) // 10:]]
+        fig.update_yaxes(**log_axis([*shown, *([pca_mse] if pca_mse is not None else [])]))
     return fig
 
 
