@@ -50,17 +50,10 @@ st.markdown("The truth is **P**; a model believes **Q**. The surprise we actuall
 labels = ["A", "B", "C", "D"]
 p_col, q_col = st.columns(2)
 p_defaults, q_defaults = [0.5, 0.3, 0.15, 0.05], [0.25, 0.25, 0.25, 0.25]
-p_weights = [p_col.slider(f"weight of {s} in P", 0.0, 1.0, p_defaults[i], 0.01, key=f"info_p{i}")
-             for i, s in enumerate(labels)]
-q_weights = [q_col.slider(f"weight of {s} in Q", 0.0, 1.0, q_defaults[i], 0.01, key=f"info_q{i}")
-             for i, s in enumerate(labels)]
+p_weights = [p_col.slider(f"P({s})", 0.0, 1.0, p_defaults[i], 0.01, key=f"info_p{i}") for i, s in enumerate(labels)]
+q_weights = [q_col.slider(f"Q({s})", 0.0, 1.0, q_defaults[i], 0.01, key=f"info_q{i}") for i, s in enumerate(labels)]
 try:
     P, Q = information.normalize(p_weights), information.normalize(q_weights)
-    # The weights are divided by their sum; show the probabilities actually used, so a slider at 0.50
-    # is not read as P(A) = 0.50 when the others no longer add up to 0.50.
-    for column, name, dist in ((p_col, "P", P), (q_col, "Q", Q)):
-        column.caption(f"{name} used (weights ÷ their sum): "
-                       + ", ".join(f"{name}({s}) = {float(v):.3f}" for s, v in zip(labels, dist)))
     h, ce = float(information.entropy(P)), float(information.cross_entropy(P, Q))
     kl = float(information.kl_divergence(P, Q))
     m1, m2, m3 = st.columns(3)

@@ -94,12 +94,9 @@ def bernoulli_kl_curve(rho: float, rho_hat: float | None = None) -> go.Figure:
         # An infinite penalty (rho_hat at 0 or 1) is drawn at the top edge, labelled ∞.
         shown = value if np.isfinite(value) else top * 0.97
         label = f"  KL = {value:.3f}" if np.isfinite(value) else "  KL = ∞"
-        fig.add_trace(go.Scatter(x=[rho_hat], y=[shown], mode="markers", marker=dict(size=11, color=P_COLOR),
-                                 showlegend=False))
-        # The label sits off the curve, on the side away from it, joined by an arrow (never on the line).
-        fig.add_annotation(x=rho_hat, y=shown, text=label.strip(), showarrow=True, arrowhead=2,
-                           ax=60 if rho_hat < 0.7 else -60, ay=-40 if shown < top * 0.6 else 40,
-                           bgcolor="rgba(255,255,255,0.85)")
+        position = "middle right" if rho_hat < 0.7 else "middle left"
+        fig.add_trace(go.Scatter(x=[rho_hat], y=[shown], mode="markers+text", marker=dict(size=11, color=P_COLOR),
+                                 text=[label], textposition=position))
     fig.update_yaxes(range=[0, min(float(np.max(ys[np.isfinite(ys)])), 4.0) * 1.05 + 0.05])
     return _layout(fig, f"Sparsity penalty KL(ρ‖ρ̂) for target ρ = {rho:g}", "mean activation ρ̂ of a unit",
                    "KL (nats)")
