@@ -68,7 +68,7 @@ with budget_col:
     budget_kind = st.radio("Budget", ["epochs", "seconds"], horizontal=True, key="train_budget_kind")
     if budget_kind == "epochs":
         epochs = st.number_input("Epochs", 0.1, 1000.0, default_epochs(dataset_name), step=1.0,
-                                 key=f"train_epochs.{dataset_name}")
+                                 key="train_epochs")
         seconds = None
     else:
         seconds = st.number_input("Seconds", 1.0, 3600.0, 30.0, step=5.0, key="train_seconds")

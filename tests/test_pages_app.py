@@ -104,7 +104,7 @@ def test_train_page_trains_in_background_and_survives_rerun():
     assert [b.label for b in at.button if b.key == f"stop.{job_id}"] == ["Stop"], manager.view(job_id).message
     # a second run queues behind the first
     at.radio(key="train_budget_kind").set_value("epochs").run()
-    at.number_input(key="train_epochs.digits").set_value(1.0)
+    at.number_input(key="train_epochs").set_value(1.0)
     at.button(key="train_start").click().run()
     queued = at.session_state["train_job"]
     assert queued != job_id and manager.view(queued).status in ("queued", "starting", "running", "completed")
