@@ -66,7 +66,8 @@ class IAutoRec(Autoencoder):
     default_batch_size = 256
     extra_params = (
         Param("l2", "float", 2e-3, "Weight penalty lambda/2 (||W||^2 + ||V||^2) added to the masked MSE "
-              "(the paper's regulariser; larger values overfit less).", low=0.0, high=10.0, log_scale=True),
+              "(the paper's regulariser; larger values overfit less).", low=0.0, high=10.0,
+              log_scale=True, log_low=1e-4),
         Param("activation", "choice", "sigmoid", "Hidden activation (the paper uses sigmoid).",
               choices=("sigmoid", "relu", "elu", "tanh")),
     )

@@ -49,6 +49,7 @@ class JobView:
     metrics: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None           # the saved run, once ended
     error: str = ""
+    save_as: str = ""                   # the run id it will be saved under, known from the start
 
     @property
     def active(self) -> bool:
@@ -56,8 +57,10 @@ class JobView:
 
     @property
     def label(self) -> str:
+        # The saved run's short id (as every other page shows it), known before the run finishes.
         c = self.config
-        return f"{c.variant} · k={c.k} · {c.dataset} · {self.job_id[-6:]}"
+        short_id = (self.run_id or self.save_as or self.job_id).rsplit("-", 1)[-1]
+        return f"{c.variant} · k={c.k} · {c.dataset} · {short_id}"
 
 
 class Job(TrainerTask):
@@ -76,6 +79,9 @@ class Job(TrainerTask):
         self.metrics: dict[str, Any] = {}
         self.run_id: str | None = None
         self.showable = threading.Event()  # set at the first snapshot (something to draw) or at the end
+        from aeviz.runs import new_run_id
+
+        self.save_as = new_run_id(config.variant, config.k, config.dataset)  # one id from queue to saved run
 
     def make_source(self):
         from aeviz.train import Trainer
@@ -84,7 +90,7 @@ class Job(TrainerTask):
         share_cpu_threads(manager.max_running)
         dataset = manager._dataset_loader(self.config.dataset) if manager._dataset_loader else None
         store = manager._store_factory() if manager._store_factory else _default_store()
-        return Trainer(self.config, dataset, store=store)
+        return Trainer(self.config, dataset, store=store, run_id=self.save_as)
 
     def on_event(self, event) -> None:
         from aeviz.events import Finished, Progress, Snapshot
@@ -118,7 +124,7 @@ class Job(TrainerTask):
                            self.created, self.started, self.last_progress, self.snapshot,
                            list(self.history) if with_history else [],
                            list(self.test_history) if with_history else [],
-                           dict(self.metrics), self.run_id, self._error)
+                           dict(self.metrics), self.run_id, self._error, self.save_as)
 
 
 class JobManager:

@@ -23,6 +23,16 @@ class Param:
     high: float | None = None
     choices: tuple[str, ...] = ()
     log_scale: bool = False  # a slider on a log axis (learning rates, penalty weights)
+    # Smallest positive value of a log axis whose range starts at 0: a penalty weight's slider runs
+    # "off" (0), then log_low ... high, so a run with and without the penalty can be compared.
+    log_low: float | None = None
+
+    def log_axis(self) -> tuple[float, float]:
+        """(smallest positive, largest) value of this setting's log axis."""
+        low = self.low if self.low is not None and self.low > 0 else self.log_low
+        if low is None or self.high is None:
+            raise ValueError(f"{self.name} has no positive log axis")
+        return float(low), float(self.high)
 
     def parse(self, value: Any) -> Any:
         """Convert `value` (text from the CLI, or a Python value) and check it; raise InvalidConfig."""
@@ -88,6 +98,8 @@ class Param:
             out["choices"] = list(self.choices)
         if self.log_scale:
             out["log_scale"] = True
+        if self.log_low is not None:
+            out["log_low"] = self.log_low
         return out
 
 

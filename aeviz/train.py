@@ -19,7 +19,7 @@ from typing import Iterator
 
 import torch
 
-from aeviz.config import DEFAULT_EPOCHS, TrainConfig
+from aeviz.config import TrainConfig, default_epochs
 from aeviz.data import Dataset, load_dataset
 from aeviz.device import resolve_device
 from aeviz.errors import AevizError
@@ -38,8 +38,10 @@ EXPLODED_FACTOR = 1e6         # a loss this many times its first value counts as
 
 class Trainer:
     def __init__(self, config: TrainConfig, dataset: Dataset | None = None, model: Autoencoder | None = None,
-                 store=None):
-        """`store`: a RunStore to save the finished run in (None: keep it in memory only)."""
+                 store=None, run_id: str | None = None):
+        """`store`: a RunStore to save the finished run in (None: keep it in memory only); `run_id`: the id
+        to save it under (a new one when None)."""
+        self.run_id = run_id
         self.config = config
         self.store = store
         self.dataset = dataset if dataset is not None else load_dataset(config.dataset)
@@ -59,7 +61,8 @@ class Trainer:
         self.test_x = self.dataset.test_images
         self.batch_size = min(config.batch_size, len(self.train_x))
         self.steps_per_epoch = math.ceil(len(self.train_x) / self.batch_size)
-        epochs = config.epochs if config.epochs is not None else (None if config.max_seconds else DEFAULT_EPOCHS)
+        epochs = config.epochs if config.epochs is not None else (
+            None if config.max_seconds else default_epochs(config.dataset))
         self.total_steps = math.ceil(epochs * self.steps_per_epoch) if epochs else None
         self.stages = self.model.training_stages()
         self._stop = threading.Event()
@@ -113,7 +116,7 @@ class Trainer:
         self.finished = Finished(status, message, result)
         if self.store is not None:
             try:
-                self.finished.saved_run_id = self.store.save(result)
+                self.finished.saved_run_id = self.store.save(result, run_id=self.run_id)
             except AevizError as exc:
                 self.finished.save_error = str(exc)
         yield self.finished
@@ -284,6 +287,10 @@ class Trainer:
             "warnings": list(self.warnings),
         }
         metrics.update(self.model.extra_metrics(self.test_x.to(self.device)))
+        if self.model.pca_baseline:
+            from aeviz.pca import dataset_pca
+
+            metrics.update(self.model.pca_metrics(dataset_pca(self.dataset)))
         return TrainResult(self.config, self.model, self.params, metrics, list(self.history),
                            list(self.test_history), self._recorded.arrays())
 

@@ -15,6 +15,7 @@ from ui.kept import kept
 from ui.runs import picked_run_or_stop
 from ui.task_panel import start_task, task_section
 from ui.user_dataset import note_if_unlabelled
+from ui.theme import themed
 
 ANOMALY_KEY = "apps_anomaly_trainer"
 SWEEP_KEY = "apps_anomaly_sweep"
@@ -93,14 +94,14 @@ with anomaly_tab:
                   delta=f"{report.auc['autoencoder'] - report.auc['pca']:+.3f} vs PCA")
         m2.metric(f"AUC, PCA (k = {k})", f"{report.auc['pca']:.3f}")
         m3.metric("Test images: anomalous / normal", f"{int(report.is_anomaly.sum())} / {int((~report.is_anomaly).sum())}")
-        st.plotly_chart(figs.score_histograms(report.scores, report.is_anomaly), key="apps_hist")
+        st.plotly_chart(themed(figs.score_histograms(report.scores, report.is_anomaly)), key="apps_hist")
         curves = {m: anomaly.roc_curve(s, report.is_anomaly)[:2] for m, s in report.scores.items()}
-        st.plotly_chart(figs.roc_figure(curves, report.auc), key="apps_roc")
+        st.plotly_chart(themed(figs.roc_figure(curves, report.auc)), key="apps_roc")
         worst = report.most_anomalous(12)
-        st.plotly_chart(figs.image_row(dataset.test_images[worst].numpy(),
+        st.plotly_chart(themed(figs.image_row(dataset.test_images[worst].numpy(),
                                        [f"{names[labels[i]]} {report.scores['autoencoder'][i]:.3f}" for i in worst],
                                        "The 12 most anomalous test images (class, score)", columns=12,
-                                       highlight=[not report.is_anomaly[i] for i in worst]), key="apps_worst")
+                                       highlight=[not report.is_anomaly[i] for i in worst])), key="apps_worst")
         st.caption("Red captions: images of a normal class that the model still found strange.")
 
     st.divider()
@@ -126,7 +127,7 @@ with anomaly_tab:
                   delta=f"{summary['auc'] - summary['pca_auc']:+.3f} vs PCA")
         s2.metric(f"Mean AUC, PCA (k = {k})", f"{summary['pca_auc']:.3f}")
         s3.metric("Classes where the autoencoder wins", f"{summary['classes_where_autoencoder_wins']} of {done}")
-        st.plotly_chart(figs.held_out_auc_bars(summary["per_class"]), key="apps_sweep_bars")
+        st.plotly_chart(themed(figs.held_out_auc_bars(summary["per_class"])), key="apps_sweep_bars")
         if done < len(names):
             st.warning(f"Only {done} of {len(names)} classes were held out (stopped early): the mean covers those.")
 
@@ -149,9 +150,9 @@ with retrieval_tab:
     for space in ("codes", "pixels", "pca"):
         near = retrieval.nearest_neighbours(features["test"][space], [query], 10)[0]
         shown = np.concatenate([[query], near])
-        st.plotly_chart(figs.image_row(dataset.test_images[shown].numpy(),
+        st.plotly_chart(themed(figs.image_row(dataset.test_images[shown].numpy(),
                                        ["query"] + [names[labels[i]] for i in near], figs.SPACE_NAMES[space],
-                                       columns=11, highlight=[False] + [labels[i] != labels[query] for i in near]),
+                                       columns=11, highlight=[False] + [labels[i] != labels[query] for i in near])),
                         key=f"apps_nn_{space}")
 
 # ---------------------------------------------------------------- clustering
@@ -170,10 +171,10 @@ def show_clusters(n_clusters: int, subset_size: int) -> None:
         bar.progress(step / 3, text=f"k-means on {figs.SPACE_NAMES[space]} ({clustering.DEFAULT_REPEATS} runs)…")
         chosen, results[space] = cluster(info.run_id, info.created, dataset_name, space, n_clusters, subset_size)
     bar.empty()
-    st.plotly_chart(figs.metric_bars({"NMI": {s: r["nmi"] for s, r in results.items()},
+    st.plotly_chart(themed(figs.metric_bars({"NMI": {s: r["nmi"] for s, r in results.items()},
                                       "ARI": {s: r["ari"] for s, r in results.items()}},
                                      errors={"NMI": {s: r["nmi_std"] for s, r in results.items()},
-                                             "ARI": {s: r["ari_std"] for s, r in results.items()}}),
+                                             "ARI": {s: r["ari_std"] for s, r in results.items()}})),
                     key="apps_cluster_bars")
     st.caption("Bars: means over the k-means runs; whiskers: their standard deviation.")
     shown_space = st.radio("Cluster mean images of", ("codes", "pca", "pixels"), horizontal=True,
@@ -181,7 +182,7 @@ def show_clusters(n_clusters: int, subset_size: int) -> None:
     means = clustering.cluster_mean_images(dataset.test_images[chosen].numpy(), results[shown_space]["clusters"],
                                            n_clusters)
     sizes = np.bincount(results[shown_space]["clusters"], minlength=n_clusters)
-    st.plotly_chart(figs.image_row(means, [f"{s} images" for s in sizes], columns=min(n_clusters, 10)),
+    st.plotly_chart(themed(figs.image_row(means, [f"{s} images" for s in sizes], columns=min(n_clusters, 10))),
                     key="apps_cluster_means")
 
 
@@ -223,7 +224,7 @@ def show_probes(pool_labels: np.ndarray, sizes: list[int], chosen_size: int) -> 
     for col, space in zip(cols, curve):
         col.metric(f"accuracy, {figs.SPACE_NAMES[space]}", f"{curve[space][chosen_size]:.3f}",
                    help=f"with {chosen_size} labelled images")
-    st.plotly_chart(figs.probe_curve_figure(curve), key="apps_probe_curve")
+    st.plotly_chart(themed(figs.probe_curve_figure(curve)), key="apps_probe_curve")
 
 
 with transfer_tab:

@@ -9,6 +9,7 @@ import streamlit as st
 
 from ui.common import current_dataset_name, dataset_or_stop, pca_curve
 from ui.runs import saved_runs
+from ui.theme import themed
 
 REFRESH_SECONDS = 10.0
 
@@ -32,7 +33,7 @@ def class_board(since: float) -> None:
     st.markdown(f"**{len(points)} run(s)** on {dataset.title} since {time.strftime('%H:%M', time.localtime(since))}.")
     top_k = max(min(64, dataset.input_size // 2), *(p.k for p in points), 1)
     ks, mses = analysis.pca_frontier(dataset, top_k)
-    st.plotly_chart(frontier_figure(ks, mses, points), key="class_frontier")
+    st.plotly_chart(themed(frontier_figure(ks, mses, points)), key="class_frontier")
     sessions = {info.run_id: str(info.config.get("tags", {}).get("session", "cli")) for info in infos}
     rows = beat_pca_table(points, sessions)
     if rows:

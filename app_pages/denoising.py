@@ -13,6 +13,7 @@ from aeviz.variants import REFERENCE_VARIANT, get_variant, variants_where
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop, run_store
 from ui.runs import no_runs_message, pick_run
 from ui.sweep_panel import completed_points, start_sweep, sweep_section
+from ui.theme import themed
 
 SWEEP_KEY = "denoising_heatmap_runner"
 SHOWN = 8
@@ -66,8 +67,8 @@ level = c2.slider("Noise level", 0.0, 1.0, step=0.01, key="denoising_level", hel
 images = dataset.test_images[:SHOWN]
 try:
     example = noise_robustness.denoising_examples(reconstructor(run), images, kind, level, seed=0)
-    st.plotly_chart(figs.image_rows({"clean": example.clean, "noisy": example.noisy,
-                                     "reconstructed": example.recon}), width="stretch", key="denoising_grid")
+    st.plotly_chart(themed(figs.image_rows({"clean": example.clean, "noisy": example.noisy,
+                                     "reconstructed": example.recon})), width="stretch", key="denoising_grid")
     m1, m2 = st.columns(2)
     m1.metric("Noisy vs clean (MSE)", f"{float(((example.noisy - example.clean) ** 2).mean()):.4f}")
     m2.metric("Reconstructed vs clean (MSE)", f"{float(((example.recon - example.clean) ** 2).mean()):.4f}")
@@ -126,7 +127,7 @@ try:
         train_level = den_noise[1]
     curves[f"PCA (k={k})"] = pca_noise_curve(dataset_name, k, *key[1:])
     curves["noisy input (no model)"] = input_curve(*key)
-    st.plotly_chart(figs.noise_sweep_figure(levels, curves, sweep_kind, train_level), width="stretch",
+    st.plotly_chart(themed(figs.noise_sweep_figure(levels, curves, sweep_kind, train_level)), width="stretch",
                     key="denoising_sweep_fig")
     if den_run is None:
         st.caption("No denoising run on this dataset yet: train one (variant denoising) to add its curve.")
@@ -175,7 +176,7 @@ def draw_heatmap(sweep) -> None:
                                                               tuple(test_levels), int(sweep_images))
     if errors:
         matrix = noise_robustness.train_test_errors(train_levels, errors, len(test_levels))
-        st.plotly_chart(figs.train_test_heatmap(train_levels, test_levels, matrix, kind), width="stretch",
+        st.plotly_chart(themed(figs.train_test_heatmap(train_levels, test_levels, matrix, kind)), width="stretch",
                         key="denoising_heat_fig")
 
 
@@ -192,7 +193,7 @@ fill = c4.slider("Fill value", 0.0, 1.0, 0.0, 0.05, key="inpaint_fill")
 try:
     mask = noise_robustness.square_mask((height, width), size, top, left)
     result = noise_robustness.inpaint(reconstructor(run), dataset.test_images[:SHOWN], mask, fill)
-    st.plotly_chart(figs.inpainting_figure(result.clean, result.masked, result.recon, result.mask), width="stretch",
+    st.plotly_chart(themed(figs.inpainting_figure(result.clean, result.masked, result.recon, result.mask)), width="stretch",
                     key="inpaint_fig")
     m1, m2, m3 = st.columns(3)
     m1.metric("Inside the square: fill vs clean", f"{result.fill_mse_inside:.4f}")

@@ -11,7 +11,7 @@ from ui.runs import load_run, pick_runs, picked_run_or_stop
 
 st.title("Explore")
 st.caption("Move through a trained model's code space and see what the decoder makes of each point; watch the "
-           "codes form during training; draw your own digit and see how digit-like it is to the model.")
+           "codes form during training; draw your own image and see how typical it is to the model.")
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
 
@@ -19,6 +19,7 @@ from aeviz import drawing, explore, latent  # noqa: E402
 from aeviz.errors import AevizError  # noqa: E402
 from aeviz.figures.explore import (formation_animation, latent_scatter, selected_point, tile,  # noqa: E402
                                    upscale)
+from ui.theme import themed
 
 labels = dataset.test_labels.numpy()
 class_names = list(dataset.class_names)
@@ -96,12 +97,13 @@ def decode_plane() -> None:
         z2 = st.number_input(f"z{dims[1] + 1}", key="explore_z2", format="%.3f")
         show(explore.decode_point(run.model, (z1, z2), dims), f"decoded at ({z1:.2f}, {z2:.2f})")
         st.caption("Click anywhere in the plane, between the clusters too: a plain autoencoder's answer "
-                   "there is often nonsense, a VAE's is not.")
+                   "there is often not an image of any class; a VAE, trained so that the space around each "
+                   "code decodes to plausible images, usually does better.")
     with plot_col:
         fig = latent_scatter(points[shown], labels[shown], class_names, "Test codes: click to decode",
                              click_grid=(grid_x, grid_y), markers=[("decoded", (z1, z2))],
                              axis_titles=(f"z{dims[0] + 1}", f"z{dims[1] + 1}"))
-        st.plotly_chart(fig, key="explore_plane", on_select="rerun", selection_mode=("points", "box"))
+        st.plotly_chart(themed(fig), key="explore_plane", on_select="rerun", selection_mode=("points", "box"))
 
 
 @st.fragment
@@ -155,7 +157,7 @@ with form_tab:
                    + ("k = 2: the codes themselves." if k == 2 else
                       f"k = {k}: each snapshot's 2-D PCA projection, turned onto the previous frame (orthogonal "
                       "Procrustes) so the picture neither spins nor flips."))
-        st.plotly_chart(formation_figure(info.run_id, info.created, dataset_name), key="explore_formation")
+        st.plotly_chart(themed(formation_figure(info.run_id, info.created, dataset_name)), key="explore_formation")
     else:
         st.info("This run has no recorded codes (runs with k above 128 record none). Train a run to watch its "
                 "latent space form.")
@@ -196,14 +198,14 @@ def preprocessed(grey: np.ndarray | None, where) -> np.ndarray | None:
     image = None
     if grey is not None:
         try:
-            image = drawing.preprocess(grey, side)
+            image = drawing.preprocess_for(dataset_name, grey)
         except AevizError as exc:
             where.info(str(exc))
     if image is not None:
-        show(image, f"preprocessed, {side}x{side}, as the dataset was made", where=where)
+        show(image, f"what the model receives: {side}x{side}", where=where)
+        where.caption(f"Preprocessed as the dataset was made: {drawing.recipe_text(dataset_name)}.")
     else:
-        where.caption("The preprocessed input appears here: strokes bright, cropped, scaled "
-                      + ("to fit 20x20 and centred by centre of mass in 28x28." if side == 28 else "to fit 8x8."))
+        where.caption(f"The input the model receives appears here: {drawing.recipe_text(dataset_name)}.")
     return image
 
 
@@ -224,10 +226,10 @@ def drawing_through_run(chosen_info, image: np.ndarray) -> None:
              caption="nearest test images in code space: "
                      + ", ".join(class_names[labels[i]] for i in analysis.neighbours))
     projection = latent.code_projection(chosen_ref.codes)  # the same picture as Latent space
-    st.plotly_chart(latent_scatter(projection(chosen_ref.codes[shown]), labels[shown], class_names,
+    st.plotly_chart(themed(latent_scatter(projection(chosen_ref.codes[shown]), labels[shown], class_names,
                                    "Your drawing among the test codes",
                                    markers=[("you", projection(analysis.code)[0])],
-                                   axis_titles=("z1", "z2") if chosen_run.config.k == 2 else ("PC 1", "PC 2")),
+                                   axis_titles=("z1", "z2") if chosen_run.config.k == 2 else ("PC 1", "PC 2"))),
                     key=f"explore_draw_scatter_{chosen_info.run_id}")
 
 

@@ -11,6 +11,7 @@ from aeviz.figures import information as figs
 from aeviz.variants import get_variant, variants_where
 from ui.common import cached_dataset, cached_run, current_dataset_name
 from ui.runs import no_runs_message, pick_run
+from ui.theme import themed
 
 st.title("Information: surprise, entropy, KL")
 st.caption("Every number on this page is in nats (natural logarithms; 1 nat = 1/ln 2 ≈ 1.44 bits).")
@@ -20,12 +21,12 @@ st.header("Surprise and entropy")
 left, right = st.columns(2)
 with left:
     p = st.slider("Probability p of an outcome", 0.001, 1.0, 0.25, 0.001, key="info_surprise_p", format="%.3f")
-    st.plotly_chart(figs.surprise_curve(p), width="stretch", key="info_surprise_fig")
+    st.plotly_chart(themed(figs.surprise_curve(p)), width="stretch", key="info_surprise_fig")
     st.markdown("A sure thing (p = 1) is no surprise at all; a rare one is very surprising. "
                 "Surprise adds up over independent events, which is why it is a logarithm.")
 with right:
     coin = st.slider("Coin with P(heads) = p", 0.0, 1.0, 0.5, 0.01, key="info_coin_p")
-    st.plotly_chart(figs.bernoulli_entropy_curve(coin), width="stretch", key="info_coin_fig")
+    st.plotly_chart(themed(figs.bernoulli_entropy_curve(coin)), width="stretch", key="info_coin_fig")
     st.markdown("Entropy H = Σ p (−log p) is the *expected* surprise: largest (log 2) for a fair coin, "
                 "zero when the outcome is certain (p = 0 or 1, where 0 · log 0 counts as 0).")
 
@@ -36,7 +37,7 @@ weights = [cols[i].slider(f"weight {i}", 0.0, 1.0, [0.5, 0.25, 0.15, 0.1][i] if 
                           key=f"info_cat_w{i}") for i in range(outcomes)]
 try:
     cat = information.normalize(weights)
-    st.plotly_chart(figs.categorical_entropy_bars(cat), width="stretch", key="info_cat_fig")
+    st.plotly_chart(themed(figs.categorical_entropy_bars(cat)), width="stretch", key="info_cat_fig")
 except AevizError as exc:
     st.error(str(exc))
 
@@ -64,7 +65,7 @@ try:
     else:
         st.warning("Q gives probability 0 to an outcome P says can happen: the surprise when it happens is "
                    "infinite, and so are H(P, Q) and KL(P‖Q).")
-    st.plotly_chart(figs.cross_entropy_figure(P, Q, labels), width="stretch", key="info_ce_fig")
+    st.plotly_chart(themed(figs.cross_entropy_figure(P, Q, labels)), width="stretch", key="info_ce_fig")
 except AevizError as exc:
     st.error(str(exc))
 
@@ -72,7 +73,7 @@ st.subheader("The sparse autoencoder's penalty: KL(ρ‖ρ̂)")
 a, b = st.columns(2)
 rho = a.slider("Target mean activation ρ", 0.01, 0.5, 0.05, 0.01, key="info_rho")
 rho_hat = b.slider("A unit's actual mean activation ρ̂", 0.0, 1.0, 0.2, 0.01, key="info_rho_hat")
-st.plotly_chart(figs.bernoulli_kl_curve(rho, rho_hat), width="stretch", key="info_kl_fig")
+st.plotly_chart(themed(figs.bernoulli_kl_curve(rho, rho_hat)), width="stretch", key="info_kl_fig")
 st.markdown("Read each sigmoid unit as a coin that is *on* with probability ρ̂ (its mean activation). The "
             "penalty is zero only at ρ̂ = ρ and grows steeply as ρ̂ → 1 or 0, so no unit may stay always on "
             "(nor, unlike L1, completely dormant).")
@@ -105,7 +106,7 @@ def vae_kl(run_id: str, created: float, dataset_name: str):
 
 try:
     split = bce_split(run.run_id, run.created, dataset)
-    st.plotly_chart(figs.pixel_bce_split_figure(split), width="stretch", key="info_bce_fig")
+    st.plotly_chart(themed(figs.pixel_bce_split_figure(split)), width="stretch", key="info_bce_fig")
     st.markdown(f"Reading each pixel's grey level x as a probability, binary cross-entropy with the "
                 f"reconstruction r splits into the data's own entropy H(x) (**{split.mean_data_entropy:.4f}** "
                 f"nats per pixel on average: grey pixels are uncertain, black and white ones are not) and "
@@ -115,10 +116,10 @@ try:
     if target is not None:
         means = unit_means(run.run_id, run.created, dataset)
         kl_units = information.unit_kl(target, np.clip(means, 0.0, 1.0))
-        st.plotly_chart(figs.unit_kl_bars(kl_units, means, target), width="stretch", key="info_unit_kl_fig")
+        st.plotly_chart(themed(figs.unit_kl_bars(kl_units, means, target)), width="stretch", key="info_unit_kl_fig")
     elif variant.has_prior:
         kl_dims = vae_kl(run.run_id, run.created, dataset)
-        st.plotly_chart(figs.vae_kl_bars(kl_dims), width="stretch", key="info_vae_fig")
+        st.plotly_chart(themed(figs.vae_kl_bars(kl_dims)), width="stretch", key="info_vae_fig")
         st.markdown("A latent dimension whose KL is near zero has a posterior equal to the prior for every "
                     "image: the decoder ignores it (posterior collapse).")
     else:

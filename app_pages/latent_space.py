@@ -19,7 +19,8 @@ dataset = dataset_or_stop(dataset_name)
 from aeviz import analysis, latent, umap_embed  # noqa: E402
 from aeviz.figures.images import mosaic_figure  # noqa: E402
 from aeviz.figures.latent import (code_scatter_figure, decoded_grid_figure, frontier_figure,  # noqa: E402
-                                  principal_angles_figure)
+                                  jacobian_norm_figure, principal_angles_figure)
+from ui.theme import themed
 
 labels = dataset.test_labels.numpy()
 class_names = list(dataset.class_names)
@@ -62,9 +63,9 @@ def show_selection(indices: list[int], key: str) -> None:
     where = st
     if indices:
         rows = [test_images[indices[i:i + 8]] for i in range(0, len(indices), 8)]
-        where.plotly_chart(mosaic_figure(rows, cell_px=40,
+        where.plotly_chart(themed(mosaic_figure(rows, cell_px=40,
                                          title=", ".join(class_names[labels[i]] for i in indices[:6])
-                                         + ("…" if len(indices) > 6 else "")), key=key,
+                                         + ("…" if len(indices) > 6 else ""))), key=key,
                            width="content")
     else:
         where.caption("Hover a point for its class and test-image number; click or lasso points to see the images.")
@@ -120,8 +121,8 @@ if run is not None:
                     + (f", {warm.seconds:.0f} s" if warm.state == "done" else "") + "); each result is kept "
                     "for the app's lifetime.")
         title = f"{info.label}: {method}"
-        event = st.plotly_chart(code_scatter_figure(embedding, labels[points], class_names, points, title=title,
-                                                    axis_titles=axes),
+        event = st.plotly_chart(themed(code_scatter_figure(embedding, labels[points], class_names, points, title=title,
+                                                    axis_titles=axes)),
                                 key="latent_codes", on_select="rerun", selection_mode=("points", "lasso", "box"))
         show_selection(selected_indices(event), "latent_codes_selected")
         export_downloads(info, dataset_name, key="latent_export")
@@ -129,10 +130,10 @@ with right:
     pixels, ratio = pixel_pca(dataset_name)
     if run is not None and dataset.input_size > 0 and k > 2:
         st.write("")  # align with the radio on the left
-    event = st.plotly_chart(code_scatter_figure(pixels, labels, class_names,
+    event = st.plotly_chart(themed(code_scatter_figure(pixels, labels, class_names,
                                                 title="PCA of the raw pixels (no training)",
                                                 axis_titles=(f"PC1 ({100 * ratio[0]:.0f}%)",
-                                                             f"PC2 ({100 * ratio[1]:.0f}%)")),
+                                                             f"PC2 ({100 * ratio[1]:.0f}%)"))),
                             key="latent_pixels", on_select="rerun", selection_mode=("points", "lasso", "box"))
     show_selection(selected_indices(event), "latent_pixels_selected")
 
@@ -142,7 +143,7 @@ points = analysis.frontier_points(saved_runs(dataset_name), dataset_name, pca_cu
 # Up to k = 64, or half the input size on small images (digits: 32) so the curve's tail near 0 does not
 # squash the axis, extended to the largest k of a run.
 ks, mses = analysis.pca_frontier(dataset, max(min(64, dataset.input_size // 2), *(p.k for p in points), 1))
-st.plotly_chart(frontier_figure(ks, mses, points, highlight=info.run_id if info else None), key="latent_frontier")
+st.plotly_chart(themed(frontier_figure(ks, mses, points, highlight=info.run_id if info else None)), key="latent_frontier")
 beating = [p for p in points if p.beats_pca]
 st.caption(f"The dashed line is PCA's exact test error for k = 1…{ks[-1]}; each marker is a saved run "
            f"({len(beating)} of {len(points)} below PCA at their k).")
@@ -156,10 +157,33 @@ if run.model.spans_pca_subspace:
     from aeviz.pca import dataset_pca
 
     angles = analysis.linear_run_angles(run.model, dataset_pca(dataset))
-    st.plotly_chart(principal_angles_figure(angles), key="latent_angles")
+    st.plotly_chart(themed(principal_angles_figure(angles)), key="latent_angles")
     st.caption(f"Principal angles between the span of the decoder's {k} columns and the span of PCA's top {k} "
                f"components: largest {angles.max():.2f}°, mean {angles.mean():.2f}°. Near 0° means the same "
                f"subspace, even though the decoder's columns need not be orthogonal or ordered like PCA's.")
+
+# ---------------------------------------------------------------------------- contraction
+st.subheader("How far the code moves when the image moves")
+others = {i.run_id: i for i in saved_runs(dataset_name) if i.run_id != info.run_id}
+compare = st.selectbox("Compare with", [None, *others], key="latent_jacobian_other",
+                       format_func=lambda r: "no other run" if r is None else others[r].label)
+
+
+@st.cache_data(show_spinner="Differentiating the encoder at 256 test images…", max_entries=32)
+def code_sensitivity(run_id: str, created: float, dataset: str) -> np.ndarray:
+    from aeviz.contraction import jacobian_norms
+
+    return jacobian_norms(cached_run(run_id, created).model, cached_dataset(dataset).test_images)
+
+
+norms = {info.label: code_sensitivity(info.run_id, info.created, dataset_name)}
+if compare is not None:
+    norms[others[compare].label] = code_sensitivity(compare, others[compare].created, dataset_name)
+st.plotly_chart(themed(jacobian_norm_figure(norms)), key="latent_jacobian")
+st.caption("‖∂h/∂x‖_F: how much the code h changes per unit change of the image x, in every direction "
+           "together (the Frobenius norm of the encoder's Jacobian), at each of 256 test images. A contractive "
+           "autoencoder penalises its square, so its codes move less: compare a contractive run with a plain "
+           "one at the same k.")
 
 # ---------------------------------------------------------------------------- decoded grid
 has_prior = run.model.has_prior
@@ -172,8 +196,8 @@ if has_prior or k == 2:
     else:
         grid_images = latent.decode_codes(run.model, latent.prior_samples(k, side * side))
         where = "samples z ~ N(0, I) from the prior"
-    st.plotly_chart(decoded_grid_figure(grid_images.reshape(side * side, *grid_images.shape[-2:]), side,
-                                        title=f"Decoded from {where}"), key="latent_grid", width="content")
+    st.plotly_chart(themed(decoded_grid_figure(grid_images.reshape(side * side, *grid_images.shape[-2:]), side,
+                                        title=f"Decoded from {where}")), key="latent_grid", width="content")
 
 # ---------------------------------------------------------------------------- interpolation
 st.subheader("Interpolating between two test images")
@@ -184,7 +208,7 @@ b = c2.number_input("Second test image #", 0, len(test_images) - 1,
                     int(other_class[0]) if len(other_class) else min(1, len(test_images) - 1), key="latent_interp_b")
 steps = c3.slider("Steps", 3, 16, 10, key="latent_interp_steps")
 decoded = latent.decode_codes(run.model, latent.interpolate_codes(codes[int(a)], codes[int(b)], steps))
-st.plotly_chart(mosaic_figure([np.concatenate([test_images[[int(a)]], decoded, test_images[[int(b)]]])],
-                              row_labels=["A … B"], cell_px=56), key="latent_interp", width="content")
+st.plotly_chart(themed(mosaic_figure([np.concatenate([test_images[[int(a)]], decoded, test_images[[int(b)]]])],
+                              row_labels=["A … B"], cell_px=56)), key="latent_interp", width="content")
 st.caption(f"Straight line in code space from A ({class_names[labels[int(a)]]}) to B "
            f"({class_names[labels[int(b)]]}), decoded at {steps} points; the real images sit at both ends.")

@@ -15,6 +15,7 @@ from aeviz.figures.recommender import rmse_bars, rmse_history
 from aeviz.tasks import TrainerTask
 from ui.kept import kept
 from ui.task_panel import start_task, task_section
+from ui.theme import themed
 
 TRAINER_KEY = "recommender_trainer"
 MODEL_KEY = "recommender_model"
@@ -84,7 +85,7 @@ trained = st.session_state.get(MODEL_KEY)
 left, right = st.columns(2)
 with left:
     st.subheader("Test RMSE against the baselines")
-    st.plotly_chart(rmse_bars(trained["report"]["test_rmse"] if trained else None, base), key="rec_bars")
+    st.plotly_chart(themed(rmse_bars(trained["report"]["test_rmse"] if trained else None, base)), key="rec_bars")
 with right:
     if trained:
         rmse = trained["report"]["test_rmse"]
@@ -92,7 +93,7 @@ with right:
         st.metric("I-AutoRec test RMSE", f"{rmse:.3f} stars", delta=f"{rmse - best:+.3f} vs best baseline",
                   delta_color="inverse")
         if trained["history"]:
-            st.plotly_chart(rmse_history(trained["history"], best), key="rec_history")
+            st.plotly_chart(themed(rmse_history(trained["history"], best)), key="rec_history")
     else:
         st.info("Train the model to see its test RMSE here. The baselines need no training: the mean rating, "
                 "each movie's mean, each user's mean, and the damped user + movie biases of Koren (2008).")

@@ -25,6 +25,7 @@ from aeviz.analysis import mean_error_per_class  # noqa: E402
 from aeviz.latent import per_image_mse, reconstruct_images  # noqa: E402
 from aeviz.figures.reconstructions import (best_worst_indices, error_per_class_figure,  # noqa: E402
                                            reconstruction_grid_figure)
+from ui.theme import themed
 
 
 @st.cache_data(show_spinner="Reconstructing the test set…", max_entries=32)
@@ -71,7 +72,7 @@ for info, recons, errors in loaded:
 for k in pca_ks:
     recons, errors = pca_reconstructions(dataset_name, int(k))
     rows.append((f"PCA k={k}", recons[shown], errors[shown]))
-st.plotly_chart(reconstruction_grid_figure(test_images[shown], rows), key="recon_grid", width="content")
+st.plotly_chart(themed(reconstruction_grid_figure(test_images[shown], rows)), key="recon_grid", width="content")
 
 summary = {"run": [], "k": [], "test MSE": [], "PCA at same k": []}
 for info, _, errors in loaded:
@@ -86,15 +87,15 @@ st.subheader("Best and worst reconstructed test images")
 which = st.selectbox("For run", range(len(loaded)), format_func=lambda i: loaded[i][0].label, key="recon_bw")
 info, recons, errors = loaded[which]
 best, worst = best_worst_indices(errors, 8)
-st.plotly_chart(reconstruction_grid_figure(test_images[best], [("reconstruction", recons[best], errors[best])],
-                                           title="Best: the easiest test images for this run"),
+st.plotly_chart(themed(reconstruction_grid_figure(test_images[best], [("reconstruction", recons[best], errors[best])],
+                                           title="Best: the easiest test images for this run")),
                 key="recon_best", width="content")
-st.plotly_chart(reconstruction_grid_figure(test_images[worst], [("reconstruction", recons[worst], errors[worst])],
-                                           title="Worst: the hardest ones"), key="recon_worst", width="content")
+st.plotly_chart(themed(reconstruction_grid_figure(test_images[worst], [("reconstruction", recons[worst], errors[worst])],
+                                           title="Worst: the hardest ones")), key="recon_worst", width="content")
 
 st.subheader("Mean error per class")
 n_classes = len(dataset.class_names)
 series = [(info.label, mean_error_per_class(errors, labels, n_classes)) for info, _, errors in loaded]
 series += [(f"PCA k={k}", mean_error_per_class(pca_reconstructions(dataset_name, int(k))[1], labels, n_classes))
            for k in pca_ks]
-st.plotly_chart(error_per_class_figure(list(dataset.class_names), series), key="recon_classes")
+st.plotly_chart(themed(error_per_class_figure(list(dataset.class_names), series)), key="recon_classes")

@@ -6,12 +6,14 @@ from __future__ import annotations
 import streamlit as st
 
 from aeviz import sparsity
+from aeviz.config import default_epochs
 from aeviz.errors import AevizError
 from aeviz.figures import sparsity as figs
 from aeviz.variants import get_variant
 from ui.common import cached_dataset, cached_run, current_dataset_name
 from ui.runs import no_runs_message, pick_runs
 from ui.sweep_panel import completed_points, start_sweep, sweep_section
+from ui.theme import themed
 
 SWEEP_KEY = "sparsity_sweep_runner"
 
@@ -55,17 +57,19 @@ else:
     targets = [target for r in runs
                if (target := get_variant(r.config["variant"]).activation_target(r.settings)) is not None]
     left, right = st.columns(2)
-    left.plotly_chart(figs.activation_histogram(stats), width="stretch", key="sparsity_hist")
-    right.plotly_chart(figs.unit_mean_histogram(stats, targets[0] if targets else None), width="stretch",
+    left.plotly_chart(themed(figs.activation_histogram(stats)), width="stretch", key="sparsity_hist")
+    right.plotly_chart(themed(figs.unit_mean_histogram(stats, targets[0] if targets else None)), width="stretch",
                        key="sparsity_unit_means")
     left, right = st.columns(2)
-    left.plotly_chart(figs.active_units_histogram(stats), width="stretch", key="sparsity_active")
-    right.plotly_chart(figs.dormant_bars(stats), width="stretch", key="sparsity_dormant")
+    left.plotly_chart(themed(figs.active_units_histogram(stats)), width="stretch", key="sparsity_active")
+    right.plotly_chart(themed(figs.dormant_bars(stats)), width="stretch", key="sparsity_dormant")
 
     st.header("What each unit looks for")
     st.markdown("Each hidden unit's encoder weights (the pattern it responds to) and decoder weights (the "
-                "stroke it adds to the image), drawn as images: white positive, black negative. Makhzani & "
-                "Frey show that fewer active units give more local, stroke-like features.")
+                "stroke it adds to the image), drawn as images: white positive, black negative. In Makhzani & "
+                "Frey's k-sparse autoencoder, many active units give local, stroke-like features; fewer active "
+                "units give more global ones, up to whole-image templates (and a middle number classified "
+                "best).")
     by_label = {run.label: run for run in runs}
     side_by_side = len(runs) > 1 and st.toggle("Encoder filters of every chosen run side by side", value=False,
                                                key="sparsity_side_by_side")
@@ -90,13 +94,52 @@ else:
                 order = list(range(len(encoder)))
             shown = list(order[:count])
             if side_by_side:
-                columns[index].plotly_chart(figs.feature_grid(encoder[shown], label), width="stretch",
+                columns[index].plotly_chart(themed(figs.feature_grid(encoder[shown], label)), width="stretch",
                                             key=f"sparsity_enc_{index}")
             else:
-                columns[0].plotly_chart(figs.feature_grid(encoder[shown], "Encoder weights (filters)"),
+                columns[0].plotly_chart(themed(figs.feature_grid(encoder[shown], "Encoder weights (filters)")),
                                         width="stretch", key="sparsity_enc")
-                columns[1].plotly_chart(figs.feature_grid(decoder[shown], "Decoder weights"), width="stretch",
+                columns[1].plotly_chart(themed(figs.feature_grid(decoder[shown], "Decoder weights")), width="stretch",
                                         key="sparsity_dec")
+
+# ---------------------------------------------------------------- Makhzani & Frey's filter figure
+st.header("Fewer active units, more global features")
+st.markdown("Makhzani & Frey's figure, rebuilt with one click: k-sparse runs with the same wide code and fewer "
+            "and fewer active units per image, their encoder filters side by side (most used first). With many "
+            "active units each filter is a local stroke; with few, each image must be rebuilt from a handful of "
+            "units, so the filters grow into whole-image templates (in the paper a middle count classified "
+            "best).")
+FILTERS_KEY = "sparsity_ksparse_filters"
+fc1, fc2 = st.columns([1, 3])
+filter_epochs = fc1.number_input("Epochs per run", 0.5, 500.0, float(default_epochs(dataset_name)), 0.5,
+                                 key=f"sparsity_filters_epochs.{dataset_name}")
+filters_runner = st.session_state.get(FILTERS_KEY)
+if fc2.button("Train the runs and draw their filters", key="sparsity_filters_start", icon=":material/play_arrow:",
+              disabled=filters_runner is not None and filters_runner.running):
+    try:
+        start_sweep(FILTERS_KEY, sparsity.ksparse_filters_spec(dataset_name, cached_dataset(dataset_name).input_size,
+                                                               filter_epochs))
+    except AevizError as exc:
+        st.error(str(exc))
+
+
+def draw_filters(sweep) -> None:
+    from ui.common import run_store
+
+    points = sorted(completed_points(sweep), key=lambda p: -p.values["active_units"])
+    if not points:
+        return
+    k = sweep.spec.fixed["k"]
+    for column, point in zip(st.columns(len(points)), points):
+        run = cached_run(point.run_id, run_store().info(point.run_id).created)
+        encoder, _ = sparsity.feature_images(run.model)
+        stats = stats_of(point.run_id, run_store().info(point.run_id).created, dataset_name, 0.0)
+        shown = list(sparsity.order_units(stats)[:36])
+        column.plotly_chart(themed(figs.feature_grid(encoder[shown], f"{point.values['active_units']} active of {k}")),
+                            width="stretch", key=f"sparsity_filters_{point.run_id}")
+
+
+sweep_section(FILTERS_KEY, draw_filters)
 
 # ---------------------------------------------------------------- the sparsity sweep
 st.header("Sparsity sweep")
@@ -139,7 +182,7 @@ def draw_sweep(sweep) -> None:
         return
     name = sparsity.sparsity_knob(sweep.spec.variants[0])
     rows = [sweep_row(p.to_json(), sweep.spec.dataset) for p in points]
-    st.plotly_chart(figs.sparsity_sweep_figure(rows, name), width="stretch", key="sparsity_sweep_fig")
+    st.plotly_chart(themed(figs.sparsity_sweep_figure(rows, name)), width="stretch", key="sparsity_sweep_fig")
     st.dataframe([{name: r[name], "test MSE": r["test_mse"], "mean activation": r["mean_activation"],
                    "active units per image": r["mean_active_units"], "dormant units": r["dormant_fraction"],
                    "run": r["run_id"]} for r in rows], hide_index=True)

@@ -25,7 +25,7 @@ manager = job_manager()
 restore_train_settings()  # a link's settings, before the widgets are drawn
 
 # ---------------------------------------------------------------------------- choices
-from aeviz.config import TrainConfig  # noqa: E402
+from aeviz.config import TrainConfig, default_epochs  # noqa: E402
 from aeviz.errors import AevizError  # noqa: E402
 from aeviz.tasks import QUEUED, RUNNING, STARTING  # noqa: E402
 from aeviz.variants import VARIANTS  # noqa: E402
@@ -41,7 +41,7 @@ with left:
     variant = VARIANTS[slug]
     st.caption(variant.summary)
     low, high = variant.k_range(dataset.input_size)
-    high_shown = min(high, max(256, low))
+    high_shown = min(high, max(256, low, 2 * dataset.input_size))  # overcomplete needs k > input size
     default_k = int(min(max(variant.default_k, low), high_shown))
     if dataset.input_size <= 64:
         default_k = min(default_k, 8) if low <= 8 else default_k
@@ -56,7 +56,7 @@ with right:
     st.caption(f"{dataset.title}: {len(dataset.train_images):,} training and {len(dataset.test_images):,} test "
                f"images of {dataset.image_shape[1]}x{dataset.image_shape[2]} pixels.")
 
-declared = variant.declared_params()
+declared = variant.params_for_k(int(k))  # defaults that depend on k (k-sparse's active units) fitted
 with st.expander(f"{variant.title} settings", expanded=False):
     values = param_widgets(declared, key_prefix=f"train.{slug}") if declared else {}
     if not declared:
@@ -67,7 +67,7 @@ budget_col, opt_col, device_col = st.columns(3)
 with budget_col:
     budget_kind = st.radio("Budget", ["epochs", "seconds"], horizontal=True, key="train_budget_kind")
     if budget_kind == "epochs":
-        epochs = st.number_input("Epochs", 0.1, 1000.0, 20.0 if dataset.input_size <= 64 else 3.0, step=1.0,
+        epochs = st.number_input("Epochs", 0.1, 1000.0, default_epochs(dataset_name), step=1.0,
                                  key="train_epochs")
         seconds = None
     else:

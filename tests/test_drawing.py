@@ -134,3 +134,49 @@ def test_analyse_drawing_through_a_trained_model(digits):
     assert analysis.neighbours[0] == nearest
     with pytest.raises(drawing.AevizError, match="8x8"):
         drawing.analyse_drawing(model, np.zeros((28, 28), np.float32), reference)
+
+
+# ---------------------------------------------------------------------------- Fashion-MNIST's recipe
+def test_fashion_recipe_scales_the_longer_side_to_28_and_centres_without_centre_of_mass():
+    # a dark garment photographed on white: a 'T' shape, 200 wide and 100 tall, off-centre in 400x400
+    photo = np.ones((400, 400), np.float32)
+    photo[50:80, 100:300] = 0.2     # the bar, 200 x 30
+    photo[80:150, 180:220] = 0.2    # the stem
+    result = drawing.preprocess_for("fashion-mnist", photo)
+    assert result.shape == (28, 28)
+    rows, cols = np.nonzero(result > 0.05)
+    assert cols.min() == 0 and cols.max() == 27           # the longer side fills all 28 columns
+    assert (rows.max() - rows.min() + 1) == 14            # aspect ratio kept: 100/200 of 28
+    assert rows.min() == 7                                # centred as a box: margins 7 and 7
+    assert result.max() == pytest.approx(0.8, abs=0.01)   # intensities kept, not stretched to 1
+    # the MNIST recipe would have put the centre of mass, not the box, in the middle
+    mnist = drawing.preprocess_for("mnist", photo)
+    assert not np.allclose(mnist, result)
+
+
+def test_a_real_fashion_test_image_round_trips_to_a_low_error_percentile():
+    from tests.conftest import real_data_dir
+
+    if real_data_dir() is None:
+        pytest.skip("AEVIZ_DATA_DIR is not set")
+    from aeviz.data import load_dataset
+    from aeviz.pca import dataset_pca
+
+    dataset = load_dataset("fashion-mnist")
+    images = dataset.test_images[:500, 0].numpy()
+    # the dataset's own images go through its recipe (almost always) unchanged...
+    unchanged = [np.allclose(drawing.preprocess_for("fashion-mnist", image), image, atol=1e-6) for image in images]
+    assert np.mean(unchanged) > 0.85
+    # ...so an uploaded test image scores like itself; a model here: PCA at k = 32 (its reconstruction error)
+    pca, k = dataset_pca(dataset), 32
+    flat = images.reshape(len(images), -1)
+    errors = ((pca.reconstruct(flat, k) - flat) ** 2).mean(axis=1)
+    easy = int(np.argsort(errors)[len(errors) // 50])  # a 2nd-percentile image, like the trouser
+    uploaded = drawing.read_upload(png(images[easy]), "trouser.png")
+    received = drawing.preprocess_for("fashion-mnist", uploaded)
+    error = float(((pca.reconstruct(received[None], k) - received.reshape(1, -1)) ** 2).mean())
+    assert drawing.error_percentile(error, errors) < 10
+    # through MNIST's recipe the same upload scores far worse (what the page did before)
+    mnist = drawing.preprocess_for("mnist", uploaded)
+    mnist_error = float(((pca.reconstruct(mnist[None], k) - mnist.reshape(1, -1)) ** 2).mean())
+    assert drawing.error_percentile(mnist_error, errors) > drawing.error_percentile(error, errors) + 20

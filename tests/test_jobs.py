@@ -30,6 +30,9 @@ def test_job_trains_in_background_and_is_saved(digits):
     assert done.snapshot.originals.shape == done.snapshot.reconstructions.shape
     assert manager.jobs(owner="alice")[0].job_id == view.job_id
     assert manager.jobs(owner="bob") == []
+    # one name from queue to saved run: the live label ends with the saved run's id, as other pages show it
+    assert view.label == RunStore().info(done.run_id).label == done.label
+    assert done.run_id == view.save_as
 
 
 def test_stop_keeps_what_was_learned(digits):

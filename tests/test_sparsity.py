@@ -90,3 +90,12 @@ def test_sweep_spec_and_rows(digits):
     assert row["l1_weight"] == 0.01 and row["test_mse"] == 0.05
     expected = model.hidden_activations(digits.test_images[:40]).detach().numpy().mean()
     assert row["mean_activation"] == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_the_k_sparse_filter_figure_sweeps_active_units_at_one_wide_code():
+    spec = sparsity.ksparse_filters_spec("digits", 64, epochs=1)
+    counts = spec.grid["active_units"]
+    assert spec.variants == ["ksparse"] and spec.fixed["k"] == 63
+    assert counts == sorted(counts, reverse=True) and len(counts) == 4 and counts[0] <= 63 and counts[-1] >= 1
+    mnist = sparsity.ksparse_filters_spec("mnist", 784, epochs=1)
+    assert mnist.grid["active_units"] == [70, 40, 25, 10] and mnist.fixed["k"] == 512

@@ -34,8 +34,8 @@ def test_registry_has_every_slug_with_declared_params():
         for param in cls.declared_params():
             assert param.help, (slug, param.name)
             assert param.parse(param.default) is not None or param.kind == "widths"
-            if param.log_scale:
-                assert param.low > 0, (slug, param.name)
+            if param.log_scale:  # a positive log axis, from low or, where 0 ("off") is allowed, log_low
+                assert 0 < param.log_axis()[0] < param.log_axis()[1], (slug, param.name)
         low, high = cls.k_range(64)
         assert low <= cls.training_defaults()["batch_size"] and low == 1 and high >= 8
 

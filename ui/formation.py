@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.common import cached_dataset, cached_run, run_store
+from ui.theme import themed
 
 FRAMES_KEY = "formation_frames"   # session state: {job_id: [(step, loss, codes), ...]} seen by this tab
 
@@ -64,7 +65,7 @@ def show_live_formation(view) -> None:
         latest = Formation(points[None], np.array([step]), np.array([loss], np.float32),
                            np.arange(len(points)), projected=config.k > 2)
         figure = formation_animation(latest, recorded_labels(config.dataset, config.seed), class_names, max_frames=1)
-    st.plotly_chart(figure, key=f"formation.{view.job_id}")
+    st.plotly_chart(themed(figure), key=f"formation.{view.job_id}")
     if config.k > 2:
         st.caption("Codes of up to 2,000 test images on their first two principal axes, turned onto the previous "
                    "frame so the picture neither spins nor flips.")

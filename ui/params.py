@@ -8,7 +8,10 @@ import streamlit as st
 
 
 def param_widget(param, key_prefix: str, where=None):
-    """One widget for one Param; returns its value (parsed by the caller through the variant)."""
+    """One widget for one Param; returns its value (parsed by the caller through the variant).
+
+    A default fitted to k (Autoencoder.params_for_k) is where a new control starts; a value that no longer
+    fits k is refused by the variant before Train is pressed."""
     where = where or st
     key = f"{key_prefix}.{param.name}"
     label = param.name.replace("_", " ")
@@ -28,9 +31,10 @@ def param_widget(param, key_prefix: str, where=None):
             return where.slider(label, low, high, int(param.default), help=param.help, key=key)
         return where.number_input(label, low, high, int(param.default), help=param.help, key=key)
     if param.kind == "float":
-        if param.log_scale and param.low and param.high and param.low > 0:
-            return log_slider(label, float(param.low), float(param.high), float(param.default), param.help, key,
-                              where)
+        if param.log_scale and param.high is not None and (param.low or param.log_low):
+            low, high = param.log_axis()
+            return log_slider(label, low, high, float(param.default), param.help, key, where,
+                              with_off=param.low is not None and param.low <= 0)
         low = float(param.low) if param.low is not None else None
         high = float(param.high) if param.high is not None else None
         if low is not None and high is not None:
@@ -42,19 +46,26 @@ def param_widget(param, key_prefix: str, where=None):
     return where.text_input(label, value=str(param.default), help=param.help, key=key)
 
 
-def log_slider(label: str, low: float, high: float, default: float, help: str, key: str, where=None) -> float:
-    """A select slider over values evenly spaced on a log axis (3 per decade, plus the default)."""
+def log_slider(label: str, low: float, high: float, default: float, help: str, key: str, where=None,
+               with_off: bool = False) -> float:
+    """A select slider over values evenly spaced on a log axis (3 per decade, plus the default); with
+    `with_off`, its first stop is 0, shown as "off" (a penalty switched off)."""
     where = where or st
+    stops = log_stops(low, high, default, with_off)
+    current = st.session_state.get(key)  # a value set from a link may lie between the grid's
+    if isinstance(current, float) and low <= current <= high and current not in stops:
+        stops = sorted([*stops, current])
+    return where.select_slider(label, stops, value=float(f"{default:.3g}"), help=help, key=key,
+                               format_func=lambda v: "off" if v == 0 else f"{v:g}")
+
+
+def log_stops(low: float, high: float, default: float, with_off: bool = False) -> list[float]:
+    """The stops of log_slider: low … high, 3 per decade, plus the default (and 0 first, with_off)."""
     decades = math.log10(high) - math.log10(low)
     count = max(2, int(round(decades * 3)) + 1)
     values = {float(f"{v:.3g}") for v in [low * (high / low) ** (i / (count - 1)) for i in range(count)]}
-    values.add(float(f"{default:.3g}"))
-    current = st.session_state.get(key)  # a value set from a link may lie between the grid's
-    if isinstance(current, float) and low <= current <= high:
-        values.add(current)
-    values = sorted(values)
-    return where.select_slider(label, values, value=float(f"{default:.3g}"), help=help, key=key,
-                               format_func=lambda v: f"{v:g}")
+    values |= {float(f"{default:.3g}")} | ({0.0} if with_off else set())
+    return sorted(values)
 
 
 def param_widgets(params, key_prefix: str, where=None) -> dict:

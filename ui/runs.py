@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.common import cached_run, job_manager, run_store, session_owner, set_current_dataset
+from ui.health import show_run_health
 from ui.links import publish, restore
 from ui.page_registry import page_entry
 
@@ -74,7 +75,10 @@ def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", va
                             format_func=lambda run_id: run_label(by_id[run_id]), key=key)
     if url_param:
         publish(key, {url_param: ",".join(chosen)})
-    return [by_id[r] for r in chosen if r in by_id]
+    picked = [by_id[r] for r in chosen if r in by_id]
+    for info in picked:  # an undertrained run gets a word wherever it is shown
+        show_run_health(info, label=info.label if len(picked) > 1 else "")
+    return picked
 
 
 def pick_run(dataset: str, key: str, label: str = "Run", variants=None, url_param: str | None = "runs"):
@@ -91,7 +95,10 @@ def pick_run(dataset: str, key: str, label: str = "Run", variants=None, url_para
     run_id = st.selectbox(label, list(by_id), format_func=lambda r: run_label(by_id[r]), key=key)
     if url_param:
         publish(key, {url_param: run_id})
-    return by_id.get(run_id)
+    picked = by_id.get(run_id)
+    if picked is not None:
+        show_run_health(picked)
+    return picked
 
 
 def _runs_from_link(query: dict, url_param: str, by_id: dict, key: str, most: int) -> None:

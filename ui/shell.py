@@ -12,6 +12,7 @@ import streamlit as st
 from ui.common import dataset_selector, device_summary, session_owner
 from ui.links import publish, restore
 from ui.runs import session_runs_sidebar
+from ui.theme import projector_toggle
 
 WARMUP_ENV = "AEVIZ_UMAP_WARMUP"   # "0" turns the background UMAP warm-up off
 WARMUP_DELAY_SECONDS = 5.0         # let the first page render before numba takes a CPU
@@ -45,5 +46,6 @@ def sidebar() -> None:
     with st.sidebar:
         publish("shell", {"dataset": dataset_selector(st.sidebar, key="sidebar_dataset")})
         st.caption(f"Device: **{device_summary()}**")
+        projector_toggle(st.sidebar)
     session_runs_sidebar()
     start_umap_warmup()

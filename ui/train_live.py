@@ -10,6 +10,7 @@ from aeviz.figures.training import (format_duration, loss_curves_figure, progres
                                     test_mse_figure)
 from ui.common import SESSION_KEY
 from ui.formation import show_live_formation
+from ui.theme import themed
 
 
 def pca_mse_at_k(view, pca_curve: np.ndarray) -> float:
@@ -63,14 +64,14 @@ def show_figures(view, pca_curve: np.ndarray) -> None:
     pca_mse = pca_mse_at_k(view, pca_curve)
     snapshot = view.snapshot
     if snapshot is not None:
-        st.plotly_chart(snapshot_figure(snapshot.originals, snapshot.reconstructions,
-                                        title=f"Test images and their reconstructions at step {snapshot.step}"),
+        st.plotly_chart(themed(snapshot_figure(snapshot.originals, snapshot.reconstructions,
+                                        title=f"Test images and their reconstructions at step {snapshot.step}")),
                         key=f"snap.{view.job_id}", width="content")
     loss_col, mse_col = st.columns(2)
     if view.history:
-        loss_col.plotly_chart(loss_curves_figure(thin(view.history)), key=f"loss.{view.job_id}")
+        loss_col.plotly_chart(themed(loss_curves_figure(thin(view.history))), key=f"loss.{view.job_id}")
     if view.test_history:
-        mse_col.plotly_chart(test_mse_figure(view.test_history, pca_mse), key=f"testmse.{view.job_id}")
+        mse_col.plotly_chart(themed(test_mse_figure(view.test_history, pca_mse)), key=f"testmse.{view.job_id}")
     show_live_formation(view)  # the codes forming (Explore's "watch it form"), live
 
 
@@ -89,6 +90,10 @@ def show_outcome(view, pca_mse: float) -> None:
         box(f"{'Finished' if view.status == 'completed' else 'Stopped'}: {view.message}.{verdict}{saved}")
         if view.error:
             offer_unsaved_result(view)
+        if view.metrics:
+            from ui.health import show_run_health
+
+            show_run_health(view)
     elif view.status == "cancelled":
         st.info("Cancelled before it started.")
     else:

@@ -7,8 +7,8 @@ import numpy as np
 
 from aeviz.figures.images import mosaic_figure
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-           "#bcbd22", "#17becf")
+from aeviz.figures.theme import CLASS_COLORS as PALETTE
+from aeviz.figures.theme import log_axis
 
 
 def code_scatter_figure(embedding: np.ndarray, labels: np.ndarray, class_names: list[str],
@@ -58,7 +58,7 @@ def frontier_figure(ks: np.ndarray, pca_mse: np.ndarray, points=(), highlight: s
             hovertemplate="%{text}<br>test MSE %{y:.4f}<extra></extra>"))
     fig.update_layout(title=title, xaxis_title="k (code size)", yaxis_title="test MSE per pixel", height=420,
                       margin=dict(l=10, r=10, t=40, b=10))
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(**log_axis([*pca_mse, *(p.test_mse for p in points)]))
     return fig
 
 
@@ -79,3 +79,20 @@ def decoded_grid_figure(images: np.ndarray, side: int, title: str = ""):
     """side x side decoded images as one mosaic."""
     rows = [images[i * side:(i + 1) * side] for i in range(side)]
     return mosaic_figure(rows, title=title, cell_px=48)
+
+
+def jacobian_norm_figure(norms_by_run: dict[str, np.ndarray],
+                         title: str = "How far the code moves when the image moves: ‖∂h/∂x‖_F per test image"):
+    """One box per run of the per-image Frobenius norms of the encoder's Jacobian (log axis)."""
+    import plotly.graph_objects as go
+
+    from aeviz.figures.theme import log_axis
+
+    fig = go.Figure()
+    for i, (label, norms) in enumerate(norms_by_run.items()):
+        fig.add_trace(go.Box(y=norms, name=label, boxpoints="outliers", marker_color=PALETTE[i % len(PALETTE)]))
+    values = [float(v) for norms in norms_by_run.values() for v in norms]
+    fig.update_layout(title=title, yaxis_title="‖∂h/∂x‖_F", height=380, margin=dict(l=10, r=10, t=50, b=10),
+                      showlegend=False)
+    fig.update_yaxes(**log_axis(values))
+    return fig

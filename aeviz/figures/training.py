@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from aeviz.figures.images import mosaic_figure
+from aeviz.figures.theme import PCA_COLOR, log_axis
 
 TERM_ORDER_FIRST = ("loss", "reconstruction")
 
@@ -46,8 +47,9 @@ def loss_curves_figure(history: list[dict[str, float]], x: str = "epoch", log_y:
                                                 "elapsed": "seconds"}.get(x, x),
                       yaxis_title="loss (per pixel)", height=320, margin=dict(l=10, r=10, t=40, b=10),
                       legend=dict(orientation="h", y=-0.25))
-    if log_y:
-        fig.update_yaxes(type="log")
+    if log_y:  # the first tenth of the run left out of the range: the untrained model's loss squashes the rest
+        shown = [v for trace in fig.data for v in trace.y[len(trace.y) // 10:]]
+        fig.update_yaxes(**log_axis([*shown, *([pca_mse] if pca_mse is not None else [])]))
     return fig
 
 
@@ -61,11 +63,14 @@ def test_mse_figure(test_history: list[dict[str, float]], pca_mse: float | None,
     fig.add_trace(go.Scatter(x=xs, y=[r["test_mse"] for r in test_history], mode="lines+markers",
                              name="autoencoder"))
     if pca_mse is not None and test_history:
-        fig.add_hline(y=pca_mse, line_dash="dash", line_color="#d62728",
+        fig.add_hline(y=pca_mse, line_dash="dash", line_color=PCA_COLOR,
                       annotation_text=f"PCA {pca_mse:.4f}", annotation_position="top left")
     fig.update_layout(title=title, xaxis_title="seconds" if x == "elapsed" else x, yaxis_title="MSE per pixel",
                       height=320, margin=dict(l=10, r=10, t=40, b=10), showlegend=False)
-    fig.update_yaxes(type="log")
+    # The range follows the run after its first snapshot (the untrained model) and PCA's line, so the gap
+    # between them shows instead of an axis running to 1.
+    shown = [r["test_mse"] for r in test_history[1:]] or [r["test_mse"] for r in test_history]
+    fig.update_yaxes(**log_axis([*shown, *([pca_mse] if pca_mse is not None else [])]))
     return fig
 
 

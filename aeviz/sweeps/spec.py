@@ -131,8 +131,8 @@ def suggest_values(variant_cls, name: str, input_size: int, count: int = 4) -> l
     param = declared_param(variant_cls, name)
     if param is None:
         return []
-    if param.kind == "choice":
-        return list(param.choices)
+    if param.kind == "choice":  # those that run with the variant's other defaults (a VAE's bce needs sigmoid)
+        return [c for c in param.choices if _runs_with_defaults(variant_cls, name, c)] or list(param.choices)
     if param.kind == "bool":
         return [False, True]
     if param.kind == "widths":
@@ -145,6 +145,8 @@ def suggest_values(variant_cls, name: str, input_size: int, count: int = 4) -> l
             raw = [int(round(default * f)) for f in (0.25, 0.5, 1, 2)] if default else [0, 1, 2, 4]
         elif param.log_scale and default and default > 0:  # decades around the default
             raw = [float(f"{default * 10.0 ** e:.2g}") for e in (-2, -1, 0, 1)]
+            if low == 0:  # a penalty that can be switched off: compare with it off
+                raw = [0.0, *raw[1:]]
         elif math.isfinite(low) and math.isfinite(high):  # evenly inside the range, ends left out
             raw = [float(f"{low + (high - low) * (i + 1) / (count + 1):.2g}") for i in range(count)]
         else:
@@ -237,8 +239,21 @@ class SweepSpec:
         count = min(full, int(self.sample)) if self.sample else full
         if count > MAX_POINTS:
             raise InvalidConfig(f"the grid has {count} points; at most {MAX_POINTS} per sweep (use --sample N)")
-        return SweepSpec(self.dataset, variants, grid, seeds, self.epochs, self.max_seconds, fixed,
+        spec = SweepSpec(self.dataset, variants, grid, seeds, self.epochs, self.max_seconds, fixed,
                          self.sample, self.device)
+        spec.check_combinations(input_size)
+        return spec
+
+    def check_combinations(self, input_size: int) -> None:
+        """Every point's whole configuration is valid (settings that must fit k, say), so that no point
+        fails after the grid was accepted; raises InvalidConfig naming the first point that cannot run."""
+        for point in self.points():
+            if point.seed != self.seeds[0]:
+                continue  # the seed changes nothing that is checked
+            try:
+                self.config_for(point).validate(input_size)
+            except InvalidConfig as exc:
+                raise InvalidConfig(f"the point {point.label} cannot run: {exc}") from None
 
     # ------------------------------------------------------------------ expanding
     def swept_names(self) -> list[str]:
@@ -280,6 +295,16 @@ class SweepSpec:
     def from_json(cls, data: dict[str, Any]) -> "SweepSpec":
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def _runs_with_defaults(variant_cls, name: str, value: Any) -> bool:
+    if name not in {p.name for p in variant_cls.declared_params()}:
+        return True
+    try:
+        variant_cls.parse_params({name: value}, variant_cls.default_k)
+    except InvalidConfig:
+        return False
+    return True
 
 
 def _unique(values: list[Any]) -> list[Any]:

@@ -9,7 +9,7 @@ outside this folder tests a slug. The trainer, CLI and app only use what is defi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, ClassVar, Iterable
 
 import torch
@@ -145,11 +145,28 @@ class Autoencoder(nn.Module):
                                 f"{low} <= k <= {high}")
 
     @classmethod
-    def parse_params(cls, overrides: dict[str, Any] | None) -> dict[str, Any]:
+    def parse_params(cls, overrides: dict[str, Any] | None, k: int | None = None) -> dict[str, Any]:
+        """Every declared setting, parsed and checked; with `k`, defaults that depend on k are fitted to it
+        and settings that cannot fit k are refused (InvalidConfig), before anything trains."""
         values = ParamSet.from_overrides(cls.declared_params(), overrides).values
         if values.get("loss") == "bce" and values.get("output") == "identity":
             raise InvalidConfig("loss=bce needs output=sigmoid (cross-entropy reads pixels as probabilities)")
+        if k is not None:
+            values = cls.fit_params_to_k(values, int(k), set(overrides or {}))
+            cls.check_settings(int(k), values)
         return values
+
+    @classmethod
+    def fit_params_to_k(cls, values: dict[str, Any], k: int, chosen: set[str]) -> dict[str, Any]:
+        """`values` with the defaults that depend on k adapted to it (`chosen`: names the user set, kept as
+        they are; check_settings refuses them if they cannot fit k). Nothing depends on k by default."""
+        return values
+
+    @classmethod
+    def params_for_k(cls, k: int) -> tuple[Param, ...]:
+        """The declared parameters with their defaults fitted to k (what a page's controls start from)."""
+        fitted = cls.fit_params_to_k({p.name: p.default for p in cls.declared_params()}, int(k), set())
+        return tuple(replace(p, default=fitted[p.name]) for p in cls.declared_params())
 
     @classmethod
     def warnings(cls, k: int, input_size: int, params: dict[str, Any]) -> list[str]:
@@ -163,8 +180,7 @@ class Autoencoder(nn.Module):
         self.input_size = self.input_shape[0] * self.input_shape[1] * self.input_shape[2]
         self.check_k(int(k), self.input_size)
         self.k = int(k)
-        self.params = self.parse_params(params)
-        self.check_settings(self.k, self.params)
+        self.params = self.parse_params(params, self.k)
         self.encoder, self.decoder = self.build()
         if self.centers_code_units:
             self.register_buffer("code_units_centered", torch.tensor(False))
@@ -247,6 +263,11 @@ class Autoencoder(nn.Module):
     @torch.no_grad()
     def extra_metrics(self, test_images: torch.Tensor) -> dict[str, Any]:
         """Variant-specific figures reported at the end of training (JSON-able)."""
+        return {}
+
+    def pca_metrics(self, pca_fit) -> dict[str, Any]:
+        """Figures that compare the trained model with PCA of the training set (`aeviz.pca.PCAFit`),
+        reported at the end of training (JSON-able); none by default."""
         return {}
 
     def feature_images(self) -> tuple[torch.Tensor, torch.Tensor] | None:

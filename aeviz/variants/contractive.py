@@ -25,10 +25,15 @@ class ContractiveAutoencoder(Autoencoder):
     menu_order = 80
     common_defaults = {"hidden": ()}
     default_k = 48
+    # A single sigmoid layer learns slowly at Adam's usual 2e-3 and batch 256: after one epoch of
+    # Fashion-MNIST (k = 32) it is still near the mean image (test MSE 0.055); at 1e-2 and batch 64 it
+    # reaches 0.022 (PCA: 0.015) with a Jacobian norm 12x smaller than without the penalty.
+    default_lr = 1e-2
+    default_batch_size = 64
     extra_params = (
         Param("contraction_weight", "float", 0.003, "λ: weight of the squared Frobenius norm of the "
-              "encoder's Jacobian ∂h/∂x (per image, averaged over the batch).",
-              low=1e-6, high=10.0, log_scale=True),
+              "encoder's Jacobian ∂h/∂x (per image, averaged over the batch); 0 turns it off.",
+              low=0.0, high=10.0, log_scale=True, log_low=1e-6),
         Param("code_activation", "choice", "sigmoid", "Activation of the code units; with sigmoid and no "
               "hidden layers the penalty has an exact closed form, otherwise autograd computes it.",
               choices=("sigmoid", "tanh", "relu", "identity")),

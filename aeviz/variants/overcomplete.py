@@ -31,8 +31,8 @@ class OvercompleteAutoencoder(Autoencoder):
     extra_params = (
         Param("regularizer", "choice", "l1", "What stops it from learning the identity: an L1 penalty on "
               "the code, noise on the input, or nothing (to see it copy).", choices=("l1", "noise", "none")),
-        Param("l1_weight", "float", 1e-4, "λ of the L1 penalty Σ_j |a_j| (regularizer=l1).",
-              low=1e-6, high=1.0, log_scale=True),
+        Param("l1_weight", "float", 1e-4, "λ of the L1 penalty Σ_j |a_j| (regularizer=l1); 0 turns it off.",
+              low=0.0, high=1.0, log_scale=True, log_low=1e-6),
         Param("noise", "choice", "masking", "Input corruption (regularizer=noise): "
               + "; ".join(f"{kind}: {text}" for kind, text in NOISE_HELP.items()) + ".", choices=NOISE_KINDS),
         Param("noise_level", "float", 0.3, "σ for gaussian, p for masking and salt_and_pepper "
@@ -51,7 +51,8 @@ class OvercompleteAutoencoder(Autoencoder):
                        f"autoencoder; pick k > {input_size} to see the overcomplete case")
         widths = [*params.get("hidden", ()), k]
         unregularised = (params.get("regularizer") == "none"
-                         or (params.get("regularizer") == "noise" and params.get("noise_level", 1) == 0))
+                         or (params.get("regularizer") == "noise" and params.get("noise_level", 1) == 0)
+                         or (params.get("regularizer") == "l1" and params.get("l1_weight", 1) == 0))
         if unregularised and min(widths) >= input_size:
             out.append(f"with no regularizer and every layer at least as wide as the input ({input_size}), "
                        f"it can learn the identity: a near-perfect reconstruction that has learned nothing "

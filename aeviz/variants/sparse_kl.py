@@ -32,7 +32,7 @@ class SparseKLAutoencoder(Autoencoder):
         Param("sparsity_target", "float", 0.05, "ρ: the mean activation each code unit should have over "
               "the images (a probability).", low=0.001, high=0.5),
         Param("sparsity_weight", "float", 0.01, "β: weight of the penalty Σ_j KL(ρ ‖ ρ̂_j) (nats, summed "
-              "over code units).", low=1e-5, high=10.0, log_scale=True),
+              "over code units); 0 turns it off.", low=0.0, high=10.0, log_scale=True, log_low=1e-5),
     )
 
     def sparsity_penalty(self, codes: torch.Tensor) -> torch.Tensor:

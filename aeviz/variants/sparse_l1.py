@@ -32,8 +32,8 @@ class SparseL1Autoencoder(Autoencoder):
     default_k = 48
     extra_params = (
         Param("l1_weight", "float", 1e-4, "λ: weight of the L1 penalty Σ_j |a_j| on the code activations "
-              "(summed over units, averaged over images); larger means fewer active units.",
-              low=1e-6, high=1.0, log_scale=True),
+              "(summed over units, averaged over images); larger means fewer active units; 0 turns it off.",
+              low=0.0, high=1.0, log_scale=True, log_low=1e-6),
     )
 
     def loss_parts(self, x: torch.Tensor) -> LossParts:

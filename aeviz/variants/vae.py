@@ -42,8 +42,8 @@ class VariationalAutoencoder(Autoencoder):
     default_lr = 1e-3
     extra_params = (
         Param("beta", "float", 1.0, "β: weight of the KL term; 1 is the standard VAE, more gives smoother, "
-              "more disentangled but blurrier codes, less a sharper autoencoder with a worse prior fit.",
-              low=1e-3, high=100.0, log_scale=True),
+              "more disentangled but blurrier codes, less a sharper autoencoder with a worse prior fit; 0 drops "
+              "the KL term (a noisy autoencoder with no prior).", low=0.0, high=100.0, log_scale=True, log_low=1e-3),
     )
 
     def build(self):

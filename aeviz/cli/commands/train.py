@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "size where square, else 28)")
     parser.add_argument("--variant", default="plain", help="see `python -m aeviz variants`")
     parser.add_argument("--k", type=int, default=None, help="bottleneck size (default: the variant's)")
-    parser.add_argument("--epochs", type=float, default=None, help="epochs to train (default 5 unless --max-seconds)")
+    parser.add_argument("--epochs", type=float, default=None, help="epochs to train (default 5, 100 on digits, "
+                        "unless --max-seconds)")
     parser.add_argument("--max-seconds", type=float, default=None, help="stop after this many seconds of training")
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None, help="learning rate")

@@ -1,0 +1,75 @@
+"""One look for every figure: readable log axes, colour-blind-safe class colours, and a projector mode.
+
+Figure builders use `CLASS_COLORS` and `log_axis`; the app passes every figure through `apply_theme`
+once, on its way to the screen, so a projector toggle changes every chart the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+# Okabe & Ito (2008), "Color universal design": eight colours told apart with every common colour
+# vision deficiency, reordered so neighbouring classes contrast; two more (Tol's wine, a mid grey)
+# for the ten classes of MNIST and Fashion-MNIST.
+CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#000000", "#F0E442",
+                "#882255", "#999999")
+PCA_COLOR = "#D55E00"  # the bar to beat: vermilion in both modes
+
+NORMAL = {"font": 14, "title": 17, "line": 2.0, "marker": 1.0, "size": 1.0}
+PROJECTOR = {"font": 22, "title": 28, "line": 4.5, "marker": 1.7, "size": 1.45}
+
+
+def tick_label(value: float) -> str:
+    """0.001, 0.02, 0.5, 3, 1e-4 …: plain decimals where short, powers of ten beyond."""
+    if value == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(value)) + 1e-9)
+    if -3 <= exponent <= 4:
+        return f"{value:.{max(0, -exponent)}f}".rstrip("0").rstrip(".") if exponent < 0 else f"{value:g}"
+    mantissa = value / 10 ** exponent
+    return f"{mantissa:g}e{exponent}" if round(mantissa, 6) != 1 else f"1e{exponent}"
+
+
+def log_axis(values: Iterable[float], pad: float = 1.25) -> dict:
+    """Plotly axis settings for a log axis over `values` (the positive, finite ones): its range fitted to
+    them (so a gap between two curves is not squashed by far-off points left out of `values`) and
+    labelled ticks at 1, 2, 5 x 10^n (only 10^n when the range spans more than three decades)."""
+    finite = [float(v) for v in values if v is not None and math.isfinite(v) and v > 0]
+    if not finite:
+        return {"type": "log"}
+    low, high = min(finite) / pad, max(finite) * pad
+    mantissas = (1,) if math.log10(high / low) > 3 else (1, 2, 5)
+    ticks = [m * 10.0 ** e for e in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
+             for m in mantissas if low <= m * 10.0 ** e <= high]
+    if len(ticks) < 2:  # less than a factor of 2 apart: add the ends themselves
+        ticks = sorted({*ticks, float(f"{low:.2g}"), float(f"{high:.2g}")})
+    return {"type": "log", "range": [math.log10(low), math.log10(high)], "tickvals": ticks,
+            "ticktext": [tick_label(t) for t in ticks], "minor": {"showgrid": False}}
+
+
+def apply_theme(fig, projector: bool = False):
+    """`fig` (a plotly Figure) with this app's fonts and line widths; in projector mode larger fonts,
+    thicker lines, larger markers and images, black on white. Returns the same figure."""
+    style = PROJECTOR if projector else NORMAL
+    fig.update_layout(font=dict(size=style["font"]), title_font=dict(size=style["title"]),
+                      legend=dict(font=dict(size=style["font"])))
+    fig.update_annotations(font_size=style["font"])
+    for trace in fig.data:
+        if trace.type in ("scatter", "scattergl"):
+            if trace.line is not None and "lines" in (trace.mode or "lines"):
+                trace.line.width = max(trace.line.width or 0, style["line"])
+            size = trace.marker.size if trace.marker is not None else None
+            if isinstance(size, (int, float)):
+                trace.marker.size = size * style["marker"]
+            elif size is not None and not isinstance(size, str):
+                trace.marker.size = [s * style["marker"] for s in size]
+    if fig.layout.height:
+        fig.update_layout(height=int(fig.layout.height * style["size"]))
+    if projector:
+        grid = dict(gridcolor="#9a9a9a", linecolor="#000000", tickfont=dict(color="#000000"),
+                    title_font=dict(color="#000000"))
+        fig.update_xaxes(**grid)
+        fig.update_yaxes(**grid)
+        fig.update_layout(paper_bgcolor="#ffffff", plot_bgcolor="#ffffff", font_color="#000000")
+    return fig

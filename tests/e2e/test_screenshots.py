@@ -1,0 +1,70 @@
+"""Full-height screenshots of every page with trained runs, at a laptop's size and in projector mode
+(1024x768, the sidebar's projector toggle on), into artifacts/screenshots/ (not committed) to be looked at.
+
+Opt-in (AEVIZ_SCREENSHOTS=1): it trains a handful of digits runs and opens every page twice, minutes of
+CPU on a small machine.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.e2e.conftest import running_app, screenshot, wait_for_app
+from tests.e2e.test_pages_open import page_paths
+
+pytestmark = pytest.mark.skipif(os.environ.get("AEVIZ_SCREENSHOTS") != "1",
+                                reason="screenshots take minutes: AEVIZ_SCREENSHOTS=1 takes them")
+
+# (variant, k, settings): one run for each page's subject, on the 8x8 digits
+RUNS = [("plain", 8, {}), ("linear", 8, {}), ("sparse_l1", 32, {}), ("ksparse", 32, {}), ("vae", 2, {}),
+        ("denoising", 8, {}), ("contractive", 16, {})]
+SIZES = {"normal": (1400, 1000), "projector": (1024, 768)}
+
+
+@pytest.fixture(scope="module")
+def trained_app(tmp_path_factory, browser_or_skip):
+    from aeviz.config import TrainConfig
+    from aeviz.data import load_dataset
+    from aeviz.runs import RunStore
+    from aeviz.train import Trainer
+    from aeviz.variants import get_variant
+
+    runs = tmp_path_factory.mktemp("screenshot-runs")
+    digits, store = load_dataset("digits"), RunStore(runs)
+    for variant, k, settings in RUNS:
+        defaults = get_variant(variant).training_defaults()  # as the Train page starts: the variant's lr, batch
+        trainer = Trainer(TrainConfig(dataset="digits", variant=variant, k=k, epochs=60, params=settings,
+                                      lr=defaults["lr"], batch_size=defaults["batch_size"], device="cpu"),
+                          digits, store=store)
+        for _ in trainer.run():
+            pass
+        assert trainer.finished.saved_run_id, trainer.finished.message
+    with running_app(runs, tmp_path_factory.mktemp("screenshot-log") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("name", page_paths())
+def test_screenshot_every_page(trained_app, browser_or_skip, name, size):
+    width, height = SIZES[size]
+    context = browser_or_skip.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    try:
+        page.goto(trained_app + ("/" if name == "home" else f"/{name}"))
+        wait_for_app(page, 120_000)
+        if size == "projector":
+            page.locator('[data-testid="stSidebar"]').get_by_text("Projector mode").click()
+            wait_for_app(page, 120_000)
+        # Streamlit scrolls inside its main container, so a full-page shot would stop at the viewport: grow
+        # the viewport to the content's height first (capped), then shoot.
+        content = page.evaluate("""() => { const m = document.querySelector('[data-testid="stMain"]');
+                                            return m ? m.scrollHeight : document.body.scrollHeight; }""")
+        page.set_viewport_size({"width": width, "height": int(min(max(content, height), 12_000))})
+        page.wait_for_timeout(1500)  # charts re-lay out to the new size
+        path = screenshot(page, f"{size}-{name}")
+        assert path.stat().st_size > 10_000
+        assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        context.close()

@@ -1,0 +1,56 @@
+"""The figure theme: readable log ticks, ranges that keep a gap visible, projector mode, class colours."""
+
+from __future__ import annotations
+
+import math
+
+from aeviz.figures.theme import CLASS_COLORS, apply_theme, log_axis, tick_label
+from aeviz.figures.training import test_mse_figure as mse_figure
+
+
+def test_tick_labels_read_as_numbers():
+    assert [tick_label(v) for v in (0.001, 0.002, 0.05, 0.5, 1, 20)] == ["0.001", "0.002", "0.05", "0.5", "1", "20"]
+    assert tick_label(1e-5) == "1e-5" and tick_label(2e-6) == "2e-6"
+
+
+def test_log_axis_ticks_at_1_2_5_inside_the_range():
+    axis = log_axis([0.012, 0.03])
+    assert axis["type"] == "log"
+    assert axis["tickvals"] == [0.01, 0.02] and axis["ticktext"] == ["0.01", "0.02"]
+    low, high = (10 ** r for r in axis["range"])
+    assert low < 0.012 and high > 0.03 and high / low < 5
+
+
+def test_wide_ranges_label_decades_only():
+    axis = log_axis([1e-5, 1.0])
+    assert axis["ticktext"] == ["1e-5", "1e-4", "0.001", "0.01", "0.1", "1"]
+
+
+def test_live_test_mse_axis_shows_the_gap_to_pca_not_the_untrained_start():
+    history = [{"elapsed": 0.0, "test_mse": 0.9}, {"elapsed": 2.0, "test_mse": 0.03},
+               {"elapsed": 4.0, "test_mse": 0.025}]
+    fig = mse_figure(history, pca_mse=0.02)
+    low, high = (10 ** r for r in fig.layout.yaxis.range)
+    assert low < 0.02 and 0.03 < high < 0.1  # the untrained 0.9 does not stretch the axis to 1
+
+
+def test_projector_mode_enlarges_fonts_lines_and_height():
+    normal = apply_theme(mse_figure([{"elapsed": 0.0, "test_mse": 0.1}], 0.05))
+    big = apply_theme(mse_figure([{"elapsed": 0.0, "test_mse": 0.1}], 0.05), projector=True)
+    assert big.layout.font.size > normal.layout.font.size
+    assert big.data[0].line.width > normal.data[0].line.width
+    assert big.layout.height > normal.layout.height
+    assert big.layout.plot_bgcolor == "#ffffff"
+
+
+def luminance(hex_colour: str) -> float:
+    r, g, b = (int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_ten_distinct_class_colours():
+    assert len(set(CLASS_COLORS)) == 10
+    # distinct even without hue (the hardest case, achromatopsia) for most pairs: luminance differs
+    lum = sorted(luminance(c) for c in CLASS_COLORS)
+    assert sum(b - a > 0.02 for a, b in zip(lum, lum[1:])) >= 7
+    assert not math.isnan(sum(lum))

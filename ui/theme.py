@@ -1,0 +1,32 @@
+"""Projector mode: one sidebar toggle; every chart passes through `themed` (aeviz.figures.theme)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from aeviz.figures.theme import apply_theme
+
+PROJECTOR_KEY = "projector_mode"
+# Page text and widgets scale with the root font size; 22 px reads from the back of a lecture hall.
+# The main column's side padding is in rem too: narrowed, so the larger text still gets the width.
+PROJECTOR_CSS = ("<style>html { font-size: 22px; } [data-testid='stImage'] img { image-rendering: pixelated; } "
+                 "[data-testid='stMainBlockContainer'] { padding-left: 1.5rem; padding-right: 1.5rem; "
+                 "max-width: 100%; }</style>")
+
+
+def projector_on() -> bool:
+    return bool(st.session_state.get(PROJECTOR_KEY, False))
+
+
+def themed(fig):
+    """`fig` with the app's theme, in projector mode when the sidebar toggle is on."""
+    return apply_theme(fig, projector_on())
+
+
+def projector_toggle(where=None) -> None:
+    """The sidebar toggle, and the page-wide larger text while it is on."""
+    where = where or st.sidebar
+    where.toggle("Projector mode", key=PROJECTOR_KEY,
+                 help="Larger text, thicker lines, larger images and black on white: for showing a page to a room.")
+    if projector_on():
+        st.html(PROJECTOR_CSS)
