@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import torch
 from torch import nn
 
@@ -44,3 +46,18 @@ class Unflatten(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape(x.shape[0], *self.shape)
+
+
+def first_linear(modules: Iterable[nn.Module]) -> nn.Linear | None:
+    for module in modules:
+        if isinstance(module, nn.Linear):
+            return module
+    return None
+
+
+def last_linear(modules: Iterable[nn.Module]) -> nn.Linear | None:
+    found = None
+    for module in modules:
+        if isinstance(module, nn.Linear):
+            found = module
+    return found

@@ -1,7 +1,6 @@
 """The training engine: a generator of progress events over tensors already on the device.
 
-    trainer = Trainer(TrainConfig(dataset="digits", variant="plain", k=8, epochs=5))
-    for event in trainer.run():
+    for event in Trainer(TrainConfig(dataset="digits", variant="plain", k=8, epochs=5)).run():
         ...  # Started, Progress, Snapshot, then Finished
 
 `trainer.stop()` (from any thread) ends training between two steps; `trainer.run()` again
@@ -11,6 +10,7 @@ and restores the last weights that gave a finite loss.
 
 from __future__ import annotations
 
+import collections
 import copy
 import math
 import threading
@@ -80,10 +80,9 @@ class Trainer:
         self._reference_loss: float | None = None  # the loss at the first step of the current stage
         self._fixed = fixed_test_indices(self.dataset, config.seed)
         self._recorded = CodeRecord(self._fixed["codes"].numpy())
-        self._sums: dict[str, torch.Tensor] = {}  # each loss term summed on the device since the last Progress,
-        self._sum_count = 0                        # over this many steps
+        self._sums: dict[str, torch.Tensor] = {}  # loss terms summed on the device over _sum_count steps
+        self._sum_count = 0
 
-    # ------------------------------------------------------------------ control
     def stop(self) -> None:
         """Ask training to stop after the current step (thread-safe)."""
         self._stop.set()
@@ -100,7 +99,6 @@ class Trainer:
             parts.append(self.elapsed / self.config.max_seconds)
         return min(1.0, max(parts)) if parts else 0.0
 
-    # ------------------------------------------------------------------ the loop
     def run(self) -> Iterator[Started | Progress | Snapshot | Finished]:
         """Train until the budget is spent or stop() is called; resumable."""
         self._stop.clear()
@@ -298,6 +296,5 @@ class Trainer:
 def train(config: TrainConfig, dataset: Dataset | None = None, store=None) -> TrainResult:
     """Train to the end without looking at events; returns the result."""
     trainer = Trainer(config, dataset, store=store)
-    for event in trainer.run():
-        pass
+    collections.deque(trainer.run(), maxlen=0)  # drain the events
     return trainer.finished.result

@@ -10,14 +10,14 @@ outside this folder tests a slug. The trainer, CLI and app only use what is defi
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, Callable, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from aeviz.errors import InvalidConfig
-from aeviz.nets import Flatten, Unflatten, mlp
+from aeviz.nets import Flatten, Unflatten, first_linear, last_linear, mlp
 from aeviz.params import Param, ParamSet
 
 COMMON_PARAMS: tuple[Param, ...] = (
@@ -243,7 +243,7 @@ class Autoencoder(nn.Module):
         training begins. Centred, every unit starts active on half the images (a data-dependent
         initialisation; sparse variants call it once, on their first training batch).
         """
-        layer = _last_linear(self.encoder.modules())
+        layer = last_linear(self.encoder.modules())
         if layer is None or layer.bias is None:
             return
         captured: list[torch.Tensor] = []
@@ -275,8 +275,8 @@ class Autoencoder(nn.Module):
 
         Only meaningful when those layers are linear maps from / to the image.
         """
-        first = _first_linear(self.encoder.modules())
-        last = _last_linear(self.decoder.modules())
+        first = first_linear(self.encoder.modules())
+        last = last_linear(self.decoder.modules())
         if first is None or last is None or first.in_features != self.input_size or last.out_features != self.input_size:
             return None
         enc = first.weight.detach().reshape(first.out_features, *self.input_shape)
@@ -291,18 +291,3 @@ def code_sparsity(codes: torch.Tensor, threshold: float = 1e-6) -> dict[str, Any
     return {"active_fraction": float(active.float().mean()),
             "active_units_per_image": float(active.float().sum(dim=1).mean()),
             "dormant_units": int((~active.any(dim=0)).sum())}
-
-
-def _first_linear(modules: Iterable[nn.Module]) -> nn.Linear | None:
-    for module in modules:
-        if isinstance(module, nn.Linear):
-            return module
-    return None
-
-
-def _last_linear(modules: Iterable[nn.Module]) -> nn.Linear | None:
-    found = None
-    for module in modules:
-        if isinstance(module, nn.Linear):
-            found = module
-    return found
