@@ -56,7 +56,7 @@ def test_reload_keeps_the_run_and_stop_stops_it(app_server, page):
     wait_for_app(page)
     set_number(page, "Seconds", 120)
     click_train(page)
-    stop = page.get_by_role("button", name=re.compile(r"Stop$"))
+    stop = page.get_by_test_id("stMain").get_by_role("button", name=re.compile(r"Stop$"))
     stop.wait_for(timeout=LONG)
     page.get_by_text(re.compile(r"epoch [0-9.]+ · ")).first.wait_for(timeout=LONG)
     url = page.url
@@ -64,14 +64,14 @@ def test_reload_keeps_the_run_and_stop_stops_it(app_server, page):
 
     page.reload()  # the run goes on in the server; the page finds it from the URL
     wait_for_app(page, LONG)
-    stop = page.get_by_role("button", name=re.compile(r"Stop$"))
+    stop = page.get_by_test_id("stMain").get_by_role("button", name=re.compile(r"Stop$"))
     stop.wait_for(timeout=LONG)
     screenshot(page, "train-running")
     stop.click()
     page.get_by_text(re.compile(r"^Stopped: .*Saved as")).wait_for(timeout=LONG)
     from playwright.sync_api import expect
 
-    expect(page.get_by_role("button", name=re.compile(r"Stop$"))).to_have_count(0, timeout=LONG)
+    expect(page.get_by_test_id("stMain").get_by_role("button", name=re.compile(r"Stop$"))).to_have_count(0, timeout=LONG)
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
@@ -85,7 +85,7 @@ def test_the_first_picture_appears_while_the_run_trains(app_server, page):
     click_train(page)
     page.wait_for_function("""() => [...document.querySelectorAll('.gtitle')]
                                .some(t => t.textContent.includes('their reconstructions at step'))""", timeout=LONG)
-    stop = page.get_by_role("button", name=re.compile(r"Stop$"))
+    stop = page.get_by_test_id("stMain").get_by_role("button", name=re.compile(r"Stop$"))
     assert stop.count() == 1  # the picture came while the run was still training
     screenshot(page, "train-first-picture")
     stop.click()
