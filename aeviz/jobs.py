@@ -5,12 +5,12 @@
     view = manager.view(job.job_id)   # a consistent copy: status, latest progress/snapshot, history
     manager.stop(job.job_id)          # within one training step; the weights learned so far are kept
 
-Each job belongs to an owner (the app's session id) so a reloaded page finds its runs again. At
-most `max_running` jobs train at once (``$AEVIZ_MAX_JOBS``, default 1: CPUs are shared); the
-others wait in a queue and know their position; a queued job whose owner has not been seen for
-``$AEVIZ_ABANDON_SECONDS`` (default 600; a closed tab) is cancelled when its turn comes. A completed (or
-stopped) job is saved with the run store and names the saved run. A job is a background task
-(aeviz.tasks), with the tasks' status vocabulary. Nothing here imports streamlit.
+Each job belongs to an owner (the app's session id) so a reloaded page finds its runs again. At most
+`max_running` jobs train at once (``$AEVIZ_MAX_JOBS``, default 1: CPUs are shared); the others wait in a
+queue and know their position; a queued job whose owner has not been seen for ``$AEVIZ_ABANDON_SECONDS``
+(default 600; a closed tab) is cancelled when its turn comes. A completed (or stopped) job is saved with
+the run store; at exit or SIGTERM/Ctrl-C running jobs are stopped and saved (aeviz.shutdown). A job is a
+background task (aeviz.tasks), with its status vocabulary. Nothing here imports streamlit.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from typing import Any, Callable
 from aeviz.config import TrainConfig
 from aeviz.device import share_cpu_threads, warm_up_optimizers
 from aeviz.errors import AevizError
-from aeviz.tasks import ACTIVE, RUNNING, STARTING, TrainerTask
-
 from aeviz.server_settings import abandon_seconds_from_env, max_jobs_from_env  # noqa: F401 (the jobs' settings)
+from aeviz.shutdown import stop_jobs_at_exit
+from aeviz.tasks import ACTIVE, RUNNING, STARTING, TrainerTask
 
 
 @dataclass
@@ -89,8 +89,7 @@ class Job(TrainerTask):
         manager = self._manager
         share_cpu_threads(manager.max_running)
         dataset = manager._dataset_loader(self.config.dataset) if manager._dataset_loader else None
-        store = manager._store_factory() if manager._store_factory else _default_store()
-        return Trainer(self.config, dataset, store=store, run_id=self.save_as)
+        return Trainer(self.config, dataset, store=manager.store(), run_id=self.save_as)
 
     def on_event(self, event) -> None:
         from aeviz.events import Finished, Progress, Snapshot
@@ -133,10 +132,9 @@ class JobManager:
     def __init__(self, max_running: int | None = None, store_factory: Callable[[], Any] | None = None,
                  dataset_loader: Callable[[str], Any] | None = None, abandon_seconds: float | None | str = "env"):
         self.max_running = max_running if max_running is not None else max_jobs_from_env()
-        # A class leaves closed tabs behind: their queued runs would take a slot nobody watches. The app's
-        # pages ask for their owner's jobs every few seconds while one is active (`jobs(owner=...)`), so an
-        # owner unseen for `abandon_seconds` has gone, and its queued job is cancelled when its turn comes.
-        # Running jobs are never cancelled this way (they end with their budget and are saved).
+        # Closed tabs leave queued runs nobody watches. Pages ask for their owner's jobs every few seconds
+        # while one is active, so an owner unseen for `abandon_seconds` has gone: its queued job is
+        # cancelled at its turn (running jobs never are; they end with their budget and are saved).
         self.abandon_seconds = abandon_seconds_from_env() if abandon_seconds == "env" else abandon_seconds
         self._store_factory = store_factory
         self._dataset_loader = dataset_loader
@@ -203,6 +201,18 @@ class JobManager:
             job.stop()
         return self.view(job_id)
 
+    def stop_all_and_wait(self, timeout: float = 20.0) -> list[JobView]:
+        """Cancel queued jobs, stop running ones (each saves what it learned, as stopped), wait up to `timeout` s."""
+        with self._lock:
+            self._queue = []  # nothing starts any more
+            active = [j for j in self._jobs.values() if j.status in ACTIVE]
+        for job in active:  # a queued job cancels; a running one stops within a step and saves
+            job.cancel("cancelled before it started: the server is shutting down") or job.stop()
+        deadline = time.monotonic() + timeout
+        for job in active:
+            job.wait(max(0.0, deadline - time.monotonic()))
+        return [job.view(None, with_history=False) for job in active]
+
     def save_again(self, job_id: str, owner: str | None = None) -> JobView:
         """Try again to save an ended job whose run could not be written (a full disk freed since, say).
         Raises SaveFailed (the model stays in memory) or AevizError for another session's job."""
@@ -212,8 +222,7 @@ class JobManager:
         result = job.result
         if result is None or job.run_id is not None:
             return self.view(job_id)
-        store = self._store_factory() if self._store_factory else _default_store()
-        run_id = store.save(result)
+        run_id = self.store().save(result)
         with job.lock:
             job.run_id, job._error = run_id, ""
             job._message = job._message.split("; not saved:")[0]
@@ -258,6 +267,11 @@ class JobManager:
         """The ended job's TrainResult (model included), or None."""
         return self._job(job_id).result
 
+    def store(self):
+        from aeviz.runs import RunStore
+
+        return self._store_factory() if self._store_factory else RunStore()
+
     def active_count(self) -> int:
         with self._lock:
             return sum(1 for j in self._jobs.values() if j.status in ACTIVE)
@@ -271,12 +285,6 @@ class JobManager:
         return job
 
 
-def _default_store():
-    from aeviz.runs import RunStore
-
-    return RunStore()
-
-
 _manager: JobManager | None = None
 _manager_lock = threading.Lock()
 
@@ -287,5 +295,6 @@ def default_manager() -> JobManager:
     with _manager_lock:
         if _manager is None:
             _manager = JobManager()
+            stop_jobs_at_exit(_manager)  # SIGTERM / Ctrl-C / exit: the jobs are stopped and saved first
             threading.Thread(target=warm_up_optimizers, daemon=True, name="aeviz-optim-warmup").start()
         return _manager
