@@ -59,7 +59,7 @@ def import_file(source: Path | str | bytes, file_name: str | None = None, size: 
 
 def resolve_dataset(text: str, size: int | None = None) -> str:
     """A dataset name for a CLI's --dataset: a known name as it is, or a path to a file, imported."""
-    from aeviz.data import SPECS
+    from aeviz.dataset_types import SPECS
 
     if text in SPECS or is_user_dataset(text):
         return text
@@ -71,7 +71,7 @@ def resolve_dataset(text: str, size: int | None = None) -> str:
 
 def user_spec(name: str):
     """The DatasetSpec of a user dataset (shape and classes, without loading its images)."""
-    from aeviz.data import DatasetSpec
+    from aeviz.dataset_types import DatasetSpec
 
     info = read_info(name)
     return DatasetSpec(name, info.title, "", info.class_names, image_shape=(1, info.size, info.size))
@@ -79,7 +79,7 @@ def user_spec(name: str):
 
 def user_status(name: str):
     """A DatasetStatus: available when the converted copy is in the cache (cheap: reads its meta.json)."""
-    from aeviz.data import DatasetStatus
+    from aeviz.dataset_types import DatasetStatus
     from aeviz.errors import AevizError
 
     try:
@@ -96,7 +96,7 @@ def load_user_dataset(name: str):
     """The user dataset as an aeviz.data.Dataset (images (N, 1, S, S) float32 in [0, 1])."""
     import torch
 
-    from aeviz.data import Dataset
+    from aeviz.dataset_types import Dataset
 
     info = read_info(name)
     arrays = load_arrays(info)

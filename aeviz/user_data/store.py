@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aeviz.data import USER_PREFIX as PREFIX
+from aeviz.dataset_types import USER_PREFIX as PREFIX
 from aeviz.errors import CorruptDataFile, DatasetUnavailable
 
 ARRAYS_FILE = "data.npz"
@@ -44,7 +44,7 @@ class UserDatasetInfo:
 
 
 def user_root() -> Path:
-    from aeviz.data import cache_dir
+    from aeviz.dataset_types import cache_dir
 
     return cache_dir() / "user"
 
