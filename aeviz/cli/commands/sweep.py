@@ -4,10 +4,10 @@ last stdout line a JSON object with the sweep id and one entry per point."""
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 import sys
 import threading
+
+from aeviz.cli.interrupt import first_interrupt_stops
 
 EXIT_STOPPED = 130  # stopped by Ctrl-C: finished points are kept, the summary is printed
 
@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     finished = 0
     stop = threading.Event()
     try:
-        with stop_on_interrupt(stop, err):
+        with first_interrupt_stops(stop.is_set, stop.set,
+                                   "stopping the sweep after this step (Ctrl-C again to abort)", err):
             for event in iter_sweep(sweep, executor, stop=stop):
                 finished = show_event(event, sweep, args, bar, finished, total)
     except KeyboardInterrupt:  # the second Ctrl-C: the sweep is recorded as stopped; its summary still prints
@@ -111,27 +112,6 @@ def show_event(event, sweep, args, bar, finished: int, total: int) -> int:
         startup = f" (+{sweep.startup_seconds:.1f}s Ray start-up)" if args.executor == "ray" else ""
         close_bar(bar, f"{sweep.status}: {sweep.message} in {sweep.wall_seconds:.1f}s{startup}")
     return finished
-
-
-@contextlib.contextmanager
-def stop_on_interrupt(stop: threading.Event, stream):
-    """The first Ctrl-C stops the sweep after the current step (finished points are kept); a second aborts."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_interrupt(signum, frame):
-        if stop.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-        stream.write("\nstopping the sweep after this step (Ctrl-C again to abort)\n")
-        stream.flush()
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _print_table(rows: list[dict]) -> None:

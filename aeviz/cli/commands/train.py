@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
-import signal
 import sys
-import threading
 import time
+
+from aeviz.cli.interrupt import first_interrupt_stops
 
 EXIT_DIVERGED = 3    # the loss diverged; the last good weights were saved
 EXIT_NOT_SAVED = 4   # trained, but the run could not be written (full disk, read-only folder)
@@ -81,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
             return 0
     trainer = Trainer(config, store=None if args.no_save else RunStore())
     bar = progress_bar(f"{config.variant} k={config.k} {config.dataset}")
-    with stop_on_interrupt(trainer, sys.stderr):
+    with first_interrupt_stops(lambda: trainer.stopped, trainer.stop, "stopping after this step (Ctrl-C again to abort)",
+                               sys.stderr):
         finished = follow(trainer.run(), bar, describe_progress, started_lines)
     if finished.save_error:
         sys.stderr.write("error: the run was trained but NOT saved; nothing was written\n")
@@ -99,24 +99,3 @@ def started_lines(event) -> list[str]:
 def describe_progress(event) -> str:
     eta = f" ETA {event.eta_seconds:.0f}s" if event.eta_seconds is not None else ""
     return f"loss {event.loss:.4f} {event.samples_per_second:,.0f} samples/s{eta}"
-
-
-@contextlib.contextmanager
-def stop_on_interrupt(trainer, stream):
-    """The first Ctrl-C stops training after the current step (the run is kept and saved); a second aborts."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_interrupt(signum, frame):
-        if trainer.stopped:
-            raise KeyboardInterrupt
-        trainer.stop()
-        stream.write("\nstopping after this step (Ctrl-C again to abort)\n")
-        stream.flush()
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
