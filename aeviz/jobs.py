@@ -9,7 +9,8 @@ Each job belongs to an owner (the app's session id) so a reloaded page finds its
 `max_running` jobs train at once (``$AEVIZ_MAX_JOBS``, default 1: CPUs are shared); the others wait in a
 queue and know their position; a queued job whose owner has not been seen for ``$AEVIZ_ABANDON_SECONDS``
 (default 600; a closed tab) is cancelled when its turn comes. A completed (or stopped) job is saved with
-the run store; at exit or SIGTERM/Ctrl-C running jobs are stopped and saved (aeviz.shutdown). A job is a
+the run store; at exit or SIGTERM/Ctrl-C running jobs are stopped and saved (aeviz.shutdown). With a Ray
+address (``$AEVIZ_RAY_ADDRESS``) jobs train on the cluster's workers (aeviz.job_cluster). A job is a
 background task (aeviz.tasks), with its status vocabulary. Nothing here imports streamlit.
 """
 
@@ -19,48 +20,16 @@ import copy
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from aeviz.config import TrainConfig
 from aeviz.device import share_cpu_threads, warm_up_optimizers
 from aeviz.errors import AevizError
+from aeviz.job_cluster import JobCluster
+from aeviz.job_view import JobView
 from aeviz.server_settings import abandon_seconds_from_env, max_jobs_from_env  # noqa: F401 (the jobs' settings)
 from aeviz.shutdown import stop_jobs_at_exit
 from aeviz.tasks import ACTIVE, RUNNING, STARTING, TrainerTask
-
-
-@dataclass
-class JobView:
-    """A copy of a job's state, safe to read while the job trains on."""
-
-    job_id: str
-    owner: str
-    config: TrainConfig
-    status: str                         # aeviz.tasks' vocabulary: queued, starting, running, completed, ...
-    message: str = ""
-    queue_position: int | None = None   # 1 = next to start; None unless queued
-    created: float = 0.0
-    started: Any = None                 # events.Started
-    progress: Any = None                # latest events.Progress
-    snapshot: Any = None                # latest events.Snapshot
-    history: list[dict[str, float]] = field(default_factory=list)
-    test_history: list[dict[str, float]] = field(default_factory=list)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    run_id: str | None = None           # the saved run, once ended
-    error: str = ""
-    save_as: str = ""                   # the run id it will be saved under, known from the start
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE
-
-    @property
-    def label(self) -> str:
-        # The saved run's short id (as every other page shows it), known before the run finishes.
-        c = self.config
-        short_id = (self.run_id or self.save_as or self.job_id).rsplit("-", 1)[-1]
-        return f"{c.variant} · k={c.k} · {c.dataset} · {short_id}"
 
 
 class Job(TrainerTask):
@@ -82,11 +51,16 @@ class Job(TrainerTask):
         from aeviz.runs import new_run_id
 
         self.save_as = new_run_id(config.variant, config.k, config.dataset)  # one id from queue to saved run
+        self.note = ""                     # where it trains, when that is worth saying; kept in its message
 
     def make_source(self):
         from aeviz.train import Trainer
 
         manager = self._manager
+        if manager.cluster is not None:  # on the Ray cluster, or here with a note saying why
+            source, self.note = manager.cluster.source_for(self.config, manager.store(), self.save_as)
+            if source is not None:
+                return source
         share_cpu_threads(manager.max_running)
         dataset = manager._dataset_loader(self.config.dataset) if manager._dataset_loader else None
         return Trainer(self.config, dataset, store=manager.store(), run_id=self.save_as)
@@ -95,6 +69,8 @@ class Job(TrainerTask):
         from aeviz.events import Finished, Progress, Snapshot
 
         super().on_event(event)
+        if self.note and self.note not in self._message:
+            self._message += f" ({self.note})"
         if isinstance(event, Progress):
             self.history.append(self.source.history[-1] if self.source.history else {})
         elif isinstance(event, Snapshot):
@@ -130,8 +106,12 @@ class JobManager:
     """Runs training jobs in background threads; every method is thread-safe."""
 
     def __init__(self, max_running: int | None = None, store_factory: Callable[[], Any] | None = None,
-                 dataset_loader: Callable[[str], Any] | None = None, abandon_seconds: float | None | str = "env"):
-        self.max_running = max_running if max_running is not None else max_jobs_from_env()
+                 dataset_loader: Callable[[str], Any] | None = None, abandon_seconds: float | None | str = "env",
+                 ray_address: str | None = "env"):
+        # `ray_address`: a Ray cluster to train on ("env": $AEVIZ_RAY_ADDRESS; None: this process only).
+        explicit = max_running if max_running is not None else max_jobs_from_env(default=None)
+        self.max_running = explicit or 1  # with Ray and no setting: 1 until a job has joined the cluster
+        self.cluster = JobCluster.from_setting(ray_address, self.set_limit if explicit is None else None)
         # Closed tabs leave queued runs nobody watches. Pages ask for their owner's jobs every few seconds
         # while one is active, so an owner unseen for `abandon_seconds` has gone: its queued job is
         # cancelled at its turn (running jobs never are; they end with their budget and are saved).
@@ -181,6 +161,12 @@ class JobManager:
                        f"{self.abandon_seconds:g} s (tab closed?)")
 
     def _job_ended(self, job: Job) -> None:
+        self._start_queued()
+
+    def set_limit(self, max_running: int) -> None:
+        """Run up to `max_running` jobs at once from now on (queued ones start if slots opened)."""
+        with self._lock:
+            self.max_running = max(1, int(max_running))
         self._start_queued()
 
     # ------------------------------------------------------------------ control

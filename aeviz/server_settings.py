@@ -12,7 +12,7 @@ ABANDON_ENV = "AEVIZ_ABANDON_SECONDS"
 DEFAULT_ABANDON_SECONDS = 600.0  # a queued job whose owner has not been seen this long is cancelled at its turn
 
 
-def max_jobs_from_env(default: int = 1) -> int:
+def max_jobs_from_env(default: int | None = 1) -> int | None:
     value = os.environ.get(MAX_JOBS_ENV, "").strip()
     if not value:
         return default

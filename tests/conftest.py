@@ -28,6 +28,15 @@ def store_env(runs_dir, monkeypatch):
     return RunStore(runs_dir)
 
 
+@pytest.fixture(scope="module")
+def ray_instance():
+    """A local Ray instance with two CPUs for one test module (skipped where Ray is not installed)."""
+    ray = pytest.importorskip("ray")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    yield ray
+    ray.shutdown()
+
+
 @pytest.fixture(scope="session")
 def digits():
     from aeviz.data import load_dataset

@@ -246,14 +246,6 @@ def test_cli_sweep_prints_json_last(capsys):
 
 
 # ---------------------------------------------------------------------------- Ray
-@pytest.fixture(scope="module")
-def ray_instance():
-    ray = pytest.importorskip("ray")
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    yield ray
-    ray.shutdown()
-
-
 def test_ray_gives_the_same_results_as_local(ray_instance, local_sweep, tmp_path, digits):
     from aeviz.sweeps.ray_executor import RayExecutor
 

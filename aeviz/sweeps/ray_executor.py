@@ -16,33 +16,15 @@ import io
 import os
 import threading
 import time
-from pathlib import Path
 from typing import Any, Iterator
 
 from aeviz.errors import AevizError
+from aeviz.ray_cluster import cluster_cpus, configured_address, connect, first_line, import_ray, ray_available  # noqa: F401
 from aeviz.sweeps.events import PointOutcome, PointQueued
 from aeviz.sweeps.spec import SweepPoint, SweepSpec
 from aeviz.tasks import describe_error
 
-INSTALL_HINT = ("the ray executor needs Ray, which is not installed; install it with "
-                "`.venv/bin/python -m pip install -r requirements-ray.txt` (or use --executor local)")
 POLL_SECONDS = 0.2
-
-
-def import_ray():
-    try:
-        import ray
-    except ImportError:
-        raise AevizError(INSTALL_HINT) from None
-    return ray
-
-
-def ray_available() -> bool:
-    try:
-        import_ray()
-    except AevizError:
-        return False
-    return True
 
 
 # ---------------------------------------------------------------------------- worker side
@@ -62,7 +44,13 @@ def train_point_payload(config_json: dict[str, Any], threads: int) -> dict[str, 
     trainer = Trainer(config, load_dataset(config.dataset))
     for _ in trainer.run():
         pass
-    finished = trainer.finished
+    return result_payload(trainer.finished)
+
+
+def result_payload(finished) -> dict[str, Any]:
+    """A Finished event as plain data (the weights as bytes) for the driver to save as a run."""
+    import torch
+
     result = finished.result
     buffer = io.BytesIO()
     torch.save({name: value.detach().cpu() for name, value in result.model.state_dict().items()}, buffer)
@@ -108,7 +96,7 @@ class RayExecutor:
     def __init__(self, address: str | None = None, num_workers: int | None = None, cpus_per_point: int = 1,
                  warm_up: bool = True):
         self.ray = import_ray()
-        self.address = (address or os.environ.get("AEVIZ_RAY_ADDRESS", "")).strip() or None
+        self.address = configured_address(address)
         self.num_workers = num_workers
         self.cpus_per_point = max(1, int(cpus_per_point))
         self.warm_up = warm_up
@@ -121,24 +109,9 @@ class RayExecutor:
         ray = self.ray
         started = time.perf_counter()
         with self._lock:
-            if not ray.is_initialized():
-                options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
-                                           "logging_level": "WARNING"}
-                if self.address:
-                    root = Path(__file__).resolve().parent.parent
-                    options["runtime_env"] = {"py_modules": [str(root)], "env_vars": _forwarded_env()}
-                    try:
-                        ray.init(address=self.address, **options)
-                    except Exception as exc:
-                        raise AevizError(
-                            f"cannot reach the Ray cluster at {self.address} ({describe_error(exc)}); is a head node "
-                            f"running there (`ray start --head`), and if it uses token authentication, are "
-                            f"RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN) set here?") from None
-                else:
-                    # address="local": always a new instance here, never a cluster left running on this machine
-                    ray.init(address="local", num_cpus=self.num_workers or os.cpu_count() or 1, **options)
+            connect(self.address, self.num_workers)
             if self.warm_up and spec.dataset not in self._warmed:
-                slots = max(1, int(ray.cluster_resources().get("CPU", 1)) // self.cpus_per_point)
+                slots = max(1, cluster_cpus(ray) // self.cpus_per_point)
                 if self.num_workers:
                     slots = min(slots, self.num_workers)
                 warm = ray.remote(warm_worker).options(num_cpus=self.cpus_per_point)
@@ -176,10 +149,10 @@ class RayExecutor:
                 payload = ray.get(ref)
             except ray.exceptions.RayTaskError as exc:  # the training raised: not retried
                 cause = getattr(exc, "cause", None)
-                yield PointOutcome(point, "failed", describe_error(cause) if cause is not None else _first_line(exc))
+                yield PointOutcome(point, "failed", describe_error(cause) if cause is not None else first_line(exc))
                 continue
             except ray.exceptions.RayError as exc:  # the worker died, and again on its one retry
-                yield PointOutcome(point, "failed", f"worker lost twice (retried once): {_first_line(exc)}")
+                yield PointOutcome(point, "failed", f"worker lost twice (retried once): {first_line(exc)}")
                 continue
             try:
                 result = result_from_payload(config, payload)
@@ -187,13 +160,3 @@ class RayExecutor:
                 yield PointOutcome(point, "failed", f"weights came back damaged: {exc}")
                 continue
             yield PointOutcome(point, payload["status"], payload["message"], result)
-
-
-def _forwarded_env() -> dict[str, str]:
-    """aeviz settings a remote worker should share with the driver (not paths to the driver's disk)."""
-    return {name: os.environ[name] for name in ("AEVIZ_OFFLINE",) if name in os.environ}
-
-
-def _first_line(exc: BaseException) -> str:
-    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
-    return lines[0][:300] if lines else type(exc).__name__

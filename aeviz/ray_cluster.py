@@ -1,0 +1,83 @@
+"""The one connection to Ray that sweeps and page-started training jobs share.
+
+`$AEVIZ_RAY_ADDRESS` (e.g. `head:6379` or `ray://head:10001`) names an existing cluster; without it,
+sweeps start a local Ray instance and training jobs stay in the app's own process. On a cluster the
+aeviz package is shipped to the workers with the job (`runtime_env.py_modules`), so the workers need
+only Python, torch and Ray; results (weights as bytes) come back to this process, which saves them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from aeviz.errors import AevizError
+from aeviz.tasks import describe_error
+
+ADDRESS_ENV = "AEVIZ_RAY_ADDRESS"
+INSTALL_HINT = ("the ray executor needs Ray, which is not installed; install it with "
+                "`.venv/bin/python -m pip install -r requirements-ray.txt` (or use --executor local)")
+
+_connect_lock = threading.Lock()
+
+
+def import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise AevizError(INSTALL_HINT) from None
+    return ray
+
+
+def ray_available() -> bool:
+    try:
+        import_ray()
+    except AevizError:
+        return False
+    return True
+
+
+def configured_address(address: str | None = None) -> str | None:
+    """The cluster to join: `address` if given, else `$AEVIZ_RAY_ADDRESS`; None when neither is set."""
+    return (address or os.environ.get(ADDRESS_ENV, "")).strip() or None
+
+
+def connect(address: str | None = None, num_cpus: int | None = None):
+    """Join the cluster at `address` (or start a local instance with `num_cpus` when None), once per
+    process; returns the ray module. An unreachable cluster is an AevizError that says what to check."""
+    ray = import_ray()
+    with _connect_lock:
+        if ray.is_initialized():
+            return ray
+        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": "WARNING"}
+        if address:
+            root = Path(__file__).resolve().parent
+            options["runtime_env"] = {"py_modules": [str(root)], "env_vars": forwarded_env()}
+            try:
+                ray.init(address=address, **options)
+            except Exception as exc:
+                raise AevizError(
+                    f"cannot reach the Ray cluster at {address} ({describe_error(exc)}); is a head node "
+                    f"running there (`ray start --head`), and if it uses token authentication, are "
+                    f"RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN) set here?") from None
+        else:
+            # address="local": always a new instance here, never a cluster left running on this machine
+            ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, **options)
+    return ray
+
+
+def cluster_cpus(ray) -> int:
+    """The cluster's CPUs, as Ray counts them (all nodes together)."""
+    return int(ray.cluster_resources().get("CPU", 1))
+
+
+def forwarded_env() -> dict[str, str]:
+    """aeviz settings a remote worker should share with the driver (not paths to the driver's disk)."""
+    return {name: os.environ[name] for name in ("AEVIZ_OFFLINE",) if name in os.environ}
+
+
+def first_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0][:300] if lines else type(exc).__name__

@@ -1,0 +1,123 @@
+"""Page-started training jobs on Ray: the same run as in-process, Stop, a dead worker, an unreachable
+cluster, and the job limit that follows the cluster's CPUs."""
+
+import time
+
+import pytest
+
+from aeviz import ray_cluster, ray_jobs
+from aeviz.config import TrainConfig
+from aeviz.errors import AevizError
+from aeviz.jobs import JobManager
+from aeviz.runs import RunStore
+
+RAY_TIMEOUT = 300  # a fresh actor imports torch in a new process; slow on a loaded 2-core machine
+
+
+def small(epochs=2.0, **kw):
+    return TrainConfig(dataset="digits", variant="linear", k=4, epochs=epochs, batch_size=128,
+                       snapshot_seconds=0.0, seed=3, **kw)
+
+
+def wait_for_progress(manager, job_id, timeout=RAY_TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        view = manager.view(job_id)
+        if view.progress is not None or not view.active:
+            return view
+        time.sleep(0.2)
+    raise AssertionError("the job showed no progress in time")
+
+
+def test_a_ray_job_gives_the_in_process_result_and_is_saved_here(ray_instance, digits):
+    import torch
+
+    manager = JobManager(ray_address="local")  # the fixture's instance is already joined
+    on_ray = manager.wait(manager.submit(small(), owner="ann").job_id, timeout=RAY_TIMEOUT)
+    assert on_ray.status == "completed", on_ray.message
+    assert "on a Ray worker" in on_ray.message
+    assert manager.max_running == 2  # the local instance's two CPUs, one per job
+    assert on_ray.history and on_ray.test_history and on_ray.snapshot is not None and on_ray.started is not None
+
+    here = JobManager(max_running=1, ray_address=None)
+    in_process = here.wait(here.submit(small(), owner="ann").job_id, timeout=120)
+    assert in_process.status == "completed" and "Ray" not in in_process.message
+    assert on_ray.metrics["test_mse"] == pytest.approx(in_process.metrics["test_mse"], rel=1e-5, abs=1e-8)
+
+    loaded = RunStore().load(on_ray.run_id)  # the weights came back as bytes and were saved by this process
+    x = digits.test_images
+    with torch.no_grad():
+        assert float(((loaded.model(x) - x) ** 2).mean()) == pytest.approx(on_ray.metrics["test_mse"], rel=1e-5)
+
+
+def test_stop_reaches_the_ray_worker(ray_instance):
+    manager = JobManager(ray_address="local")
+    view = manager.submit(small(epochs=10_000.0), owner="s")
+    assert wait_for_progress(manager, view.job_id).active
+    manager.stop(view.job_id)
+    done = manager.wait(view.job_id, timeout=120)
+    assert done.status == "stopped", done.message
+    assert done.run_id is not None and RunStore().load(done.run_id).info.metrics["test_mse"] > 0
+
+
+def test_a_worker_killed_mid_run_is_reported(ray_instance):
+    manager = JobManager(ray_address="local")
+    view = manager.submit(small(epochs=10_000.0), owner="s")
+    assert wait_for_progress(manager, view.job_id).active
+    source = manager._job(view.job_id).source
+    ray_instance.kill(source.actor)
+    done = manager.wait(view.job_id, timeout=120)
+    assert done.status == "failed"
+    assert "the Ray worker running this job died" in done.message
+    assert source.attempts == 1  # it had learned something: not started again
+
+
+def test_a_worker_that_dies_before_learning_is_started_once_more(ray_instance, monkeypatch):
+    spawned = []
+
+    def dies_first(ray, config):
+        actor = spawn(ray, config)
+        if not spawned:
+            ray.kill(actor)
+        spawned.append(actor)
+        return actor
+
+    spawn = ray_jobs.spawn_actor
+    monkeypatch.setattr(ray_jobs, "spawn_actor", dies_first)
+    manager = JobManager(ray_address="local")
+    done = manager.wait(manager.submit(small(epochs=1.0), owner="s").job_id, timeout=RAY_TIMEOUT)
+    assert done.status == "completed", done.message
+    assert len(spawned) == 2
+
+
+def test_an_unreachable_cluster_trains_here_with_a_note(monkeypatch, digits):
+    def unreachable(address=None, num_cpus=None):
+        raise AevizError(f"cannot reach the Ray cluster at {address}")
+
+    monkeypatch.setattr(ray_cluster, "connect", unreachable)
+    manager = JobManager(max_running=1, ray_address="nowhere:6379")
+    done = manager.wait(manager.submit(small(), owner="s").job_id, timeout=120)
+    assert done.status == "completed"
+    assert "trained in the app's own process" in done.message and "nowhere:6379" in done.message
+    assert done.run_id is not None
+
+
+class FakeCluster:
+    def __init__(self, cpus):
+        self.cpus = cpus
+
+    def cluster_resources(self):
+        return {"CPU": float(self.cpus)}
+
+
+def test_the_job_limit_follows_the_clusters_cpus_unless_set(monkeypatch):
+    monkeypatch.delenv("AEVIZ_MAX_JOBS", raising=False)
+    manager = JobManager(ray_address="head:6379")
+    assert manager.max_running == 1  # until a job has joined the cluster
+    manager.cluster.joined(FakeCluster(6))
+    assert manager.max_running == 6 // ray_jobs.CPUS_PER_JOB
+    monkeypatch.setenv("AEVIZ_MAX_JOBS", "2")
+    explicit = JobManager(ray_address="head:6379")
+    explicit.cluster.joined(FakeCluster(6))
+    assert explicit.max_running == 2
+    assert JobManager(ray_address=None).max_running == 2  # without Ray: the setting, as before
