@@ -56,6 +56,9 @@ def warm_up_optimizers() -> None:
     """Build one optimizer now, in the background: torch's first optimizer imports torch._dynamo (seconds
     of GIL-heavy imports) and every training thread would otherwise queue on that import at its first
     step, with the server unresponsive meanwhile (seen with 8 sessions pressing Train at once)."""
-    import torch
+    try:
+        import torch
 
-    torch.optim.Adam(torch.nn.Linear(1, 1).parameters())
+        torch.optim.Adam(torch.nn.Linear(1, 1).parameters())
+    except Exception:  # only a head start: the process may be shutting down mid-import (jobs import it again)
+        pass

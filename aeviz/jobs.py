@@ -8,10 +8,10 @@
 Each job belongs to an owner (the app's session id) so a reloaded page finds its runs again. At most
 `max_running` jobs train at once (``$AEVIZ_MAX_JOBS``, default 1: CPUs are shared); the others wait in a
 queue and know their position; a queued job whose owner has not been seen for ``$AEVIZ_ABANDON_SECONDS``
-(default 600; a closed tab) is cancelled when its turn comes. A completed (or stopped) job is saved with
-the run store; at exit or SIGTERM/Ctrl-C running jobs are stopped and saved (aeviz.shutdown). With a Ray
-address (``$AEVIZ_RAY_ADDRESS``) jobs train on the cluster's workers (aeviz.job_cluster). A job is a
-background task (aeviz.tasks), with its status vocabulary. Nothing here imports streamlit.
+(default 600; a closed tab) is cancelled when its turn comes. A running job is checkpointed (a crash loses
+little: aeviz.training_checkpoints); an ended one is saved with the run store; at exit or SIGTERM/Ctrl-C
+running jobs are stopped and saved (aeviz.shutdown). With a Ray address (``$AEVIZ_RAY_ADDRESS``) jobs train
+on the cluster's workers (aeviz.job_cluster). A job is a background task (aeviz.tasks).
 """
 
 from __future__ import annotations
@@ -33,10 +33,9 @@ from aeviz.tasks import ACTIVE, RUNNING, STARTING, TrainerTask
 
 
 class Job(TrainerTask):
-    """One training run of the manager: builds its Trainer in its own thread, keeps the loss history for
-    the live view, and saves the run when it ends."""
+    """One training run: builds its Trainer in its thread, keeps the loss history, saves the run at its end."""
 
-    def __init__(self, job_id: str, owner: str, config: TrainConfig, manager: "JobManager"):
+    def __init__(self, job_id: str, owner: str, config: TrainConfig, manager: "JobManager", resume: str | None = None):
         super().__init__(None, "training", on_end=manager._job_ended)
         self.job_id, self.owner, self.config = job_id, owner, config
         self.created = time.time()
@@ -48,22 +47,25 @@ class Job(TrainerTask):
         self.metrics: dict[str, Any] = {}
         self.run_id: str | None = None
         self.showable = threading.Event()  # set at the first snapshot (something to draw) or at the end
+        self.resume = resume  # the interrupted run it continues (aeviz.interrupted_runs), whose id it keeps
         from aeviz.runs import new_run_id
 
-        self.save_as = new_run_id(config.variant, config.k, config.dataset)  # one id from queue to saved run
+        self.save_as = resume or new_run_id(config.variant, config.k, config.dataset)  # one id, queue to saved run
         self.note = ""                     # where it trains, when that is worth saying; kept in its message
 
     def make_source(self):
-        from aeviz.train import Trainer
+        from aeviz.interrupted_runs import job_trainer
 
         manager = self._manager
-        if manager.cluster is not None:  # on the Ray cluster, or here with a note saying why
+        if manager.cluster is not None and not self.resume:  # on the Ray cluster, or here with a note saying why
             source, self.note = manager.cluster.source_for(self.config, manager.store(), self.save_as)
             if source is not None:
                 return source
         share_cpu_threads(manager.max_running)
         dataset = manager._dataset_loader(self.config.dataset) if manager._dataset_loader else None
-        return Trainer(self.config, dataset, store=manager.store(), run_id=self.save_as)
+        trainer = job_trainer(self.config, dataset, manager.store(), self.save_as, self.owner, bool(self.resume))
+        self.history, self.test_history = list(trainer.history), list(trainer.test_history)  # resumed: go on
+        return trainer
 
     def on_event(self, event) -> None:
         from aeviz.events import Finished, Progress, Snapshot
@@ -85,8 +87,7 @@ class Job(TrainerTask):
                 self._message += f"; not saved: {event.save_error}"
 
     def cleanup(self) -> None:
-        """A job that has ended drops its trainer (which holds the dataset's copy on the device) and moves
-        its model to the CPU, so ended runs hold no GPU memory; the result stays readable."""
+        """Drop the trainer (it holds the dataset on the device), model to the CPU: ended runs hold no GPU memory."""
         with self.lock:
             self.source = None
             if self._result is not None and self._result.model is not None:
@@ -124,9 +125,9 @@ class JobManager:
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ submitting
-    def submit(self, config: TrainConfig, owner: str = "") -> JobView:
-        """Queue a training job; it starts at once when a slot is free. Returns its view."""
-        job = Job(f"job-{secrets.token_hex(4)}", owner, copy.deepcopy(config), self)
+    def submit(self, config: TrainConfig, owner: str = "", resume: str | None = None) -> JobView:
+        """Queue a training job (`resume`: continuing that interrupted run); it starts at once when a slot is free."""
+        job = Job(f"job-{secrets.token_hex(4)}", owner, copy.deepcopy(config), self, resume)
         with self._lock:
             self._jobs[job.job_id] = job
             self._queue.append(job.job_id)
@@ -220,8 +221,7 @@ class JobManager:
         return self.view(job_id)
 
     def wait_showable(self, job_id: str, timeout: float) -> JobView:
-        """Block until the job has a first snapshot to draw, or has ended, or `timeout` seconds pass (a
-        page that just pressed Train waits this long to draw the first picture in its first redraw)."""
+        """Block until the job has a first snapshot to draw, or has ended, or `timeout` seconds pass."""
         self._job(job_id).showable.wait(timeout)
         return self.view(job_id)
 

@@ -34,12 +34,7 @@ def run_files(result) -> dict[str, bytes]:
     """A TrainResult as the files of a run folder (name -> bytes), made in memory."""
     import torch
 
-    from aeviz.reuse import FINGERPRINT_KEY, config_fingerprint
-
-    config_json = result.config.to_json()
-    config_json["resolved_params"] = _jsonable(result.params)
-    config_json["input_shape"] = list(result.model.input_shape)
-    config_json[FINGERPRINT_KEY] = config_fingerprint(result.config)  # finds it again for reuse
+    config_json = config_record(result.config, result.params, result.model.input_shape)
     files = {CONFIG_FILE: _json_bytes(config_json),
              METRICS_FILE: _json_bytes({**_jsonable(result.metrics), "created": time.time()}),
              HISTORY_FILE: _json_bytes({"history": result.history, "test_history": result.test_history})}
@@ -51,6 +46,18 @@ def run_files(result) -> dict[str, bytes]:
         np.savez_compressed(buffer, **result.code_snapshots)
         files[CODES_FILE] = buffer.getvalue()
     return files
+
+
+def config_record(config, params: dict[str, Any], input_shape) -> dict[str, Any]:
+    """What a run's config.json holds: the configuration, the settings as resolved, the input shape and the
+    fingerprint that finds the run again for reuse (a checkpoint records the same)."""
+    from aeviz.reuse import FINGERPRINT_KEY, config_fingerprint
+
+    config_json = config.to_json()
+    config_json["resolved_params"] = _jsonable(params)
+    config_json["input_shape"] = list(input_shape)
+    config_json[FINGERPRINT_KEY] = config_fingerprint(config)
+    return config_json
 
 
 def _json_bytes(data: Any) -> bytes:

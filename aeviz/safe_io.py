@@ -1,4 +1,5 @@
-"""Reading untrusted uploads with bounded memory: images and zip archives.
+"""Reading untrusted uploads with bounded memory (images and zip archives), and writing a file so that a
+crash leaves either the old file or the new one, never half of one (write_atomically).
 
 An upload can claim one size and cost another: a 28 KB PNG may decode to 4096x4096 RGBA, and a
 zip member whose header says 1 KB may inflate to gigabytes. Both readers here decide from what is
@@ -13,7 +14,10 @@ Both raise UploadRefused (an AevizError: its message is shown to the user as it 
 from __future__ import annotations
 
 import io
+import os
+import threading
 import zipfile
+from pathlib import Path
 from typing import Iterable
 
 from PIL import Image, UnidentifiedImageError
@@ -110,3 +114,28 @@ def read_zip_bounded(data: bytes, name: str = "upload", wanted: Iterable[str] | 
             raise UploadRefused(f"{name}: {info.filename} is damaged or cannot be unpacked ({exc})") from None
         out[info.filename] = buffer.getvalue()
     return out
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data`: written to a temporary file beside it, flushed to disk, then renamed over
+    it (a rename is atomic), so a reader or a crash sees the old file or the new one. Raises OSError; the
+    temporary file is removed then."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    try:  # the rename itself reaches the disk with the folder's entry
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError:
+        pass

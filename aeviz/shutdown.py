@@ -31,10 +31,24 @@ def stop_jobs_at_exit(manager, timeout: float = SHUTDOWN_SECONDS) -> None:
     if id(manager) in _installed:
         return
     _installed.add(id(manager))
+    _register_exit_hooks_early()
     atexit.register(_stop_all, manager, timeout)
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             _chain(signum, manager, timeout)
+
+
+def _register_exit_hooks_early() -> None:
+    """A job still importing torch when the process is told to stop finishes that import during shutdown,
+    where Python refuses what the import registers then: concurrent.futures' thread-pool hooks (the import
+    failed with a traceback, and the job with it) and weakref.finalize's exit hook (torch's finalizers then
+    ran after their modules were torn down, printing a traceback each). Registered here, before shutdown,
+    and earlier than _stop_all, so they run after the jobs are stopped and saved."""
+    import concurrent.futures.process  # noqa: F401
+    import concurrent.futures.thread  # noqa: F401
+    import weakref
+
+    weakref.finalize(_register_exit_hooks_early, lambda: None)  # a function lives until exit: never runs early
 
 
 def _stop_all(manager, timeout: float) -> None:

@@ -25,7 +25,7 @@ from aeviz.device import resolve_device
 from aeviz.errors import AevizError
 from aeviz.events import Finished, Progress, Snapshot, Started
 from aeviz.precision import autocast, enable_tf32, resolve_precision
-from aeviz.train_result import CodeRecord, TrainResult, reconstruction_mse
+from aeviz.train_result import CodeRecord, TrainResult, reconstruction_mse, trainer_result  # noqa: F401
 from aeviz.train_setup import build_warnings, fixed_test_indices, make_optimizer, seed_everything
 from aeviz.variants import Autoencoder, build_model
 
@@ -79,9 +79,10 @@ class Trainer:
         self._last_good = copy.deepcopy(self.model.state_dict())
         self._reference_loss: float | None = None  # the loss at the first step of the current stage
         self._fixed = fixed_test_indices(self.dataset, config.seed)
-        self._recorded = CodeRecord(self._fixed["codes"].numpy())
+        self.recorded = CodeRecord(self._fixed["codes"].numpy())
         self._sums: dict[str, torch.Tensor] = {}  # loss terms summed on the device over _sum_count steps
         self._sum_count = 0
+        self.checkpointer = None  # aeviz.training_checkpoints.Checkpointer: saves the state every few seconds
 
     def stop(self) -> None:
         """Ask training to stop after the current step (thread-safe)."""
@@ -110,13 +111,15 @@ class Trainer:
         status, message = yield from self._train()
         if status != "diverged":
             yield self._snapshot()
-        result = self._result(status)
+        result = trainer_result(self, status)
         self.finished = Finished(status, message, result)
         if self.store is not None:
             try:
                 self.finished.saved_run_id = self.store.save(result, run_id=self.run_id)
             except AevizError as exc:
                 self.finished.save_error = str(exc)
+        if self.checkpointer is not None:  # saved: its checkpoint goes; not saved: it stays to recover from
+            self.checkpointer.close(saved=self.finished.saved_run_id is not None)
         yield self.finished
 
     def _train(self) -> Iterator[Progress | Snapshot]:
@@ -163,6 +166,8 @@ class Trainer:
                 segment_start += snapshot_cost  # snapshots are not training time
                 last_snapshot = self.elapsed
                 yield snapshot
+            if self.checkpointer is not None and self.checkpointer.due():
+                segment_start += self.checkpointer.save(self)  # seconds spent writing: not training time
         self.elapsed = time.perf_counter() - segment_start
         return status, message
 
@@ -265,32 +270,10 @@ class Trainer:
         loss = self.history[-1]["loss"] if self.history else float("nan")
         recorded = None
         if self.config.k <= MAX_RECORDED_K:
-            recorded = self._recorded.add(self.step, loss, codes)
+            recorded = self.recorded.add(self.step, loss, codes)
         self.test_history.append({"step": self.step, "elapsed": self.elapsed, "test_mse": test_mse})
         return Snapshot(self.step, self.elapsed, loss, test_mse, subset[shown].cpu().numpy(),
                         recon[shown].float().cpu().numpy(), recorded)
-
-    def _result(self, status: str) -> TrainResult:
-        from aeviz.pca import pca_test_mse
-
-        self.model.eval()
-        test_mse = reconstruction_mse(self.model, self.test_x, self.device)
-        metrics = {
-            "status": status, "test_mse": test_mse,
-            "pca_test_mse": pca_test_mse(self.dataset, self.config.k) if self.model.pca_baseline else None,
-            "epochs": self.step / self.steps_per_epoch, "steps": self.step, "train_seconds": self.elapsed,
-            "samples_per_second": self.samples_seen / self.elapsed if self.elapsed > 0 else 0.0,
-            "device": self.device_choice.device, "device_name": self.device_choice.name,
-            "precision": self.precision.name, "train_size": len(self.train_x), "test_size": len(self.test_x),
-            "warnings": list(self.warnings),
-        }
-        metrics.update(self.model.extra_metrics(self.test_x.to(self.device)))
-        if self.model.pca_baseline:
-            from aeviz.pca import dataset_pca
-
-            metrics.update(self.model.pca_metrics(dataset_pca(self.dataset)))
-        return TrainResult(self.config, self.model, self.params, metrics, list(self.history),
-                           list(self.test_history), self._recorded.arrays())
 
 
 def train(config: TrainConfig, dataset: Dataset | None = None, store=None) -> TrainResult:

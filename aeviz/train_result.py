@@ -64,3 +64,29 @@ class CodeRecord:
             return {}
         return {"indices": self.indices, "steps": np.array(self.steps),
                 "losses": np.array(self.losses, dtype=np.float32), "codes": np.stack(self.codes)}
+
+
+def trainer_result(trainer, status: str) -> TrainResult:
+    """A Trainer's result as it stands (measured on the full test set): what a run saves when it ends, and
+    what keeping an interrupted run saves (aeviz.training_checkpoints)."""
+    from aeviz.pca import pca_test_mse
+
+    model = trainer.model
+    model.eval()
+    elapsed = trainer.elapsed
+    metrics = {
+        "status": status, "test_mse": reconstruction_mse(model, trainer.test_x, trainer.device),
+        "pca_test_mse": pca_test_mse(trainer.dataset, trainer.config.k) if model.pca_baseline else None,
+        "epochs": trainer.step / trainer.steps_per_epoch, "steps": trainer.step, "train_seconds": elapsed,
+        "samples_per_second": trainer.samples_seen / elapsed if elapsed > 0 else 0.0,
+        "device": trainer.device_choice.device, "device_name": trainer.device_choice.name,
+        "precision": trainer.precision.name, "train_size": len(trainer.train_x),
+        "test_size": len(trainer.test_x), "warnings": list(trainer.warnings),
+    }
+    metrics.update(model.extra_metrics(trainer.test_x.to(trainer.device)))
+    if model.pca_baseline:
+        from aeviz.pca import dataset_pca
+
+        metrics.update(model.pca_metrics(dataset_pca(trainer.dataset)))
+    return TrainResult(trainer.config, model, trainer.params, metrics, list(trainer.history),
+                       list(trainer.test_history), trainer.recorded.arrays())

@@ -114,6 +114,19 @@ share_link("Link to these settings")
 if not problem and reuse_offer(config, manager, owner):
     show_reused_run(st.session_state["train_reused_run"])
 
+
+
+def show_new_job(view) -> None:
+    if view.status != QUEUED:  # a queued run has nothing to show soon
+        manager.wait_showable(view.job_id, FIRST_PICTURE_WAIT_SECONDS)
+    st.session_state[JOB_KEY] = view.job_id
+    st.query_params[JOB_PARAM] = view.job_id
+    st.rerun()  # redraw everything (sidebar list, button label) with the new job
+
+
+from ui.interrupted import interrupted_notice  # noqa: E402
+
+interrupted_notice(owner, manager, show_new_job)  # this session's runs that a server stop interrupted
 my_jobs = manager.jobs(owner=owner)
 busy = any(j.active for j in my_jobs)
 if st.button("Queue this run" if busy else "Train", type="primary", disabled=bool(problem),
@@ -121,12 +134,7 @@ if st.button("Queue this run" if busy else "Train", type="primary", disabled=boo
     from aeviz.lessons.record import session_tag
 
     config.tags["session"] = session_tag(owner)  # the class view's "who", never the session id itself
-    view = manager.submit(config, owner=owner)
-    if view.status != QUEUED:  # a queued run has nothing to show soon
-        manager.wait_showable(view.job_id, FIRST_PICTURE_WAIT_SECONDS)
-    st.session_state[JOB_KEY] = view.job_id
-    st.query_params[JOB_PARAM] = view.job_id
-    st.rerun()  # redraw everything (sidebar list, button label) with the new job
+    show_new_job(manager.submit(config, owner=owner))
 
 # ---------------------------------------------------------------------------- which job to show
 known = {j.job_id: j for j in my_jobs}

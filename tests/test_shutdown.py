@@ -87,3 +87,22 @@ def test_ctrl_c_stops_and_saves_the_job(tmp_path):
     assert code in (0, -signal.SIGINT), stderr
     assert "terminate called" not in stderr
     assert saved_statuses(tmp_path) == ["stopped"]
+
+
+EARLY_EXIT = textwrap.dedent("""
+    from aeviz.config import TrainConfig
+    from aeviz.jobs import default_manager
+    default_manager().submit(TrainConfig(dataset="digits", variant="linear", k=4, epochs=100_000.0,
+                                         batch_size=128, snapshot_seconds=0.0), owner="child")
+    # the main thread returns at once (as Streamlit's does on SIGTERM): the job's thread is still importing
+    # torch and building its trainer while the interpreter shuts down
+""")
+
+
+def test_an_exit_while_the_job_still_imports_torch_is_clean(tmp_path):
+    env = {**os.environ, "AEVIZ_RUNS_DIR": str(tmp_path), "AEVIZ_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", EARLY_EXIT], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "Exception" not in done.stderr, done.stderr[-3000:]
+    assert saved_statuses(tmp_path) == ["stopped"]  # the job got going, was stopped and saved

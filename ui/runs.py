@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui.common import cached_run, job_manager, run_store, session_owner, set_current_dataset
 from ui.health import show_run_health
+from ui.interrupted import interrupted_runs_note
 from ui.links import publish, restore
 from ui.page_registry import page_entry
 
@@ -65,6 +66,7 @@ def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", va
     lives in the URL (`?runs=ID,ID`) so a link opens the page on the same runs."""
     infos = saved_runs(dataset, variants)
     damaged_runs_note(dataset)
+    interrupted_runs_note(dataset)
     if not infos:
         return []
     by_id = {i.run_id: i for i in infos}
@@ -86,6 +88,7 @@ def pick_run(dataset: str, key: str, label: str = "Run", variants=None, url_para
     lives in the URL (`?runs=ID`)."""
     infos = saved_runs(dataset, variants)
     damaged_runs_note(dataset)
+    interrupted_runs_note(dataset)
     if not infos:
         return None
     by_id = {i.run_id: i for i in infos}

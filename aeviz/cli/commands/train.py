@@ -37,19 +37,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", metavar="NAME=VALUE", dest="settings",
                         help="a variant or optimiser setting, repeatable (see `variants --json`)")
     parser.add_argument("--no-save", action="store_true", help="do not save the run")
+    parser.add_argument("--resume", metavar="RUN_ID",
+                        help="continue an interrupted run (see `runs`) from its last checkpoint to its original "
+                             "budget; its own settings are used (the other options are ignored)")
     parser.add_argument("--reuse", action="store_true",
                         help="if a run with this exact configuration is saved (same dataset, variant, k, settings, "
                              "budget and seed), print its JSON instead of training")
 
 
 def run(args: argparse.Namespace) -> int:
-    from aeviz.cli.output import follow, print_json, progress_bar
+    from aeviz.cli.output import print_json
+    from aeviz.interrupted_runs import job_trainer, resume_trainer
+    from aeviz.runs import RunStore, new_run_id
+
+    if args.resume:
+        return train_and_report(resume_trainer(RunStore(), args.resume), f"resuming {args.resume}")
+    config = configure(args)
+    if args.reuse:
+        from aeviz.reuse import find_reusable
+
+        found = find_reusable(RunStore(), config)
+        if found is not None:
+            print(f"reused run {found.run_id}: same configuration, trained {time.ctime(found.created)}",
+                  file=sys.stderr)
+            print_json({"run_id": found.run_id, **found.metrics, "reused": True})
+            return 0
+    if args.no_save:
+        from aeviz.train import Trainer
+
+        trainer = Trainer(config)
+    else:  # checkpointed as it trains: a crash leaves it interrupted, to resume or keep
+        trainer = job_trainer(config, None, RunStore(), new_run_id(config.variant, config.k, config.dataset), "")
+    return train_and_report(trainer, f"{config.variant} k={config.k} {config.dataset}")
+
+
+def configure(args: argparse.Namespace):
+    """The run's TrainConfig from the options, every setting checked before any data is loaded."""
     from aeviz.cli.settings import parse_settings
     from aeviz.config import TrainConfig
     from aeviz.data import get_spec
     from aeviz.device import resolve_device
-    from aeviz.runs import RunStore
-    from aeviz.train import Trainer
     from aeviz.user_data import resolve_dataset
     from aeviz.variants import get_variant
 
@@ -68,23 +95,23 @@ def run(args: argparse.Namespace) -> int:
         from aeviz.errors import InvalidConfig
 
         raise InvalidConfig(f"learning rate must be a positive finite number (got {args.lr})")
-    config.validate(spec.image_shape)  # every setting checked before any data is loaded
-    if args.reuse:
-        from aeviz.reuse import find_reusable
+    config.validate(spec.image_shape)
+    return config
 
-        found = find_reusable(RunStore(), config)
-        if found is not None:
-            print(f"reused run {found.run_id}: same configuration, trained {time.ctime(found.created)}",
-                  file=sys.stderr)
-            print_json({"run_id": found.run_id, **found.metrics, "reused": True})
-            return 0
-    trainer = Trainer(config, store=None if args.no_save else RunStore())
-    bar = progress_bar(f"{config.variant} k={config.k} {config.dataset}")
+
+def train_and_report(trainer, title: str) -> int:
+    """Train with a progress bar (Ctrl-C stops after the step), then the JSON line; returns the exit code."""
+    from aeviz.cli.output import follow, print_json, progress_bar
+
+    bar = progress_bar(title)
     with first_interrupt_stops(lambda: trainer.stopped, trainer.stop, "stopping after this step (Ctrl-C again to abort)",
                                sys.stderr):
         finished = follow(trainer.run(), bar, describe_progress, started_lines)
     if finished.save_error:
-        sys.stderr.write("error: the run was trained but NOT saved; nothing was written\n")
+        checkpointed = trainer.checkpointer is not None and trainer.checkpointer.writes > 0
+        sys.stderr.write("error: the run was trained but NOT saved; " + (
+            "its last checkpoint stays: `runs` lists it as interrupted, to keep once there is room\n"
+            if checkpointed else "nothing was written\n"))
         print_json({"run_id": None, "saved": False, "save_error": finished.save_error, **finished.result.metrics})
         return EXIT_NOT_SAVED
     print_json({"run_id": finished.saved_run_id, **finished.result.metrics})
