@@ -130,15 +130,22 @@ def trainer_state(trainer, tag: str = "") -> dict[str, Any]:
             "history": list(trainer.history), "test_history": list(trainer.test_history), "codes": codes}
 
 
-def write_checkpoint(store, run_id: str, state: dict[str, Any]) -> Path:
-    """Write a state (trainer_state's) as the run's checkpoint, atomically; raises OSError."""
+def checkpoint_bytes(state: dict[str, Any]) -> bytes:
+    """A state (trainer_state's) serialised, as its checkpoint file holds it."""
     import torch
 
     buffer = io.BytesIO()
-    torch.save(state, buffer)  # serialised in memory first: what reaches the disk is whole
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def write_checkpoint(store, run_id: str, state: dict[str, Any] | bytes) -> Path:
+    """Write a state (trainer_state's, or checkpoint_bytes of it, e.g. sent back by a Ray worker) as the run's
+    checkpoint, atomically; raises OSError."""
+    data = state if isinstance(state, bytes) else checkpoint_bytes(state)  # whole in memory before the disk
     path = checkpoint_path(store, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, buffer.getvalue())
+    write_atomically(path, data)
     return path
 
 
@@ -212,3 +219,30 @@ class Checkpointer:
         if saved:
             checkpoint_path(self.store, self.run_id).unlink(missing_ok=True)
         self.lock.release(remove=saved)
+
+
+class LatestCheckpoint:
+    """A checkpointer for a trainer far from the run store (a Ray worker): it keeps its latest checkpoint as
+    bytes (`data`, numbered by `writes`) for the server to fetch and write with write_checkpoint."""
+
+    def __init__(self, seconds: float | None, tag: str = ""):
+        self.seconds, self.tag = seconds, tag
+        self.data: bytes | None = None
+        self.writes = 0
+        self.error = ""
+        self._last = time.monotonic()
+
+    def due(self) -> bool:
+        return self.seconds is not None and time.monotonic() - self._last >= self.seconds
+
+    def save(self, trainer) -> float:
+        started = time.perf_counter()
+        self._last = time.monotonic()
+        try:
+            self.data, self.writes = checkpoint_bytes(trainer_state(trainer, self.tag)), self.writes + 1
+        except Exception as exc:  # as Checkpointer.save: never stops training
+            self.error = str(exc) or type(exc).__name__
+        return time.perf_counter() - started
+
+    def close(self, saved: bool) -> None:
+        self.data = None

@@ -181,3 +181,21 @@ def test_the_checkpoint_interval_setting_is_checked(monkeypatch):
         monkeypatch.setenv("AEVIZ_CHECKPOINT_SECONDS", bad)
         with pytest.raises(AevizError, match="AEVIZ_CHECKPOINT_SECONDS"):
             checkpoint_seconds_from_env()
+
+
+def test_a_checkpoint_made_far_from_the_store_is_written_by_the_server(digits, tmp_path):
+    """A Ray worker's trainer keeps its checkpoint as bytes (LatestCheckpoint); the server writes them and the
+    run is listed, resumable, as any other checkpoint."""
+    from aeviz.training_checkpoints import LatestCheckpoint, write_checkpoint
+
+    config = TrainConfig(dataset="digits", variant="linear", k=4, epochs=EPOCHS, batch_size=64, snapshot_seconds=0.0)
+    trainer = Trainer(config, digits, run_id="linear-k4-digits-0000000000000003")  # no store: a worker's
+    trainer.checkpointer = LatestCheckpoint(1e-6, owner_tag("session-a"))
+    events = trainer.run()
+    while trainer.checkpointer.writes < 3:
+        next(events)
+    store = RunStore(tmp_path)
+    write_checkpoint(store, trainer.run_id, trainer.checkpointer.data)
+    [run] = interrupted_runs(store)
+    assert run.run_id == trainer.run_id and 0 < run.steps <= trainer.step and run.owner_tag == owner_tag("session-a")
+    assert resume_trainer(store, run.run_id, digits).step == run.steps
