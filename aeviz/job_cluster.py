@@ -32,7 +32,7 @@ class JobCluster:
         address = configured_address() if address == "env" else address
         return cls(address, set_limit) if address else None
 
-    def source_for(self, config, store, run_id: str | None) -> tuple[Any, str]:
+    def source_for(self, config, store, run_id: str | None, tag: str = "") -> tuple[Any, str]:
         """(a source that trains on the cluster, ON_RAY), or (None, why it trains in this process)."""
         from aeviz.ray_cluster import connect
         from aeviz.ray_jobs import RayTrainingSource
@@ -42,7 +42,7 @@ class JobCluster:
         except AevizError as exc:
             return None, f"trained in the app's own process: {exc}"
         self.joined(ray)
-        return RayTrainingSource(ray, config, store, run_id=run_id), ON_RAY
+        return RayTrainingSource(ray, config, store, run_id=run_id, tag=tag), ON_RAY
 
     def joined(self, ray) -> None:
         """A job has joined the cluster: the limit becomes the jobs its CPUs hold at once (once, unless set)."""

@@ -58,7 +58,10 @@ class Job(TrainerTask):
 
         manager = self._manager
         if manager.cluster is not None and not self.resume:  # on the Ray cluster, or here with a note saying why
-            source, self.note = manager.cluster.source_for(self.config, manager.store(), self.save_as)
+            from aeviz.training_checkpoints import owner_tag
+
+            source, self.note = manager.cluster.source_for(self.config, manager.store(), self.save_as,
+                                                           owner_tag(self.owner))
             if source is not None:
                 return source
         share_cpu_threads(manager.max_running)

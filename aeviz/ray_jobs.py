@@ -33,17 +33,19 @@ class WorkerLost(Exception):
 class TrainingActor:
     """Trains one configuration in a thread of a Ray worker; `poll` hands the events over."""
 
-    def __init__(self, config_json: dict[str, Any], threads: int):
+    def __init__(self, config_json: dict[str, Any], threads: int, checkpoint_seconds: float | None = None,
+                 tag: str = ""):
         self._lock = threading.Lock()
+        self._checkpoint = None  # training_checkpoints.LatestCheckpoint, every `checkpoint_seconds`
         self._stop = threading.Event()
         self._events: list[tuple[Any, dict | None]] = []  # (event, its history row), not yet acknowledged
         self._base = 0                                     # the stream index of self._events[0]
         self._done = False
         self._payload: dict[str, Any] | None = None
         self._error = ""
-        threading.Thread(target=self._train, args=(config_json, threads), daemon=True).start()
+        threading.Thread(target=self._train, args=(config_json, threads, checkpoint_seconds, tag), daemon=True).start()
 
-    def _train(self, config_json: dict[str, Any], threads: int) -> None:
+    def _train(self, config_json: dict[str, Any], threads: int, checkpoint_seconds: float | None, tag: str) -> None:
         import torch
 
         from aeviz.config import TrainConfig
@@ -56,6 +58,10 @@ class TrainingActor:
             torch.set_num_threads(max(1, int(threads)))
             config = TrainConfig.from_json(config_json)
             trainer = Trainer(config, load_dataset(config.dataset))  # the dataset: cached per worker process
+            if checkpoint_seconds:  # kept here as bytes; the server fetches and writes them (checkpoint())
+                from aeviz.training_checkpoints import LatestCheckpoint
+
+                self._checkpoint = trainer.checkpointer = LatestCheckpoint(checkpoint_seconds, tag)
             for event in trainer.run():
                 if self._stop.is_set():  # also a stop that came before run() began (run() clears the flag)
                     trainer.stop()
@@ -87,10 +93,16 @@ class TrainingActor:
     def stop(self) -> None:
         self._stop.set()
 
+    def checkpoint(self, seen: int) -> tuple[int, bytes | None]:
+        """(its number, the latest checkpoint's bytes) when newer than number `seen`, else (seen, None)."""
+        latest = self._checkpoint
+        writes, data = (latest.writes, latest.data) if latest is not None else (seen, None)
+        return (writes, data) if data is not None and writes > seen else (seen, None)
 
-def spawn_actor(ray, config) -> Any:
+
+def spawn_actor(ray, config, checkpoint_seconds: float | None = None, tag: str = "") -> Any:
     actor_class = ray.remote(num_cpus=CPUS_PER_JOB, max_restarts=0)(TrainingActor)
-    return actor_class.remote(config.to_json(), CPUS_PER_JOB)
+    return actor_class.remote(config.to_json(), CPUS_PER_JOB, checkpoint_seconds, tag)
 
 
 # ---------------------------------------------------------------------------- server side
@@ -98,8 +110,15 @@ class RayTrainingSource:
     """Trainer-like for aeviz.jobs: `run()` yields Started, Progress, Snapshot and one Finished, `stop()`
     is thread-safe, `history` has a row per Progress; the training happens in a Ray actor."""
 
-    def __init__(self, ray, config, store=None, retries: int = 1, run_id: str | None = None):
+    def __init__(self, ray, config, store=None, retries: int = 1, run_id: str | None = None, tag: str = ""):
         self.ray, self.config, self.store, self.retries, self.run_id = ray, config, store, retries, run_id
+        # The worker's checkpoints are written here (a dead worker leaves the run interrupted, not lost).
+        self.checkpointer = None
+        if store is not None and run_id is not None:
+            from aeviz.training_checkpoints import Checkpointer
+
+            self.checkpointer = Checkpointer(store, run_id, tag)
+        self._seen_checkpoint = 0
         self.history: list[dict[str, float]] = []
         self.actor = None
         self.attempts = 0
@@ -114,10 +133,19 @@ class RayTrainingSource:
             actor.stop.remote()  # fire and forget: the server never waits on the worker
 
     def run(self) -> Iterator[Any]:
+        try:
+            yield from self._attempts()
+        finally:  # not saved (the worker died, or failed): its checkpoint stays, listed as interrupted
+            if self.checkpointer is not None:
+                self.checkpointer.close(saved=False)
+
+    def _attempts(self) -> Iterator[Any]:
+        seconds = self.checkpointer.seconds if self.checkpointer is not None else None
         while True:
             self.attempts += 1
             with self._lock:
-                self.actor = spawn_actor(self.ray, self.config)
+                self.actor = spawn_actor(self.ray, self.config, seconds,
+                                         self.checkpointer.tag if self.checkpointer is not None else "")
             if self._stop.is_set():
                 self.actor.stop.remote()
             try:
@@ -126,7 +154,9 @@ class RayTrainingSource:
             except WorkerLost as exc:
                 if self.history or self.attempts > self.retries:
                     retried = " (it had already been started again once)" if self.attempts > 1 else ""
-                    raise AevizError(f"the Ray worker running this job died: {exc}{retried}") from None
+                    kept = ("; its last checkpoint was kept: the run is listed as interrupted, to resume or keep"
+                            if self.checkpointer is not None and self.checkpointer.writes else "")
+                    raise AevizError(f"the Ray worker running this job died: {exc}{retried}{kept}") from None
             finally:
                 self._release(self.actor)
         yield self._finished(payload)
@@ -161,11 +191,26 @@ class RayTrainingSource:
                 if isinstance(event, Progress) and row is not None:
                     self.history.append(row)
                 yield event
+            self._fetch_checkpoint(actor)
             if done:
                 if error or payload is None:
                     raise AevizError(error or "the Ray worker ended without a result")
                 return payload
             time.sleep(POLL_SECONDS)
+
+    def _fetch_checkpoint(self, actor) -> None:
+        """When one is due, the worker's newest checkpoint, written into this process's store."""
+        kept = self.checkpointer
+        if kept is None or kept.seconds is None or not kept.due():
+            return
+        kept.skip()
+        try:
+            self._seen_checkpoint, data = self.ray.get(actor.checkpoint.remote(self._seen_checkpoint),
+                                                       timeout=10.0)
+        except Exception:  # a dead or silent worker: the next poll says so
+            return
+        if data is not None:
+            kept.write(data)
 
     def _finished(self, payload: dict[str, Any]):
         """The Finished event, with the run rebuilt from the payload and saved in this process's store."""
@@ -178,4 +223,6 @@ class RayTrainingSource:
                 finished.saved_run_id = self.store.save(finished.result, run_id=self.run_id)
             except AevizError as exc:
                 finished.save_error = str(exc)
+        if self.checkpointer is not None:
+            self.checkpointer.close(saved=finished.saved_run_id is not None)
         return finished

@@ -194,23 +194,41 @@ class Checkpointer:
         """Write the checkpoint now; returns the seconds it took. Never raises: a checkpoint is insurance,
         and training goes on without it (the trainer's warnings and the log say so)."""
         started = time.perf_counter()
-        self._last = time.monotonic()
         try:
-            if not self.lock.acquire():
-                raise AevizError("another process is training this run")
-            write_checkpoint(self.store, self.run_id, trainer_state(trainer, self.tag))
-            self.writes += 1
+            state = trainer_state(trainer, self.tag)
         except Exception as exc:
-            self._note(trainer, exc)
+            state = exc
+        self.write(state, trainer.warnings)
         return time.perf_counter() - started
 
-    def _note(self, trainer, exc: Exception) -> None:
+    def write(self, state: dict[str, Any] | bytes | Exception, warnings: list | None = None) -> bool:
+        """Write a state (or checkpoint_bytes, e.g. a Ray worker's) as the checkpoint, holding the run's lock;
+        False (said once in the log and `warnings`) when it could not be written. Never raises."""
+        self.skip()
+        try:
+            if isinstance(state, Exception):
+                raise state
+            if not self.lock.acquire():
+                raise AevizError("another process is training this run")
+            write_checkpoint(self.store, self.run_id, state)
+            self.writes += 1
+            return True
+        except Exception as exc:
+            self._note(warnings, exc)
+            return False
+
+    def skip(self) -> None:
+        """The next checkpoint is due `seconds` from now."""
+        self._last = time.monotonic()
+
+    def _note(self, warnings: list | None, exc: Exception) -> None:
         detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         message = (f"the run's progress could not be checkpointed ({detail}); training goes on, but a crash "
                    f"would now lose more than the last {self.seconds:g} s")
         if not self.error:
             log.warning("run %s: %s", self.run_id, message)
-            trainer.warnings.append(message)
+            if warnings is not None:
+                warnings.append(message)
         self.error = message
 
     def close(self, saved: bool) -> None:

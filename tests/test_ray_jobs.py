@@ -75,8 +75,8 @@ def test_a_worker_killed_mid_run_is_reported(ray_instance):
 def test_a_worker_that_dies_before_learning_is_started_once_more(ray_instance, monkeypatch):
     spawned = []
 
-    def dies_first(ray, config):
-        actor = spawn(ray, config)
+    def dies_first(ray, config, *checkpointing):
+        actor = spawn(ray, config, *checkpointing)
         if not spawned:
             ray.kill(actor)
         spawned.append(actor)
@@ -121,3 +121,25 @@ def test_the_job_limit_follows_the_clusters_cpus_unless_set(monkeypatch):
     explicit.cluster.joined(FakeCluster(6))
     assert explicit.max_running == 2
     assert JobManager(ray_address=None).max_running == 2  # without Ray: the setting, as before
+
+
+def test_a_dead_workers_last_checkpoint_is_kept_as_an_interrupted_run(ray_instance, monkeypatch):
+    from aeviz.interrupted_runs import interrupted_runs, resume_trainer
+    from aeviz.training_checkpoints import checkpoint_path, owner_tag
+
+    monkeypatch.setenv("AEVIZ_CHECKPOINT_SECONDS", "0.3")
+    manager = JobManager(ray_address="local")
+    view = manager.submit(small(epochs=10_000.0), owner="s")
+    assert wait_for_progress(manager, view.job_id).active
+    source = manager._job(view.job_id).source
+    deadline = time.monotonic() + RAY_TIMEOUT
+    while not checkpoint_path(RunStore(), view.save_as).is_file():  # the worker's checkpoint, written here
+        assert time.monotonic() < deadline and manager.view(view.job_id).active, "no checkpoint came back"
+        time.sleep(0.1)
+    assert interrupted_runs(RunStore()) == []  # the job is alive: not interrupted
+    ray_instance.kill(source.actor)
+    done = manager.wait(view.job_id, timeout=120)
+    assert done.status == "failed" and "its last checkpoint was kept" in done.message
+    [run] = interrupted_runs(RunStore())
+    assert run.run_id == view.save_as and run.steps > 0 and run.owner_tag == owner_tag("s")
+    assert resume_trainer(RunStore(), run.run_id).step == run.steps
