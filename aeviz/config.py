@@ -17,8 +17,9 @@ TRAINER_PARAMS: tuple[Param, ...] = (
     Param("optimizer", "choice", "adam", "Optimiser.", choices=("adam", "adamw", "sgd")),
     Param("weight_decay", "float", 0.0, "L2 weight decay (decoupled for adamw).", low=0.0, high=1.0),
     Param("lr_schedule", "choice", "constant",
-          "Learning-rate schedule over the budget: constant, or cosine decay to zero.",
-          choices=("constant", "cosine")),
+          "Learning-rate schedule over the budget: constant, cosine decay to zero, or tail_decay (held, then "
+          "a linear decay to zero over the last 30%). Unset, the variant's own default.",
+          choices=("constant", "cosine", "tail_decay")),
 )
 TRAINER_PARAM_NAMES = {p.name for p in TRAINER_PARAMS}
 DEFAULT_EPOCHS = 5.0
@@ -85,7 +86,8 @@ class TrainConfig:
         if self.max_seconds is not None:
             check_positive("max seconds", self.max_seconds)
         params = variant.parse_params(self.params, self.k)
-        trainer = ParamSet.from_overrides(TRAINER_PARAMS, self.trainer).values
+        trainer = ParamSet.from_overrides(
+            TRAINER_PARAMS, {"lr_schedule": variant.default_lr_schedule, **self.trainer}).values
         check_training(variant, input_shape, self.k, params, self.batch_size)
         return params, trainer
 

@@ -26,8 +26,9 @@ from aeviz.errors import AevizError
 from aeviz.events import Finished, Progress, Snapshot, Started
 from aeviz.precision import autocast, enable_tf32, resolve_precision
 from aeviz.train_result import CodeRecord, TrainResult, reconstruction_mse, trainer_result  # noqa: F401
-from aeviz.train_setup import build_warnings, fixed_test_indices, make_optimizer, seed_everything
-from aeviz.variants import Autoencoder, build_model
+from aeviz.train_setup import (build_fresh_model, build_warnings, fixed_test_indices, make_optimizer,
+                               scheduled_lr, seed_everything)
+from aeviz.variants import Autoencoder
 
 PROGRESS_SECONDS = 0.25       # how often a Progress event is emitted
 MAX_RECORDED_K = 128          # record codes only for bottlenecks up to this size
@@ -54,8 +55,7 @@ class Trainer:
         self.warnings = [w for w in [self.device_choice.warning, self.precision.warning] if w]
         self.warnings += build_warnings(config, self.params, self.dataset)
         self.generator = seed_everything(config.seed)
-        self.model = model if model is not None else build_model(
-            config.variant, self.dataset.image_shape, config.k, self.params)
+        self.model = model if model is not None else build_fresh_model(config, self.dataset, self.params)
         self.model.to(self.device)
         self.train_x = self.dataset.train_images.to(self.device)
         self.test_x = self.dataset.test_images
@@ -239,9 +239,7 @@ class Trainer:
         return self.train_x.index_select(0, index)
 
     def _apply_lr(self) -> float:
-        lr = self.config.lr
-        if self.trainer_params["lr_schedule"] == "cosine":
-            lr = self.config.lr * 0.5 * (1.0 + math.cos(math.pi * self.fraction_done()))
+        lr = scheduled_lr(self.config.lr, self.trainer_params["lr_schedule"], self.fraction_done())
         for group in self._optimizer.param_groups:
             group["lr"] = lr
         return lr

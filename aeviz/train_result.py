@@ -80,7 +80,8 @@ def trainer_result(trainer, status: str) -> TrainResult:
         "epochs": trainer.step / trainer.steps_per_epoch, "steps": trainer.step, "train_seconds": elapsed,
         "samples_per_second": trainer.samples_seen / elapsed if elapsed > 0 else 0.0,
         "device": trainer.device_choice.device, "device_name": trainer.device_choice.name,
-        "precision": trainer.precision.name, "train_size": len(trainer.train_x),
+        "precision": trainer.precision.name,
+        "lr_schedule": trainer.trainer_params["lr_schedule"], "train_size": len(trainer.train_x),
         "test_size": len(trainer.test_x), "warnings": list(trainer.warnings),
     }
     metrics.update(model.extra_metrics(trainer.test_x.to(trainer.device)))

@@ -311,7 +311,7 @@ def test_vae_loss_terms_encode_and_sample():
 
 # --------------------------------------------------------------------- stacked and conv
 def test_stacked_pretrains_each_layer_alone_then_fine_tunes(digits):
-    config = TrainConfig(dataset="digits", variant="stacked", k=8, epochs=8, batch_size=128, lr=2e-3,
+    config = TrainConfig(dataset="digits", variant="stacked", k=8, epochs=20, batch_size=128, lr=2e-3,
                          params={"hidden": (32, 16), "pretrain_share": 0.6}, snapshot_seconds=60)
     trainer = Trainer(config, digits)
     names = [stage.name for stage in trainer.stages]

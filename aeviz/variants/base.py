@@ -69,6 +69,7 @@ class Autoencoder(nn.Module):
     default_k: ClassVar[int] = 32
     default_lr: ClassVar[float] = 2e-3
     default_batch_size: ClassVar[int] = 256
+    default_lr_schedule: ClassVar[str] = "constant"  # one of config.TRAINER_PARAMS' lr_schedule choices
     # On CUDA a step on 256 small images is bound by kernel launches, not arithmetic: larger batches
     # keep the GPU busy (samples/s grows almost with the batch until the GPU is full).
     default_gpu_batch_size: ClassVar[int] = 1024
@@ -124,11 +125,12 @@ class Autoencoder(nn.Module):
 
     @classmethod
     def training_defaults(cls, device: str = "cpu") -> dict[str, Any]:
-        """Learning rate and batch size the CLI and app start from for this variant on `device` (cpu or cuda)."""
+        """Learning rate, batch size and schedule the CLI and app start from for this variant on `device`
+        (cpu or cuda)."""
         batch_size = cls.default_batch_size
         if device == "cuda":
             batch_size = max(batch_size, cls.default_gpu_batch_size)
-        return {"lr": cls.default_lr, "batch_size": batch_size}
+        return {"lr": cls.default_lr, "batch_size": batch_size, "lr_schedule": cls.default_lr_schedule}
 
     @classmethod
     def k_range(cls, input_size: int) -> tuple[int, int]:

@@ -9,3 +9,9 @@ class PlainAutoencoder(Autoencoder):
     summary = ("An MLP forced through a bottleneck of k numbers: to rebuild the image it must keep "
                "what matters and drop the rest.")
     menu_order = 10
+    # Tuned on a budget (Fashion-MNIST, k=32, CPU: see README "Performance", row beat_pca): a higher rate,
+    # held, then decayed to zero over the last 30% of the budget, on smaller batches (more steps per
+    # second of CPU) reaches a lower test error in 3 s and in 60 s than 2e-3 held constant on 256.
+    default_lr = 4e-3
+    default_batch_size = 128
+    default_lr_schedule = "tail_decay"
