@@ -21,12 +21,20 @@ TRAINER_PARAMS: tuple[Param, ...] = (
           "a linear decay to zero over the last 30%). Unset, the variant's own default.",
           choices=("constant", "cosine", "tail_decay")),
 )
+LR_SCHEDULE_WORDS = {"constant": "held constant over the budget", "cosine": "decayed to zero along a cosine",
+                     "tail_decay": "held, then decayed linearly to zero over the last 30% of the budget"}
 TRAINER_PARAM_NAMES = {p.name for p in TRAINER_PARAMS}
 DEFAULT_EPOCHS = 5.0
 # Per dataset where 5 epochs is too short for the concepts to show: on the 8x8 digits (about 1,400
 # training images, 6 steps an epoch) 5 epochs is 30 steps, a linear run is still far from PCA's subspace;
 # 100 epochs (600 steps, a few seconds on a CPU) bring its test error within a few per cent of PCA's.
 DEFAULT_EPOCHS_BY_DATASET = {"digits": 100.0}
+
+
+def trainer_settings(variant, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The optimiser settings a run of `variant` (its class) trains with: TRAINER_PARAMS' defaults, the
+    variant's own default schedule, then `overrides` (InvalidConfig on a bad value)."""
+    return ParamSet.from_overrides(TRAINER_PARAMS, {"lr_schedule": variant.default_lr_schedule, **overrides}).values
 
 
 def default_epochs(dataset: str) -> float:
@@ -86,8 +94,7 @@ class TrainConfig:
         if self.max_seconds is not None:
             check_positive("max seconds", self.max_seconds)
         params = variant.parse_params(self.params, self.k)
-        trainer = ParamSet.from_overrides(
-            TRAINER_PARAMS, {"lr_schedule": variant.default_lr_schedule, **self.trainer}).values
+        trainer = trainer_settings(variant, self.trainer)
         check_training(variant, input_shape, self.k, params, self.batch_size)
         return params, trainer
 

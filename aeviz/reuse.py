@@ -15,9 +15,8 @@ import json
 import math
 from typing import Any
 
-from aeviz.config import DEFAULT_EPOCHS, TRAINER_PARAMS, TrainConfig
+from aeviz.config import DEFAULT_EPOCHS, TrainConfig, trainer_settings
 from aeviz.errors import AevizError
-from aeviz.params import ParamSet
 
 FINGERPRINT_KEY = "fingerprint"  # in a saved run's config.json
 REUSABLE_STATUS = "completed"    # a stopped or diverged run did not spend its budget: never offered
@@ -27,8 +26,9 @@ def canonical_config(config: TrainConfig) -> dict[str, Any]:
     """What decides the trained model, in one canonical form (raises InvalidConfig on a bad setting)."""
     from aeviz.variants import get_variant
 
-    params = get_variant(config.variant).parse_params(config.params)
-    trainer = ParamSet.from_overrides(TRAINER_PARAMS, config.trainer).values
+    variant = get_variant(config.variant)
+    params = variant.parse_params(config.params)
+    trainer = trainer_settings(variant, config.trainer)
     epochs = config.epochs
     if epochs is None and not config.max_seconds:
         epochs = DEFAULT_EPOCHS  # what the trainer does with no budget given

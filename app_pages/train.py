@@ -25,7 +25,7 @@ manager = job_manager()
 restore_train_settings()  # a link's settings, before the widgets are drawn
 
 # ---------------------------------------------------------------------------- choices
-from aeviz.config import TrainConfig, default_epochs  # noqa: E402
+from aeviz.config import LR_SCHEDULE_WORDS, TrainConfig, default_epochs  # noqa: E402
 from aeviz.errors import AevizError  # noqa: E402
 from aeviz.tasks import QUEUED, RUNNING, STARTING  # noqa: E402
 from aeviz.variants import VARIANTS  # noqa: E402
@@ -74,12 +74,12 @@ with budget_col:
         seconds = st.number_input("Seconds", 1.0, 3600.0, 30.0, step=5.0, key="train_seconds")
         epochs = None
 with opt_col:
-    lr = st.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2],
-                          value=defaults["lr"] if defaults["lr"] in (1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2)
-                          else 2e-3, format_func=lambda v: f"{v:g}", key=f"train_lr.{slug}")
-    batch_size = st.select_slider("Batch size", [32, 64, 128, 256, 512, 1024],
-                                  value=defaults["batch_size"] if defaults["batch_size"] in
-                                  (32, 64, 128, 256, 512, 1024) else 256, key=f"train_batch.{slug}")
+    # the variant's own defaults are always among the choices (plain's 4e-3 is not a round step)
+    lr = st.select_slider("Learning rate", sorted({1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2, defaults["lr"]}),
+                          value=defaults["lr"], format_func=lambda v: f"{v:g}", key=f"train_lr.{slug}",
+                          help=f"The rate is {LR_SCHEDULE_WORDS[defaults['lr_schedule']]}.")
+    batch_size = st.select_slider("Batch size", sorted({32, 64, 128, 256, 512, 1024, defaults["batch_size"]}),
+                                  value=defaults["batch_size"], key=f"train_batch.{slug}")
 with device_col:
     device_name = device_summary()
     has_cuda = device_name.startswith("GPU")

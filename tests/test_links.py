@@ -28,3 +28,14 @@ def test_a_shared_link_drops_the_session_and_job_and_bad_values_are_named():
     with pytest.raises(InvalidConfig, match="name=value"):
         query_config({"dataset": "digits", "variant": "plain", "set": ["oops"]})
     assert query_runs({"runs": "a, b,,c"}) == ["a", "b", "c"]
+
+
+def test_a_schedule_left_at_the_variants_default_and_typed_out_train_the_same_model():
+    plain = TrainConfig(dataset="digits", variant="plain", k=4, epochs=3)
+    assert config_fingerprint(plain) == config_fingerprint(
+        TrainConfig(dataset="digits", variant="plain", k=4, epochs=3, trainer={"lr_schedule": "tail_decay"}))
+    assert config_fingerprint(plain) != config_fingerprint(
+        TrainConfig(dataset="digits", variant="plain", k=4, epochs=3, trainer={"lr_schedule": "constant"}))
+    linear = TrainConfig(dataset="digits", variant="linear", k=4, epochs=3)  # its default is constant
+    assert config_fingerprint(linear) == config_fingerprint(
+        TrainConfig(dataset="digits", variant="linear", k=4, epochs=3, trainer={"lr_schedule": "constant"}))

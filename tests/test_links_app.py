@@ -9,6 +9,7 @@ from aeviz.config import TrainConfig
 from aeviz.lessons import get_lesson
 from aeviz.runs import RunStore
 from aeviz.train import Trainer
+from aeviz.variants import get_variant
 from tests.apptest import open_page
 
 TIMEOUT = 120
@@ -16,6 +17,9 @@ SMALL = {"hidden": [16]}
 
 
 def train_saved(store, **fields) -> str:
+    """A run saved as the Train page would configure it: the variant's own learning rate and batch size."""
+    defaults = get_variant(fields["variant"]).training_defaults()
+    fields = {"lr": defaults["lr"], "batch_size": defaults["batch_size"], **fields}
     trainer = Trainer(TrainConfig(dataset="digits", device="cpu", **fields), store=store)
     for _ in trainer.run():
         pass
