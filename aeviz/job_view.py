@@ -29,6 +29,7 @@ class JobView:
     run_id: str | None = None           # the saved run, once ended
     error: str = ""
     save_as: str = ""                   # the run id it will be saved under, known from the start
+    where: str = ""                     # where it trains, when that is worth saying (aeviz.job_cluster)
 
     @property
     def active(self) -> bool:

@@ -51,31 +51,38 @@ class Job(TrainerTask):
         from aeviz.runs import new_run_id
 
         self.save_as = resume or new_run_id(config.variant, config.k, config.dataset)  # one id, queue to saved run
-        self.note = ""                     # where it trains, when that is worth saying; kept in its message
+        self.note = ""                     # where it trains, when worth saying; added to its final message
 
     def make_source(self):
-        from aeviz.interrupted_runs import job_trainer
-
         manager = self._manager
         if manager.cluster is not None and not self.resume:  # on the Ray cluster, or here with a note saying why
             from aeviz.training_checkpoints import owner_tag
 
             source, self.note = manager.cluster.source_for(self.config, manager.store(), self.save_as,
-                                                           owner_tag(self.owner))
+                                                           fallback=self.local_trainer, tag=owner_tag(self.owner))
             if source is not None:
                 return source
+        return self.local_trainer()
+
+    def local_trainer(self):
+        """The Trainer that trains this job in the app's own process (also where a lost cluster's job restarts)."""
+        from aeviz.interrupted_runs import job_trainer
+
+        manager = self._manager
         share_cpu_threads(manager.max_running)
         dataset = manager._dataset_loader(self.config.dataset) if manager._dataset_loader else None
         trainer = job_trainer(self.config, dataset, manager.store(), self.save_as, self.owner, bool(self.resume))
-        self.history, self.test_history = list(trainer.history), list(trainer.test_history)  # resumed: go on
+        with self.lock:  # resumed: its history goes on; a lost cluster's job starting here: it starts over
+            self.history, self.test_history = list(trainer.history), list(trainer.test_history)
         return trainer
+
+    def where(self) -> str:  # where it trains, when worth saying (the source's own note once it has one)
+        return getattr(self.source, "note", "") or self.note
 
     def on_event(self, event) -> None:
         from aeviz.events import Finished, Progress, Snapshot
 
         super().on_event(event)
-        if self.note and self.note not in self._message:
-            self._message += f" ({self.note})"
         if isinstance(event, Progress):
             self.history.append(self.source.history[-1] if self.source.history else {})
         elif isinstance(event, Snapshot):
@@ -85,6 +92,9 @@ class Job(TrainerTask):
             self._result = event.result
             self.metrics = dict(event.result.metrics) if event.result is not None else {}
             self.run_id = event.saved_run_id
+            self.note = self.where()  # the source is dropped at the end; its note stays
+            if self.note:
+                self._message += f" ({self.note})"
             if event.save_error:
                 self._error = event.save_error
                 self._message += f"; not saved: {event.save_error}"
@@ -103,7 +113,7 @@ class Job(TrainerTask):
                            self.created, self.started, self.last_progress, self.snapshot,
                            list(self.history) if with_history else [],
                            list(self.test_history) if with_history else [],
-                           dict(self.metrics), self.run_id, self._error, self.save_as)
+                           dict(self.metrics), self.run_id, self._error, self.save_as, self.where())
 
 
 class JobManager:

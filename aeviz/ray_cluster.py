@@ -20,6 +20,9 @@ ADDRESS_ENV = "AEVIZ_RAY_ADDRESS"
 INSTALL_HINT = ("the ray executor needs Ray, which is not installed; install it with "
                 "`.venv/bin/python -m pip install -r requirements-ray.txt` (or use --executor local)")
 
+RECONNECT_ENV = "RAY_gcs_rpc_server_reconnect_timeout_s"
+OUTLIVE_CLUSTER_SECONDS = 7 * 24 * 3600
+
 _connect_lock = threading.Lock()
 
 
@@ -48,6 +51,11 @@ def connect(address: str | None = None, num_cpus: int | None = None):
     """Join the cluster at `address` (or start a local instance with `num_cpus` when None), once per
     process; returns the ray module. An unreachable cluster is an AevizError that says what to check."""
     ray = import_ray()
+    no_auto_start(ray)
+    # Ray ends a driver whose head has not answered for 60 s ("Failed to connect to GCS within 60 seconds
+    # ... The program will terminate", seen here): that would take the app and every session with it. Read
+    # when Ray starts in this process; jobs notice a lost cluster through their own timeouts instead.
+    os.environ.setdefault(RECONNECT_ENV, str(OUTLIVE_CLUSTER_SECONDS))
     with _connect_lock:
         if ray.is_initialized():
             return ray
@@ -66,6 +74,15 @@ def connect(address: str | None = None, num_cpus: int | None = None):
             # address="local": always a new instance here, never a cluster left running on this machine
             ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, **options)
     return ray
+
+
+def no_auto_start(ray) -> None:
+    """Ray starts a new local instance when a call finds it not connected: after a lost or shut-down cluster
+    that would be a second Ray on the app's machine, unasked. Callers check `ray.is_initialized()` first;
+    this closes the gap between that check and the call (Ray's own RAY_ENABLE_AUTO_CONNECT=0, set late)."""
+    hook = getattr(getattr(ray, "_private", None), "auto_init_hook", None)
+    if hook is not None and hasattr(hook, "enable_auto_connect"):
+        hook.enable_auto_connect = False
 
 
 def cluster_cpus(ray) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from aeviz.errors import AevizError
 from aeviz.ray_cluster import first_line
@@ -100,18 +100,37 @@ class TrainingActor:
         return (writes, data) if data is not None and writes > seen else (seen, None)
 
 
-def spawn_actor(ray, config, checkpoint_seconds: float | None = None, tag: str = "") -> Any:
-    actor_class = ray.remote(num_cpus=CPUS_PER_JOB, max_restarts=0)(TrainingActor)
-    return actor_class.remote(config.to_json(), CPUS_PER_JOB, checkpoint_seconds, tag)
+def actor_resources(config, gpus: float = 0.0, free_gpus: float = 0.0) -> dict[str, float]:
+    """What a job's actor asks the cluster for: a CPU, and a GPU where the device choice means one. `cuda`
+    asks for one wherever the cluster has GPUs (it waits for one to be free); `auto` takes one only if one
+    is free now. Ray hides the GPUs from an actor that asked for none, so its device is then the CPU."""
+    wants_gpu = (config.device == "cuda" and gpus >= 1) or (config.device == "auto" and free_gpus >= 1)
+    return {"num_cpus": CPUS_PER_JOB, "num_gpus": 1 if wants_gpu else 0}
+
+
+def spawn_actor(ray, config, resources: dict[str, float] | None = None, checkpoint_seconds: float | None = None,
+                tag: str = "") -> Any:
+    resources = resources or actor_resources(config)
+    config_json = config.to_json()
+    if not resources.get("num_gpus") and config.device == "auto":
+        config_json["device"] = "cpu"  # a GPU on its node belongs to a job that asked for it
+    actor_class = ray.remote(max_restarts=0, **resources)(TrainingActor)
+    return actor_class.remote(config_json, CPUS_PER_JOB, checkpoint_seconds, tag)
 
 
 # ---------------------------------------------------------------------------- server side
 class RayTrainingSource:
     """Trainer-like for aeviz.jobs: `run()` yields Started, Progress, Snapshot and one Finished, `stop()`
-    is thread-safe, `history` has a row per Progress; the training happens in a Ray actor."""
+    is thread-safe, `history` has a row per Progress; the training happens in a Ray actor. If the actor
+    is lost because the cluster went away, the job starts again in this process (`fallback()` builds its
+    Trainer) and `note` says so."""
 
-    def __init__(self, ray, config, store=None, retries: int = 1, run_id: str | None = None, tag: str = ""):
+    def __init__(self, ray, config, store=None, retries: int = 1, run_id: str | None = None,
+                 fallback: Callable[[], Any] | None = None, cluster=None, resources: dict | None = None,
+                 tag: str = ""):
         self.ray, self.config, self.store, self.retries, self.run_id = ray, config, store, retries, run_id
+        self.resources = resources or actor_resources(config)  # what each actor asks the cluster for
+        self.fallback, self.cluster = fallback, cluster  # cluster: aeviz.job_cluster.JobCluster
         # The worker's checkpoints are written here (a dead worker leaves the run interrupted, not lost).
         self.checkpointer = None
         if store is not None and run_id is not None:
@@ -119,18 +138,29 @@ class RayTrainingSource:
 
             self.checkpointer = Checkpointer(store, run_id, tag)
         self._seen_checkpoint = 0
-        self.history: list[dict[str, float]] = []
+        self._history: list[dict[str, float]] = []
         self.actor = None
+        self.local = None        # the in-process Trainer, once the cluster was lost
         self.attempts = 0
+        self.note = "on a Ray worker's GPU" if self.resources.get("num_gpus") else "on a Ray worker"
         self._stop = threading.Event()
         self._lock = threading.Lock()
+
+    @property
+    def history(self) -> list[dict[str, float]]:
+        return self.local.history if self.local is not None else self._history
 
     def stop(self) -> None:
         self._stop.set()
         with self._lock:
-            actor = self.actor
-        if actor is not None:
-            actor.stop.remote()  # fire and forget: the server never waits on the worker
+            actor, local = self.actor, self.local
+        if local is not None:
+            local.stop()
+        elif actor is not None and self.ray.is_initialized():
+            try:
+                actor.stop.remote()  # fire and forget: the server never waits on the worker
+            except (Exception, SystemExit):  # Ray itself gone: the job's thread finds out and goes on here
+                pass
 
     def run(self) -> Iterator[Any]:
         try:
@@ -143,16 +173,23 @@ class RayTrainingSource:
         seconds = self.checkpointer.seconds if self.checkpointer is not None else None
         while True:
             self.attempts += 1
-            with self._lock:
-                self.actor = spawn_actor(self.ray, self.config, seconds,
-                                         self.checkpointer.tag if self.checkpointer is not None else "")
-            if self._stop.is_set():
-                self.actor.stop.remote()
             try:
+                if not self.ray.is_initialized():
+                    raise WorkerLost("Ray was shut down in the app's process")
+                with self._lock:
+                    self.actor = spawn_actor(self.ray, self.config, self.resources, seconds,
+                                             self.checkpointer.tag if self.checkpointer is not None else "")
+                if self._stop.is_set():
+                    self.actor.stop.remote()
                 payload = yield from self._follow(self.actor)
                 break
             except WorkerLost as exc:
-                if self.history or self.attempts > self.retries:
+                if self._cluster_gone():
+                    if self._stop.is_set():
+                        raise AevizError(f"the Ray cluster was lost before this stopped run came back ({exc})")
+                    yield from self._run_here(str(exc))
+                    return
+                if self._history or self.attempts > self.retries:
                     retried = " (it had already been started again once)" if self.attempts > 1 else ""
                     kept = ("; its last checkpoint was kept: the run is listed as interrupted, to resume or keep"
                             if self.checkpointer is not None and self.checkpointer.writes else "")
@@ -161,35 +198,45 @@ class RayTrainingSource:
                 self._release(self.actor)
         yield self._finished(payload)
 
+    def _cluster_gone(self) -> bool:
+        return self.cluster is not None and self.fallback is not None and not self.cluster.still_there(self.ray)
+
+    def _run_here(self, why: str) -> Iterator[Any]:
+        """The cluster went away with this job's worker: train it again from the start in this process."""
+        self.note = (f"started again in the app's own process: the Ray cluster was lost ({why}); "
+                     f"later runs train here too")
+        if self.checkpointer is not None:  # the run's checkpoints (and their lock) pass to the trainer here
+            self.checkpointer.close(saved=False)
+            self.checkpointer = None
+        local = self.fallback()
+        with self._lock:
+            self.local = local
+        if self._stop.is_set():
+            local.stop()
+        yield from local.run()  # a new Started: the job's live view begins again
+
     def _release(self, actor) -> None:
         """Kill the actor so its CPU is free at once (a dead or finished one is killed harmlessly)."""
+        if actor is None or not self.ray.is_initialized():
+            return
         try:
             self.ray.kill(actor)
-        except Exception:  # Ray itself gone: nothing left to free
+        except (Exception, SystemExit):  # Ray itself gone: nothing left to free
             pass
 
     def _follow(self, actor) -> Iterator[Any]:
         """Yield the actor's events as they come; return its payload at the end (raises WorkerLost)."""
         from aeviz.events import Progress
 
-        ray, cursor, answered = self.ray, 0, None
+        cursor, answered = 0, None
         waiting_since = time.monotonic()
         while True:
-            ref = actor.poll.remote(cursor)
-            while not ray.wait([ref], timeout=POLL_SECONDS)[0]:
-                silent = time.monotonic() - (answered or waiting_since)
-                if answered is None and silent > STARTUP_TIMEOUT_SECONDS:
-                    raise WorkerLost(f"the cluster did not start it within {STARTUP_TIMEOUT_SECONDS:.0f} s")
-                if answered is not None and silent > LOST_AFTER_SECONDS:
-                    raise WorkerLost(f"it has not answered for {LOST_AFTER_SECONDS:.0f} s")
-            try:
-                events, cursor, done, payload, error = ray.get(ref)
-            except ray.exceptions.RayActorError as exc:
-                raise WorkerLost(first_line(exc)) from None
+            events, cursor, done, payload, error = self._poll(actor, cursor, answered or waiting_since,
+                                                              started=answered is not None)
             answered = time.monotonic()
             for event, row in events:
                 if isinstance(event, Progress) and row is not None:
-                    self.history.append(row)
+                    self._history.append(row)
                 yield event
             self._fetch_checkpoint(actor)
             if done:
@@ -198,16 +245,37 @@ class RayTrainingSource:
                 return payload
             time.sleep(POLL_SECONDS)
 
+    def _poll(self, actor, cursor: int, since: float, started: bool):
+        """One answer from the actor, waiting POLL_SECONDS at a time (never without a timeout)."""
+        ray = self.ray
+        if not ray.is_initialized():  # shut down here: never let a call start a new instance
+            raise WorkerLost("Ray was shut down in the app's process")
+        try:
+            ref = actor.poll.remote(cursor)
+            while not ray.wait([ref], timeout=POLL_SECONDS)[0]:
+                silent = time.monotonic() - since
+                if not started and silent > STARTUP_TIMEOUT_SECONDS:
+                    raise WorkerLost(f"the cluster did not start it within {STARTUP_TIMEOUT_SECONDS:.0f} s")
+                if started and silent > LOST_AFTER_SECONDS:
+                    raise WorkerLost(f"it has not answered for {LOST_AFTER_SECONDS:.0f} s")
+            return ray.get(ref, timeout=LOST_AFTER_SECONDS)
+        except WorkerLost:
+            raise
+        except SystemExit:  # Ray's calls raise it while Ray shuts down in this process
+            raise WorkerLost("Ray was shut down in the app's process") from None
+        except Exception as exc:  # the actor died (RayActorError), or Ray's head is gone
+            raise WorkerLost(first_line(exc)) from None
+
     def _fetch_checkpoint(self, actor) -> None:
         """When one is due, the worker's newest checkpoint, written into this process's store."""
         kept = self.checkpointer
-        if kept is None or kept.seconds is None or not kept.due():
+        if kept is None or kept.seconds is None or not kept.due() or not self.ray.is_initialized():
             return
         kept.skip()
         try:
             self._seen_checkpoint, data = self.ray.get(actor.checkpoint.remote(self._seen_checkpoint),
                                                        timeout=10.0)
-        except Exception:  # a dead or silent worker: the next poll says so
+        except (Exception, SystemExit):  # a dead or silent worker: the next poll says so
             return
         if data is not None:
             kept.write(data)

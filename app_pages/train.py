@@ -83,14 +83,16 @@ with opt_col:
 with device_col:
     device_name = device_summary()
     has_cuda = device_name.startswith("GPU")
+    on_cluster = job_manager().cluster is not None  # runs train on Ray workers: the device is the worker's
+    gpu_caption = ("a Ray worker's GPU (on a CPU if the cluster has none)" if on_cluster
+                   else device_name.removeprefix("GPU: ") if has_cuda else "unavailable: no GPU here")
     device = st.radio("Device", ["auto", "cpu", "cuda"], horizontal=True, key="train_device",
-                      captions=["best available", "always works",
-                                device_name.removeprefix("GPU: ") if has_cuda else "unavailable: no GPU here"])
+                      captions=["best available", "always works", gpu_caption])
     precision = st.radio("Precision", ["auto", "fp32", "bf16"], horizontal=True, key="train_precision",
                          help="bf16 runs the forward pass in bfloat16 (weights, loss and optimiser stay fp32); "
                               "auto uses it only where the CPU (AVX512-BF16/AMX) or GPU runs it fast.")
     seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
-if device == "cuda" and not has_cuda:
+if device == "cuda" and not has_cuda and not on_cluster:
     st.warning("CUDA is not available on this machine (torch sees no GPU): this run will train on the CPU.")
 
 # ---------------------------------------------------------------------------- submit

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from aeviz.job_cluster import ON_RAY
+from aeviz.queue_estimate import queue_starts
 from aeviz.figures.training import (format_duration, loss_curves_figure, progress_text, snapshot_figure,
                                     test_mse_figure)
 from ui.common import SESSION_KEY
@@ -24,11 +26,15 @@ def show_status(view, manager, pca_curve: np.ndarray) -> None:
     head, stop_col = st.columns([5, 1])
     head.subheader(view.label)
     if view.status == "queued":
-        head.info(f"Queued: position {view.queue_position} (at most {manager.max_running} run(s) train at once; "
-                  f"set AEVIZ_MAX_JOBS to change that).")
+        start = queue_starts(manager.jobs(), manager.max_running).get(view.job_id)
+        when = f", starts in about {format_duration(start)}" if start is not None else ""
+        head.info(f"Queued: position {view.queue_position}{when} (at most {manager.max_running} run(s) train at "
+                  f"once; set AEVIZ_MAX_JOBS to change that).")
         stop_col.button("Cancel", key=f"cancel.{view.job_id}", on_click=manager.stop,
                         args=(view.job_id, st.session_state.get(SESSION_KEY)), icon=":material/close:")
         return
+    if view.active and view.where:  # on a Ray worker, or here because the cluster is out of reach
+        (st.caption if view.where.startswith(ON_RAY) else st.info)(f"Training {view.where}.")
     if view.active:
         stop_col.button("Stop", key=f"stop.{view.job_id}", on_click=manager.stop,
                         args=(view.job_id, st.session_state.get(SESSION_KEY)), icon=":material/stop:",

@@ -1,0 +1,94 @@
+"""A Ray cluster that goes away mid-session: the job whose worker it took, and every later job, train in the
+app's own process with a note; probing a cluster never waits longer than its timeout."""
+
+import os
+import threading
+import time
+
+import pytest
+
+from aeviz import ray_cluster
+from aeviz.config import TrainConfig
+from aeviz.job_cluster import ON_RAY, live_nodes
+from aeviz.jobs import JobManager
+from aeviz.runs import RunStore
+
+RAY_TIMEOUT = 300  # a fresh actor imports torch in a new process; slow on a loaded 2-core machine
+
+
+def small(epochs=2.0):
+    return TrainConfig(dataset="digits", variant="linear", k=4, epochs=epochs, batch_size=128,
+                       snapshot_seconds=0.0, seed=3)
+
+
+def wait_until(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"{what} did not happen within {timeout} s")
+
+
+def test_a_cluster_lost_mid_run_sends_its_job_and_later_ones_here(monkeypatch):
+    ray = pytest.importorskip("ray")
+    monkeypatch.delenv("AEVIZ_MAX_JOBS", raising=False)
+    monkeypatch.delenv(ray_cluster.RECONNECT_ENV, raising=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    try:
+        manager = JobManager(ray_address="local")  # joins the instance just started
+        job_id = manager.submit(small(epochs=10_000.0), owner="s").job_id
+        on_ray = wait_until(lambda: (v := manager.view(job_id)).progress is not None and v, RAY_TIMEOUT,
+                            "progress on the Ray worker")
+        assert on_ray.where == ON_RAY and manager.max_running == 2
+        # the app outlives a lost head: Ray would otherwise end this process after 60 s without one
+        assert int(os.environ[ray_cluster.RECONNECT_ENV]) >= 24 * 3600
+    finally:
+        ray.shutdown()  # the cluster goes away, the job's actor with it
+
+    started = time.monotonic()
+    here = wait_until(lambda: (v := manager.view(job_id)).where.startswith("started again") and v.progress and v,
+                      120, "the job starting again in this process")
+    assert "the Ray cluster was lost" in here.where and here.status == "running"
+    assert time.monotonic() - started < 60  # noticed at once, not after a long silence
+    assert manager.max_running == 1         # back to the in-process limit
+    done = manager.wait(manager.stop(job_id).job_id, timeout=120)
+    assert done.status == "stopped" and "started again in the app's own process" in done.message
+    assert done.run_id is not None and RunStore().load(done.run_id).info.metrics["test_mse"] > 0
+
+    later = manager.wait(manager.submit(small(), owner="t").job_id, timeout=120)
+    assert later.status == "completed", later.message
+    assert "in the app's own process: the Ray cluster at local was lost" in later.message
+    assert not ray.is_initialized()  # it did not start a new instance behind the operator's back
+
+
+class SilentRay:
+    def __init__(self, nodes=None, error=None, hang=False, initialized=True):
+        self._nodes, self._error, self._hang, self._initialized = nodes, error, hang, initialized
+        self.release = threading.Event()
+
+    def is_initialized(self):
+        return self._initialized
+
+    def nodes(self):
+        if self._hang:
+            self.release.wait(30)
+        if self._error:
+            raise self._error
+        return self._nodes
+
+
+def test_probing_a_cluster_never_waits_past_its_timeout():
+    hung = SilentRay(nodes=[], hang=True)
+    started = time.monotonic()
+    nodes, why = live_nodes(hung, timeout=0.5)
+    assert time.monotonic() - started < 5 and nodes == [] and "did not answer within" in why
+    hung.release.set()
+    assert live_nodes(SilentRay(error=ConnectionError("GCS unreachable\nmore")), timeout=5) == ([], "GCS unreachable")
+    assert live_nodes(SilentRay(error=AssertionError("never asked"), initialized=False)) == (
+        [], "Ray was shut down in the app's process")
+    dead_only = SilentRay(nodes=[{"Alive": False, "Resources": {"CPU": 4.0}}])
+    assert live_nodes(dead_only, timeout=5) == ([], "no live node is left")
+    alive = {"Alive": True, "Resources": {"CPU": 4.0}}
+    assert live_nodes(SilentRay(nodes=[alive, {"Alive": False}]), timeout=5) == ([alive], "")
