@@ -26,6 +26,8 @@ from aeviz.latent import per_image_mse, reconstruct_images  # noqa: E402
 from aeviz.figures.reconstructions import (best_worst_indices, error_per_class_figure,  # noqa: E402
                                            reconstruction_grid_figure)
 from ui.theme import themed
+from ui.copying import copying_view  # noqa: E402
+from aeviz.figures.copying import input_error_bars  # noqa: E402
 
 
 @st.cache_data(show_spinner="Reconstructing the test set…", max_entries=32)
@@ -99,3 +101,18 @@ series = [(info.label, mean_error_per_class(errors, labels, n_classes)) for info
 series += [(f"PCA k={k}", mean_error_per_class(pca_reconstructions(dataset_name, int(k))[1], labels, n_classes))
            for k in pca_ks]
 st.plotly_chart(themed(error_per_class_figure(list(dataset.class_names), series)), key="recon_classes")
+
+st.subheader("Inputs unlike the data: does a run copy?")
+st.markdown("With more code units than pixels and no regulariser, nothing stops an autoencoder from passing its "
+            "input through (the identity), which has learned nothing about the data. So give each run inputs "
+            "unlike what it was trained on: **scrambled test images** (every pixel taken from another test image: "
+            "the data's pixel values without its shapes), **uniform noise**, and another dataset's images where "
+            "one is here. The closer a run comes to copying, the better it rebuilds them; a run that learned what "
+            "the images look like pulls them towards those, and misses. Errors are against the input itself. "
+            "Training only shows a run real images, so a pixel that is blank in all of them (a digit's corners) "
+            "was never taught to pass through: uniform noise defeats even a run that copies scrambled images well. "
+            "Compare an overcomplete run with regularizer = none against one with regularizer = noise.")
+copy_errors, copy_examples = copying_view(tuple((i.run_id, i.created, i.label) for i, _, _ in loaded), dataset_name)
+st.plotly_chart(themed(input_error_bars(copy_errors)), key="recon_copying")
+st.plotly_chart(themed(reconstruction_grid_figure(*copy_examples, title="Scrambled test images and each run's "
+                                                  "reconstruction of them")), key="recon_copy_grid", width="content")

@@ -122,9 +122,10 @@ def test_train_page_trains_in_background_and_survives_rerun():
 def test_reconstructions_page_shows_runs_and_pca(store_env):
     at = page("reconstructions.py").run()
     assert not at.exception and not at.error
-    assert len(charts(at)) == 4  # grid, best, worst, per class
+    assert len(charts(at)) == 6  # grid, best, worst, per class; the copying check's bars and examples
     grid = charts(at)[0]
     assert "PCA k=" in grid.proto.spec
+    assert "scrambled test images" in charts(at)[4].proto.spec
     table = at.dataframe[0].value
     assert list(table.columns) == ["run", "k", "test MSE", "PCA at same k"]
     # the newest run is preselected; add the other: two runs, two PCA rows

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.skipif(os.environ.get("AEVIZ_SCREENSHOTS") != "1",
 
 # (variant, k, settings): one run for each page's subject, on the 8x8 digits
 RUNS = [("plain", 8, {}), ("linear", 8, {}), ("sparse_l1", 32, {}), ("ksparse", 32, {}), ("vae", 2, {}),
+        ("overcomplete", 128, {"regularizer": "none"}), ("overcomplete", 128, {"regularizer": "noise"}),
         ("denoising", 8, {}), ("contractive", 16, {})]
 SIZES = {"normal": (1400, 1000), "projector": (1024, 768)}
 
