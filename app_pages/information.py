@@ -50,8 +50,11 @@ st.markdown("The truth is **P**; a model believes **Q**. The surprise we actuall
 labels = ["A", "B", "C", "D"]
 p_col, q_col = st.columns(2)
 p_defaults, q_defaults = [0.5, 0.3, 0.15, 0.05], [0.25, 0.25, 0.25, 0.25]
-p_weights = [p_col.slider(f"P({s})", 0.0, 1.0, p_defaults[i], 0.01, key=f"info_p{i}") for i, s in enumerate(labels)]
-q_weights = [q_col.slider(f"Q({s})", 0.0, 1.0, q_defaults[i], 0.01, key=f"info_q{i}") for i, s in enumerate(labels)]
+p_weights = [p_col.slider(f"weight of {s} in P", 0.0, 1.0, p_defaults[i], 0.01, key=f"info_p{i}")
+             for i, s in enumerate(labels)]
+q_weights = [q_col.slider(f"weight of {s} in Q", 0.0, 1.0, q_defaults[i], 0.01, key=f"info_q{i}")
+             for i, s in enumerate(labels)]
+st.caption("Each distribution is its weights divided by their sum: the bars below show the probabilities used.")
 try:
     P, Q = information.normalize(p_weights), information.normalize(q_weights)
     h, ce = float(information.entropy(P)), float(information.cross_entropy(P, Q))

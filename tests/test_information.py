@@ -181,3 +181,17 @@ def test_cross_entropy_figure_bars_add_up():
     for fig in (figs.surprise_curve(0.2), figs.bernoulli_entropy_curve(0.0), figs.bernoulli_kl_curve(0.05, 1.0),
                 figs.categorical_entropy_bars([1.0, 0.0]), figs.vae_kl_bars(np.array([0.0, 1.2]))):
         assert fig.to_dict()["data"]
+
+
+def test_information_figures_show_the_normalised_probabilities_and_the_kl_value():
+    from aeviz.figures import information as figs
+
+    # Weights 0.5, 0.3, 0.15, 0 (a slider at 0.50) make P(A) = 0.5 / 0.95 = 0.526: the bar says so.
+    p = information.normalize([0.5, 0.3, 0.15, 0.0])
+    fig = figs.cross_entropy_figure(p, information.normalize([1, 1, 1, 1]), ["A", "B", "C", "D"])
+    assert list(fig.data[0].text) == ["0.526", "0.316", "0.158", "0.000"]
+    kl = figs.bernoulli_kl_curve(0.05, 0.2)
+    expected = 0.05 * np.log(0.05 / 0.2) + 0.95 * np.log(0.95 / 0.8)
+    assert f"KL = {expected:.3f} nats" in kl.layout.title.text
+    assert kl.data[1].mode == "markers"  # no text on the curve
+    assert "KL = ∞" in figs.bernoulli_kl_curve(0.05, 1.0).layout.title.text

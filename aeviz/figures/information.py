@@ -62,8 +62,11 @@ def cross_entropy_figure(p: Sequence[float], q: Sequence[float], labels: Sequenc
     kl = float(information.kl_divergence(p, q))
     fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38],
                         subplot_titles=("P (truth) and Q (model's belief)", "H(P, Q) = H(P) + KL(P‖Q)"))
-    fig.add_trace(go.Bar(x=labels, y=p, name="P", marker_color=P_COLOR), row=1, col=1)
-    fig.add_trace(go.Bar(x=labels, y=q, name="Q", marker_color=Q_COLOR), row=1, col=1)
+    # The bars carry the probabilities used (the sliders' weights divided by their sum), written on them.
+    fig.add_trace(go.Bar(x=labels, y=p, name="P", marker_color=P_COLOR, text=[f"{v:.3f}" for v in p],
+                         textposition="outside", cliponaxis=False), row=1, col=1)
+    fig.add_trace(go.Bar(x=labels, y=q, name="Q", marker_color=Q_COLOR, text=[f"{v:.3f}" for v in q],
+                         textposition="outside", cliponaxis=False), row=1, col=1)
     shown_ce = ce if np.isfinite(ce) else h + 10.0
     shown_kl = kl if np.isfinite(kl) else 10.0
     fig.add_trace(go.Bar(x=["H(P) + KL"], y=[h], name="H(P)", marker_color=P_COLOR, text=[f"H(P) {h:.3f}"],
@@ -75,7 +78,8 @@ def cross_entropy_figure(p: Sequence[float], q: Sequence[float], labels: Sequenc
                   row=1, col=2)
     fig.update_layout(barmode="stack", height=340, margin=dict(l=50, r=20, t=60, b=40),
                       legend=dict(orientation="h", y=-0.15))
-    fig.update_yaxes(title_text="probability", row=1, col=1)
+    fig.update_yaxes(title_text="probability", range=[0, min(1.0, float(max(p.max(), q.max()))) * 1.18 + 0.02],
+                     row=1, col=1)
     fig.update_yaxes(title_text="nats", row=1, col=2)
     # Grouped bars on the left, stacked on the right: the left pair goes side by side by offset.
     fig.data[0].update(offsetgroup="P")
@@ -88,18 +92,17 @@ def bernoulli_kl_curve(rho: float, rho_hat: float | None = None) -> go.Figure:
     ys = information.bernoulli_kl(rho, GRID)
     fig = go.Figure(go.Scatter(x=GRID, y=ys, mode="lines", line=dict(color=KL_COLOR)))
     fig.add_vline(x=rho, line_dash="dot", annotation_text=f"ρ = {rho:g}")
+    title = f"Sparsity penalty KL(ρ‖ρ̂) for target ρ = {rho:g}"
     if rho_hat is not None:
         value = float(information.bernoulli_kl(rho, rho_hat))
         top = min(float(np.max(ys[np.isfinite(ys)])), 4.0) * 1.05 + 0.05
-        # An infinite penalty (rho_hat at 0 or 1) is drawn at the top edge, labelled ∞.
+        # An infinite penalty (rho_hat at 0 or 1) is drawn at the top edge. The value goes in the title, not
+        # next to the marker: a label beside a point on this curve crosses the curve somewhere.
         shown = value if np.isfinite(value) else top * 0.97
-        label = f"  KL = {value:.3f}" if np.isfinite(value) else "  KL = ∞"
-        position = "middle right" if rho_hat < 0.7 else "middle left"
-        fig.add_trace(go.Scatter(x=[rho_hat], y=[shown], mode="markers+text", marker=dict(size=11, color=P_COLOR),
-                                 text=[label], textposition=position))
+        fig.add_trace(go.Scatter(x=[rho_hat], y=[shown], mode="markers", marker=dict(size=12, color=P_COLOR)))
+        title += f": at ρ̂ = {rho_hat:g}, KL = " + (f"{value:.3f} nats" if np.isfinite(value) else "∞")
     fig.update_yaxes(range=[0, min(float(np.max(ys[np.isfinite(ys)])), 4.0) * 1.05 + 0.05])
-    return _layout(fig, f"Sparsity penalty KL(ρ‖ρ̂) for target ρ = {rho:g}", "mean activation ρ̂ of a unit",
-                   "KL (nats)")
+    return _layout(fig, title, "mean activation ρ̂ of a unit", "KL (nats)")
 
 
 def pixel_bce_split_figure(split: information.PixelBCESplit, title: str = "") -> go.Figure:
