@@ -104,3 +104,13 @@ def test_inpainting_outline_covers_the_masked_pixels():
     inside = np.array([[z[y][x] for x in xs] for y in ys])
     expected = clean[1][1:4, 4:7][::-1]       # the same pixels, flipped like the figure
     assert np.allclose(inside, expected)
+
+
+def test_heatmap_outlines_the_best_training_level_and_leaves_its_number_readable():
+    errors = np.array([[0.01, 0.05, 0.09], [0.02, 0.03, 0.04]])
+    fig = figs.train_test_heatmap([0.0, 0.4], [0.0, 0.2, 0.4], errors, "masking")
+    # best per test level: rows 0, 1, 1; each outlined twice (white then black), no marker drawn over the text
+    frames = [(s.x0, s.y0) for s in fig.layout.shapes if s.line.color == "#000000"]
+    assert frames == [(-0.47, -0.47), (0.53, 0.53), (1.53, 0.53)]
+    assert all(trace.x == (None,) for trace in fig.data[1:])
+    assert fig.data[0].text[1][2] == "0.0400"

@@ -99,3 +99,20 @@ def test_the_k_sparse_filter_figure_sweeps_active_units_at_one_wide_code():
     assert counts == sorted(counts, reverse=True) and len(counts) == 4 and counts[0] <= 63 and counts[-1] >= 1
     mnist = sparsity.ksparse_filters_spec("mnist", 784, epochs=1)
     assert mnist.grid["active_units"] == [70, 40, 25, 10] and mnist.fixed["k"] == 512
+
+
+def test_histograms_give_each_run_its_own_panel_and_dormant_bars_their_room(digits):
+    """A sigmoid run (activations in [0, 1]) and a ReLU run (up to several) in separate panels, each on
+    its own x axis, so neither hides the other; dormant/active shares as horizontal bars with their text."""
+    torch.manual_seed(0)
+    runs = {"sigmoid": build_model("sparse_kl", digits.image_shape, 16, {}),
+            "relu": build_model("sparse_l1", digits.image_shape, 16, {})}
+    stats = {name: sparsity.activation_stats(model, digits.test_images) for name, model in runs.items()}
+    fig = figs.activation_histogram(stats)
+    assert [trace.xaxis for trace in fig.data] == ["x", "x2"]
+    assert [a.text for a in fig.layout.annotations] == ["sigmoid", "relu"]
+    assert float(np.max(fig.data[0].x)) <= 1.0 and fig.layout.xaxis2.matches is None  # each its own x range
+    bars = figs.dormant_bars(stats)
+    assert {trace.orientation for trace in bars.data} == {"h"}
+    assert list(bars.data[0].text) == [f"{s.dormant_fraction:.0%}" for s in stats.values()]
+    assert bars.layout.xaxis.range[1] > 1.0  # room for "100%" beside a full bar

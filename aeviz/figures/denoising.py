@@ -48,13 +48,18 @@ def train_test_heatmap(train_levels: Sequence[float], test_levels: Sequence[floa
     text = [[f"{v:.4f}" if np.isfinite(v) else "" for v in row] for row in errors]
     fig = go.Figure(go.Heatmap(z=errors, x=[f"{v:g}" for v in test_levels], y=[f"{v:g}" for v in train_levels],
                                colorscale="Viridis", text=text, texttemplate="%{text}", colorbar=dict(title="MSE")))
-    # Mark each test level's best training level: often the diagonal.
+    # Outline each test level's best training level (often the diagonal): a frame around the cell leaves its
+    # number readable, where a marker on top of it would cover it.
     if np.isfinite(errors).any(axis=0).all():
         best = np.nanargmin(np.where(np.isfinite(errors), errors, np.nan), axis=0)
-        fig.add_trace(go.Scatter(x=[f"{v:g}" for v in test_levels], y=[f"{train_levels[b]:g}" for b in best],
-                                 mode="markers", marker=dict(symbol="star", size=12, color="white",
-                                                             line=dict(color="black", width=1)),
-                                 name="best σ_train for this σ_test", showlegend=True))
+        for column, row in enumerate(best):
+            fig.add_shape(type="rect", x0=column - 0.5, x1=column + 0.5, y0=row - 0.5, y1=row + 0.5,
+                          line=dict(color="#ffffff", width=4), layer="above")
+            fig.add_shape(type="rect", x0=column - 0.47, x1=column + 0.47, y0=row - 0.47, y1=row + 0.47,
+                          line=dict(color="#000000", width=2), layer="above")
+        # The frame's legend entry (a shape has none).
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="best training level for this test level",
+                                 marker=dict(symbol="square-open", size=14, color="#000000", line=dict(width=2))))
     fig.update_xaxes(type="category", title_text=f"test {kind} level")
     fig.update_yaxes(type="category", title_text=f"training {kind} level")
     fig.update_layout(title="Trained at one noise level, tested at another", height=380,

@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from aeviz.sparsity import ActivationStats
 
@@ -27,49 +28,63 @@ def _subsample(values: np.ndarray) -> np.ndarray:
     return values[np.random.default_rng(0).choice(len(values), MAX_HISTOGRAM_VALUES, replace=False)]
 
 
+def _histogram_panels(values: Mapping[str, np.ndarray], title: str, x: str, y: str, histnorm: str = "",
+                      nbins: int = 40, log_y: bool = False) -> go.Figure:
+    """One histogram panel per run, stacked, each on its own x range: a sigmoid run's activations (0 to 1)
+    and a ReLU run's (0 to several) would hide each other in one overlaid plot."""
+    names = list(values)
+    fig = make_subplots(rows=len(names), cols=1, subplot_titles=names, vertical_spacing=0.5 / max(len(names), 1) ** 1.5)
+    for row, (color, name) in enumerate(zip(COLORS, names), start=1):
+        fig.add_trace(go.Histogram(x=values[name], name=name, histnorm=histnorm, nbinsx=nbins, marker_color=color,
+                                   showlegend=False), row=row, col=1)
+        if log_y:
+            fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=row, col=1)
+    fig.update_xaxes(title_text=x, row=len(names), col=1)
+    fig.update_yaxes(title_text=y, row=(len(names) + 1) // 2, col=1)
+    fig.update_layout(title=title, height=120 + 170 * len(names), margin=dict(l=60, r=20, t=70, b=50))
+    return fig
+
+
 def activation_histogram(stats: Mapping[str, ActivationStats], log_y: bool = True) -> go.Figure:
-    """All hidden activations over the test set, one overlaid histogram per run (share of activations)."""
-    fig = go.Figure()
-    for color, (name, s) in zip(COLORS, stats.items()):
-        fig.add_trace(go.Histogram(x=_subsample(s.activations), name=name, histnorm="probability", nbinsx=80,
-                                   opacity=0.6, marker_color=color))
-    if log_y:
-        fig.update_yaxes(type="log", dtick=1, exponentformat="power")
-    return _layout(fig, "Hidden activations over the test set", "activation", "share of activations")
+    """All hidden activations over the test set, one panel per run (share of activations)."""
+    return _histogram_panels({name: _subsample(s.activations) for name, s in stats.items()},
+                             "Hidden activations over the test set", "activation", "share of activations",
+                             histnorm="probability", nbins=80, log_y=log_y)
 
 
 def unit_mean_histogram(stats: Mapping[str, ActivationStats], rho: float | None = None) -> go.Figure:
-    """Each unit's mean activation ρ̂_j, one histogram per run; the sparse_kl target ρ marked."""
-    fig = go.Figure()
-    for color, (name, s) in zip(COLORS, stats.items()):
-        fig.add_trace(go.Histogram(x=s.unit_means, name=name, nbinsx=40, opacity=0.6, marker_color=color))
+    """Each unit's mean activation ρ̂_j, one panel per run; the sparse_kl target ρ marked in each."""
+    fig = _histogram_panels({name: s.unit_means for name, s in stats.items()}, "Mean activation ρ̂_j of each unit",
+                            "ρ̂_j (mean activation over test images)", "units")
     if rho is not None:
-        fig.add_vline(x=rho, line_dash="dash", line_color="black", annotation_text=f"target ρ = {rho:g}")
-    return _layout(fig, "Mean activation ρ̂_j of each unit", "ρ̂_j (mean activation over test images)", "units")
+        for row in range(1, len(stats) + 1):
+            fig.add_vline(x=rho, line_dash="dash", line_color="black", row=row, col=1)
+        fig.update_layout(title=f"Mean activation ρ̂_j of each unit (dashed: target ρ = {rho:g})")
+    return fig
 
 
 def active_units_histogram(stats: Mapping[str, ActivationStats]) -> go.Figure:
-    """How many units are active on each test image, one histogram per run."""
-    fig = go.Figure()
-    for color, (name, s) in zip(COLORS, stats.items()):
-        fig.add_trace(go.Histogram(x=s.active_per_image, name=name, histnorm="probability", opacity=0.6,
-                                   marker_color=color))
-    return _layout(fig, "Units active per image", "active units (|a| > threshold)", "share of images")
+    """How many units are active on each test image, one panel per run."""
+    return _histogram_panels({name: s.active_per_image for name, s in stats.items()}, "Units active per image",
+                             "active units (|a| > threshold)", "share of images", histnorm="probability")
 
 
 def dormant_bars(stats: Mapping[str, ActivationStats]) -> go.Figure:
-    """Share of dormant units (never active on a test image) and mean share active per image, per run."""
+    """Share of dormant units (never active on a test image) and mean share active per image, per run:
+    horizontal bars, so long run labels and the percentages beside the bars have room."""
     names = list(stats)
     fig = go.Figure([
-        go.Bar(x=names, y=[stats[n].dormant_fraction for n in names], name="dormant units", marker_color="#7f7f7f",
-               text=[f"{stats[n].dormant_fraction:.0%}" for n in names], textposition="outside"),
-        go.Bar(x=names, y=[stats[n].mean_active_fraction for n in names], name="active per image",
-               marker_color="#2ca02c", text=[f"{stats[n].mean_active_fraction:.0%}" for n in names],
-               textposition="outside"),
+        go.Bar(y=names, x=[stats[n].dormant_fraction for n in names], name="dormant units", orientation="h",
+               marker_color="#7f7f7f", text=[f"{stats[n].dormant_fraction:.0%}" for n in names],
+               textposition="outside", cliponaxis=False),
+        go.Bar(y=names, x=[stats[n].mean_active_fraction for n in names], name="active per image", orientation="h",
+               marker_color="#009E73", text=[f"{stats[n].mean_active_fraction:.0%}" for n in names],
+               textposition="outside", cliponaxis=False),
     ])
-    fig.update_yaxes(range=[0, 1.15], tickformat=".0%")
-    fig.update_layout(barmode="group")
-    return _layout(fig, "Dormant units and units active per image", "run", "share of units")
+    fig.update_xaxes(range=[0, 1.2], tickformat=".0%", tickvals=[0, 0.25, 0.5, 0.75, 1.0])
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_layout(barmode="group", height=140 + 90 * len(names))
+    return _layout(fig, "Dormant units and units active per image", "share of units", "", height=140 + 90 * len(names))
 
 
 def tile_images(images: np.ndarray, columns: int | None = None, pad: int = 1, normalize: str = "each") -> np.ndarray:
