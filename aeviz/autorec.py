@@ -185,6 +185,24 @@ def recommendations(predictions: np.ndarray, data: MovieLens, user: int, n: int 
     return [{"item": int(i), "title": data.titles[i], "predicted": float(predictions[i, user])} for i in order]
 
 
+def masked_loss_slice(predictions: np.ndarray, data: MovieLens, n_items: int = 10,
+                      n_users: int = 16) -> dict[str, Any]:
+    """A corner of the ratings matrix for a picture of the masked loss: the most-rated movies, and users
+    who rated about half of them (so both ratings and blanks show). Returns titles, user ids (1-based,
+    as in the files), `ratings` (NaN where not rated in u1.base), `predictions` (the model's output
+    everywhere) and `squared_error` ((prediction - rating)^2 where rated, NaN elsewhere: the entries
+    the loss sums; blanks add nothing)."""
+    counts = rating_counts(data)
+    items = np.argsort(-counts, kind="stable")[:n_items]
+    seen = data.train.matrix(data.n_items, data.n_users)[items]
+    rated = (seen > 0).sum(axis=0)
+    users = np.sort(np.argsort(np.abs(rated - len(items) / 2) + (rated == 0) * len(items), kind="stable")[:n_users])
+    ratings = np.where(seen[:, users] > 0, seen[:, users], np.nan).astype(np.float64)
+    shown = np.asarray(predictions, dtype=np.float64)[np.ix_(items, users)]
+    return {"titles": [data.titles[i] for i in items], "users": [int(u) + 1 for u in users], "ratings": ratings,
+            "predictions": shown, "squared_error": (shown - ratings) ** 2}
+
+
 @torch.no_grad()
 def movie_codes(model: IAutoRec, data: MovieLens) -> np.ndarray:
     """(items, k) hidden codes of every movie, from its training ratings."""

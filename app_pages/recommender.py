@@ -11,7 +11,7 @@ import streamlit as st
 
 from aeviz import autorec, movielens
 from aeviz.errors import AevizError
-from aeviz.figures.recommender import rmse_bars, rmse_history
+from aeviz.figures.recommender import masked_loss_figure, rmse_bars, rmse_history
 from aeviz.tasks import TrainerTask
 from ui.kept import kept
 from ui.task_panel import start_task, task_section
@@ -111,6 +111,14 @@ def predictions_and_codes(_model, model_id: str, source_key: str):
 
 
 predictions, codes = predictions_and_codes(model, trained["model_id"], source_key)
+
+# ---------------------------------------------------------------- the masked loss, drawn
+st.header("What the loss counts")
+st.plotly_chart(themed(masked_loss_figure(autorec.masked_loss_slice(predictions, data))), key="rec_mask")
+st.caption("The most-rated movies and a few users who rated about half of them. Training adds up the squared "
+           "errors of the middle panel only: a blank is not a zero-star rating, it is simply left out of the loss. "
+           "The right panel is what the model outputs everywhere; at the blanks those numbers are its predictions, "
+           "and the ones u1.test holds are what the test RMSE scores.")
 
 # ---------------------------------------------------------------- a user
 st.header("A user's ratings and recommendations")

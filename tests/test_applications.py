@@ -323,6 +323,11 @@ def test_applications_page_every_section(digits_run, monkeypatch):
     at.run()
     assert not at.exception and not at.error
     assert any(m.label == "AUC, autoencoder" for m in at.metric)
+    assert at.multiselect(key="apps_anomalous").value == [0]  # opens on the anomaly lesson's class
+    worst = next(c.value for c in at.caption if "rebuilds worst" in c.value)
+    trained = at.session_state[f"apps_anomaly_trainer.{run_id}"].result.report
+    found = int(trained.is_anomaly[trained.most_anomalous(12)].sum())
+    assert f"{found} of them belong to a held-out class" in worst
 
     at.number_input(key="apps_epochs").set_value(1.0)
     at.button(key="apps_sweep_train").click().run()

@@ -272,6 +272,7 @@ def test_recommender_page_trains_and_shows_recommendations(tiny_root):
     assert not at.exception and not at.error
     assert any("I-AutoRec test RMSE" in m.label for m in at.metric)
     assert len(at.dataframe) >= 3              # rated, recommended, similar movies
+    assert "What the loss counts" in [h.value for h in at.header]  # the masked loss, drawn
     at.slider[1].set_value(1).run()            # recommend any movie with a training rating (tiny data)
     assert not at.exception and not at.error
     titles = set(at.dataframe[1].value["title"])
@@ -319,3 +320,27 @@ def test_recommender_page_without_data_shows_an_error(tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     assert at.error and "ml-100k" in at.error[0].value
+
+
+def test_masked_loss_slice_counts_only_the_rated_entries(tiny_root):
+    from aeviz.figures.recommender import masked_loss_figure
+
+    data = movielens.load_movielens()
+    predictions = np.random.default_rng(1).uniform(1, 5, (data.n_items, data.n_users))
+    corner = autorec.masked_loss_slice(predictions, data, n_items=4, n_users=5)
+    counts = np.bincount(data.train.items, minlength=data.n_items)
+    items = np.argsort(-counts, kind="stable")[:4]
+    assert corner["titles"] == [data.titles[i] for i in items]
+    seen = data.train.matrix(data.n_items, data.n_users)
+    users = np.array(corner["users"]) - 1
+    rated = seen[np.ix_(items, users)] > 0
+    assert rated.any() and (~rated).any()           # the picture shows ratings and blanks
+    assert np.array_equal(np.isfinite(corner["ratings"]), rated)
+    assert np.array_equal(np.isfinite(corner["squared_error"]), rated)
+    # the panel's sum over rated entries is the masked loss of those entries, computed by autorec.masked_mse
+    prediction = torch.as_tensor(predictions[np.ix_(items, users)])
+    target = torch.as_tensor(seen[np.ix_(items, users)], dtype=torch.float64)
+    expected = float(autorec.masked_mse(prediction, target, target > 0))
+    assert np.nanmean(corner["squared_error"]) == pytest.approx(expected)
+    fig = masked_loss_figure(corner)
+    assert len(fig.data) == 3 and np.array_equal(np.isnan(np.asarray(fig.data[1].z, dtype=float)), ~rated)
