@@ -14,7 +14,7 @@ class LinearAutoencoder(Autoencoder):
     slug = "linear"
     title = "Linear (= PCA)"
     summary = ("No nonlinearity and MSE loss: the best it can do is the subspace of the top-k principal "
-               "components, so it learns PCA.")
+               "components, so it learns PCA's subspace (though not PCA's orthogonal axes).")
     menu_order = 20
     spans_pca_subspace = True
     uses_common_params = False

@@ -34,7 +34,7 @@ class VariationalAutoencoder(Autoencoder):
     slug = "vae"
     title = "Variational (VAE)"
     summary = ("Encodes each image as a Gaussian cloud in code space and is trained to keep those clouds "
-               "close to N(0, I) (weight β), so any point of the space decodes to a plausible image.")
+               "close to N(0, I) (weight β), so codes drawn from N(0, I) tend to decode to plausible images.")
     menu_order = 90
     has_prior = True
     common_defaults = {"hidden": (512,), "loss": "bce"}
