@@ -116,3 +116,14 @@ def test_histograms_give_each_run_its_own_panel_and_dormant_bars_their_room(digi
     assert {trace.orientation for trace in bars.data} == {"h"}
     assert list(bars.data[0].text) == [f"{s.dormant_fraction:.0%}" for s in stats.values()]
     assert bars.layout.xaxis.range[1] > 1.0  # room for "100%" beside a full bar
+
+
+def test_sparsity_sweep_labels_stay_inside_the_figure_and_apart():
+    rows = [{"mean_activation": a, "test_mse": e, "l1_weight": w, "variant": "sparse_l1"}
+            for a, e, w in ((0.30, 0.010, 1e-4), (0.20, 0.012, 1e-3), (0.05, 0.030, 1e-2))]
+    fig = figs.sparsity_sweep_figure(rows, "l1_weight")
+    trace = fig.data[0]
+    assert trace.cliponaxis is False
+    assert list(trace.textposition) == ["top center", "bottom center", "top center"]  # neighbours apart
+    assert fig.layout.xaxis.range[0] < 0.05 and fig.layout.xaxis.range[1] > 0.30
+    assert fig.layout.yaxis.range[0] < 0.010 and fig.layout.yaxis.range[1] > 0.030

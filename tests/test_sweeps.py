@@ -177,6 +177,8 @@ def test_figure_kind_follows_the_number_of_axes():
     assert par.data[0].type == "parcoords"
     labels = [d["label"] for d in par.data[0].dimensions]
     assert labels[-1] == "test_mse" and "PCA test_mse" in labels
+    # the last axis's tick labels and the colour bar sit right of the plot: room for them, not a cut-off
+    assert par.layout.margin.r > sweep_figure(rows, ["k"]).layout.margin.r
     assert sweep_figure(rows, []).data[0].type == "bar"
     failed = [{**rows[0], "status": "failed", "test_mse": None}]
     assert len(sweep_figure(failed, ["k"]).data) <= 1  # nothing drawn for a failed point but PCA

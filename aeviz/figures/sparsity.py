@@ -130,8 +130,25 @@ def sparsity_sweep_figure(rows: Sequence[Mapping], label_key: str, title: str = 
         groups.setdefault(str(row.get("variant", "")), []).append(row)
     for color, (variant, group) in zip(COLORS, groups.items()):
         group = sorted(group, key=lambda r: r["mean_activation"])
+        # Labels alternate above and below their points so neighbours do not print over each other, and are
+        # not clipped at the plot's edge.
         fig.add_trace(go.Scatter(x=[r["mean_activation"] for r in group], y=[r["test_mse"] for r in group],
                                  mode="lines+markers+text", name=variant or "runs", marker=dict(size=9, color=color),
-                                 text=[f"{label_key}={r[label_key]:g}" for r in group], textposition="top center"))
-    return _layout(fig, title or "Reconstruction error against sparsity", "mean activation over the test set",
-                   "test MSE per pixel")
+                                 text=[f"{label_key}={r[label_key]:g}" for r in group], cliponaxis=False,
+                                 textposition=["top center" if i % 2 == 0 else "bottom center"
+                                               for i in range(len(group))]))
+    fig = _layout(fig, title or "Reconstruction error against sparsity", "mean activation over the test set",
+                  "test MSE per pixel", height=380)
+    _pad_ranges(fig, [r["mean_activation"] for r in rows], [r["test_mse"] for r in rows])
+    fig.update_layout(margin=dict(l=70, r=70, t=60, b=40))
+    return fig
+
+
+def _pad_ranges(fig: go.Figure, xs: Sequence[float], ys: Sequence[float], share: float = 0.15) -> None:
+    """Axis ranges with room around the points for their labels (a share of the span on each side)."""
+    for values, update in ((xs, fig.update_xaxes), (ys, fig.update_yaxes)):
+        values = [float(v) for v in values if v is not None and math.isfinite(float(v))]
+        if values:
+            low, high = min(values), max(values)
+            pad = (high - low) * share or abs(high) * share or 0.1
+            update(range=[low - pad, high + pad])

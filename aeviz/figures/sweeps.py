@@ -37,8 +37,11 @@ def sweep_figure(rows: list[dict[str, Any]], axes: list[str], metric: str = "tes
         fig = heatmap(done, axes[0], axes[1], metric)
     else:
         fig = parallel_coordinates(done, axes, metric)
+    # Parallel coordinates print their first and last axes' tick labels outside the plot and their names
+    # above it: wider side and top margins keep them from being cut off.
+    wide = len(axes) > 2
     fig.update_layout(title=title or f"{metric.replace('_', ' ')} over the sweep ({len(done)} points done)",
-                      margin=dict(l=60, r=20, t=60, b=50))
+                      margin=dict(l=90 if wide else 60, r=110 if wide else 20, t=110 if wide else 60, b=50))
     return fig
 
 

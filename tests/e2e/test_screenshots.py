@@ -22,6 +22,10 @@ RUNS = [("plain", 8, {}), ("linear", 8, {}), ("sparse_l1", 32, {}), ("ksparse", 
         ("overcomplete", 128, {"regularizer": "none"}), ("overcomplete", 128, {"regularizer": "noise"}),
         ("denoising", 8, {}), ("contractive", 16, {})]
 SIZES = {"normal": (1400, 1000), "projector": (1024, 768)}
+# A page is ready to shoot when no skeleton placeholder is left and every plotly chart has drawn its SVG
+# (a fixed pause raced the charts' drawing under load and left blank boxes in the shots).
+CHARTS_DRAWN = """() => !document.querySelector('[data-testid="stSkeleton"]')
+  && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(chart => chart.querySelector('.main-svg'))"""
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +62,13 @@ def test_screenshot_every_page(trained_app, browser_or_skip, name, size):
         if size == "projector":
             page.locator('[data-testid="stSidebar"]').get_by_text("Projector mode").click()
             wait_for_app(page, 120_000)
+        page.wait_for_function(CHARTS_DRAWN, timeout=120_000)  # the content's full height is known once drawn
         # Streamlit scrolls inside its main container, so a full-page shot would stop at the viewport: grow
         # the viewport to the content's height first (capped), then shoot.
         content = page.evaluate("""() => { const m = document.querySelector('[data-testid="stMain"]');
                                             return m ? m.scrollHeight : document.body.scrollHeight; }""")
         page.set_viewport_size({"width": width, "height": int(min(max(content, height), 12_000))})
-        page.wait_for_timeout(1500)  # charts re-lay out to the new size
+        page.wait_for_function(CHARTS_DRAWN, timeout=120_000)
         path = screenshot(page, f"{size}-{name}")
         assert path.stat().st_size > 10_000
         assert page.locator('[data-testid="stException"]').count() == 0
