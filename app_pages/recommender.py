@@ -117,8 +117,8 @@ st.header("What the loss counts")
 st.plotly_chart(themed(masked_loss_figure(autorec.masked_loss_slice(predictions, data))), key="rec_mask")
 st.caption("The most-rated movies and a few users who rated about half of them. Training adds up the squared "
            "errors of the middle panel only: a blank is not a zero-star rating, it is simply left out of the loss. "
-           "The right panel is what the model outputs everywhere; at the blanks those numbers are its predictions, "
-           "and the ones u1.test holds are what the test RMSE scores.")
+           "The last panel is the model's output at the blanks: its predictions; those that u1.test holds are what "
+           "the test RMSE scores.")
 
 # ---------------------------------------------------------------- a user
 st.header("A user's ratings and recommendations")

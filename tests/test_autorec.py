@@ -344,3 +344,4 @@ def test_masked_loss_slice_counts_only_the_rated_entries(tiny_root):
     assert np.nanmean(corner["squared_error"]) == pytest.approx(expected)
     fig = masked_loss_figure(corner)
     assert len(fig.data) == 3 and np.array_equal(np.isnan(np.asarray(fig.data[1].z, dtype=float)), ~rated)
+    assert np.array_equal(np.isnan(np.asarray(fig.data[2].z, dtype=float)), rated)  # fill-ins at the blanks only

@@ -44,23 +44,26 @@ def rmse_history(test_history: list[dict], best_baseline: float | None = None) -
 
 
 def masked_loss_figure(corner: dict, title: str = "") -> go.Figure:
-    """Three views of one corner of the ratings matrix (aeviz.autorec.masked_loss_slice): the observed
-    ratings (blank: not rated), the squared errors the loss adds up (observed entries only) and the model's
-    output, whose entries at the blanks are its predictions."""
+    """Three views of one corner of the ratings matrix (aeviz.autorec.masked_loss_slice), stacked so each
+    gets the full width: the observed ratings (blank: not rated), the squared errors the loss adds up
+    (observed entries only) and the model's fill-ins, its output at the blanks: the predictions."""
     users = [str(u) for u in corner["users"]]
     titles = [t if len(t) <= 28 else t[:27] + "…" for t in corner["titles"]]
+    rated = np.isfinite(corner["ratings"])
+    errors = corner["squared_error"]
     panels = [("Ratings in u1.base (blank: not rated)", corner["ratings"], "Blues", 1, 5, ".0f"),
-              ("What the loss counts: (output − rating)², rated only", corner["squared_error"], "Reds", 0,
-               max(1.0, float(np.nanmax(corner["squared_error"])) if np.isfinite(corner["squared_error"]).any() else 1.0),
-               ".1f"),
-              ("The model's output: at the blanks, its predictions", corner["predictions"], "Blues", 1, 5, ".1f")]
-    fig = make_subplots(rows=1, cols=3, subplot_titles=[p[0] for p in panels], shared_yaxes=True,
-                        horizontal_spacing=0.03)
-    for col, (_, z, scale, low, high, fmt) in enumerate(panels, start=1):
+              ("What the loss adds up: (output − rating)² on the rated entries only", errors, "Reds", 0,
+               max(1.0, float(np.nanmax(errors))) if rated.any() else 1.0, ".1f"),
+              ("The model's fill-ins: its output at the blanks, the predicted ratings",
+               np.where(rated, np.nan, corner["predictions"]), "Greens", 1, 5, ".1f")]
+    fig = make_subplots(rows=3, cols=1, subplot_titles=[p[0] for p in panels], shared_xaxes=True,
+                        vertical_spacing=0.08)
+    for row, (_, z, scale, low, high, fmt) in enumerate(panels, start=1):
         fig.add_trace(go.Heatmap(z=z, x=users, y=titles, colorscale=scale, zmin=low, zmax=high, showscale=False,
-                                 texttemplate=f"%{{z:{fmt}}}", hoverongaps=False, xgap=1, ygap=1), row=1, col=col)
-        fig.update_xaxes(type="category", title_text="user", row=1, col=col)
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_layout(title=title or "The masked loss on a corner of the ratings matrix", height=140 + 34 * len(titles),
-                      margin=dict(l=10, r=10, t=80, b=40), plot_bgcolor="#f2f2f2")
+                                 texttemplate=f"%{{z:{fmt}}}", hoverongaps=False, xgap=2, ygap=2), row=row, col=1)
+    fig.update_xaxes(type="category", showgrid=False)
+    fig.update_xaxes(title_text="user", row=3, col=1)
+    fig.update_yaxes(autorange="reversed", type="category", showgrid=False)
+    fig.update_layout(title=title or "The masked loss on a corner of the ratings matrix",
+                      height=160 + 3 * 26 * len(titles), margin=dict(l=10, r=10, t=80, b=40))
     return fig
