@@ -114,8 +114,8 @@ def test_histograms_give_each_run_its_own_panel_and_dormant_bars_their_room(digi
     assert float(np.max(fig.data[0].x)) <= 1.0 and fig.layout.xaxis2.matches is None  # each its own x range
     bars = figs.dormant_bars(stats)
     assert {trace.orientation for trace in bars.data} == {"h"}
-    assert list(bars.data[0].text) == [f"{s.dormant_fraction:.0%}" for s in stats.values()]
-    assert bars.layout.xaxis.range[1] > 1.0  # room for "100%" beside a full bar
+    assert list(bars.data[0].text) == [f"dormant {s.dormant_fraction:.0%}" for s in stats.values()]
+    assert bars.layout.xaxis.range[1] > 1.5  # room for "active 100%" beside a full bar
 
 
 def test_sparsity_sweep_labels_stay_inside_the_figure_and_apart():

@@ -59,7 +59,8 @@ def train_test_heatmap(train_levels: Sequence[float], test_levels: Sequence[floa
                           line=dict(color="#000000", width=2), layer="above")
         # The frame's legend entry (a shape has none).
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="best training level for this test level",
-                                 marker=dict(symbol="square-open", size=14, color="#000000", line=dict(width=2))))
+                                 marker=dict(symbol="square-open", size=14, color="#000000", line=dict(width=2)),
+                                 showlegend=True))
     fig.update_xaxes(type="category", title_text=f"test {kind} level")
     fig.update_yaxes(type="category", title_text=f"training {kind} level")
     fig.update_layout(title="Trained at one noise level, tested at another", height=380,

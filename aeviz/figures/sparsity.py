@@ -73,18 +73,27 @@ def dormant_bars(stats: Mapping[str, ActivationStats]) -> go.Figure:
     """Share of dormant units (never active on a test image) and mean share active per image, per run:
     horizontal bars, so long run labels and the percentages beside the bars have room."""
     names = list(stats)
+    shown = [_two_lines(name) for name in names]
     fig = go.Figure([
-        go.Bar(y=names, x=[stats[n].dormant_fraction for n in names], name="dormant units", orientation="h",
-               marker_color="#7f7f7f", text=[f"{stats[n].dormant_fraction:.0%}" for n in names],
+        go.Bar(y=shown, x=[stats[n].dormant_fraction for n in names], name="dormant units", orientation="h",
+               marker_color="#7f7f7f", text=[f"dormant {stats[n].dormant_fraction:.0%}" for n in names],
                textposition="outside", cliponaxis=False),
-        go.Bar(y=names, x=[stats[n].mean_active_fraction for n in names], name="active per image", orientation="h",
-               marker_color="#009E73", text=[f"{stats[n].mean_active_fraction:.0%}" for n in names],
+        go.Bar(y=shown, x=[stats[n].mean_active_fraction for n in names], name="active per image", orientation="h",
+               marker_color="#009E73", text=[f"active {stats[n].mean_active_fraction:.0%}" for n in names],
                textposition="outside", cliponaxis=False),
     ])
-    fig.update_xaxes(range=[0, 1.2], tickformat=".0%", tickvals=[0, 0.25, 0.5, 0.75, 1.0])
+    fig.update_xaxes(range=[0, 1.6], tickformat=".0%", tickvals=[0, 0.5, 1.0], tickangle=0)
     fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_layout(barmode="group", height=140 + 90 * len(names))
-    return _layout(fig, "Dormant units and units active per image", "share of units", "", height=140 + 90 * len(names))
+    fig = _layout(fig, "Dormant units and units active per image", "share of units", "", height=160 + 90 * len(names))
+    # Each bar names itself in its text: a legend under the bars ran into the axis title, above them the title.
+    fig.update_layout(barmode="group", showlegend=False)
+    return fig
+
+
+def _two_lines(label: str) -> str:
+    """A run label "variant · k=… · dataset · id" on two lines, for the narrow side of a chart."""
+    parts = label.split(" · ")
+    return " · ".join(parts[:2]) + ("<br>" + " · ".join(parts[2:]) if len(parts) > 2 else "")
 
 
 def tile_images(images: np.ndarray, columns: int | None = None, pad: int = 1, normalize: str = "each") -> np.ndarray:
