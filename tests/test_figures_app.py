@@ -56,6 +56,11 @@ def test_reconstruction_grid_rows_and_captions():
     assert {"originals", "run A", "PCA k=4"} <= set(texts)
     assert "0.2000" in texts
     assert isinstance(fig.data[0], go.Image)
+    # The axes span the mosaic exactly: left to autorange, the row labels (annotations) widened the x range
+    # and shrank every image to a third of its size.
+    height, width = fig.data[0].z.shape[:2]
+    assert tuple(fig.layout.xaxis.range) == (-0.5, width - 0.5)
+    assert tuple(fig.layout.yaxis.range) == (height - 0.5, -0.5)
 
 
 def test_best_worst_and_class_bars():

@@ -72,6 +72,8 @@ def mosaic_figure(rows: list[np.ndarray], row_labels: list[str] | None = None,
     fig.update_layout(title=title or None, margin=dict(l=left, r=10, t=top, b=10),
                       height=int(round(image.shape[0] * scale)) + top + 10,
                       width=left + 10 + int(round(image.shape[1] * scale)))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
+    # Fixed ranges: plotly's autorange makes room for annotations, so the row labels (anchored left of the
+    # image) would widen the x range and shrink the images to a fraction of the figure.
+    fig.update_xaxes(visible=False, range=[-0.5, image.shape[1] - 0.5])
+    fig.update_yaxes(visible=False, range=[image.shape[0] - 0.5, -0.5])
     return fig
