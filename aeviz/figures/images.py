@@ -37,43 +37,40 @@ def mosaic_figure(rows: list[np.ndarray], row_labels: list[str] | None = None,
                   captions: list[list[str]] | None = None, title: str = "", cell_px: int = 64):
     """A plotly figure of a mosaic: pixel intensity as grey (0 black, 1 white), white gaps between images.
 
-    `captions[i][j]` is written under image j of row i (e.g. its error). Row labels sit on the left.
+    `captions[i][j]` is written under image j of row i (e.g. its error). Row labels sit above their row,
+    so the images get the figure's whole width (a label column on the left took half of it).
     """
     import plotly.graph_objects as go
 
     image = mosaic(rows, gap=1)
     first = next(to_2d(r[0]) for r in rows if len(r))
     h, w = first.shape
-    # captions need room: a blank band under each row of images
-    band = 1
-    if captions:
-        band = max(3, h // 3)
-        stacked = []
-        for i in range(len(rows)):
-            stacked.append(image[i * (h + 1):i * (h + 1) + h])
-            stacked.append(np.ones((band, image.shape[1]), dtype=np.float32))
-        image = np.concatenate(stacked)
-    grey = (255 * image).astype(np.uint8)
-    rgb = np.repeat(grey[:, :, None], 3, axis=2)
-    fig = go.Figure(go.Image(z=rgb, hoverinfo="skip"))
-    row_height = h + band
-    if captions:
-        for i, row in enumerate(captions):
-            for j, text in enumerate(row):
-                fig.add_annotation(x=j * (w + 1) + (w - 1) / 2, y=i * row_height + h + band / 2 - 0.5, text=text,
-                                   showarrow=False, font=dict(size=10, color="#444"))
     labels = row_labels or []
+    # A blank band above each row for its label, and under it for its captions.
+    label_band = max(3, round(h / 3)) if labels else 0
+    band = max(3, h // 3) if captions else 1
+    stacked = []
+    for i in range(len(rows)):
+        stacked.append(np.ones((label_band, image.shape[1]), dtype=np.float32))
+        stacked.append(image[i * (h + 1):i * (h + 1) + h])
+        stacked.append(np.ones((band, image.shape[1]), dtype=np.float32))
+    image = np.concatenate(stacked if captions else stacked[:-1])  # no gap under the last row without captions
+    grey = (255 * image).astype(np.uint8)
+    fig = go.Figure(go.Image(z=np.repeat(grey[:, :, None], 3, axis=2), hoverinfo="skip"))
+    row_height = label_band + h + band
+    for i, row in enumerate(captions or []):
+        for j, text in enumerate(row):
+            fig.add_annotation(x=j * (w + 1) + (w - 1) / 2, y=i * row_height + label_band + h + band / 2 - 0.5,
+                               text=text, showarrow=False, font=dict(size=10, color="#444"))
     for i, label in enumerate(labels):
-        fig.add_annotation(x=-0.5, y=i * row_height + (h - 1) / 2, text=label, xanchor="right",
+        fig.add_annotation(x=-0.5, y=i * row_height + label_band / 2 - 0.5, text=label, xanchor="left",
                            showarrow=False, font=dict(size=12))
-    left = 8 * max(len(label) for label in labels) + 16 if labels else 10
     top = 40 if title else 10
     scale = cell_px / w  # screen pixels per image pixel
-    fig.update_layout(title=title or None, margin=dict(l=left, r=10, t=top, b=10),
+    fig.update_layout(title=title or None, margin=dict(l=10, r=10, t=top, b=10),
                       height=int(round(image.shape[0] * scale)) + top + 10,
-                      width=left + 10 + int(round(image.shape[1] * scale)))
-    # Fixed ranges: plotly's autorange makes room for annotations, so the row labels (anchored left of the
-    # image) would widen the x range and shrink the images to a fraction of the figure.
+                      width=20 + int(round(image.shape[1] * scale)))
+    # Fixed ranges: plotly's autorange makes room for annotations, and would shrink the images for them.
     fig.update_xaxes(visible=False, range=[-0.5, image.shape[1] - 0.5])
     fig.update_yaxes(visible=False, range=[image.shape[0] - 0.5, -0.5])
     return fig
