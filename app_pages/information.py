@@ -11,14 +11,14 @@ from aeviz.figures import information as figs
 from aeviz.variants import get_variant, variants_where
 from ui.common import cached_dataset, cached_run, current_dataset_name
 from ui.runs import no_runs_message, pick_run
-from ui.theme import themed
+from ui.theme import chart_columns, themed
 
 st.title("Information: surprise, entropy, KL")
 st.caption("Every number on this page is in nats (natural logarithms; 1 nat = 1/ln 2 ≈ 1.44 bits).")
 
 # ---------------------------------------------------------------- surprise and entropy
 st.header("Surprise and entropy")
-left, right = st.columns(2)
+left, right = chart_columns(2)
 with left:
     p = st.slider("Probability p of an outcome", 0.001, 1.0, 0.25, 0.001, key="info_surprise_p", format="%.3f")
     st.plotly_chart(themed(figs.surprise_curve(p)), width="stretch", key="info_surprise_fig")

@@ -20,7 +20,7 @@ from aeviz import analysis, latent, umap_embed  # noqa: E402
 from aeviz.figures.images import mosaic_figure  # noqa: E402
 from aeviz.figures.latent import (code_scatter_figure, decoded_grid_figure, frontier_figure,  # noqa: E402
                                   jacobian_norm_figure, principal_angles_figure)
-from ui.theme import themed
+from ui.theme import chart_columns, themed
 
 labels = dataset.test_labels.numpy()
 class_names = list(dataset.class_names)
@@ -78,7 +78,7 @@ info = pick_run(dataset_name, key="latent_run")
 if info is None:
     no_runs_message(dataset_name)
 run = load_run(info) if info is not None else None
-left, right = st.columns(2)
+left, right = chart_columns(2)
 if run is not None:
     k = int(info.config["k"])
     codes = test_codes(info.run_id, info.created, dataset_name)

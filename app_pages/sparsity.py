@@ -13,7 +13,7 @@ from aeviz.variants import get_variant
 from ui.common import cached_dataset, cached_run, current_dataset_name
 from ui.runs import no_runs_message, pick_runs
 from ui.sweep_panel import completed_points, start_sweep, sweep_section
-from ui.theme import themed
+from ui.theme import chart_columns, themed
 
 SWEEP_KEY = "sparsity_sweep_runner"
 
@@ -56,11 +56,11 @@ else:
         column.metric("Mean activation", f"{s.mean_activation:.4f}")
     targets = [target for r in runs
                if (target := get_variant(r.config["variant"]).activation_target(r.settings)) is not None]
-    left, right = st.columns(2)
+    left, right = chart_columns(2)
     left.plotly_chart(themed(figs.activation_histogram(stats)), width="stretch", key="sparsity_hist")
     right.plotly_chart(themed(figs.unit_mean_histogram(stats, targets[0] if targets else None)), width="stretch",
                        key="sparsity_unit_means")
-    left, right = st.columns(2)
+    left, right = chart_columns(2)
     left.plotly_chart(themed(figs.active_units_histogram(stats)), width="stretch", key="sparsity_active")
     right.plotly_chart(themed(figs.dormant_bars(stats)), width="stretch", key="sparsity_dormant")
 

@@ -54,3 +54,18 @@ def test_ten_distinct_class_colours():
     lum = sorted(luminance(c) for c in CLASS_COLORS)
     assert sum(b - a > 0.02 for a, b in zip(lum, lum[1:])) >= 7
     assert not math.isnan(sum(lum))
+
+
+def test_chart_columns_stack_in_projector_mode():
+    """Half a projector's width is too narrow for a chart: in projector mode the pair becomes full-width slots."""
+    from streamlit.testing.v1 import AppTest
+
+    script = ("import streamlit as st\nfrom ui.theme import PROJECTOR_KEY, chart_columns\n"
+              "left, right = chart_columns(2)\nleft.write('a')\nright.write('b')\n")
+    normal = AppTest.from_string(script).run()
+    assert not normal.exception and len(normal.columns) == 2
+    projector = AppTest.from_string(script)
+    projector.session_state["projector_mode"] = True
+    projector.run()
+    assert not projector.exception and len(projector.columns) == 0
+    assert [m.value for m in projector.markdown] == ["a", "b"]

@@ -30,3 +30,11 @@ def projector_toggle(where=None) -> None:
                  help="Larger text, thicker lines, larger images and black on white: for showing a page to a room.")
     if projector_on():
         st.html(PROJECTOR_CSS)
+
+
+def chart_columns(count: int):
+    """`count` side-by-side columns for charts; in projector mode one full-width slot after another, since
+    half of a projector's width is too narrow for a chart's title and labels at projector size."""
+    if projector_on():
+        return [st.container() for _ in range(count)]
+    return st.columns(count)
