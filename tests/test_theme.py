@@ -69,3 +69,17 @@ def test_chart_columns_stack_in_projector_mode():
     projector.run()
     assert not projector.exception and len(projector.columns) == 0
     assert [m.value for m in projector.markdown] == ["a", "b"]
+
+
+def test_a_legend_under_the_plot_moves_to_the_bottom_edge_with_room_for_the_axis_title():
+    import plotly.graph_objects as go
+
+    for projector in (False, True):
+        fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1], name="run"))
+        fig.update_layout(xaxis_title="test noise level", margin=dict(b=40), legend=dict(orientation="h", y=-0.25))
+        apply_theme(fig, projector=projector)
+        assert fig.layout.legend.yref == "container" and fig.layout.legend.y == 0
+        font = fig.layout.font.size
+        assert fig.layout.margin.b >= 40 + 3 * font
+    side = apply_theme(go.Figure(go.Scatter(x=[0], y=[0])))
+    assert side.layout.legend.yref is None  # a legend left where plotly puts it is not touched

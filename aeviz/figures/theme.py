@@ -64,6 +64,7 @@ def apply_theme(fig, projector: bool = False):
                 trace.marker.size = size * style["marker"]
             elif size is not None and not isinstance(size, str):
                 trace.marker.size = [s * style["marker"] for s in size]
+    _legend_below_axis_title(fig, style["font"])
     if fig.layout.height:
         fig.update_layout(height=int(fig.layout.height * style["size"]))
     if projector:
@@ -73,3 +74,14 @@ def apply_theme(fig, projector: bool = False):
         fig.update_yaxes(**grid)
         fig.update_layout(paper_bgcolor="#ffffff", plot_bgcolor="#ffffff", font_color="#000000")
     return fig
+
+
+def _legend_below_axis_title(fig, font: float) -> None:
+    """A horizontal legend placed under the plot (y < 0, relative to the plot) ran into the x-axis title as
+    fonts grew; pin it to the figure's bottom edge instead, with a margin that holds the title above it."""
+    legend = fig.layout.legend
+    if legend.orientation != "h" or legend.y is None or legend.y >= 0:
+        return
+    bottom = fig.layout.margin.b if fig.layout.margin.b is not None else 80
+    fig.update_layout(legend=dict(yref="container", y=0, yanchor="bottom"),
+                      margin=dict(b=int(bottom + 3 * font)))
