@@ -87,6 +87,9 @@ def test_frontier_figure_marks_runs():
     names = [t.name for t in fig.data[1:]]
     assert names == ["linear", "plain"]
     assert list(fig.data[2].x) == [4] and fig.data[2].marker.size[0] == 14
+    # the range covers the runs and PCA up to their largest k, not PCA's tail towards 0 at k = 64
+    low, high = fig.layout.yaxis.range
+    assert 0.001 < 10 ** low <= min(p.test_mse for p in pts)  # PCA reaches 0.001 only at k = 64
 
 
 def test_angles_and_grids():
