@@ -51,6 +51,7 @@ def categorical_entropy_bars(p: Sequence[float], labels: Sequence[str] | None = 
     fig = go.Figure(go.Bar(x=labels, y=p, text=text, textposition="outside", marker_color=P_COLOR))
     h = float(information.entropy(p))
     fig.update_yaxes(range=[0, 1.15])
+    fig.update_xaxes(type="category")  # outcomes "0", "1", … are names, not numbers to put ticks between
     return _layout(fig, f"H(P) = {h:.3f} nats (max log {len(p)} = {np.log(len(p)):.3f})", "outcome", "p")
 
 
@@ -92,7 +93,7 @@ def bernoulli_kl_curve(rho: float, rho_hat: float | None = None) -> go.Figure:
     ys = information.bernoulli_kl(rho, GRID)
     fig = go.Figure(go.Scatter(x=GRID, y=ys, mode="lines", line=dict(color=KL_COLOR)))
     fig.add_vline(x=rho, line_dash="dot", annotation_text=f"ρ = {rho:g}")
-    title = f"Sparsity penalty KL(ρ‖ρ̂) for target ρ = {rho:g}"
+    title = f"KL(ρ‖ρ̂) for ρ = {rho:g}"  # short: it must fit half a projector's width with its value
     if rho_hat is not None:
         value = float(information.bernoulli_kl(rho, rho_hat))
         top = min(float(np.max(ys[np.isfinite(ys)])), 4.0) * 1.05 + 0.05
@@ -108,8 +109,8 @@ def bernoulli_kl_curve(rho: float, rho_hat: float | None = None) -> go.Figure:
 def pixel_bce_split_figure(split: information.PixelBCESplit, title: str = "") -> go.Figure:
     """Three maps per pixel: BCE = H(x) (the data's own entropy) + KL(x‖r) (the model's part)."""
     maps = [split.bce, split.data_entropy, split.kl]
-    names = [f"BCE, mean {split.mean_bce:.3f}", f"H(x): data, mean {split.mean_data_entropy:.3f}",
-             f"KL(x‖r): model, mean {split.mean_kl:.3f}"]
+    names = [f"BCE<br>mean {split.mean_bce:.3f}", f"H(x): data<br>mean {split.mean_data_entropy:.3f}",
+             f"KL(x‖r): model<br>mean {split.mean_kl:.3f}"]  # two lines: one ran into the next panel's
     fig = make_subplots(rows=1, cols=3, subplot_titles=names, horizontal_spacing=0.06)
     zmax = float(max(m.max() for m in maps)) or 1.0
     for col, m in enumerate(maps, start=1):
@@ -117,8 +118,8 @@ def pixel_bce_split_figure(split: information.PixelBCESplit, title: str = "") ->
                                  showscale=(col == 3), colorbar=dict(title="nats")), row=1, col=col)
         fig.update_xaxes(showticklabels=False, row=1, col=col)
         fig.update_yaxes(showticklabels=False, scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
-    fig.update_layout(title=title or "Per-pixel binary cross-entropy, split", height=330,
-                      margin=dict(l=20, r=20, t=70, b=20))
+    fig.update_layout(title=title or "Per-pixel binary cross-entropy, split", height=350,
+                      margin=dict(l=20, r=20, t=100, b=20))
     return fig
 
 
