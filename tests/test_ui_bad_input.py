@@ -179,7 +179,7 @@ def test_damaged_run_is_named_on_the_page_and_the_others_load(tmp_path, monkeypa
     assert not at.exception and not at.error
     assert bad in texts(at.warning) and "damaged" in texts(at.warning)
     assert at.multiselect(key="recon_runs").value == [good]
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("plotly_chart")) == 6  # grid, best, worst, per class, and the copying check's two
 
 
 # ---------------------------------------------------------------------------- uploaded checkpoints
