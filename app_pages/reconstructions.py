@@ -114,5 +114,5 @@ st.markdown("With more code units than pixels and no regulariser, nothing stops 
             "Compare an overcomplete run with regularizer = none against one with regularizer = noise.")
 copy_errors, copy_examples = copying_view(tuple((i.run_id, i.created, i.label) for i, _, _ in loaded), dataset_name)
 st.plotly_chart(themed(input_error_bars(copy_errors)), key="recon_copying")
-st.plotly_chart(themed(reconstruction_grid_figure(*copy_examples, title="Scrambled test images and each run's "
-                                                  "reconstruction of them")), key="recon_copy_grid", width="content")
+st.plotly_chart(themed(reconstruction_grid_figure(*copy_examples, title="Scrambled, then rebuilt by each run")),
+                key="recon_copy_grid", width="content")
