@@ -57,7 +57,7 @@ def make_optimizer(parameters, lr: float, trainer_params: dict[str, Any]) -> tor
 def build_fresh_model(config: TrainConfig, dataset: Dataset, params: dict[str, Any]):
     """The configured model, untrained, starting from the dataset's mean image."""
     model = build_model(config.variant, dataset.image_shape, config.k, params)
-    start_at_mean_image(model, dataset.train_images.mean(dim=0))
+    start_at_mean_image(model, dataset.train_images.double().mean(dim=0))  # float64: the same bits on any thread count
     return model
 
 

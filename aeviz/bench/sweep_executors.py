@@ -21,6 +21,18 @@ TARGET_OVERHEAD = 1.1      # Ray wall time / local executor wall time (start-up 
 EPOCHS, QUICK_EPOCHS = 30.0, 6.0
 
 
+SAME_MSE = 0.01  # largest relative test-MSE gap between a point trained locally and on Ray
+
+
+def test_mse_gaps(local_points, ray_points) -> list[float]:
+    """Each point's relative test-MSE gap between the executors. Ray's workers run one torch thread, the local
+    executor every core: matrix products then add in another order, and 30 epochs carry the last-bit
+    differences to about 0.03-0.2% of the test MSE (digits, 1 against 2 threads, same seed). Beyond SAME_MSE
+    the executors would be training something else."""
+    return [abs(a.metrics["test_mse"] - b.metrics["test_mse"]) / abs(a.metrics["test_mse"])
+            for a, b in zip(local_points, ray_points) if a.metrics.get("test_mse") and b.metrics.get("test_mse")]
+
+
 def bench_spec(epochs: float):
     from aeviz.sweeps import SweepSpec
 
@@ -64,8 +76,8 @@ def run(context: BenchContext) -> list[Result]:
             if owned:
                 ray.shutdown()
     ray_seconds = sweep.wall_seconds
-    same = all(abs(a.metrics.get("test_mse", 0) - b.metrics.get("test_mse", 1)) <= 1e-4 * abs(a.metrics["test_mse"])
-               for a, b in zip(local.points, sweep.points) if a.metrics and b.metrics)
+    gaps = test_mse_gaps(local.points, sweep.points)
+    same = bool(gaps) and max(gaps) <= SAME_MSE
     speedup = single_seconds / ray_seconds if ray_seconds > 0 else float("nan")
     efficiency = speedup / WORKERS
     overhead = ray_seconds / local_seconds if local_seconds > 0 else float("nan")
@@ -74,7 +86,8 @@ def run(context: BenchContext) -> list[Result]:
                "ray_startup_seconds": sweep.startup_seconds, "same_test_mse": same,
                "points": [p.status for p in sweep.points]}
     note = f"{epochs:g} epochs/point; Ray start-up {sweep.startup_seconds:.1f} s not included; " \
-           f"test MSE {'identical' if same else 'DIFFERS'} across executors"
+           f"test MSE {'the same' if same else 'DIFFERS'} across executors (largest gap " \
+           f"{max(gaps, default=float('nan')):.2%})"
     return [
         Result(ROW_NAME, f"{what}: parallel efficiency (speed-up over local with one torch thread / {WORKERS})",
                "", efficiency, "ideal: every worker busy", 1.0, efficiency, f">= {TARGET_EFFICIENCY}",
