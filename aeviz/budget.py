@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aeviz.errors import AevizError
+from aeviz.server_settings import max_jobs_from_env, number_from_env
 
 MAX_PARAMS_ENV = "AEVIZ_MAX_PARAMS"
 DEFAULT_MAX_PARAMS = 20_000_000
@@ -48,16 +49,8 @@ class ModelSize:
 
 
 def max_params() -> int:
-    value = os.environ.get(MAX_PARAMS_ENV, "").strip()
-    if not value:
-        return DEFAULT_MAX_PARAMS
-    try:
-        limit = int(float(value))
-    except ValueError:
-        raise AevizError(f"{MAX_PARAMS_ENV} must be a whole number of parameters (got {value!r})") from None
-    if limit < 1:
-        raise AevizError(f"{MAX_PARAMS_ENV} must be at least 1 (got {value!r})")
-    return limit
+    return number_from_env(MAX_PARAMS_ENV, DEFAULT_MAX_PARAMS, "a whole number of parameters, at least 1",
+                           whole=True, minimum=1)
 
 
 def machine_memory_bytes() -> int:
@@ -75,8 +68,6 @@ def machine_memory_bytes() -> int:
 
 def memory_budget_bytes() -> int:
     """What one training job may use: a share of the machine divided among the jobs that run at once."""
-    from aeviz.server_settings import max_jobs_from_env
-
     return int(machine_memory_bytes() * MEMORY_SHARE / max_jobs_from_env())
 
 

@@ -1,9 +1,11 @@
 """How many training jobs this server runs at once, when a queued job's owner counts as gone, and how often
 a training run is checkpointed: the operator's settings, read from the environment (README, "Serving a
-class on one machine")."""
+class on one machine"). Every number is read by `number_from_env`, so each bad value gets the same kind of
+one-line message naming the setting, what it takes and what it got."""
 
 from __future__ import annotations
 
+import math
 import os
 
 from aeviz.errors import AevizError
@@ -12,44 +14,40 @@ MAX_JOBS_ENV = "AEVIZ_MAX_JOBS"
 ABANDON_ENV = "AEVIZ_ABANDON_SECONDS"
 CHECKPOINT_ENV = "AEVIZ_CHECKPOINT_SECONDS"
 DEFAULT_ABANDON_SECONDS = 600.0  # a queued job whose owner has not been seen this long is cancelled at its turn
-
-
-def max_jobs_from_env(default: int | None = 1) -> int | None:
-    value = os.environ.get(MAX_JOBS_ENV, "").strip()
-    if not value:
-        return default
-    try:
-        return max(1, int(value))
-    except ValueError:
-        raise AevizError(f"{MAX_JOBS_ENV} must be a whole number of at least 1 (got {value!r})") from None
-
-
-def abandon_seconds_from_env(default: float = DEFAULT_ABANDON_SECONDS) -> float | None:
-    """Seconds without a sign of its owner after which a queued job is cancelled at its turn (None: never)."""
-    value = os.environ.get(ABANDON_ENV, "").strip()
-    if not value:
-        return default
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise AevizError(f"{ABANDON_ENV} must be a number of seconds, 0 for never (got {value!r})") from None
-    return seconds if seconds > 0 else None
-
-
 DEFAULT_CHECKPOINT_SECONDS = 30.0  # a crash loses at most this much training
 MAX_CHECKPOINT_SECONDS = 3600.0
 
 
-def checkpoint_seconds_from_env(default: float = DEFAULT_CHECKPOINT_SECONDS) -> float | None:
-    """Seconds between two checkpoints of a training run (None: 0 was set, no checkpoints)."""
-    value = os.environ.get(CHECKPOINT_ENV, "").strip()
+def number_from_env(name: str, default, takes: str, *, whole: bool = False, minimum: float = 0.0,
+                    maximum: float = math.inf, zero_is_none: bool = False):
+    """The number in environment variable `name` (`default` when unset or blank): a whole number (`whole`;
+    "2e7" is read as 20000000) or any, from `minimum` to `maximum`. With `zero_is_none`, 0 means None (off).
+    Anything else raises AevizError: "{name} must be {takes} (got '...')"."""
+    value = os.environ.get(name, "").strip()
     if not value:
         return default
     try:
-        seconds = float(value)
+        number = float(value)
     except ValueError:
-        seconds = float("nan")
-    if not 0 <= seconds <= MAX_CHECKPOINT_SECONDS:  # NaN fails too
-        raise AevizError(f"{CHECKPOINT_ENV} must be a number of seconds from 0 (no checkpoints) to "
-                         f"{MAX_CHECKPOINT_SECONDS:g} (got {value!r})")
-    return seconds if seconds > 0 else None
+        number = math.nan
+    if zero_is_none and number == 0:
+        return None
+    if not minimum <= number <= maximum or (whole and number != int(number)):  # NaN fails too
+        raise AevizError(f"{name} must be {takes} (got {value!r})")
+    return int(number) if whole else number
+
+
+def max_jobs_from_env(default: int | None = 1) -> int | None:
+    return number_from_env(MAX_JOBS_ENV, default, "a whole number of at least 1", whole=True, minimum=1)
+
+
+def abandon_seconds_from_env(default: float = DEFAULT_ABANDON_SECONDS) -> float | None:
+    """Seconds without a sign of its owner after which a queued job is cancelled at its turn (None: never)."""
+    return number_from_env(ABANDON_ENV, default, "a number of seconds, 0 for never", zero_is_none=True)
+
+
+def checkpoint_seconds_from_env(default: float = DEFAULT_CHECKPOINT_SECONDS) -> float | None:
+    """Seconds between two checkpoints of a training run (None: 0 was set, no checkpoints)."""
+    return number_from_env(CHECKPOINT_ENV, default,
+                           f"a number of seconds from 0 (no checkpoints) to {MAX_CHECKPOINT_SECONDS:g}",
+                           maximum=MAX_CHECKPOINT_SECONDS, zero_is_none=True)

@@ -174,21 +174,33 @@ def restore(trainer, state: dict[str, Any]) -> None:
         trainer._optimizer.load_state_dict(state["optimizer"])  # moves the moments to the model's device
 
 
-class Checkpointer:
-    """Writes a trainer's checkpoint every `seconds` (the Trainer asks `due()` between steps and calls
-    `save()`), holding the run's lock from the first write; `close()` when the run ends."""
+class CheckpointClock:
+    """When a checkpoint is due: every `seconds` (None: never) since the last one; counts the `writes` and
+    keeps the latest `error`. The Trainer asks `due()` between steps and then calls `save(trainer)`."""
 
-    def __init__(self, store, run_id: str, tag: str = "", seconds: float | None | str = "env",
-                 lock: RunLock | None = None):
-        self.seconds = checkpoint_seconds_from_env() if seconds == "env" else seconds
-        self.store, self.run_id, self.tag = store, run_id, tag
-        self.lock = lock or RunLock(lock_path(store, run_id))
+    def __init__(self, seconds: float | None, tag: str = ""):
+        self.seconds, self.tag = seconds, tag
         self.writes = 0
         self.error = ""
         self._last = time.monotonic()
 
     def due(self) -> bool:
         return self.seconds is not None and time.monotonic() - self._last >= self.seconds
+
+    def skip(self) -> None:
+        """The next checkpoint is due `seconds` from now."""
+        self._last = time.monotonic()
+
+
+class Checkpointer(CheckpointClock):
+    """Writes a trainer's checkpoint to the run store every `seconds`, holding the run's lock from the first
+    write; `close()` when the run ends."""
+
+    def __init__(self, store, run_id: str, tag: str = "", seconds: float | None | str = "env",
+                 lock: RunLock | None = None):
+        super().__init__(checkpoint_seconds_from_env() if seconds == "env" else seconds, tag)
+        self.store, self.run_id = store, run_id
+        self.lock = lock or RunLock(lock_path(store, run_id))
 
     def save(self, trainer) -> float:
         """Write the checkpoint now; returns the seconds it took. Never raises: a checkpoint is insurance,
@@ -217,10 +229,6 @@ class Checkpointer:
             self._note(warnings, exc)
             return False
 
-    def skip(self) -> None:
-        """The next checkpoint is due `seconds` from now."""
-        self._last = time.monotonic()
-
     def _note(self, warnings: list | None, exc: Exception) -> None:
         detail = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         message = (f"the run's progress could not be checkpointed ({detail}); training goes on, but a crash "
@@ -239,23 +247,17 @@ class Checkpointer:
         self.lock.release(remove=saved)
 
 
-class LatestCheckpoint:
+class LatestCheckpoint(CheckpointClock):
     """A checkpointer for a trainer far from the run store (a Ray worker): it keeps its latest checkpoint as
     bytes (`data`, numbered by `writes`) for the server to fetch and write with write_checkpoint."""
 
     def __init__(self, seconds: float | None, tag: str = ""):
-        self.seconds, self.tag = seconds, tag
+        super().__init__(seconds, tag)
         self.data: bytes | None = None
-        self.writes = 0
-        self.error = ""
-        self._last = time.monotonic()
-
-    def due(self) -> bool:
-        return self.seconds is not None and time.monotonic() - self._last >= self.seconds
 
     def save(self, trainer) -> float:
         started = time.perf_counter()
-        self._last = time.monotonic()
+        self.skip()
         try:
             self.data, self.writes = checkpoint_bytes(trainer_state(trainer, self.tag)), self.writes + 1
         except Exception as exc:  # as Checkpointer.save: never stops training
