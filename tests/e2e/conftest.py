@@ -75,6 +75,13 @@ def browser_or_skip():
 @contextlib.contextmanager
 def running_app(runs_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None):
     """`streamlit run app.py` on a free localhost port with its own run store; yields the base URL."""
+    with running_app_process(runs_dir, log_path, extra_env) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def running_app_process(runs_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None):
+    """As `running_app`, yielding the base URL and the server's process (to watch its memory)."""
     port = free_port()
     env = {**os.environ, "AEVIZ_RUNS_DIR": str(runs_dir), "AEVIZ_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
            "AEVIZ_UMAP_WARMUP": "0", **(extra_env or {})}
@@ -86,7 +93,7 @@ def running_app(runs_dir: Path, log_path: Path, extra_env: dict[str, str] | None
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:
