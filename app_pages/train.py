@@ -53,6 +53,12 @@ with right:
     st.metric(f"PCA test MSE at k = {k}", f"{pca_at_k:.4f}",
               help="Mean squared error per pixel of PCA's reconstructions of the test set with the top k "
                    "components: the bar an autoencoder with the same k has to beat.")
+    from aeviz.figures.training import pca_curve_figure
+    from ui.theme import themed
+
+    # Also loads the browser's chart library before Train is pressed, so the first live figure comes at once.
+    st.plotly_chart(themed(pca_curve_figure(curve, int(k))), key="train_pca_curve", width="stretch",
+                    config={"displayModeBar": False})
     st.caption(f"{dataset.title}: {len(dataset.train_images):,} training and {len(dataset.test_images):,} test "
                f"images of {dataset.image_shape[1]}x{dataset.image_shape[2]} pixels.")
 
@@ -118,12 +124,27 @@ if not problem and reuse_offer(config, manager, owner):
 
 
 
-def show_new_job(view) -> None:
+def follow_new_job(view) -> None:
+    """Show the job just submitted; a running one's first snapshot is waited for (up to a second) so the
+    next redraw has a picture."""
     if view.status != QUEUED:  # a queued run has nothing to show soon
         manager.wait_showable(view.job_id, FIRST_PICTURE_WAIT_SECONDS)
     st.session_state[JOB_KEY] = view.job_id
+
+
+def show_new_job(view) -> None:
+    follow_new_job(view)
     st.query_params[JOB_PARAM] = view.job_id
     st.rerun()  # redraw everything (sidebar list, button label) with the new job
+
+
+def start_run(config, owner: str) -> None:
+    """Train's callback: it runs before the page is drawn, so one redraw shows the new run (and its first
+    picture) with everything around it."""
+    from aeviz.lessons.record import session_tag
+
+    config.tags["session"] = session_tag(owner)  # the class view's "who", never the session id itself
+    follow_new_job(manager.submit(config, owner=owner))
 
 
 from ui.interrupted import interrupted_notice  # noqa: E402
@@ -131,12 +152,8 @@ from ui.interrupted import interrupted_notice  # noqa: E402
 interrupted_notice(owner, manager, show_new_job)  # this session's runs that a server stop interrupted
 my_jobs = manager.jobs(owner=owner)
 busy = any(j.active for j in my_jobs)
-if st.button("Queue this run" if busy else "Train", type="primary", disabled=bool(problem),
-             icon=":material/play_arrow:", key="train_start"):
-    from aeviz.lessons.record import session_tag
-
-    config.tags["session"] = session_tag(owner)  # the class view's "who", never the session id itself
-    show_new_job(manager.submit(config, owner=owner))
+st.button("Queue this run" if busy else "Train", type="primary", disabled=bool(problem),
+          icon=":material/play_arrow:", key="train_start", on_click=start_run, args=(config, owner))
 
 # ---------------------------------------------------------------------------- which job to show
 known = {j.job_id: j for j in my_jobs}

@@ -39,6 +39,16 @@ def test_test_mse_figure_has_pca_line():
     assert any(shape.y0 == 0.04 for shape in fig.layout.shapes)
 
 
+def test_pca_curve_figure_marks_the_chosen_k():
+    curve = np.array([0.1, 0.05, 0.03, 0.02, 0.015, 0.0])  # k = 0..5; PCA's error is 0 at k = D
+    fig = training.pca_curve_figure(curve, 3)
+    line, chosen = fig.data
+    assert list(line.x) == [1, 2, 3, 4, 5] and list(line.y) == list(curve[1:])
+    assert list(chosen.x) == [3] and list(chosen.y) == [0.02] and chosen.text[0].strip() == "k = 3"
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.range[0] > -3  # the zero at k = D is left out
+    assert list(training.pca_curve_figure(curve, 99).data[1].x) == [5]  # a k past the curve: its last point
+
+
 def test_progress_text_and_duration():
     from aeviz.events import Progress
 

@@ -84,6 +84,7 @@ def test_train_page_trains_in_background_and_survives_rerun():
     at = page("train.py").run()
     assert not at.exception
     assert at.metric[0].label == "PCA test MSE at k = 8"
+    assert [c.key for c in charts(at)] == ["train_pca_curve"]  # the bar to beat, before anything is trained
     at.selectbox(key="train_variant").set_value("plain")
     at.text_input(key="train.plain.hidden").set_value("32")
     at.radio(key="train_budget_kind").set_value("seconds").run()
@@ -100,7 +101,8 @@ def test_train_page_trains_in_background_and_survives_rerun():
         manager.wait(job_id, 0.05)
     at.run()  # a rerun: the page finds the same job and draws it live
     assert at.subheader[0].value.startswith("plain · k=8 · digits")
-    assert len(charts(at)) == 4  # loss curves, test MSE vs PCA, images + reconstructions, codes forming
+    # PCA's curve; then the run's images + reconstructions, loss curves, test MSE vs PCA, codes forming
+    assert len(charts(at)) == 5
     assert [b.label for b in at.button if b.key == f"stop.{job_id}"] == ["Stop"], manager.view(job_id).message
     # a second run queues behind the first
     at.radio(key="train_budget_kind").set_value("epochs").run()

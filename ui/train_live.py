@@ -57,7 +57,7 @@ def show_status(view, manager, pca_curve: np.ndarray) -> None:
               delta_color="inverse")
     m2.metric(f"PCA at k = {k}", f"{pca_mse:.4f}")
     if view.progress is not None:
-        m3.metric("Speed", f"{view.progress.samples_per_second:,.0f} samples/s",
+        m3.metric("Samples per second", f"{view.progress.samples_per_second:,.0f}",  # fits a projector's third
                   help=f"{view.started.device_name if view.started else ''}; "
                        f"{format_duration(view.progress.elapsed)} of training")
 

@@ -17,7 +17,7 @@ CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7"
 PCA_COLOR = "#D55E00"  # the bar to beat: vermilion in both modes
 
 NORMAL = {"font": 14, "title": 17, "line": 2.0, "marker": 1.0, "size": 1.0}
-PROJECTOR = {"font": 22, "title": 28, "line": 4.5, "marker": 1.7, "size": 1.45}
+PROJECTOR = {"font": 22, "title": 28, "tick": 19, "line": 4.5, "marker": 1.7, "size": 1.45}
 
 
 def tick_label(value: float) -> str:
@@ -68,8 +68,10 @@ def apply_theme(fig, projector: bool = False):
     if fig.layout.height:
         fig.update_layout(height=int(fig.layout.height * style["size"]))
     if projector:
-        grid = dict(gridcolor="#9a9a9a", linecolor="#000000", tickfont=dict(color="#000000"),
-                    title_font=dict(color="#000000"))
+        # sizes too: Streamlit's chart theme sets its own small tick and axis-title fonts, which the layout's
+        # font does not override
+        grid = dict(gridcolor="#9a9a9a", linecolor="#000000", tickfont=dict(color="#000000", size=style["tick"]),
+                    title_font=dict(color="#000000", size=style["font"]))
         fig.update_xaxes(**grid)
         fig.update_yaxes(**grid)
         fig.update_layout(paper_bgcolor="#ffffff", plot_bgcolor="#ffffff", font_color="#000000")

@@ -74,6 +74,26 @@ def test_mse_figure(test_history: list[dict[str, float]], pca_mse: float | None,
     return fig
 
 
+def pca_curve_figure(curve: np.ndarray, k: int, title: str = "PCA's test error at each k"):
+    """PCA's test MSE per pixel for k = 1..D (`curve[k]`, as aeviz.pca.pca_test_mse_curve gives it), with the
+    chosen k marked: what an autoencoder with this k has to beat, and how fast more k helps."""
+    import plotly.graph_objects as go
+
+    ks = np.arange(1, len(curve))
+    errors = np.asarray(curve[1:], dtype=float)
+    k = int(min(max(k, 1), len(curve) - 1))
+    fig = go.Figure(go.Scatter(x=ks, y=errors, mode="lines", line=dict(color=PCA_COLOR), name="PCA",
+                               hovertemplate="k = %{x}: test MSE %{y:.4f}<extra></extra>"))
+    left_half = k <= len(curve) / 2  # the label goes on the side with room; the falling line stays below it
+    fig.add_trace(go.Scatter(x=[k], y=[curve[k]], mode="markers+text", marker=dict(size=11, color=PCA_COLOR),
+                             text=[f"  k = {k}  "], textposition="middle right" if left_half else "middle left",
+                             cliponaxis=False, hoverinfo="skip", name="chosen k"))
+    fig.update_layout(title=title, xaxis_title="k (code size)", yaxis_title="MSE per pixel", height=260,
+                      margin=dict(l=10, r=10, t=40, b=10), showlegend=False)
+    fig.update_yaxes(**log_axis(errors[errors > 0]))
+    return fig
+
+
 def snapshot_figure(originals: np.ndarray, reconstructions: np.ndarray, title: str = ""):
     """Test images (top row) and the model's current reconstructions (bottom row)."""
     return mosaic_figure([originals, reconstructions], ["test images", "reconstructions"], title=title,
