@@ -83,3 +83,17 @@ def test_a_legend_under_the_plot_moves_to_the_bottom_edge_with_room_for_the_axis
         assert fig.layout.margin.b >= 40 + 3 * font
     side = apply_theme(go.Figure(go.Scatter(x=[0], y=[0])))
     assert side.layout.legend.yref is None  # a legend left where plotly puts it is not touched
+
+
+def test_a_long_title_wraps_in_projector_mode_with_room_above_the_plot():
+    import plotly.graph_objects as go
+
+    title = "contractive · k=16 · digits · a3082c29ca62df6b: PCA of the codes"
+    fig = apply_theme(go.Figure(layout=dict(title=title, height=400, margin=dict(t=40))), projector=True)
+    lines = fig.layout.title.text.split("<br>")
+    assert len(lines) == 2 and " ".join(lines) == title and all(len(line) <= 40 for line in lines)
+    assert fig.layout.margin.t > 40 and fig.layout.height > int(400 * 1.45)
+    short = apply_theme(go.Figure(layout=dict(title="Training loss")), projector=True)
+    assert short.layout.title.text == "Training loss"
+    normal = apply_theme(go.Figure(layout=dict(title=title)), projector=False)
+    assert normal.layout.title.text == title  # a laptop's chart is wide enough

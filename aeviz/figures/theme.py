@@ -65,6 +65,8 @@ def apply_theme(fig, projector: bool = False):
             elif size is not None and not isinstance(size, str):
                 trace.marker.size = [s * style["marker"] for s in size]
     _legend_below_axis_title(fig, style["font"])
+    if projector:
+        _wrap_long_title(fig, style["title"])
     if fig.layout.height:
         fig.update_layout(height=int(fig.layout.height * style["size"]))
     if projector:
@@ -87,3 +89,22 @@ def _legend_below_axis_title(fig, font: float) -> None:
     bottom = fig.layout.margin.b if fig.layout.margin.b is not None else 80
     fig.update_layout(legend=dict(yref="container", y=0, yanchor="bottom"),
                       margin=dict(b=int(bottom + 3 * font)))
+
+
+PROJECTOR_TITLE_CHARS = 40  # what fits on one line of a chart's title at projector size on a 1024-px screen
+
+
+def _wrap_long_title(fig, size: float) -> None:
+    """A title longer than a projector's chart is wide ran off its right edge: break it between words into
+    lines of at most PROJECTOR_TITLE_CHARS, and make room above the plot for the lines added."""
+    import textwrap
+
+    text = fig.layout.title.text
+    if not text or "<br>" in text or len(text) <= PROJECTOR_TITLE_CHARS:
+        return
+    lines = textwrap.wrap(text, PROJECTOR_TITLE_CHARS, break_long_words=False)
+    top = fig.layout.margin.t if fig.layout.margin.t is not None else 100
+    fig.update_layout(title_text="<br>".join(lines),
+                      margin=dict(t=int(top + (len(lines) - 1) * 1.5 * size)))
+    if fig.layout.height:
+        fig.update_layout(height=int(fig.layout.height + (len(lines) - 1) * 1.5 * size))
