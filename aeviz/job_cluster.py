@@ -5,14 +5,16 @@
 app's own process instead. Once a job has joined the cluster, the manager's job limit becomes the jobs
 the cluster's CPUs hold at once, unless the operator set it.
 
-A cluster that goes away mid-session (its head stops answering a probe within PROBE_SECONDS) is given
-up for the rest of the process: later jobs, and a job whose worker it took with it, train here, with a
+A cluster that goes away mid-session (its head fails, or stops answering PROBE_ATTEMPTS probes of
+PROBE_SECONDS in a row: a head slowed by a busy machine is given the time) is given up for the rest of
+the process: later jobs, and a job whose worker it took with it, train here, with a
 note on the student's page, and the limit goes back to the in-process one. Nothing here waits on the
 cluster without a timeout, so a slow or lost cluster holds up a job's thread, never the server.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, Callable
@@ -20,8 +22,12 @@ from typing import Any, Callable
 from aeviz.errors import AevizError
 from aeviz.ray_cluster import configured_address
 
+log = logging.getLogger(__name__)
+
 ON_RAY = "on a Ray worker"
+NO_ANSWER = "its head did not answer"
 PROBE_SECONDS = 10.0   # how long the cluster's head may take to say which nodes it has
+PROBE_ATTEMPTS = 3     # unanswered probes in a row before a job gives the cluster up (one timed out under load)
 
 
 class JobCluster:
@@ -60,7 +66,7 @@ class JobCluster:
             ray = connect(self.address)
         except AevizError as exc:  # never reached yet: the next job tries again
             return None, f"in the app's own process: {exc}"
-        nodes, why = live_nodes(ray)
+        nodes, why = live_nodes(ray, attempts=PROBE_ATTEMPTS)
         if why:
             self.give_up(why)
             return None, self.here_note()
@@ -72,7 +78,7 @@ class JobCluster:
 
     def still_there(self, ray) -> bool:
         """Whether the cluster answers (a job whose worker vanished asks); if not, it is given up."""
-        why = live_nodes(ray)[1]
+        why = live_nodes(ray, attempts=PROBE_ATTEMPTS)[1]
         if why:
             self.give_up(why)
         return not why
@@ -87,6 +93,8 @@ class JobCluster:
             if self.lost:
                 return
             self.lost = f"{why}, at {time.strftime('%H:%M')}"
+            log.warning("the Ray cluster at %s is given up, jobs train in this process from now on: %s",
+                        self.address, why)
             set_limit = self._set_limit if self._joined else None
         if set_limit is not None:
             set_limit(self._local_limit)
@@ -104,10 +112,13 @@ class JobCluster:
             self._set_limit(max(1, cpus // CPUS_PER_JOB))
 
 
-def live_nodes(ray, timeout: float = PROBE_SECONDS) -> tuple[list[dict], str]:
+def live_nodes(ray, timeout: float = PROBE_SECONDS, attempts: int = 1) -> tuple[list[dict], str]:
     """The cluster's live nodes (ray.nodes()), and why it cannot take a job ("" if it can): no answer within
-    `timeout` s, Ray gone, or no live node."""
-    nodes, why = ask(ray, lambda: [node for node in ray.nodes() if node.get("Alive")], timeout)
+    `timeout` s (asked up to `attempts` times), Ray gone, or no live node."""
+    for _ in range(max(1, attempts)):
+        nodes, why = ask(ray, lambda: [node for node in ray.nodes() if node.get("Alive")], timeout)
+        if not why.startswith(NO_ANSWER):  # an answer, or a failure that waiting will not mend
+            break
     return (nodes, "") if nodes else ([], why or "no live node is left")
 
 
@@ -134,7 +145,7 @@ def ask(ray, question: Callable[[], Any], timeout: float) -> tuple[Any, str]:
     thread.start()
     thread.join(timeout)
     if not answer:
-        return None, f"its head did not answer within {timeout:.0f} s"
+        return None, f"{NO_ANSWER} within {timeout:.0f} s"
     if isinstance(answer[0], Exception):
         from aeviz.ray_cluster import first_line
 

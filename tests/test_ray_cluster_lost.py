@@ -92,3 +92,32 @@ def test_probing_a_cluster_never_waits_past_its_timeout():
     assert live_nodes(dead_only, timeout=5) == ([], "no live node is left")
     alive = {"Alive": True, "Resources": {"CPU": 4.0}}
     assert live_nodes(SilentRay(nodes=[alive, {"Alive": False}]), timeout=5) == ([alive], "")
+
+
+class SlowOnceRay(SilentRay):
+    """A head that misses the first probe (a busy machine), then answers."""
+
+    def __init__(self, nodes):
+        super().__init__(nodes=nodes)
+        self.calls = 0
+
+    def nodes(self):
+        self.calls += 1
+        if self.calls == 1:
+            self.release.wait(30)
+        return self._nodes
+
+
+def test_a_head_slow_to_answer_once_is_asked_again_not_given_up():
+    alive = {"Alive": True, "Resources": {"CPU": 2.0}}
+    slow = SlowOnceRay([alive])
+    assert live_nodes(slow, timeout=0.3, attempts=3) == ([alive], "")
+    assert slow.calls == 2
+    never = SilentRay(nodes=[alive], hang=True)
+    started = time.monotonic()
+    nodes, why = live_nodes(never, timeout=0.3, attempts=3)  # three misses in a row: given up
+    assert nodes == [] and "did not answer within" in why and time.monotonic() - started < 5
+    never.release.set()
+    slow.release.set()
+    gone = SilentRay(error=ConnectionError("GCS unreachable"))
+    assert live_nodes(gone, timeout=5, attempts=3) == ([], "GCS unreachable")  # a failure is not waited on
