@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 ON_RAY = "on a Ray worker"
 NO_ANSWER = "its head did not answer"
 PROBE_SECONDS = 10.0   # how long the cluster's head may take to say which nodes it has
+TRUST_SECONDS = 60.0   # a cluster that answered this recently takes the next job without being asked again
 PROBE_ATTEMPTS = 3     # unanswered probes in a row before a job gives the cluster up (one timed out under load)
 
 
@@ -40,6 +41,7 @@ class JobCluster:
         self._set_limit = set_limit
         self._local_limit = local_limit
         self._joined = False
+        self._answered_at = -TRUST_SECONDS  # when the head last said which nodes it has (time.monotonic())
         self._lock = threading.Lock()
         self.lost = ""          # why the cluster was given up ("" while it is used)
         self.gpus = 0           # the cluster's GPUs, once a job has joined it
@@ -66,11 +68,14 @@ class JobCluster:
             ray = connect(self.address)
         except AevizError as exc:  # never reached yet: the next job tries again
             return None, f"in the app's own process: {exc}"
-        nodes, why = live_nodes(ray, attempts=PROBE_ATTEMPTS)
-        if why:
-            self.give_up(why)
-            return None, self.here_note()
-        self.joined(nodes)
+        # A class pressing Train together asks once: a head busy starting their workers missed its probes.
+        if time.monotonic() - self._answered_at > TRUST_SECONDS:
+            nodes, why = live_nodes(ray, attempts=PROBE_ATTEMPTS)
+            if why:
+                self.give_up(why)
+                return None, self.here_note()
+            self._answered_at = time.monotonic()
+            self.joined(nodes)
         free_gpus = free_resources(ray).get("GPU", 0.0) if config.device == "auto" and self.gpus else 0.0
         source = RayTrainingSource(ray, config, store, run_id=run_id, fallback=fallback, cluster=self,
                                    resources=actor_resources(config, self.gpus, free_gpus), tag=tag)

@@ -121,3 +121,37 @@ def test_a_head_slow_to_answer_once_is_asked_again_not_given_up():
     slow.release.set()
     gone = SilentRay(error=ConnectionError("GCS unreachable"))
     assert live_nodes(gone, timeout=5, attempts=3) == ([], "GCS unreachable")  # a failure is not waited on
+
+
+def test_jobs_submitted_together_ask_the_head_once(monkeypatch):
+    """A class pressing Train at once: the first job asks the head which nodes it has, the next ones within
+    TRUST_SECONDS do not (a head busy starting their workers missed its probes under load)."""
+    import aeviz.ray_cluster
+    import aeviz.ray_jobs
+    from aeviz.config import TrainConfig
+    from aeviz.job_cluster import TRUST_SECONDS, JobCluster
+
+    class CountingRay(SilentRay):
+        calls = 0
+
+        def nodes(self):
+            CountingRay.calls += 1
+            return super().nodes()
+
+    class PlacedSource:
+        def __init__(self, ray, config, store, **kwargs):
+            self.note = ON_RAY
+
+    head = CountingRay(nodes=[{"Alive": True, "Resources": {"CPU": 4.0}}])
+    monkeypatch.setattr(aeviz.ray_cluster, "connect", lambda address: head)
+    monkeypatch.setattr(aeviz.ray_jobs, "RayTrainingSource", PlacedSource)
+    limits = []
+    cluster = JobCluster("local", set_limit=limits.append)
+    config = TrainConfig(dataset="digits", variant="plain", k=8, epochs=1.0)
+    for _ in range(5):
+        source, where = cluster.source_for(config, None, None, fallback=lambda: None)
+        assert where == ON_RAY and isinstance(source, PlacedSource)
+    assert CountingRay.calls == 1 and limits == [4]
+    cluster._answered_at -= TRUST_SECONDS + 1  # a minute later the next job asks again
+    cluster.source_for(config, None, None, fallback=lambda: None)
+    assert CountingRay.calls == 2
