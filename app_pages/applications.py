@@ -101,7 +101,7 @@ with anomaly_tab:
         st.plotly_chart(themed(figs.roc_figure(curves, report.auc)), key="apps_roc")
         worst = report.most_anomalous(12)
         st.plotly_chart(themed(figs.image_row(dataset.test_images[worst].numpy(),
-                                       [f"{names[labels[i]]} {report.scores['autoencoder'][i]:.3f}" for i in worst],
+                                       [f"{names[labels[i]]} · {report.scores['autoencoder'][i]:.3f}" for i in worst],
                                        "The 12 most anomalous test images (class, score)", columns=12,
                                        highlight=[not report.is_anomaly[i] for i in worst])), key="apps_worst")
         found = int(report.is_anomaly[worst].sum())
