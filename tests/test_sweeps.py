@@ -157,6 +157,7 @@ def test_table_and_figures(local_sweep, digits):
     fig = sweep_figure(rows, ["k"])
     names = [t.name for t in fig.data]
     assert "plain" in names and "PCA" in names
+    assert fig.layout.title.text.startswith("Test MSE over the sweep")
     line = next(t for t in fig.data if t.name == "plain")
     assert list(line.x) == [2, 8]
     assert line.y[0] == pytest.approx((rows[0]["test_mse"] + rows[1]["test_mse"]) / 2)

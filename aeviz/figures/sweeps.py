@@ -25,6 +25,12 @@ def finished_rows(rows: list[dict[str, Any]], metric: str = "test_mse") -> list[
     return [r for r in rows if r.get("status") in DONE and _is_number(r.get(metric))]
 
 
+def metric_words(metric: str) -> str:
+    """'test_mse' -> 'Test MSE': a metric's name as the figures write it."""
+    words = " ".join(word.upper() if word in ("mse", "auc", "bce", "kl") else word for word in metric.split("_"))
+    return words[:1].upper() + words[1:]
+
+
 def sweep_figure(rows: list[dict[str, Any]], axes: list[str], metric: str = "test_mse",
                  title: str | None = None) -> go.Figure:
     """The figure for this many swept parameters (variant and seed are not counted as axes)."""
@@ -40,7 +46,7 @@ def sweep_figure(rows: list[dict[str, Any]], axes: list[str], metric: str = "tes
     # Parallel coordinates print their first and last axes' tick labels outside the plot and their names
     # above it: wider side and top margins keep them from being cut off.
     wide = len(axes) > 2
-    fig.update_layout(title=title or f"{metric.replace('_', ' ')} over the sweep ({len(done)} points done)",
+    fig.update_layout(title=title or f"{metric_words(metric)} over the sweep ({len(done)} points done)",
                       margin=dict(l=90 if wide else 60, r=110 if wide else 20, t=110 if wide else 60, b=50))
     return fig
 
