@@ -39,9 +39,9 @@ def show_results(sweep: Sweep, key: str) -> None:
             st.warning(f"{point.label}: {point.error}")
     saved = {p.run_id: p for p in sweep.points if p.run_id}
     if saved:
-        left, mid, right = st.columns([3, 1, 1])
-        run_id = left.selectbox("Open a point's run", list(saved), key=f"{key}_open",
-                                format_func=lambda r: f"{saved[r].label} · {r}")
+        run_id = st.selectbox("Open a point's run", list(saved), key=f"{key}_open",
+                              format_func=lambda r: f"{saved[r].label} · {r}")
+        mid, right, _ = st.columns(3)  # the buttons' labels fit at projector size too
         if mid.button("Reconstructions", key=f"{key}_to_recon", icon=":material/compare:"):
             open_run_on("reconstructions.py", run_id, sweep.spec.dataset)
         if right.button("Latent space", key=f"{key}_to_latent", icon=":material/scatter_plot:"):

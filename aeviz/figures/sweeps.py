@@ -92,7 +92,7 @@ def line_with_band(rows: list[dict[str, Any]], axis: str, metric: str = "test_ms
         fig.add_trace(go.Scatter(x=ks, y=[pca[k] for k in ks], mode="lines+markers", name=PCA_LABEL,
                                  line=dict(color="black", dash="dash")))
     fig.update_xaxes(title=axis, type=_axis_type([r.get(axis) for r in rows], numeric))
-    fig.update_yaxes(title=f"{metric} (per pixel)")
+    fig.update_yaxes(title=f"{metric_words(metric)} (per pixel)")
     return fig
 
 
@@ -166,7 +166,7 @@ def variant_bars(rows: list[dict[str, Any]], metric: str = "test_mse") -> go.Fig
     means = [_mean(stats[(n,)]) for n in names]
     spread = [(max(stats[(n,)]) - min(stats[(n,)])) / 2 for n in names]
     fig = go.Figure(go.Bar(x=names, y=means, error_y=dict(type="data", array=spread), name=metric))
-    fig.update_yaxes(title=f"{metric} (per pixel)")
+    fig.update_yaxes(title=f"{metric_words(metric)} (per pixel)")
     return fig
 
 
