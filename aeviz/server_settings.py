@@ -16,6 +16,8 @@ CHECKPOINT_ENV = "AEVIZ_CHECKPOINT_SECONDS"
 DEFAULT_ABANDON_SECONDS = 600.0  # a queued job whose owner has not been seen this long is cancelled at its turn
 DEFAULT_CHECKPOINT_SECONDS = 30.0  # a crash loses at most this much training
 MAX_CHECKPOINT_SECONDS = 3600.0
+SESSION_IDLE_ENV = "AEVIZ_SESSION_IDLE_SECONDS"
+DEFAULT_SESSION_IDLE_SECONDS = 12 * 3600.0  # a session id unused this long has expired (aeviz.sessions)
 
 
 def number_from_env(name: str, default, takes: str, *, whole: bool = False, minimum: float = 0.0,
@@ -51,3 +53,16 @@ def checkpoint_seconds_from_env(default: float = DEFAULT_CHECKPOINT_SECONDS) -> 
     return number_from_env(CHECKPOINT_ENV, default,
                            f"a number of seconds from 0 (no checkpoints) to {MAX_CHECKPOINT_SECONDS:g}",
                            maximum=MAX_CHECKPOINT_SECONDS, zero_is_none=True)
+
+
+def session_idle_seconds_from_env(default: float = DEFAULT_SESSION_IDLE_SECONDS) -> float:
+    """Seconds after which an unused session id has expired."""
+    return number_from_env(SESSION_IDLE_ENV, default, "a number of seconds above 0", minimum=1e-3)
+
+
+def check_settings() -> None:
+    """Read every setting above; the first bad one raises AevizError (the app checks them before any page)."""
+    max_jobs_from_env()
+    abandon_seconds_from_env()
+    checkpoint_seconds_from_env()
+    session_idle_seconds_from_env()

@@ -19,9 +19,10 @@ import secrets
 import threading
 import time
 
+from aeviz.server_settings import SESSION_IDLE_ENV, session_idle_seconds_from_env
+
 SECRET_FILE = ".session_secret"
-IDLE_ENV = "AEVIZ_SESSION_IDLE_SECONDS"
-DEFAULT_IDLE_SECONDS = 12 * 3600.0
+IDLE_ENV = SESSION_IDLE_ENV
 RANDOM_HEX = 24      # 96 bits
 SIGNATURE_HEX = 32   # 128 bits of the HMAC
 TOKEN_LENGTH = RANDOM_HEX + 1 + SIGNATURE_HEX
@@ -65,11 +66,7 @@ def _load_or_create_secret() -> bytes:
 
 
 def idle_seconds() -> float:
-    value = os.environ.get(IDLE_ENV, "").strip()
-    try:
-        return float(value) if value else DEFAULT_IDLE_SECONDS
-    except ValueError:
-        return DEFAULT_IDLE_SECONDS
+    return session_idle_seconds_from_env()
 
 
 def _signature(random_part: str, binding: str) -> str:

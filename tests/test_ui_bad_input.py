@@ -317,3 +317,12 @@ def test_datasets_are_loaded_once_per_process(monkeypatch, digits):
     jobs = [manager.submit(small(k=k), owner=f"user{k}") for k in (2, 3, 4)]
     assert all(manager.wait(j.job_id, 60).status == "completed" for j in jobs)
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("name, value", [("AEVIZ_MAX_JOBS", "many"), ("AEVIZ_SESSION_IDLE_SECONDS", "soon"),
+                                         ("AEVIZ_CHECKPOINT_SECONDS", "-5"), ("AEVIZ_MAX_PARAMS", "0")])
+def test_a_bad_server_setting_is_named_on_the_page_not_raised(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert len(at.error) == 1 and name in at.error[0].value and repr(value) in at.error[0].value

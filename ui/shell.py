@@ -40,7 +40,24 @@ def _dataset_from_link(query: dict) -> None:
         st.session_state["dataset"] = query["dataset"]
 
 
+def settings_or_stop() -> None:
+    """A server started with a bad setting (AEVIZ_MAX_JOBS=many, say) says which, on every page, instead of
+    failing somewhere inside one."""
+    from aeviz.budget import max_params
+    from aeviz.errors import AevizError
+    from aeviz.server_settings import check_settings
+
+    try:
+        check_settings()
+        max_params()
+    except AevizError as exc:
+        st.error(f"This server was started with a setting it cannot use: {exc}. Whoever runs it can correct "
+                 "the setting and restart the app (README, Serving a class on one machine).")
+        st.stop()
+
+
 def sidebar() -> None:
+    settings_or_stop()
     session_owner()
     restore("shell", _dataset_from_link)
     with st.sidebar:
