@@ -53,10 +53,11 @@ class JobCluster:
         return cls(address, set_limit) if address else None
 
     def source_for(self, config, store, run_id: str | None, fallback: Callable[[], Any],
-                   tag: str = "") -> tuple[Any, str]:
+                   tag: str = "", classes: list[int] | None = None) -> tuple[Any, str]:
         """(a source that trains on the cluster, where: its note), or (None, why it trains in this process).
         `fallback()` builds the in-process trainer that a job whose worker the cluster took with it runs;
-        `tag`: its owner's, on its checkpoints (aeviz.training_checkpoints)."""
+        `tag`: its owner's, on its checkpoints (aeviz.training_checkpoints); `classes`: train on these
+        classes of the dataset only (None: all). With no `store` the run comes back unsaved."""
         from aeviz.ray_cluster import connect
         from aeviz.ray_jobs import RayTrainingSource, actor_resources
 
@@ -78,7 +79,8 @@ class JobCluster:
             self.joined(nodes)
         free_gpus = free_resources(ray).get("GPU", 0.0) if config.device == "auto" and self.gpus else 0.0
         source = RayTrainingSource(ray, config, store, run_id=run_id, fallback=fallback, cluster=self,
-                                   resources=actor_resources(config, self.gpus, free_gpus), tag=tag)
+                                   resources=actor_resources(config, self.gpus, free_gpus), tag=tag,
+                                   classes=classes)
         return source, source.note
 
     def still_there(self, ray) -> bool:

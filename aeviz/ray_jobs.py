@@ -1,7 +1,8 @@
 """Page-started training jobs on a Ray cluster: one actor per job, followed by the app's job thread.
 
-The actor (`TrainingActor`) trains in a thread of its worker process and keeps the trainer's events
-until they are fetched. `RayTrainingSource` is what a job (aeviz.jobs) runs in place of a Trainer: it
+The actor (`TrainingActor`, in aeviz.ray_training_actor) trains in a thread of its worker process and
+keeps the trainer's events until they are fetched. `RayTrainingSource` is what a job (aeviz.jobs) runs
+in place of a Trainer (the Applications page's model of the normal classes runs one too): it
 asks the actor for new events every POLL_SECONDS, so the page's live view (progress, losses,
 snapshots) is the one an in-process job gives; `stop()` reaches the actor; at the end the weights come
 back as bytes and this process saves the run in its own store, so the cluster needs no shared
@@ -17,7 +18,7 @@ from typing import Any, Callable, Iterator
 
 from aeviz.errors import AevizError
 from aeviz.ray_cluster import first_line
-from aeviz.tasks import describe_error
+from aeviz.ray_training_actor import TrainingActor
 
 POLL_SECONDS = 0.2            # the live view's cadence, and how long one wait for an answer lasts
 STARTUP_TIMEOUT_SECONDS = 600.0  # a cluster with no free CPU keeps the actor waiting; give up after this
@@ -29,77 +30,6 @@ class WorkerLost(Exception):
     """The actor died or stopped answering (its reason in a line)."""
 
 
-# ---------------------------------------------------------------------------- worker side
-class TrainingActor:
-    """Trains one configuration in a thread of a Ray worker; `poll` hands the events over."""
-
-    def __init__(self, config_json: dict[str, Any], threads: int, checkpoint_seconds: float | None = None,
-                 tag: str = ""):
-        self._lock = threading.Lock()
-        self._checkpoint = None  # training_checkpoints.LatestCheckpoint, every `checkpoint_seconds`
-        self._stop = threading.Event()
-        self._events: list[tuple[Any, dict | None]] = []  # (event, its history row), not yet acknowledged
-        self._base = 0                                     # the stream index of self._events[0]
-        self._done = False
-        self._payload: dict[str, Any] | None = None
-        self._error = ""
-        threading.Thread(target=self._train, args=(config_json, threads, checkpoint_seconds, tag), daemon=True).start()
-
-    def _train(self, config_json: dict[str, Any], threads: int, checkpoint_seconds: float | None, tag: str) -> None:
-        import torch
-
-        from aeviz.config import TrainConfig
-        from aeviz.data import load_dataset
-        from aeviz.events import Finished, Progress
-        from aeviz.sweeps.ray_executor import result_payload
-        from aeviz.train import Trainer
-
-        try:
-            torch.set_num_threads(max(1, int(threads)))
-            config = TrainConfig.from_json(config_json)
-            trainer = Trainer(config, load_dataset(config.dataset))  # the dataset: cached per worker process
-            if checkpoint_seconds:  # kept here as bytes; the server fetches and writes them (checkpoint())
-                from aeviz.training_checkpoints import LatestCheckpoint
-
-                self._checkpoint = trainer.checkpointer = LatestCheckpoint(checkpoint_seconds, tag)
-            for event in trainer.run():
-                if self._stop.is_set():  # also a stop that came before run() began (run() clears the flag)
-                    trainer.stop()
-                if isinstance(event, Finished):
-                    payload = result_payload(event)
-                    with self._lock:
-                        self._payload = payload
-                    continue
-                row = trainer.history[-1] if isinstance(event, Progress) and trainer.history else None
-                with self._lock:
-                    self._events.append((event, row))
-        except Exception as exc:  # said in the job's message, on the server
-            with self._lock:
-                self._error = describe_error(exc)
-        finally:
-            with self._lock:
-                self._done = True
-
-    def poll(self, cursor: int) -> tuple[list, int, bool, dict | None, str]:
-        """Events from stream index `cursor` on (those before it arrived and are dropped here), the next
-        cursor, whether training has ended, and then its payload (weights as bytes) or error."""
-        with self._lock:
-            drop = max(0, min(cursor - self._base, len(self._events)))
-            del self._events[:drop]
-            self._base += drop
-            events = list(self._events)
-            return events, self._base + len(events), self._done, self._payload, self._error
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def checkpoint(self, seen: int) -> tuple[int, bytes | None]:
-        """(its number, the latest checkpoint's bytes) when newer than number `seen`, else (seen, None)."""
-        latest = self._checkpoint
-        writes, data = (latest.writes, latest.data) if latest is not None else (seen, None)
-        return (writes, data) if data is not None and writes > seen else (seen, None)
-
-
 def actor_resources(config, gpus: float = 0.0, free_gpus: float = 0.0) -> dict[str, float]:
     """What a job's actor asks the cluster for: a CPU, and a GPU where the device choice means one. `cuda`
     asks for one wherever the cluster has GPUs (it waits for one to be free); `auto` takes one only if one
@@ -109,13 +39,13 @@ def actor_resources(config, gpus: float = 0.0, free_gpus: float = 0.0) -> dict[s
 
 
 def spawn_actor(ray, config, resources: dict[str, float] | None = None, checkpoint_seconds: float | None = None,
-                tag: str = "") -> Any:
+                tag: str = "", classes: list[int] | None = None) -> Any:
     resources = resources or actor_resources(config)
     config_json = config.to_json()
     if not resources.get("num_gpus") and config.device == "auto":
         config_json["device"] = "cpu"  # a GPU on its node belongs to a job that asked for it
     actor_class = ray.remote(max_restarts=0, **resources)(TrainingActor)
-    return actor_class.remote(config_json, CPUS_PER_JOB, checkpoint_seconds, tag)
+    return actor_class.remote(config_json, CPUS_PER_JOB, checkpoint_seconds, tag, classes)
 
 
 # ---------------------------------------------------------------------------- server side
@@ -127,8 +57,9 @@ class RayTrainingSource:
 
     def __init__(self, ray, config, store=None, retries: int = 1, run_id: str | None = None,
                  fallback: Callable[[], Any] | None = None, cluster=None, resources: dict | None = None,
-                 tag: str = ""):
+                 tag: str = "", classes: list[int] | None = None):
         self.ray, self.config, self.store, self.retries, self.run_id = ray, config, store, retries, run_id
+        self.classes = classes  # train on these classes only (None: all)
         self.resources = resources or actor_resources(config)  # what each actor asks the cluster for
         self.fallback, self.cluster = fallback, cluster  # cluster: aeviz.job_cluster.JobCluster
         # The worker's checkpoints are written here (a dead worker leaves the run interrupted, not lost).
@@ -178,7 +109,8 @@ class RayTrainingSource:
                     raise WorkerLost("Ray was shut down in the app's process")
                 with self._lock:
                     self.actor = spawn_actor(self.ray, self.config, self.resources, seconds,
-                                             self.checkpointer.tag if self.checkpointer is not None else "")
+                                             self.checkpointer.tag if self.checkpointer is not None else "",
+                                             self.classes)
                 if self._stop.is_set():
                     self.actor.stop.remote()
                 payload = yield from self._follow(self.actor)

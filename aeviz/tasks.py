@@ -199,13 +199,15 @@ class TrainerTask(BackgroundTask):
 
     `describe(progress)` adds to the progress line (it runs in the worker thread, so it may read the
     source's state safely); `outcome(finished)` turns the Finished event into the task's result (default:
-    its TrainResult), computed in the background too.
+    its TrainResult), computed in the background too; `build()`, if given, makes the source in the task's
+    thread instead (where it may connect to a cluster or load data).
     """
 
     def __init__(self, source=None, label: str = "training", describe: Callable[[Any], str] | None = None,
-                 outcome: Callable[[Any], Any] | None = None, on_end=None):
+                 outcome: Callable[[Any], Any] | None = None, on_end=None, build: Callable[[], Any] | None = None):
         super().__init__(label, on_end)
         self.source = source
+        self._build = build
         self._describe = describe
         self._outcome = outcome
         self.started = None            # events.Started
@@ -214,8 +216,9 @@ class TrainerTask(BackgroundTask):
         self.finished = None           # events.Finished
 
     def make_source(self):
-        """The event source, built in the worker thread (override to load data there); default: the given one."""
-        return self.source
+        """The event source, built in the worker thread (override to load data there); default: `build()`'s,
+        or the given one."""
+        return self._build() if self._build is not None else self.source
 
     def on_stop(self) -> None:
         with self.lock:

@@ -10,7 +10,7 @@ from aeviz.applications import anomaly, anomaly_tasks, clustering, retrieval, tr
 from aeviz.applications.features import feature_spaces
 from aeviz.errors import AevizError
 from aeviz.figures import applications as figs
-from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop
+from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop, job_manager
 from ui.kept import kept
 from ui.runs import picked_run_or_stop
 from ui.task_panel import start_task, task_section
@@ -75,7 +75,7 @@ with anomaly_tab:
                  icon=":material/play_arrow:", key="apps_anomaly_train"):
         try:
             start_task(anomaly_key, anomaly_tasks.normal_class_task(run.config, dataset, normal, float(epochs),
-                                                                    float(seconds)))
+                                                                    float(seconds), job_manager().cluster))
         except AevizError as exc:
             st.error(str(exc))
     task = task_section(anomaly_key)
@@ -85,7 +85,8 @@ with anomaly_tab:
             st.info("The held-out classes changed since that model was trained: train again to use them.")
         report, done = trained.report, trained.metrics
         note = (f"The model on the normal classes trained for {done['epochs']:.1f} epochs "
-                f"({done['train_seconds']:.0f} s) on {done['train_size']} images.")
+                f"({done['train_seconds']:.0f} s) on {done['train_size']} images"
+                + (f", {trained.where}." if trained.where else "."))
         if done["epochs"] < trained.planned_epochs - 1e-6:
             st.warning(note + f" That is less than the {trained.planned_epochs:g} epochs asked for (time budget "
                        "or Stop): an undertrained model scores poorly.")

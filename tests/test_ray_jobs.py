@@ -50,6 +50,22 @@ def test_a_ray_job_gives_the_in_process_result_and_is_saved_here(ray_instance, d
         assert float(((loaded.model(x) - x) ** 2).mean()) == pytest.approx(on_ray.metrics["test_mse"], rel=1e-5)
 
 
+def test_the_applications_normal_class_model_trains_on_ray_with_the_in_process_result(ray_instance, digits):
+    from aeviz.applications.anomaly_tasks import normal_class_task
+    from aeviz.job_cluster import ON_RAY, JobCluster
+
+    normal = [c for c in range(10) if c != 0]
+    on_ray = normal_class_task(small(), digits, normal, epochs=2.0, cluster=JobCluster("local")).start()
+    assert on_ray.wait(RAY_TIMEOUT) and on_ray.status == "completed", on_ray.message
+    here = normal_class_task(small(), digits, normal, epochs=2.0).start()
+    assert here.wait(120) and here.status == "completed", here.message
+    ray_model, local_model = on_ray.result, here.result
+    assert ray_model.where == ON_RAY and local_model.where == ""
+    assert ray_model.metrics["train_size"] == local_model.metrics["train_size"] < len(digits.train_images)
+    assert ray_model.report.auc["autoencoder"] == pytest.approx(local_model.report.auc["autoencoder"], abs=1e-6)
+    assert ray_model.metrics["test_mse"] == pytest.approx(local_model.metrics["test_mse"], rel=1e-5, abs=1e-8)
+
+
 def test_stop_reaches_the_ray_worker(ray_instance):
     manager = JobManager(ray_address="local")
     view = manager.submit(small(epochs=10_000.0), owner="s")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aeviz.applications.anomaly import (DEFAULT_ANOMALY_EPOCHS, AnomalyReport, HeldOutSweep, anomaly_report,
-                                        anomaly_trainer, check_normal_classes)
+from aeviz.applications.anomaly import (DEFAULT_ANOMALY_EPOCHS, AnomalyReport, HeldOutSweep, anomaly_config,
+                                        anomaly_report, anomaly_trainer, check_normal_classes)
 from aeviz.config import TrainConfig
 from aeviz.data import Dataset
 from aeviz.tasks import TrainerTask
@@ -21,22 +21,35 @@ class NormalClassModel:
     report: AnomalyReport
     metrics: dict[str, Any]     # the training's: epochs, train_seconds, train_size, ...
     planned_epochs: float
+    where: str = ""             # "on a Ray worker", or why not, when the app has a Ray cluster; else ""
 
 
 def normal_class_task(run_config: TrainConfig, dataset: Dataset, normal_classes,
-                      epochs: float | None = DEFAULT_ANOMALY_EPOCHS, max_seconds: float | None = None):
-    """`anomaly_trainer` as a background task whose result is a NormalClassModel (scored in the background)."""
+                      epochs: float | None = DEFAULT_ANOMALY_EPOCHS, max_seconds: float | None = None, cluster=None):
+    """`anomaly_trainer` as a background task whose result is a NormalClassModel (scored in the background).
+    With `cluster` (aeviz.job_cluster.JobCluster: the app's Ray cluster) the model trains on a Ray worker, as
+    the Train page's jobs do, and here if the cluster cannot take it (the result's `where` says which)."""
     classes = check_normal_classes(dataset, normal_classes)
-    trainer = anomaly_trainer(run_config, dataset, classes, epochs, max_seconds)
+    config = anomaly_config(run_config, classes, epochs, max_seconds)
+    placed = {"where": ""}
+
+    def here():
+        return anomaly_trainer(run_config, dataset, classes, epochs, max_seconds)
+
+    def build():
+        if cluster is None:
+            return here()
+        source, placed["where"] = cluster.source_for(config, None, None, fallback=here, classes=classes)
+        return source if source is not None else here()
 
     def outcome(finished) -> NormalClassModel | None:
         if finished.result is None:
             return None
         return NormalClassModel(classes, anomaly_report(finished.result.model, dataset, classes),
-                                dict(finished.result.metrics), float(trainer.config.epochs or 0.0))
+                                dict(finished.result.metrics), float(config.epochs or 0.0), placed["where"])
 
-    return TrainerTask(trainer, "model on the normal classes", describe=lambda p: f"loss {p.loss:.4f}",
-                       outcome=outcome)
+    return TrainerTask(label="model on the normal classes", describe=lambda p: f"loss {p.loss:.4f}",
+                       outcome=outcome, build=build)
 
 
 def held_out_task(run_config: TrainConfig, dataset: Dataset, epochs: float | None = DEFAULT_ANOMALY_EPOCHS,
