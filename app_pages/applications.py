@@ -122,7 +122,8 @@ with anomaly_tab:
     if st.button(f"Hold out each of the {len(names)} classes in turn", icon=":material/repeat:",
                  disabled=sweep_task is not None and sweep_task.running, key="apps_sweep_train"):
         try:
-            task = anomaly_tasks.held_out_task(run.config, dataset, float(epochs), float(seconds))
+            task = anomaly_tasks.held_out_task(run.config, dataset, float(epochs), float(seconds),
+                                                job_manager().cluster)
             start_task(sweep_key, task)
         except AevizError as exc:
             st.error(str(exc))

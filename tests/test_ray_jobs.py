@@ -66,6 +66,31 @@ def test_the_applications_normal_class_model_trains_on_ray_with_the_in_process_r
     assert ray_model.metrics["test_mse"] == pytest.approx(local_model.metrics["test_mse"], rel=1e-5, abs=1e-8)
 
 
+def test_the_held_out_sweep_trains_each_model_on_ray(ray_instance, digits):
+    from aeviz.applications.anomaly import HeldOutSweep
+    from aeviz.applications.anomaly_tasks import placed_trainer
+    from aeviz.job_cluster import JobCluster
+    from aeviz.ray_jobs import RayTrainingSource
+
+    cluster, sources = JobCluster("local"), []
+
+    def on_ray(normal):
+        source, _ = placed_trainer(cluster, small(), digits, normal, 2.0, None)
+        sources.append(source)
+        return source
+
+    sweep = HeldOutSweep(small(), digits, epochs=2.0, classes=[3, 9], make_trainer=on_ray)
+    here = HeldOutSweep(small(), digits, epochs=2.0, classes=[3, 9])
+    for run in (sweep, here):
+        for _ in run.run():
+            pass
+    assert all(isinstance(source, RayTrainingSource) for source in sources) and len(sources) == 2
+    assert sweep.finished.status == "completed" and sorted(sweep.reports) == [3, 9]
+    for held_out in (3, 9):
+        assert sweep.reports[held_out].auc["autoencoder"] == pytest.approx(here.reports[held_out].auc["autoencoder"],
+                                                                             abs=1e-6)
+
+
 def test_stop_reaches_the_ray_worker(ray_instance):
     manager = JobManager(ray_address="local")
     view = manager.submit(small(epochs=10_000.0), owner="s")

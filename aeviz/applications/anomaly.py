@@ -153,10 +153,11 @@ class HeldOutSweep:
     turn; each time a fresh model like the run's is trained on the other classes and scored with
     `anomaly_report`. `run()` yields the trainers' Started and Progress events (the fraction and ETA
     of the whole sweep) and ends with one Finished; `stop()` is thread-safe and ends the sweep after the
-    current model (which then does not count). `reports` maps each held-out class done to its report."""
+    current model (which then does not count). `reports` maps each held-out class done to its report.
+    `make_trainer(normal_classes)` gives each model's event source (default: anomaly_trainer, here)."""
 
     def __init__(self, run_config: TrainConfig, dataset: Dataset, epochs: float | None = DEFAULT_ANOMALY_EPOCHS,
-                 max_seconds: float | None = None, classes=None):
+                 max_seconds: float | None = None, classes=None, make_trainer=None):
         n = len(dataset.class_names)
         if n < 2:
             raise InvalidConfig("anomaly detection needs at least two classes")
@@ -165,6 +166,8 @@ class HeldOutSweep:
             raise InvalidConfig(f"held-out classes must lie in 0..{n - 1} (got {self.classes})")
         self.run_config, self.dataset = run_config, dataset
         self.epochs, self.max_seconds = epochs, max_seconds
+        self.make_trainer = make_trainer or (lambda normal: anomaly_trainer(run_config, dataset, normal, epochs,
+                                                                            max_seconds))
         self.reports: dict[int, AnomalyReport] = {}
         self.epochs_trained: dict[int, float] = {}
         self.current: int | None = None
@@ -181,7 +184,8 @@ class HeldOutSweep:
             self.trainer.stop()
 
     def fraction_done(self) -> float:
-        inner = self.trainer.fraction_done() if self.trainer is not None and self.current not in self.reports else 0.0
+        fraction = getattr(self.trainer, "fraction_done", None)  # a Ray worker's source has none
+        inner = fraction() if fraction is not None and self.current not in self.reports else 0.0
         return min((len(self.reports) + inner) / len(self.classes), 1.0)
 
     def run(self):
@@ -193,8 +197,7 @@ class HeldOutSweep:
             if self._stop.is_set():
                 break
             self.current = held_out
-            self.trainer = anomaly_trainer(self.run_config, self.dataset, self.normal_classes(held_out),
-                                           self.epochs, self.max_seconds)
+            self.trainer = self.make_trainer(self.normal_classes(held_out))
             if self._stop.is_set():  # stop() raced with the new trainer
                 break
             for event in self.trainer.run():

@@ -24,6 +24,20 @@ class NormalClassModel:
     where: str = ""             # "on a Ray worker", or why not, when the app has a Ray cluster; else ""
 
 
+def placed_trainer(cluster, run_config: TrainConfig, dataset: Dataset, normal_classes: list[int],
+                   epochs: float | None, max_seconds: float | None) -> tuple[Any, str]:
+    """(the event source of one model of the normal classes, where it trains): on `cluster` (the app's Ray
+    cluster, aeviz.job_cluster.JobCluster) when there is one and it takes the job, else here ("" with none)."""
+    def here():
+        return anomaly_trainer(run_config, dataset, normal_classes, epochs, max_seconds)
+
+    if cluster is None:
+        return here(), ""
+    config = anomaly_config(run_config, normal_classes, epochs, max_seconds)
+    source, where = cluster.source_for(config, None, None, fallback=here, classes=normal_classes)
+    return (source if source is not None else here()), where
+
+
 def normal_class_task(run_config: TrainConfig, dataset: Dataset, normal_classes,
                       epochs: float | None = DEFAULT_ANOMALY_EPOCHS, max_seconds: float | None = None, cluster=None):
     """`anomaly_trainer` as a background task whose result is a NormalClassModel (scored in the background).
@@ -33,14 +47,9 @@ def normal_class_task(run_config: TrainConfig, dataset: Dataset, normal_classes,
     config = anomaly_config(run_config, classes, epochs, max_seconds)
     placed = {"where": ""}
 
-    def here():
-        return anomaly_trainer(run_config, dataset, classes, epochs, max_seconds)
-
     def build():
-        if cluster is None:
-            return here()
-        source, placed["where"] = cluster.source_for(config, None, None, fallback=here, classes=classes)
-        return source if source is not None else here()
+        source, placed["where"] = placed_trainer(cluster, run_config, dataset, classes, epochs, max_seconds)
+        return source
 
     def outcome(finished) -> NormalClassModel | None:
         if finished.result is None:
@@ -53,9 +62,13 @@ def normal_class_task(run_config: TrainConfig, dataset: Dataset, normal_classes,
 
 
 def held_out_task(run_config: TrainConfig, dataset: Dataset, epochs: float | None = DEFAULT_ANOMALY_EPOCHS,
-                  max_seconds: float | None = None):
-    """A HeldOutSweep as a background task whose result is its `to_json()` summary (None if no class was done)."""
-    sweep = HeldOutSweep(run_config, dataset, epochs, max_seconds)
+                  max_seconds: float | None = None, cluster=None):
+    """A HeldOutSweep as a background task whose result is its `to_json()` summary (None if no class was done);
+    with `cluster`, each of its models trains on a Ray worker as normal_class_task's does."""
+    def make_trainer(normal):
+        return placed_trainer(cluster, run_config, dataset, normal, epochs, max_seconds)[0]
+
+    sweep = HeldOutSweep(run_config, dataset, epochs, max_seconds, make_trainer=make_trainer)
     names = dataset.class_names
 
     def describe(progress) -> str:  # runs in the task's thread, which is the one that moves sweep.current
