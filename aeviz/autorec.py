@@ -24,7 +24,7 @@ from torch import nn
 from aeviz.config import TrainConfig
 from aeviz.data import Dataset
 from aeviz.errors import InvalidConfig
-from aeviz.movielens import GENRES, MovieLens, baseline_rmses
+from aeviz.movielens import GENRES, MovieLens, baseline_rmses, load_movielens
 from aeviz.nets import activation
 from aeviz.params import Param
 from aeviz.variants.base import Autoencoder, LossParts
@@ -132,6 +132,19 @@ def make_trainer(data: MovieLens, config: TrainConfig | None = None, dataset: Da
     from aeviz.train import Trainer
 
     return Trainer(config or autorec_config(), dataset if dataset is not None else ratings_dataset(data))
+
+
+def movielens_ratings_dataset() -> Dataset:
+    """ratings_dataset of MovieLens 100K as found here (a Ray worker's training data; never downloads)."""
+    return ratings_dataset(load_movielens(download_missing=False))
+
+
+def placed_trainer(data: MovieLens, config: TrainConfig, cluster=None):
+    """(the event source of an I-AutoRec training, where it trains): on `cluster` (the app's Ray cluster,
+    aeviz.job_cluster.JobCluster) when there is one and it takes the job, else here."""
+    from aeviz.job_cluster import placed_source
+
+    return placed_source(cluster, config, lambda: make_trainer(data, config), movielens_ratings_dataset)
 
 
 # ---------------------------------------------------------------------------- using the model

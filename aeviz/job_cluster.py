@@ -53,11 +53,12 @@ class JobCluster:
         return cls(address, set_limit) if address else None
 
     def source_for(self, config, store, run_id: str | None, fallback: Callable[[], Any],
-                   tag: str = "", classes: list[int] | None = None) -> tuple[Any, str]:
+                   tag: str = "", make_dataset: Callable[[], Any] | None = None) -> tuple[Any, str]:
         """(a source that trains on the cluster, where: its note), or (None, why it trains in this process).
         `fallback()` builds the in-process trainer that a job whose worker the cluster took with it runs;
-        `tag`: its owner's, on its checkpoints (aeviz.training_checkpoints); `classes`: train on these
-        classes of the dataset only (None: all). With no `store` the run comes back unsaved."""
+        `tag`: its owner's, on its checkpoints (aeviz.training_checkpoints); `make_dataset`: a picklable
+        function the worker calls for its training data (None: the config's dataset, by name). With no `store`
+        the run comes back unsaved."""
         from aeviz.ray_cluster import connect
         from aeviz.ray_jobs import RayTrainingSource, actor_resources
 
@@ -80,7 +81,7 @@ class JobCluster:
         free_gpus = free_resources(ray).get("GPU", 0.0) if config.device == "auto" and self.gpus else 0.0
         source = RayTrainingSource(ray, config, store, run_id=run_id, fallback=fallback, cluster=self,
                                    resources=actor_resources(config, self.gpus, free_gpus), tag=tag,
-                                   classes=classes)
+                                   make_dataset=make_dataset)
         return source, source.note
 
     def still_there(self, ray) -> bool:
@@ -117,6 +118,17 @@ class JobCluster:
         if first and self._set_limit is not None:
             cpus = sum(int(node.get("Resources", {}).get("CPU", 0)) for node in nodes)
             self._set_limit(max(1, cpus // CPUS_PER_JOB))
+
+
+def placed_source(cluster: JobCluster | None, config, here: Callable[[], Any],
+                  make_dataset: Callable[[], Any] | None = None) -> tuple[Any, str]:
+    """(the event source that trains `config`, where it trains) for a page's own trainer (not saved as a run):
+    on `cluster` when there is one and it takes the job, else `here()`, which builds it in this process
+    ("" when there is no cluster). `make_dataset`: as in JobCluster.source_for."""
+    if cluster is None:
+        return here(), ""
+    source, where = cluster.source_for(config, None, None, fallback=here, make_dataset=make_dataset)
+    return (source if source is not None else here()), where
 
 
 def live_nodes(ray, timeout: float = PROBE_SECONDS, attempts: int = 1) -> tuple[list[dict], str]:

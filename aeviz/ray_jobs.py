@@ -39,13 +39,13 @@ def actor_resources(config, gpus: float = 0.0, free_gpus: float = 0.0) -> dict[s
 
 
 def spawn_actor(ray, config, resources: dict[str, float] | None = None, checkpoint_seconds: float | None = None,
-                tag: str = "", classes: list[int] | None = None) -> Any:
+                tag: str = "", make_dataset: Callable[[], Any] | None = None) -> Any:
     resources = resources or actor_resources(config)
     config_json = config.to_json()
     if not resources.get("num_gpus") and config.device == "auto":
         config_json["device"] = "cpu"  # a GPU on its node belongs to a job that asked for it
     actor_class = ray.remote(max_restarts=0, **resources)(TrainingActor)
-    return actor_class.remote(config_json, CPUS_PER_JOB, checkpoint_seconds, tag, classes)
+    return actor_class.remote(config_json, CPUS_PER_JOB, checkpoint_seconds, tag, make_dataset)
 
 
 # ---------------------------------------------------------------------------- server side
@@ -57,9 +57,9 @@ class RayTrainingSource:
 
     def __init__(self, ray, config, store=None, retries: int = 1, run_id: str | None = None,
                  fallback: Callable[[], Any] | None = None, cluster=None, resources: dict | None = None,
-                 tag: str = "", classes: list[int] | None = None):
+                 tag: str = "", make_dataset: Callable[[], Any] | None = None):
         self.ray, self.config, self.store, self.retries, self.run_id = ray, config, store, retries, run_id
-        self.classes = classes  # train on these classes only (None: all)
+        self.make_dataset = make_dataset  # run on the worker for the training data (None: config.dataset by name)
         self.resources = resources or actor_resources(config)  # what each actor asks the cluster for
         self.fallback, self.cluster = fallback, cluster  # cluster: aeviz.job_cluster.JobCluster
         # The worker's checkpoints are written here (a dead worker leaves the run interrupted, not lost).
@@ -110,7 +110,7 @@ class RayTrainingSource:
                 with self._lock:
                     self.actor = spawn_actor(self.ray, self.config, self.resources, seconds,
                                              self.checkpointer.tag if self.checkpointer is not None else "",
-                                             self.classes)
+                                             self.make_dataset)
                 if self._stop.is_set():
                     self.actor.stop.remote()
                 payload = yield from self._follow(self.actor)

@@ -4,7 +4,7 @@ configuration in a thread of its Ray worker process and keeps the trainer's even
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from aeviz.tasks import describe_error
 
@@ -13,7 +13,7 @@ class TrainingActor:
     """Trains one configuration in a thread of a Ray worker; `poll` hands the events over."""
 
     def __init__(self, config_json: dict[str, Any], threads: int, checkpoint_seconds: float | None = None,
-                 tag: str = "", classes: list[int] | None = None):
+                 tag: str = "", make_dataset: Callable[[], Any] | None = None):
         self._lock = threading.Lock()
         self._checkpoint = None  # training_checkpoints.LatestCheckpoint, every `checkpoint_seconds`
         self._stop = threading.Event()
@@ -22,11 +22,11 @@ class TrainingActor:
         self._done = False
         self._payload: dict[str, Any] | None = None
         self._error = ""
-        threading.Thread(target=self._train, args=(config_json, threads, checkpoint_seconds, tag, classes),
+        threading.Thread(target=self._train, args=(config_json, threads, checkpoint_seconds, tag, make_dataset),
                          daemon=True).start()
 
     def _train(self, config_json: dict[str, Any], threads: int, checkpoint_seconds: float | None, tag: str,
-               classes: list[int] | None) -> None:
+               make_dataset: Callable[[], Any] | None) -> None:
         import torch
 
         from aeviz.config import TrainConfig
@@ -38,12 +38,8 @@ class TrainingActor:
         try:
             torch.set_num_threads(max(1, int(threads)))
             config = TrainConfig.from_json(config_json)
-            dataset = load_dataset(config.dataset)  # cached per worker process
-            if classes:  # the Applications page's model of the normal classes (aeviz.applications.anomaly)
-                from aeviz.applications.anomaly import normal_class_dataset
-
-                dataset = normal_class_dataset(dataset, classes)
-            trainer = Trainer(config, dataset)
+            # the dataset: by name (cached per worker process), or made here (a subset, the ratings)
+            trainer = Trainer(config, make_dataset() if make_dataset is not None else load_dataset(config.dataset))
             if checkpoint_seconds:  # kept here as bytes; the server fetches and writes them (checkpoint())
                 from aeviz.training_checkpoints import LatestCheckpoint
 

@@ -13,6 +13,7 @@ from aeviz import autorec, movielens
 from aeviz.errors import AevizError
 from aeviz.figures.recommender import masked_loss_figure, rmse_bars, rmse_history
 from aeviz.tasks import TrainerTask
+from ui.common import job_manager
 from ui.kept import kept
 from ui.task_panel import start_task, task_section
 from ui.theme import themed
@@ -69,8 +70,9 @@ with st.form("recommender_train"):
 if submitted and not busy:
     try:
         config = autorec.autorec_config(k=int(k), epochs=float(epochs), lr=float(lr), l2=float(l2))
-        trainer = autorec.make_trainer(data, config)
-        start_task(TRAINER_KEY, TrainerTask(trainer, "I-AutoRec", describe=masked_mse))
+        cluster = job_manager().cluster  # on the app's Ray cluster when it has one, as Train page runs
+        start_task(TRAINER_KEY, TrainerTask(label="I-AutoRec", describe=masked_mse,
+                                            build=lambda: autorec.placed_trainer(data, config, cluster)[0]))
         st.session_state.pop(MODEL_KEY, None)
     except AevizError as exc:
         st.error(str(exc))

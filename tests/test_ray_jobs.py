@@ -91,6 +91,23 @@ def test_the_held_out_sweep_trains_each_model_on_ray(ray_instance, digits):
                                                                              abs=1e-6)
 
 
+def test_i_autorec_trains_on_ray_with_the_in_process_result(ray_instance):
+    from aeviz import autorec, movielens
+    from aeviz.job_cluster import ON_RAY, JobCluster
+    from aeviz.ray_jobs import RayTrainingSource
+
+    if movielens.find_folder()[0] is None:
+        pytest.skip("MovieLens 100K is not here (AEVIZ_DATA_DIR)")
+    data = movielens.load_movielens(download_missing=False)
+    config = autorec.autorec_config(k=50, epochs=2.0, device="cpu")
+    source, where = autorec.placed_trainer(data, config, JobCluster("local"))
+    assert isinstance(source, RayTrainingSource) and where == ON_RAY
+    on_ray, local = [list(trainer.run())[-1] for trainer in (source, autorec.make_trainer(data, config))]
+    assert on_ray.status == local.status == "completed", on_ray.message
+    rmse = [autorec.evaluation_report(finished.result.model, data)["test_rmse"] for finished in (on_ray, local)]
+    assert rmse[0] == pytest.approx(rmse[1], rel=1e-5)
+
+
 def test_stop_reaches_the_ray_worker(ray_instance):
     manager = JobManager(ray_address="local")
     view = manager.submit(small(epochs=10_000.0), owner="s")

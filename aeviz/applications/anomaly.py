@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from aeviz.config import TrainConfig
-from aeviz.data import Dataset
+from aeviz.data import Dataset, load_dataset
 from aeviz.errors import InvalidConfig
 from aeviz.latent import per_image_mse, reconstruction_errors
 from aeviz.pca import fit_pca
@@ -52,6 +52,11 @@ def normal_class_dataset(dataset: Dataset, normal_classes) -> Dataset:
     return Dataset(f"{dataset.name}[normal:{','.join(map(str, classes))}]", f"{dataset.title} (normal: {names})",
                    dataset.train_images[keep], dataset.train_labels[keep], dataset.test_images,
                    dataset.test_labels, dataset.class_names, dataset.source, list(dataset.notes))
+
+
+def normal_class_dataset_named(name: str, normal_classes) -> Dataset:
+    """normal_class_dataset of the dataset called `name`, loaded here (a Ray worker's training data)."""
+    return normal_class_dataset(load_dataset(name), normal_classes)
 
 
 def anomaly_config(run_config: TrainConfig, normal_classes, epochs: float | None = DEFAULT_ANOMALY_EPOCHS,

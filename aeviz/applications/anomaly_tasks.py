@@ -4,12 +4,15 @@ and every class held out in turn. Each task's result is ready to show, scored in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from aeviz.applications.anomaly import (DEFAULT_ANOMALY_EPOCHS, AnomalyReport, HeldOutSweep, anomaly_config,
-                                        anomaly_report, anomaly_trainer, check_normal_classes)
+                                        anomaly_report, anomaly_trainer, check_normal_classes,
+                                        normal_class_dataset_named)
 from aeviz.config import TrainConfig
 from aeviz.data import Dataset
+from aeviz.job_cluster import placed_source
 from aeviz.tasks import TrainerTask
 
 
@@ -28,14 +31,9 @@ def placed_trainer(cluster, run_config: TrainConfig, dataset: Dataset, normal_cl
                    epochs: float | None, max_seconds: float | None) -> tuple[Any, str]:
     """(the event source of one model of the normal classes, where it trains): on `cluster` (the app's Ray
     cluster, aeviz.job_cluster.JobCluster) when there is one and it takes the job, else here ("" with none)."""
-    def here():
-        return anomaly_trainer(run_config, dataset, normal_classes, epochs, max_seconds)
-
-    if cluster is None:
-        return here(), ""
-    config = anomaly_config(run_config, normal_classes, epochs, max_seconds)
-    source, where = cluster.source_for(config, None, None, fallback=here, classes=normal_classes)
-    return (source if source is not None else here()), where
+    return placed_source(cluster, anomaly_config(run_config, normal_classes, epochs, max_seconds),
+                         partial(anomaly_trainer, run_config, dataset, normal_classes, epochs, max_seconds),
+                         partial(normal_class_dataset_named, dataset.name, normal_classes))
 
 
 def normal_class_task(run_config: TrainConfig, dataset: Dataset, normal_classes,
