@@ -12,6 +12,7 @@ something was learned, the job ends failed and says so.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, Callable, Iterator
@@ -19,6 +20,8 @@ from typing import Any, Callable, Iterator
 from aeviz.errors import AevizError
 from aeviz.ray_cluster import first_line
 from aeviz.ray_training_actor import TrainingActor
+
+log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.2            # the live view's cadence, and how long one wait for an answer lasts
 STARTUP_TIMEOUT_SECONDS = 600.0  # a cluster with no free CPU keeps the actor waiting; give up after this
@@ -116,6 +119,7 @@ class RayTrainingSource:
                 payload = yield from self._follow(self.actor)
                 break
             except WorkerLost as exc:
+                log.warning("a Ray worker training %s was lost: %s", self.config.variant, exc)
                 if self._cluster_gone():
                     if self._stop.is_set():
                         raise AevizError(f"the Ray cluster was lost before this stopped run came back ({exc})")
