@@ -9,7 +9,7 @@ import streamlit as st
 
 from ui.common import current_dataset_name, dataset_or_stop, pca_curve
 from ui.runs import saved_runs
-from ui.theme import themed
+from ui.theme import data_table, themed
 
 REFRESH_SECONDS = 10.0
 
@@ -38,10 +38,10 @@ def class_board(since: float) -> None:
     rows = beat_pca_table(points, sessions)
     if rows:
         st.markdown("**Who beat PCA, by variant and k**")
-        st.dataframe(rows, hide_index=True, width="stretch")
+        data_table(rows, hide_index=True, width="stretch")
     counts = pass_counts(read_checks(since))
     st.markdown("**Lessons**")
-    st.dataframe([{"lesson": lesson.title, "sessions passed": counts.get(lesson.id, {}).get("sessions_passed", 0),
+    data_table([{"lesson": lesson.title, "sessions passed": counts.get(lesson.id, {}).get("sessions_passed", 0),
                    "sessions that checked": counts.get(lesson.id, {}).get("sessions_tried", 0)}
                   for lesson in load_lessons()], hide_index=True, width="stretch")
 

@@ -16,7 +16,7 @@ from aeviz.tasks import TrainerTask
 from ui.common import job_manager
 from ui.kept import kept
 from ui.task_panel import start_task, task_section
-from ui.theme import themed
+from ui.theme import data_table, themed
 
 TRAINER_KEY = "recommender_trainer"
 MODEL_KEY = "recommender_model"
@@ -132,13 +132,13 @@ min_ratings = int(c2.slider("Only recommend movies with at least this many train
 known, recommended = st.columns(2)
 with known:
     st.subheader("Rated (u1.base)")
-    st.dataframe(pd.DataFrame(autorec.user_ratings(data, user), columns=["title", "rating"]), hide_index=True,
+    data_table(pd.DataFrame(autorec.user_ratings(data, user), columns=["title", "rating"]), hide_index=True,
                  height=360)
 with recommended:
     st.subheader("Recommended (not yet rated)")
     try:
         recs = autorec.recommendations(predictions, data, user, 10, min_ratings)
-        st.dataframe(pd.DataFrame(recs, columns=["title", "predicted"]).round(2), hide_index=True, height=360)
+        data_table(pd.DataFrame(recs, columns=["title", "predicted"]).round(2), hide_index=True, height=360)
     except AevizError as exc:
         st.error(str(exc))
 held_out = autorec.user_ratings(data, user, "test")
@@ -148,7 +148,7 @@ if held_out:
         table["predicted"] = [float(predictions[r["item"], user]) for r in held_out]
         error = math.sqrt(float(((table["predicted"] - table["rating"]) ** 2).mean()))
         st.caption(f"RMSE on this user's held-out ratings: {error:.3f} stars")
-        st.dataframe(table[["title", "rating", "predicted"]].round(2), hide_index=True)
+        data_table(table[["title", "rating", "predicted"]].round(2), hide_index=True)
 
 # ---------------------------------------------------------------- a movie
 st.header("Movies near a movie in code space")
@@ -161,6 +161,6 @@ movie = st.selectbox("Movie", choices, format_func=lambda i: f"{data.titles[i]} 
                      key="rec_movie")
 try:
     similar = autorec.similar_movies(codes, data, int(movie), 10, min_ratings)
-    st.dataframe(pd.DataFrame(similar, columns=["title", "similarity"]).round(3), hide_index=True)
+    data_table(pd.DataFrame(similar, columns=["title", "similarity"]).round(3), hide_index=True)
 except AevizError as exc:
     st.error(str(exc))

@@ -25,7 +25,7 @@ from aeviz.analysis import mean_error_per_class  # noqa: E402
 from aeviz.latent import per_image_mse, reconstruct_images  # noqa: E402
 from aeviz.figures.reconstructions import (best_worst_indices, error_per_class_figure,  # noqa: E402
                                            reconstruction_grid_figure)
-from ui.theme import themed
+from ui.theme import data_table, themed
 from ui.copying import copying_view  # noqa: E402
 from aeviz.figures.copying import input_error_bars  # noqa: E402
 
@@ -83,7 +83,7 @@ for info, _, errors in loaded:
     summary["k"].append(k)
     summary["test MSE"].append(float(errors.mean()))
     summary["PCA at same k"].append(float(pca_reconstructions(dataset_name, k)[1].mean()))
-st.dataframe(summary, hide_index=True)
+data_table(summary, hide_index=True)
 
 st.subheader("Best and worst reconstructed test images")
 which = st.selectbox("For run", range(len(loaded)), format_func=lambda i: loaded[i][0].label, key="recon_bw")

@@ -13,7 +13,7 @@ from aeviz.variants import get_variant
 from ui.common import cached_dataset, cached_run, current_dataset_name
 from ui.runs import no_runs_message, pick_runs
 from ui.sweep_panel import completed_points, start_sweep, sweep_section
-from ui.theme import chart_columns, themed
+from ui.theme import chart_columns, data_table, themed
 
 SWEEP_KEY = "sparsity_sweep_runner"
 
@@ -183,7 +183,7 @@ def draw_sweep(sweep) -> None:
     name = sparsity.sparsity_knob(sweep.spec.variants[0])
     rows = [sweep_row(p.to_json(), sweep.spec.dataset) for p in points]
     st.plotly_chart(themed(figs.sparsity_sweep_figure(rows, name)), width="stretch", key="sparsity_sweep_fig")
-    st.dataframe([{name: r[name], "test MSE": r["test_mse"], "mean activation": r["mean_activation"],
+    data_table([{name: r[name], "test MSE": r["test_mse"], "mean activation": r["mean_activation"],
                    "active units per image": r["mean_active_units"], "dormant units": r["dormant_fraction"],
                    "run": r["run_id"]} for r in rows], hide_index=True)
 

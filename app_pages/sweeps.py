@@ -25,7 +25,7 @@ from aeviz.sweeps.ray_executor import ray_available  # noqa: E402
 from aeviz.sweeps.spec import format_value, input_size_of, sweepable_names  # noqa: E402
 from aeviz.figures.sweeps import sweep_figure  # noqa: E402
 from aeviz.variants import VARIANTS  # noqa: E402
-from ui.theme import themed
+from ui.theme import data_table, themed
 
 
 def show_results(sweep: Sweep, key: str) -> None:
@@ -33,7 +33,7 @@ def show_results(sweep: Sweep, key: str) -> None:
     rows = sweep_table(sweep)
     axes = sweep.spec.swept_names()
     st.plotly_chart(themed(sweep_figure(rows, axes)), key=f"{key}_figure", width="stretch")
-    st.dataframe(rows, hide_index=True, width="stretch", key=f"{key}_table")
+    data_table(rows, hide_index=True, width="stretch", key=f"{key}_table")
     for point in sweep.points:
         if point.status in ("failed", "diverged") and point.error:
             st.warning(f"{point.label}: {point.error}")

@@ -97,3 +97,23 @@ def test_a_long_title_wraps_in_projector_mode_with_room_above_the_plot():
     assert short.layout.title.text == "Training loss"
     normal = apply_theme(go.Figure(layout=dict(title=title)), projector=False)
     assert normal.layout.title.text == title  # a laptop's chart is wide enough
+
+
+def test_short_tables_grow_with_the_page_in_projector_mode():
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import streamlit as st
+
+        from ui.theme import PROJECTOR_KEY, data_table
+
+        st.session_state[PROJECTOR_KEY] = st.session_state.get("projector", False)
+        data_table([{"title": "a", "rating": 5}, {"title": "b", "rating": 4}], hide_index=True)
+        data_table([{"n": i} for i in range(40)], hide_index=True)  # too long for a plain table
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception and len(at.dataframe) == 2 and not at.table
+    at.session_state["projector"] = True
+    at.run()
+    assert not at.exception and len(at.table) == 1 and len(at.dataframe) == 1
+    assert list(at.table[0].value["title"]) == ["a", "b"]

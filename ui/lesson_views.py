@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.common import job_manager, run_store, session_owner
+from ui.theme import data_table
 
 PROGRESS_KEY = "lesson_progress"  # {lesson id: {"passed": bool, "run_id": str, "value": float}}
 
@@ -137,6 +138,6 @@ def show_result(result: dict) -> None:
     rows += [{"number": "also needed: " + c["text"], "value": "met" if c["met"] else "not met"}
              for c in check.conditions]
     if rows:
-        st.dataframe(rows, hide_index=True, width="stretch")
+        data_table(rows, hide_index=True, width="stretch")
     if check.note:
         st.caption(check.note)

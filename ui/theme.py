@@ -38,3 +38,19 @@ def chart_columns(count: int):
     if projector_on():
         return [st.container() for _ in range(count)]
     return st.columns(count)
+
+
+PROJECTOR_TABLE_ROWS = 30  # in projector mode a longer table stays a scrolling grid (a plain one would not end)
+
+
+def data_table(data, hide_index: bool = False, **grid_options) -> None:
+    """st.dataframe; in projector mode a plain table, whose text grows with the page's (a grid is drawn on a
+    canvas at its own small size), unless it has more than PROJECTOR_TABLE_ROWS rows."""
+    if projector_on():
+        import pandas as pd
+
+        frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+        if len(frame) <= PROJECTOR_TABLE_ROWS:
+            st.table(frame, hide_index=hide_index)
+            return
+    st.dataframe(data, hide_index=hide_index, **grid_options)
