@@ -89,7 +89,7 @@ with opt_col:
 with device_col:
     device_name = device_summary()
     has_cuda = device_name.startswith("GPU")
-    on_cluster = job_manager().cluster is not None  # runs train on Ray workers: the device is the worker's
+    on_cluster = manager.cluster is not None  # runs train on Ray workers: the device is the worker's
     gpu_caption = ("a Ray worker's GPU (on a CPU if the cluster has none)" if on_cluster
                    else device_name.removeprefix("GPU: ") if has_cuda else "unavailable: no GPU here")
     device = st.radio("Device", ["auto", "cpu", "cuda"], horizontal=True, key="train_device",

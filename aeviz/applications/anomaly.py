@@ -188,11 +188,6 @@ class HeldOutSweep:
         if self.trainer is not None:
             self.trainer.stop()
 
-    def fraction_done(self) -> float:
-        fraction = getattr(self.trainer, "fraction_done", None)  # a Ray worker's source has none
-        inner = fraction() if fraction is not None and self.current not in self.reports else 0.0
-        return min((len(self.reports) + inner) / len(self.classes), 1.0)
-
     def run(self):
         from aeviz.events import Finished, Progress, Started
 

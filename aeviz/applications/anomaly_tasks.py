@@ -42,7 +42,6 @@ def normal_class_task(run_config: TrainConfig, dataset: Dataset, normal_classes,
     With `cluster` (aeviz.job_cluster.JobCluster: the app's Ray cluster) the model trains on a Ray worker, as
     the Train page's jobs do, and here if the cluster cannot take it (the result's `where` says which)."""
     classes = check_normal_classes(dataset, normal_classes)
-    config = anomaly_config(run_config, classes, epochs, max_seconds)
     placed = {"where": ""}
 
     def build():
@@ -53,7 +52,7 @@ def normal_class_task(run_config: TrainConfig, dataset: Dataset, normal_classes,
         if finished.result is None:
             return None
         return NormalClassModel(classes, anomaly_report(finished.result.model, dataset, classes),
-                                dict(finished.result.metrics), float(config.epochs or 0.0), placed["where"])
+                                dict(finished.result.metrics), float(epochs or 0.0), placed["where"])
 
     return TrainerTask(label="model on the normal classes", describe=lambda p: f"loss {p.loss:.4f}",
                        outcome=outcome, build=build)
