@@ -64,7 +64,7 @@ def connect(address: str | None = None, num_cpus: int | None = None):
             root = Path(__file__).resolve().parent
             options["runtime_env"] = {"py_modules": [str(root)], "env_vars": forwarded_env()}
             try:
-                ray.init(address=address, **options)
+                init_on_owner_thread(ray, address=address, **options)
             except Exception as exc:
                 raise AevizError(
                     f"cannot reach the Ray cluster at {address} ({describe_error(exc)}); is a head node "
@@ -72,8 +72,34 @@ def connect(address: str | None = None, num_cpus: int | None = None):
                     f"RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN) set here?") from None
         else:
             # address="local": always a new instance here, never a cluster left running on this machine
-            ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, **options)
+            init_on_owner_thread(ray, address="local", num_cpus=num_cpus or os.cpu_count() or 1, **options)
     return ray
+
+
+def init_on_owner_thread(ray, **options) -> None:
+    """`ray.init(**options)` on a thread that lives as long as this process.
+
+    Ray starts a local instance's processes (its GCS and raylet) with PR_SET_PDEATHSIG=SIGKILL, and Linux
+    sends that signal when the *thread* that started them ends, not the process. Called from a job's or a
+    page's thread, the head was killed the moment that thread ended: with the app, as the first jobs
+    finished (traced here: both SIGKILLed together, the next jobs then hung or fell back to the app).
+    The owner thread waits for ever; the head ends with the process, as it should."""
+    outcome: dict[str, BaseException] = {}
+    started = threading.Event()
+
+    def own() -> None:
+        try:
+            ray.init(**options)
+        except BaseException as exc:  # handed to the caller below
+            outcome["error"] = exc
+        started.set()
+        if "error" not in outcome:
+            threading.Event().wait()  # for ever: this thread's end would kill a local head
+
+    threading.Thread(target=own, name="aeviz-ray-owner", daemon=True).start()
+    started.wait()
+    if "error" in outcome:
+        raise outcome["error"]
 
 
 def no_auto_start(ray) -> None:

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.2            # the live view's cadence, and how long one wait for an answer lasts
 STARTUP_TIMEOUT_SECONDS = 600.0  # a cluster with no free CPU keeps the actor waiting; give up after this
 LOST_AFTER_SECONDS = 120.0    # a started worker that has answered nothing this long is given up as lost
+HEAD_CHECK_SECONDS = 30.0     # a job waiting this long on its worker asks whether the head is still there
 CPUS_PER_JOB = 1              # each job trains with one torch thread on one of the cluster's CPUs
 
 
@@ -188,8 +189,14 @@ class RayTrainingSource:
             raise WorkerLost("Ray was shut down in the app's process")
         try:
             ref = actor.poll.remote(cursor)
+            next_check = since + HEAD_CHECK_SECONDS
             while not ray.wait([ref], timeout=POLL_SECONDS)[0]:
-                silent = time.monotonic() - since
+                now = time.monotonic()
+                silent = now - since
+                if self.cluster is not None and now >= next_check:  # a gone head never answers: no long wait
+                    next_check = now + HEAD_CHECK_SECONDS
+                    if self.cluster.lost or not self.cluster.still_there(ray):
+                        raise WorkerLost("the cluster's head stopped answering while this job waited for its worker")
                 if not started and silent > STARTUP_TIMEOUT_SECONDS:
                     raise WorkerLost(f"the cluster did not start it within {STARTUP_TIMEOUT_SECONDS:.0f} s")
                 if started and silent > LOST_AFTER_SECONDS:

@@ -155,3 +155,32 @@ def test_jobs_submitted_together_ask_the_head_once(monkeypatch):
     cluster._answered_at -= TRUST_SECONDS + 1  # a minute later the next job asks again
     cluster.source_for(config, None, None, fallback=lambda: None)
     assert CountingRay.calls == 2
+
+
+def test_a_job_waiting_for_its_worker_notices_a_gone_head_in_seconds(monkeypatch):
+    """A job whose actor has not started yet waits up to STARTUP_TIMEOUT_SECONDS (a busy cluster); it
+    asks the head every HEAD_CHECK_SECONDS, so a head that is gone sends it back here at once instead."""
+    import aeviz.ray_jobs as ray_jobs
+    from aeviz.job_cluster import JobCluster
+
+    class NeverReady(SilentRay):
+        def wait(self, refs, timeout):
+            time.sleep(timeout)
+            return [], refs
+
+    class Method:
+        def remote(self, *args):
+            return object()
+
+    class Actor:
+        poll = Method()
+
+    monkeypatch.setattr(ray_jobs, "HEAD_CHECK_SECONDS", 0.5)
+    head = NeverReady(error=ConnectionError("GCS unreachable"))
+    cluster = JobCluster("local")
+    source = ray_jobs.RayTrainingSource(head, small(), cluster=cluster, fallback=lambda: None)
+    started = time.monotonic()
+    with pytest.raises(ray_jobs.WorkerLost, match="head stopped answering"):
+        source._poll(Actor(), 0, started, started=False)
+    assert time.monotonic() - started < 10 < ray_jobs.STARTUP_TIMEOUT_SECONDS
+    assert "GCS unreachable" in cluster.lost
