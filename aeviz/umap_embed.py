@@ -10,7 +10,11 @@ neighbour search (pynndescent) compiles its own. Here:
   dozen dimensions brute force takes a fraction of a second) and handed to UMAP as
   ``precomputed_knn``, so pynndescent is never compiled or run;
 * the layout starts from PCA instead of a spectral embedding (an eigensolve of seconds) and
-  runs ``n_epochs=150`` (umap-learn uses 500 for up to 10,000 points; 150 CPU-s 2.9 vs 3.8 for 200);
+  runs ``n_epochs=100`` (umap-learn uses 500 for up to 10,000 points). The layout is ~90% of a warm
+  call and grows with the epochs; on 10,000 Fashion-MNIST codes (2 cores, seeds 0 and 1) 100, 150 and
+  300 epochs kept the same share of each point's 15 neighbours (trustworthiness 0.980, 0.980, 0.979)
+  and the same 15-NN class accuracy in 2-D (0.78), in 2.7, 4.0 and 7.5 s. (A parallel layout was no
+  faster on 2 cores: its threads write to the same small coordinate array.)
 * at most ``MAX_POINTS`` codes are embedded (callers take a stratified subsample);
 * ``warm_up_umap()`` loads or compiles the kernels in a background thread when the app starts.
 
@@ -29,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DEFAULT_EPOCHS = 150
+DEFAULT_EPOCHS = 100
 MAX_POINTS = 10000
 _lock = threading.Lock()
 _prepared = False
