@@ -68,19 +68,24 @@ def cuda_has_bf16() -> bool:
     return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
 
 
-def resolve_precision(requested: str, device_type: str) -> PrecisionChoice:
-    """The precision training on `device_type` ("cpu" or "cuda") uses for `requested`."""
+def resolve_precision(requested: str, device_type: str, variant=None) -> PrecisionChoice:
+    """The precision training on `device_type` ("cpu" or "cuda") uses for `requested`; `variant` (its
+    class) may declare that it trains worse in bf16 (trains_well_in_bf16), and then `auto` means fp32."""
     if requested not in PRECISION_CHOICES:
         raise InvalidConfig(f"precision must be one of {', '.join(PRECISION_CHOICES)} (got {requested!r})")
     if requested == "fp32":
         return PrecisionChoice("fp32", "asked for fp32")
     fast = cuda_has_bf16() if device_type == "cuda" else cpu_has_fast_bf16()
     lacking = "this GPU has no bf16 support" if device_type == "cuda" else "this CPU has no AVX512-BF16 or AMX"
+    hurts = variant is not None and not getattr(variant, "trains_well_in_bf16", True)
+    hurt = f"bf16 raises the {getattr(variant, 'title', 'chosen')} variant's test error (bench row precision)"
     if requested == "auto":
+        if fast and hurts:
+            return PrecisionChoice("fp32", f"auto: {hurt}")
         return PrecisionChoice("bf16", "auto: bf16 is fast here") if fast else \
             PrecisionChoice("fp32", f"auto: {lacking}")
     if fast:
-        return PrecisionChoice("bf16", "asked for bf16")
+        return PrecisionChoice("bf16", "asked for bf16", f"bf16 was asked for, but {hurt}" if hurts else "")
     return PrecisionChoice("bf16", "asked for bf16",
                            f"bf16 was asked for, but {lacking}: it is emulated, so training is slower than in fp32")
 

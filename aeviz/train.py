@@ -28,7 +28,7 @@ from aeviz.precision import autocast, enable_tf32, resolve_precision
 from aeviz.train_result import CodeRecord, TrainResult, reconstruction_mse, trainer_result  # noqa: F401
 from aeviz.train_setup import (build_fresh_model, build_warnings, fixed_test_indices, make_optimizer,
                                scheduled_lr, seed_everything)
-from aeviz.variants import Autoencoder
+from aeviz.variants import Autoencoder, get_variant
 
 PROGRESS_SECONDS = 0.25       # how often a Progress event is emitted
 MAX_RECORDED_K = 128          # record codes only for bottlenecks up to this size
@@ -49,7 +49,7 @@ class Trainer:
         self.params, self.trainer_params = config.validate(self.dataset.image_shape)
         self.device_choice = resolve_device(config.device)
         self.device = torch.device(self.device_choice.device)
-        self.precision = resolve_precision(config.precision, self.device.type)
+        self.precision = resolve_precision(config.precision, self.device.type, get_variant(config.variant))
         if self.device.type == "cuda":
             enable_tf32()
         self.warnings = [w for w in [self.device_choice.warning, self.precision.warning] if w]

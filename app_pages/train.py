@@ -96,7 +96,8 @@ with device_col:
                       captions=["best available", "always works", gpu_caption])
     precision = st.radio("Precision", ["auto", "fp32", "bf16"], horizontal=True, key="train_precision",
                          help="bf16 runs the forward pass in bfloat16 (weights, loss and optimiser stay fp32); "
-                              "auto uses it only where the CPU (AVX512-BF16/AMX) or GPU runs it fast.")
+                              "auto uses it only where the CPU (AVX512-BF16/AMX) or GPU runs it fast, and "
+                              "not for a variant whose test error bf16 raises (overcomplete).")
     seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
 if device == "cuda" and not has_cuda and not on_cluster:
     st.warning("CUDA is not available on this machine (torch sees no GPU): this run will train on the CPU.")

@@ -37,6 +37,20 @@ def test_auto_uses_bf16_only_where_the_cpu_runs_it_fast(monkeypatch, fast):
     assert bool(asked.warning) == (not fast)        # ...with a warning where it is emulated (slow)
 
 
+def test_auto_keeps_a_variant_that_trains_worse_in_bf16_in_fp32(monkeypatch):
+    from aeviz.data import load_dataset
+
+    monkeypatch.setattr(precision, "cpu_has_fast_bf16", lambda: True)
+    assert not VARIANTS["overcomplete"].trains_well_in_bf16 and VARIANTS["plain"].trains_well_in_bf16
+    kept = resolve_precision("auto", "cpu", VARIANTS["overcomplete"])
+    assert kept.name == "fp32" and "Overcomplete" in kept.reason and not kept.warning
+    assert resolve_precision("auto", "cpu", VARIANTS["plain"]).name == "bf16"
+    asked = resolve_precision("bf16", "cpu", VARIANTS["overcomplete"])
+    assert asked.name == "bf16" and "test error" in asked.warning  # honoured, with the reason to reconsider
+    trainer = Trainer(TrainConfig(dataset="digits", variant="overcomplete", k=128, epochs=1), load_dataset("digits"))
+    assert trainer.precision.name == "fp32"
+
+
 def test_unknown_precision_is_refused_before_training():
     with pytest.raises(InvalidConfig, match="precision must be one of auto, bf16, fp32"):
         resolve_precision("half", "cpu")

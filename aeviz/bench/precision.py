@@ -27,8 +27,10 @@ def equal_epochs_mse(dataset, precision: str, epochs: float, seed: int) -> float
     return train(plain_config(dataset, precision, seed, epochs=epochs), dataset).metrics["test_mse"]
 
 
-def every_variant(context: BenchContext, epochs: float) -> Result:
-    """Each variant with its defaults on the 8x8 digits, bf16 against fp32 after equal epochs, same seed."""
+def every_variant(context: BenchContext, epochs: float, seeds: tuple[int, ...]) -> Result:
+    """Each variant with its defaults on the 8x8 digits, bf16 against fp32 after equal epochs: the ratio
+    of their mean test MSE over `seeds` (the same seeds, so the same batches, in both precisions). On so
+    small a test set one seed's ratio moves by a few percent either way with the seed alone."""
     from aeviz.config import TrainConfig
     from aeviz.data import load_dataset
     from aeviz.train import train
@@ -41,17 +43,23 @@ def every_variant(context: BenchContext, epochs: float) -> Result:
         defaults = variant.training_defaults()
         mse = {}
         for precision in ("fp32", "bf16"):
-            config = TrainConfig(dataset="digits", variant=slug, k=max(low, min(variant.default_k, high)),
-                                 epochs=epochs, device="cpu", precision=precision, seed=0,
-                                 batch_size=defaults["batch_size"], lr=defaults["lr"])
-            mse[precision] = train(config, digits).metrics["test_mse"]
+            mse[precision] = sum(
+                train(TrainConfig(dataset="digits", variant=slug, k=max(low, min(variant.default_k, high)),
+                                  epochs=epochs, device="cpu", precision=precision, seed=seed,
+                                  batch_size=defaults["batch_size"], lr=defaults["lr"]), digits).metrics["test_mse"]
+                for seed in seeds) / len(seeds)
         ratios[slug] = mse["bf16"] / mse["fp32"]
-        context.say(f"  {slug}: bf16/fp32 test MSE {ratios[slug]:.3f}")
-    worst = max(ratios, key=ratios.get)
-    return Result(ROW_NAME, f"every variant's test MSE after {epochs:g} epochs on digits, bf16 vs fp32: the worst",
-                  "x", ratios[worst], "fp32", 1.0, ratios[worst], f"<= {1 + MSE_TOLERANCE:g}x",
-                  verdict(ratios[worst] <= 1 + MSE_TOLERANCE), f"worst: {worst}; one seed each",
-                  {"ratios": ratios})
+        context.say(f"  {slug}: bf16/fp32 mean test MSE {ratios[slug]:.3f}")
+    kept = sorted(slug for slug in ratios if not VARIANTS[slug].trains_well_in_bf16)
+    judged = {slug: ratio for slug, ratio in ratios.items() if slug not in kept}
+    worst = max(judged, key=judged.get)
+    note = f"worst: {worst}; mean of {len(seeds)} seed{'s' if len(seeds) > 1 else ''} each"
+    if kept:  # measured and shown, but precision=auto never trains them in bf16
+        note += "; kept in fp32 by precision=auto: " + ", ".join(f"{slug} {ratios[slug]:.2f}x" for slug in kept)
+    return Result(ROW_NAME, f"test MSE after {epochs:g} epochs on digits, bf16 vs fp32, of every variant "
+                  "precision=auto trains in bf16: the worst", "x", judged[worst], "fp32", 1.0, judged[worst],
+                  f"<= {1 + MSE_TOLERANCE:g}x", verdict(judged[worst] <= 1 + MSE_TOLERANCE), note,
+                  {"ratios": ratios, "seeds": list(seeds), "kept_in_fp32": kept})
 
 
 def run(context: BenchContext) -> list[Result]:
@@ -98,7 +106,7 @@ def run(context: BenchContext) -> list[Result]:
         Result(ROW_NAME, f"{mse_what} ({dataset.name}, k={k}, {epochs:g} epochs)", "MSE/pixel", mse["bf16"], "fp32",
                mse["fp32"], mse_ratio, f"<= {1 + MSE_TOLERANCE:g}x", verdict(mse_ratio <= 1 + MSE_TOLERANCE),
                f"same seed{'s' if len(seeds) > 1 else ''} and batches; mean of {len(seeds)}"),
-        every_variant(context, 3.0 if context.quick else 10.0),
+        every_variant(context, 3.0 if context.quick else 10.0, (0,) if context.quick else (0, 1, 2)),
     ]
 
 

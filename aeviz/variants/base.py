@@ -75,6 +75,9 @@ class Autoencoder(nn.Module):
     default_gpu_batch_size: ClassVar[int] = 1024
     uses_common_params: ClassVar[bool] = True
     centers_code_units: ClassVar[bool] = False  # see center_code_units (ReLU and top-k codes)
+    # False where bf16 autocast measurably raises the test error (bench row `precision`, every variant):
+    # precision=auto then trains the variant in fp32 even where bf16 is fast.
+    trains_well_in_bf16: ClassVar[bool] = True
     pca_baseline: ClassVar[bool] = True  # False where PCA at the same k means nothing (AutoRec's ratings)
 
     # ---- facts the pages ask ----------------------------------------------------------
