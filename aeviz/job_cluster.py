@@ -85,7 +85,10 @@ class JobCluster:
         return source, source.note
 
     def still_there(self, ray) -> bool:
-        """Whether the cluster answers (a job whose worker vanished asks); if not, it is given up."""
+        """Whether the cluster answers (a job whose worker vanished asks); if not, it is given up. One
+        given up stays so for the process: it is not asked again (each ask may wait PROBE_ATTEMPTS probes)."""
+        if self.lost:
+            return False
         why = live_nodes(ray, attempts=PROBE_ATTEMPTS)[1]
         if why:
             self.give_up(why)

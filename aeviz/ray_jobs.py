@@ -195,7 +195,7 @@ class RayTrainingSource:
                 silent = now - since
                 if self.cluster is not None and now >= next_check:  # a gone head never answers: no long wait
                     next_check = now + HEAD_CHECK_SECONDS
-                    if self.cluster.lost or not self.cluster.still_there(ray):
+                    if not self.cluster.still_there(ray):
                         raise WorkerLost("the cluster's head stopped answering while this job waited for its worker")
                 if not started and silent > STARTUP_TIMEOUT_SECONDS:
                     raise WorkerLost(f"the cluster did not start it within {STARTUP_TIMEOUT_SECONDS:.0f} s")

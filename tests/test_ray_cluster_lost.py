@@ -184,3 +184,19 @@ def test_a_job_waiting_for_its_worker_notices_a_gone_head_in_seconds(monkeypatch
         source._poll(Actor(), 0, started, started=False)
     assert time.monotonic() - started < 10 < ray_jobs.STARTUP_TIMEOUT_SECONDS
     assert "GCS unreachable" in cluster.lost
+
+
+def test_a_given_up_cluster_is_not_asked_again():
+    from aeviz.job_cluster import JobCluster
+
+    class Counting(SilentRay):
+        calls = 0
+
+        def nodes(self):
+            Counting.calls += 1
+            return super().nodes()
+
+    cluster = JobCluster("local")
+    gone = Counting(error=ConnectionError("GCS unreachable"))
+    assert not cluster.still_there(gone) and Counting.calls == 1 and "GCS unreachable" in cluster.lost
+    assert not cluster.still_there(gone) and Counting.calls == 1  # the job's fallback asks again: no new probe
