@@ -94,10 +94,11 @@ with device_col:
                    else device_name.removeprefix("GPU: ") if has_cuda else "unavailable: no GPU here")
     device = st.radio("Device", ["auto", "cpu", "cuda"], horizontal=True, key="train_device",
                       captions=["best available", "always works", gpu_caption])
+    kept_fp32 = ", ".join(cls.title.lower() for cls in VARIANTS.values() if not cls.trains_well_in_bf16)
     precision = st.radio("Precision", ["auto", "fp32", "bf16"], horizontal=True, key="train_precision",
                          help="bf16 runs the forward pass in bfloat16 (weights, loss and optimiser stay fp32); "
-                              "auto uses it only where the CPU (AVX512-BF16/AMX) or GPU runs it fast, and "
-                              "not for a variant whose test error bf16 raises (overcomplete).")
+                              "auto uses it only where the CPU (AVX512-BF16/AMX) or GPU runs it fast"
+                              + (f", and never for {kept_fp32}, whose test error it raises." if kept_fp32 else "."))
     seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
 if device == "cuda" and not has_cuda and not on_cluster:
     st.warning("CUDA is not available on this machine (torch sees no GPU): this run will train on the CPU.")
