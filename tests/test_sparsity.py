@@ -127,3 +127,20 @@ def test_sparsity_sweep_labels_stay_inside_the_figure_and_apart():
     assert list(trace.textposition) == ["top center", "bottom center", "top center"]  # neighbours apart
     assert fig.layout.xaxis.range[0] < 0.05 and fig.layout.xaxis.range[1] > 0.30
     assert fig.layout.yaxis.range[0] < 0.010 and fig.layout.yaxis.range[1] > 0.030
+
+
+def test_active_units_histogram_counts_whole_units():
+    # Every image has exactly 3 of 5 units active, then 0..400 of 400: bins centred on whole numbers,
+    # integer ticks only (an image has 3 active units, never 2.8).
+    few = {"few": sparsity.ActivationStats(np.tile([1.0, 1.0, 1.0, 0.0, 0.0], (20, 1)), 0.5)}
+    layout = figs.active_units_histogram(few).to_dict()
+    bins = layout["data"][0]["xbins"]
+    assert (bins["start"], bins["end"], bins["size"]) == (2.5, 3.5, 1)
+    assert layout["layout"]["xaxis"]["dtick"] == 1 and layout["layout"]["xaxis"]["tickformat"] == "d"
+    rng = np.random.default_rng(0)
+    many = {"many": sparsity.ActivationStats((rng.random((200, 400)) < rng.random((200, 1))).astype(float), 0.5)}
+    wide = figs.active_units_histogram(many).to_dict()
+    counts = many["many"].active_per_image
+    bins = wide["data"][0]["xbins"]
+    assert bins["size"] >= 1 and (counts.max() - counts.min() + 1) / bins["size"] <= 40
+    assert bins["start"] == counts.min() - 0.5 and "dtick" not in wide["layout"]["xaxis"]

@@ -29,9 +29,10 @@ def _subsample(values: np.ndarray) -> np.ndarray:
 
 
 def _histogram_panels(values: Mapping[str, np.ndarray], title: str, x: str, y: str, histnorm: str = "",
-                      nbins: int = 40, log_y: bool = False) -> go.Figure:
+                      nbins: int = 40, log_y: bool = False, counts: bool = False) -> go.Figure:
     """One histogram panel per run, stacked, each on its own x range: a sigmoid run's activations (0 to 1)
-    and a ReLU run's (0 to several) would hide each other in one overlaid plot."""
+    and a ReLU run's (0 to several) would hide each other in one overlaid plot. With `counts` the values
+    are whole numbers: bins centred on them, and no fractional ticks (a unit is active or not)."""
     names = list(values)
     fig = make_subplots(rows=len(names), cols=1, subplot_titles=names, vertical_spacing=0.5 / max(len(names), 1) ** 1.5)
     for row, (color, name) in enumerate(zip(COLORS, names), start=1):
@@ -39,10 +40,20 @@ def _histogram_panels(values: Mapping[str, np.ndarray], title: str, x: str, y: s
                                    showlegend=False), row=row, col=1)
         if log_y:
             fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=row, col=1)
+        if counts and len(values[name]):
+            _whole_number_bins(fig, values[name], nbins, row)
     fig.update_xaxes(title_text=x, row=len(names), col=1)
     fig.update_yaxes(title_text=y, row=(len(names) + 1) // 2, col=1)
     fig.update_layout(title=title, height=120 + 170 * len(names), margin=dict(l=60, r=20, t=70, b=50))
     return fig
+
+
+def _whole_number_bins(fig: go.Figure, values: np.ndarray, nbins: int, row: int) -> None:
+    """Bins of whole numbers (at most `nbins`), each centred on the numbers it counts; integer ticks."""
+    low, high = int(np.min(values)), int(np.max(values))
+    width = max(1, math.ceil((high - low + 1) / nbins))
+    fig.update_traces(xbins=dict(start=low - 0.5, end=high + 0.5, size=width), row=row, col=1)
+    fig.update_xaxes(tickformat="d", **({"dtick": 1} if high - low < 10 else {}), row=row, col=1)
 
 
 def activation_histogram(stats: Mapping[str, ActivationStats], log_y: bool = True) -> go.Figure:
@@ -66,7 +77,7 @@ def unit_mean_histogram(stats: Mapping[str, ActivationStats], rho: float | None 
 def active_units_histogram(stats: Mapping[str, ActivationStats]) -> go.Figure:
     """How many units are active on each test image, one panel per run."""
     return _histogram_panels({name: s.active_per_image for name, s in stats.items()}, "Units active per image",
-                             "active units (|a| > threshold)", "share of images", histnorm="probability")
+                             "active units (|a| > threshold)", "share of images", histnorm="probability", counts=True)
 
 
 def dormant_bars(stats: Mapping[str, ActivationStats]) -> go.Figure:
