@@ -144,3 +144,12 @@ def test_active_units_histogram_counts_whole_units():
     bins = wide["data"][0]["xbins"]
     assert bins["size"] >= 1 and (counts.max() - counts.min() + 1) / bins["size"] <= 40
     assert bins["start"] == counts.min() - 0.5 and "dtick" not in wide["layout"]["xaxis"]
+
+
+def test_unit_count_axis_has_whole_ticks_when_counts_are_small():
+    # 16 units: each bin holds a few units, so the count axis ticks 0, 1, 2, 3 (it ticked 0.5, 1.5, 2.5)
+    stats = {"a": sparsity.ActivationStats(np.random.default_rng(0).random((30, 16)), 0.5)}
+    axis = figs.unit_mean_histogram(stats, 0.05).to_dict()["layout"]["yaxis"]
+    assert axis["dtick"] == 1 and axis["tickformat"] == "d"
+    many = {"a": sparsity.ActivationStats(np.random.default_rng(0).random((30, 2000)), 0.5)}
+    assert "dtick" not in figs.unit_mean_histogram(many).to_dict()["layout"]["yaxis"]

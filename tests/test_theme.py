@@ -117,3 +117,42 @@ def test_short_tables_grow_with_the_page_in_projector_mode():
     at.run()
     assert not at.exception and len(at.table) == 1 and len(at.dataframe) == 1
     assert list(at.table[0].value["title"]) == ["a", "b"]
+
+
+def test_subplot_titles_get_room_below_the_title_in_projector_mode():
+    # The Information page's per-pixel BCE split: a title over three two-line subplot titles ran into them.
+    import numpy as np
+
+    from aeviz.figures.information import pixel_bce_split_figure
+    from aeviz.information import PixelBCESplit
+
+    maps = np.full((1, 4, 4), 0.1)
+    split = PixelBCESplit(bce=maps, data_entropy=maps, kl=maps)
+    before = pixel_bce_split_figure(split)
+    top, height = before.layout.margin.t, before.layout.height
+    fig = apply_theme(pixel_bce_split_figure(split), projector=True)
+    title_block = 28 * 1.3 + 10  # one title line at projector size, pinned to the top edge
+    subplot_block = 2 * 22 * 1.3  # two-line subplot titles, standing on the plots
+    assert fig.layout.title.yref == "container" and fig.layout.title.y == 1 and fig.layout.title.yanchor == "top"
+    assert fig.layout.margin.t >= title_block + subplot_block > top
+    assert fig.layout.height - fig.layout.margin.t >= int(height * 1.45) - top  # the plots keep their height
+    plain = apply_theme(pixel_bce_split_figure(split), projector=False)
+    assert plain.layout.margin.t == top and plain.layout.title.yref is None
+
+
+def test_mosaic_labels_and_captions_have_room_at_projector_size():
+    # 8x8 digits at 56 px a cell: a 22 px label stood in a 21 px band and ran into the images, and
+    # projector mode grew the fixed-width mosaic's height into blank space above and below it.
+    import numpy as np
+
+    from aeviz.figures.images import CAPTION_BAND_PX, LABEL_BAND_PX, mosaic_figure
+
+    images = np.random.default_rng(0).random((4, 1, 8, 8))
+    fig = mosaic_figure([images, images], row_labels=["originals", "run"], captions=[["0.01"] * 4] * 2, cell_px=56)
+    scale = 56 / 8
+    image_rows = fig.data[0].z.shape[0]
+    assert image_rows * scale >= 2 * (8 * scale + LABEL_BAND_PX + CAPTION_BAND_PX)
+    height = fig.layout.height
+    assert apply_theme(fig, projector=True).layout.height == height
+    label_y = next(a.y for a in fig.layout.annotations if a.text == "originals")
+    assert (label_y + 0.5) * scale >= 22 / 2  # the label's centre is half a projector line below its band's top

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+# Screen pixels above each mosaic row for its label and under it for its captions: room for the text at
+# projector size (22 px, aeviz.figures.theme), so a label never runs into the images.
+LABEL_BAND_PX = 30
+CAPTION_BAND_PX = 28
 
 
 def to_2d(image: np.ndarray) -> np.ndarray:
@@ -46,9 +53,11 @@ def mosaic_figure(rows: list[np.ndarray], row_labels: list[str] | None = None,
     first = next(to_2d(r[0]) for r in rows if len(r))
     h, w = first.shape
     labels = row_labels or []
-    # A blank band above each row for its label, and under it for its captions.
-    label_band = max(3, round(h / 3)) if labels else 0
-    band = max(3, h // 3) if captions else 1
+    scale = cell_px / w  # screen pixels per image pixel
+    # A blank band above each row for its label, and under it for its captions, tall enough on screen for
+    # their text at projector size (on 8x8 digits a third of an image was 21 px, under a 22 px label).
+    label_band = max(3, math.ceil(LABEL_BAND_PX / scale)) if labels else 0
+    band = max(3, math.ceil(CAPTION_BAND_PX / scale)) if captions else 1
     stacked = []
     for i in range(len(rows)):
         stacked.append(np.ones((label_band, image.shape[1]), dtype=np.float32))
@@ -66,7 +75,6 @@ def mosaic_figure(rows: list[np.ndarray], row_labels: list[str] | None = None,
         fig.add_annotation(x=-0.5, y=i * row_height + label_band / 2 - 0.5, text=label, xanchor="left",
                            showarrow=False, font=dict(size=12))
     top = 40 if title else 10
-    scale = cell_px / w  # screen pixels per image pixel
     fig.update_layout(title=title or None, margin=dict(l=10, r=10, t=top, b=10),
                       height=int(round(image.shape[0] * scale)) + top + 10,
                       width=20 + int(round(image.shape[1] * scale)))

@@ -116,10 +116,10 @@ def pixel_bce_split_figure(split: information.PixelBCESplit, title: str = "") ->
     for col, m in enumerate(maps, start=1):
         fig.add_trace(go.Heatmap(z=m.mean(axis=0)[::-1], zmin=0, zmax=zmax, colorscale="Viridis",
                                  showscale=(col == 3), colorbar=dict(title="nats")), row=1, col=col)
-        fig.update_xaxes(showticklabels=False, row=1, col=col)
-        fig.update_yaxes(showticklabels=False, scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
+        fig.update_xaxes(visible=False, row=1, col=col)  # images: no grid or axis lines over the pixels
+        fig.update_yaxes(visible=False, scaleanchor=f"x{col if col > 1 else ''}", row=1, col=col)
     fig.update_layout(title=title or "Per-pixel binary cross-entropy, split", height=350,
-                      margin=dict(l=20, r=20, t=100, b=20))
+                      margin=dict(l=20, r=20, t=100, b=20), plot_bgcolor="white")
     return fig
 
 

@@ -67,7 +67,8 @@ def apply_theme(fig, projector: bool = False):
     _legend_below_axis_title(fig, style["font"])
     if projector:
         _wrap_long_title(fig, style["title"])
-    if fig.layout.height:
+        _title_above_subplot_titles(fig, style)
+    if fig.layout.height and not fig.layout.width:  # a figure of fixed size (a mosaic) is drawn to its pixels
         fig.update_layout(height=int(fig.layout.height * style["size"]))
     if projector:
         # sizes too: Streamlit's chart theme sets its own small tick and axis-title fonts, which the layout's
@@ -108,3 +109,28 @@ def _wrap_long_title(fig, size: float) -> None:
                       margin=dict(t=int(top + (len(lines) - 1) * 1.5 * size)))
     if fig.layout.height:
         fig.update_layout(height=int(fig.layout.height + (len(lines) - 1) * 1.5 * size))
+
+
+LINE_HEIGHT = 1.3  # a text line's height, in font sizes
+
+
+def _title_above_subplot_titles(fig, style: dict) -> None:
+    """Subplot titles stand in the top margin, just above their plots, where the figure's title also is: at
+    projector size the two ran into each other. Pin the title to the figure's top edge and make the top
+    margin (and the figure, so the plots keep their height) tall enough for both."""
+    tops = [a for a in fig.layout.annotations
+            if a.yref == "paper" and a.yanchor == "bottom" and a.y is not None and a.y >= 0.99 and a.text]
+    title = fig.layout.title.text
+    if not tops or not title:
+        return
+    title_lines = title.count("<br>") + 1
+    subplot_lines = max(a.text.count("<br>") + 1 for a in tops)
+    pad = 10
+    needed = int(pad + title_lines * LINE_HEIGHT * style["title"] + pad
+                 + subplot_lines * LINE_HEIGHT * style["font"] + pad)
+    top = fig.layout.margin.t if fig.layout.margin.t is not None else 100
+    fig.update_layout(title=dict(yref="container", y=1, yanchor="top", pad=dict(t=pad)))
+    if needed > top:
+        fig.update_layout(margin=dict(t=needed))
+        if fig.layout.height:
+            fig.update_layout(height=int(fig.layout.height + needed - top))
