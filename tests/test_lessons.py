@@ -174,7 +174,7 @@ def test_checks_are_recorded_without_the_session_id_and_counted_per_lesson(tmp_p
     points = [FrontierPoint("r1", "", "plain", 8, 0.01, 0.02), FrontierPoint("r2", "", "plain", 8, 0.03, 0.02),
               FrontierPoint("r3", "", "linear", 8, 0.021, 0.02)]
     rows = beat_pca_table(points, {"r1": alice})
-    assert rows == [{"variant": "linear", "k": 8, "runs": 1, "beat_pca": 0, "best_test_mse": 0.021,
-                     "pca_test_mse": 0.02, "who_beat_pca": ""},
-                    {"variant": "plain", "k": 8, "runs": 2, "beat_pca": 1, "best_test_mse": 0.01,
-                     "pca_test_mse": 0.02, "who_beat_pca": alice}]
+    assert rows == [{"variant": "linear", "k": 8, "runs": 1, "beat PCA": 0, "best test MSE": 0.021,
+                     "PCA test MSE": 0.02, "who beat PCA": ""},
+                    {"variant": "plain", "k": 8, "runs": 2, "beat PCA": 1, "best test MSE": 0.01,
+                     "PCA test MSE": 0.02, "who beat PCA": alice}]

@@ -79,7 +79,7 @@ def pass_counts(checks: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
 def beat_pca_table(points, sessions: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """Rows per (variant, k) of frontier points (aeviz.analysis.FrontierPoint): how many runs, how many
     beat PCA at that k, the best test MSE and PCA's, and which sessions' runs beat it (`sessions` maps a
-    run id to its session tag)."""
+    run id to its session tag). Keyed by the column headings the class view shows."""
     sessions = sessions or {}
     groups: dict[tuple[str, int], list] = {}
     for point in points:
@@ -87,7 +87,7 @@ def beat_pca_table(points, sessions: dict[str, str] | None = None) -> list[dict[
     rows = []
     for (variant, k), group in sorted(groups.items()):
         winners = [p for p in group if p.beats_pca]
-        rows.append({"variant": variant, "k": k, "runs": len(group), "beat_pca": len(winners),
-                     "best_test_mse": min(p.test_mse for p in group), "pca_test_mse": group[0].pca_test_mse,
-                     "who_beat_pca": ", ".join(sorted({sessions.get(p.run_id, "cli") for p in winners}))})
+        rows.append({"variant": variant, "k": k, "runs": len(group), "beat PCA": len(winners),
+                     "best test MSE": min(p.test_mse for p in group), "PCA test MSE": group[0].pca_test_mse,
+                     "who beat PCA": ", ".join(sorted({sessions.get(p.run_id, "cli") for p in winners}))})
     return rows
