@@ -79,6 +79,7 @@ def test_best_worst_and_class_bars():
     fig = reconstructions.error_per_class_figure(["0", "1"], [("run", np.array([0.1, 0.2])),
                                                               ("PCA", np.array([0.3, 0.4]))])
     assert len(fig.data) == 2 and list(fig.data[1].y) == [0.3, 0.4]
+    assert fig.layout.xaxis.type == "category"  # digits' classes "0".."9" each get a tick, not 0, 2, 4 ...
 
 
 def test_code_scatter_is_webgl_with_indices():

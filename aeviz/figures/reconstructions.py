@@ -27,6 +27,7 @@ def error_per_class_figure(class_names: list[str], series: list[tuple[str, np.nd
         fig.add_trace(go.Bar(x=list(class_names), y=[float(v) for v in values], name=label))
     fig.update_layout(barmode="group", title=title, yaxis_title="MSE per pixel", height=380,
                       margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.2))
+    fig.update_xaxes(type="category")  # every class named, even digits' "0".."9" (a numeric axis ticked 0, 2, 4 ...)
     return fig
 
 
