@@ -42,7 +42,8 @@ def _histogram_panels(values: Mapping[str, np.ndarray], title: str, x: str, y: s
             fig.update_yaxes(type="log", dtick=1, exponentformat="power", row=row, col=1)
         if counts and len(values[name]):
             _whole_number_bins(fig, values[name], nbins, row)
-        if not histnorm and len(values[name]) and np.histogram(values[name], nbins)[0].max() < 10:
+        finite = np.asarray(values[name])[np.isfinite(values[name])]
+        if not histnorm and len(finite) and np.histogram(finite, nbins)[0].max() < 10:
             fig.update_yaxes(dtick=1, tickformat="d", row=row, col=1)  # a few units: no 0.5 or 2.5 units
     fig.update_xaxes(title_text=x, row=len(names), col=1)
     fig.update_yaxes(title_text=y, row=(len(names) + 1) // 2, col=1)
