@@ -66,8 +66,8 @@ with anomaly_tab:
     # where PCA beats the default run (README), an exception rather than the rule.
     held_out = c1.multiselect("Held-out (anomalous) classes", list(range(len(names))), default=[0],
                               format_func=lambda c: names[c], key="apps_anomalous")
-    epochs = c2.number_input("Epochs", 1.0, 100.0, float(min(run.config.epochs or 5.0, 10.0)), format="%.4g", key="apps_epochs")
-    seconds = c3.number_input("At most (s)", 5.0, 1800.0, 300.0, format="%.4g", key="apps_seconds")
+    epochs = c2.number_input("Epochs", 1.0, 100.0, float(min(run.config.epochs or 5.0, 10.0)), format="%g", key="apps_epochs")
+    seconds = c3.number_input("At most (s)", 5.0, 1800.0, 300.0, format="%g", key="apps_seconds")
     normal = [c for c in range(len(names)) if c not in held_out]
     anomaly_key = f"{ANOMALY_KEY}.{info.run_id}"  # a model trained for another run is not this run's
     task = kept(anomaly_key)

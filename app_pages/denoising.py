@@ -144,7 +144,7 @@ suggested_levels = noise_robustness.noise_heatmap_variant().sweep_suggestions["n
 train_levels_text = ", ".join(f"{v:g}" for v in suggested_levels)
 train_text = c2.text_input("Training levels", train_levels_text, key="denoising_heat_train")
 heat_k = c3.number_input("Bottleneck k", 1, 4096, 32, key="denoising_heat_k")
-heat_epochs = c4.number_input("Epochs per run", 0.1, 100.0, 5.0, 0.5, format="%.4g", key="denoising_heat_epochs")
+heat_epochs = c4.number_input("Epochs per run", 0.1, 100.0, 5.0, 0.5, format="%g", key="denoising_heat_epochs")
 test_text = st.text_input("Test levels", "0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6", key="denoising_heat_test")
 runner = st.session_state.get(SWEEP_KEY)
 if st.button("Train the runs", key="denoising_heat_start", icon=":material/play_arrow:",

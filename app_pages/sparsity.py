@@ -112,7 +112,7 @@ st.markdown("Makhzani & Frey's figure, rebuilt with one click: k-sparse runs wit
 FILTERS_KEY = "sparsity_ksparse_filters"
 fc1, fc2 = st.columns([1, 3])
 filter_epochs = fc1.number_input("Epochs per run", 0.5, 500.0, float(default_epochs(dataset_name)), 0.5,
-                                 format="%.4g", key=f"sparsity_filters_epochs.{dataset_name}")
+                                 format="%g", key=f"sparsity_filters_epochs.{dataset_name}")
 filters_runner = st.session_state.get(FILTERS_KEY)
 if fc2.button("Train the runs and draw their filters", key="sparsity_filters_start", icon=":material/play_arrow:",
               disabled=filters_runner is not None and filters_runner.running):
@@ -151,7 +151,7 @@ c1, c2, c3 = st.columns(3)
 suggested = ", ".join(f"{v:g}" for v in get_variant(variant).sweep_suggestions.get(knob, ()))
 values_text = c1.text_input(f"Values of {knob}", suggested, key=f"sparsity_sweep_values_{variant}")
 k = c2.number_input("Bottleneck k", 1, 4096, 48, key="sparsity_sweep_k")
-epochs = c3.number_input("Epochs per point", 0.1, 100.0, 5.0, 0.5, format="%.4g", key="sparsity_sweep_epochs")
+epochs = c3.number_input("Epochs per point", 0.1, 100.0, 5.0, 0.5, format="%g", key="sparsity_sweep_epochs")
 runner = st.session_state.get(SWEEP_KEY)
 if st.button("Run the sweep", key="sparsity_sweep_start", icon=":material/play_arrow:",
              disabled=runner is not None and runner.running):

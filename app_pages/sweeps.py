@@ -75,7 +75,7 @@ left, mid, right = st.columns(3)
 seeds_text = left.text_input("Seeds", "0", key="sweep_seeds", help="Each point is trained once per seed: 0,1,2")
 budget_kind = mid.radio("Budget per point", ["epochs", "seconds"], horizontal=True, key="sweep_budget_kind")
 budget = mid.number_input(budget_kind.capitalize(), 0.1, 10_000.0, 5.0 if budget_kind == "epochs" else 10.0,
-                          format="%.4g", key=f"sweep_budget.{budget_kind}")
+                          format="%g", key=f"sweep_budget.{budget_kind}")
 has_ray = ray_available()
 executor = right.radio("Executor", ["local", "ray"], horizontal=True, key="sweep_executor",
                        help="local: in this process, one point after another. ray: each point a Ray task, on a "

@@ -74,10 +74,10 @@ with budget_col:
     budget_kind = st.radio("Budget", ["epochs", "seconds"], horizontal=True, key="train_budget_kind")
     if budget_kind == "epochs":
         epochs = st.number_input("Epochs", 0.1, 1000.0, default_epochs(dataset_name), step=1.0,
-                                 format="%.4g", key="train_epochs")
+                                 format="%g", key="train_epochs")
         seconds = None
     else:
-        seconds = st.number_input("Seconds", 1.0, 3600.0, 30.0, step=5.0, format="%.4g", key="train_seconds")
+        seconds = st.number_input("Seconds", 1.0, 3600.0, 30.0, step=5.0, format="%g", key="train_seconds")
         epochs = None
 with opt_col:
     # the variant's own defaults are always among the choices (plain's 4e-3 is not a round step)

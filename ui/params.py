@@ -42,7 +42,7 @@ def param_widget(param, key_prefix: str, where=None):
             return where.slider(label, low, high, float(param.default), step=step, help=param.help, key=key,
                                 format="%.4g")
         return where.number_input(label, min_value=low, max_value=high, value=float(param.default),
-                                  help=param.help, key=key, format="%.4g")
+                                  help=param.help, key=key, format="%g")  # as typed: %.4g showed 0.123456 as 0.1235
     return where.text_input(label, value=str(param.default), help=param.help, key=key)
 
 
