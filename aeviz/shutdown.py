@@ -9,7 +9,8 @@ inside torch, and the process aborts ("terminate called without an active except
   SIGTERM/SIGINT handler stops its server and lets the main thread return, so this covers the app;
 - where it is called from the main thread (a script or the CLI), SIGTERM and SIGINT get a handler that
   stops and saves the jobs first, then hands the signal to the handler that was there before
-  (SIGTERM's default, which would kill the process at once, becomes a clean exit with status 0).
+  (SIGTERM's default, which would kill the process at once, becomes a clean exit with status 0). A signal
+  the process was started ignoring stays ignored.
 
 Streamlit runs the app's scripts in other threads, where signals cannot be handled; its handler stays.
 """
@@ -59,13 +60,15 @@ def _stop_all(manager, timeout: float) -> None:
 
 def _chain(signum: int, manager, timeout: float) -> None:
     previous = signal.getsignal(signum)
+    if previous == signal.SIG_IGN:
+        # A process started with the signal ignored (`nohup`, or `&` in a script, which ignores SIGINT) was
+        # told to carry on through it: a handler here stopped its jobs and then carried on, training nothing.
+        return
 
     def handler(number, frame):
         _stop_all(manager, timeout)
         if callable(previous):
             previous(number, frame)
-        elif previous == signal.SIG_IGN:
-            return
         else:  # SIG_DFL (or unknown): exit cleanly, the jobs are saved
             raise SystemExit(0)
 

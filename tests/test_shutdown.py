@@ -43,7 +43,9 @@ def test_stop_all_and_wait_saves_running_jobs_as_stopped_and_cancels_queued(digi
 
 
 CHILD = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
+    if sys.argv[1:] == ["as-in-a-terminal"]:  # Ctrl-C interrupts, however the tests were started (a script's
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # `&` would have them ignore SIGINT)
     from aeviz.config import TrainConfig
     from aeviz.jobs import default_manager
     manager = default_manager()
@@ -56,12 +58,19 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def run_child_and_signal(tmp_path, signum):
+def start_child(tmp_path, ignore_sigint: bool = False):
     env = {**os.environ, "AEVIZ_RUNS_DIR": str(tmp_path), "AEVIZ_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
+    args = [] if ignore_sigint else ["as-in-a-terminal"]
+    child = subprocess.Popen([sys.executable, "-c", CHILD, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, preexec_fn=ignore)
+    assert child.stdout.readline().strip() == "training", child.stderr.read()
+    return child
+
+
+def run_child_and_signal(tmp_path, signum):
+    child = start_child(tmp_path)
     try:
-        assert child.stdout.readline().strip() == "training", child.stderr.read()
         child.send_signal(signum)
         child.wait(timeout=60)
     finally:
@@ -86,6 +95,23 @@ def test_ctrl_c_stops_and_saves_the_job(tmp_path):
     # Python ends an uncaught KeyboardInterrupt by dying of SIGINT itself (-2); never an abort (-6)
     assert code in (0, -signal.SIGINT), stderr
     assert "terminate called" not in stderr
+    assert saved_statuses(tmp_path) == ["stopped"]
+
+
+def test_a_process_started_ignoring_ctrl_c_keeps_training_through_it(tmp_path):
+    # `nohup` or `&` in a script starts a process with SIGINT ignored: it must carry on training, not stop
+    # its jobs and then carry on with nothing to do (as it did); SIGTERM still stops and saves them.
+    child = start_child(tmp_path, ignore_sigint=True)
+    try:
+        child.send_signal(signal.SIGINT)
+        threading.Event().wait(3.0)  # a stop and save takes well under a second on the digits
+        assert child.poll() is None and saved_statuses(tmp_path) == []
+        child.send_signal(signal.SIGTERM)
+        child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, child.stderr.read()
     assert saved_statuses(tmp_path) == ["stopped"]
 
 
