@@ -145,13 +145,13 @@ def test_mosaic_labels_and_captions_have_room_at_projector_size():
     # projector mode grew the fixed-width mosaic's height into blank space above and below it.
     import numpy as np
 
-    from aeviz.figures.images import CAPTION_BAND_PX, LABEL_BAND_PX, mosaic_figure
+    from aeviz.figures.images import TEXT_BAND_PX, mosaic_figure
 
     images = np.random.default_rng(0).random((4, 1, 8, 8))
     fig = mosaic_figure([images, images], row_labels=["originals", "run"], captions=[["0.01"] * 4] * 2, cell_px=56)
     scale = 56 / 8
     image_rows = fig.data[0].z.shape[0]
-    assert image_rows * scale >= 2 * (8 * scale + LABEL_BAND_PX + CAPTION_BAND_PX)
+    assert TEXT_BAND_PX >= 22 and image_rows * scale >= 2 * (8 * scale + 2 * TEXT_BAND_PX)
     height = fig.layout.height
     assert apply_theme(fig, projector=True).layout.height == height
     label_y = next(a.y for a in fig.layout.annotations if a.text == "originals")

@@ -6,10 +6,11 @@ import math
 
 import numpy as np
 
-# Screen pixels above each mosaic row for its label and under it for its captions: room for the text at
-# projector size (22 px, aeviz.figures.theme), so a label never runs into the images.
-LABEL_BAND_PX = 30
-CAPTION_BAND_PX = 28
+from aeviz.figures.theme import LINE_HEIGHT, PROJECTOR
+
+# Screen pixels above each mosaic row for its label and under it for its captions: a line of text at
+# projector size, so a label never runs into the images.
+TEXT_BAND_PX = math.ceil(PROJECTOR["font"] * LINE_HEIGHT)
 
 
 def to_2d(image: np.ndarray) -> np.ndarray:
@@ -56,8 +57,8 @@ def mosaic_figure(rows: list[np.ndarray], row_labels: list[str] | None = None,
     scale = cell_px / w  # screen pixels per image pixel
     # A blank band above each row for its label, and under it for its captions, tall enough on screen for
     # their text at projector size (on 8x8 digits a third of an image was 21 px, under a 22 px label).
-    label_band = max(3, math.ceil(LABEL_BAND_PX / scale)) if labels else 0
-    band = max(3, math.ceil(CAPTION_BAND_PX / scale)) if captions else 1
+    label_band = max(3, math.ceil(TEXT_BAND_PX / scale)) if labels else 0
+    band = max(3, math.ceil(TEXT_BAND_PX / scale)) if captions else 1
     stacked = []
     for i in range(len(rows)):
         stacked.append(np.ones((label_band, image.shape[1]), dtype=np.float32))

@@ -93,6 +93,19 @@ def _legend_below_axis_title(fig, font: float) -> None:
 
 
 PROJECTOR_TITLE_CHARS = 40  # what fits on one line of a chart's title at projector size on a 1024-px screen
+LINE_HEIGHT = 1.5  # a line of a chart's text, in font sizes: the room made for each line added
+DEFAULT_TOP_MARGIN = 100  # plotly's top margin where a figure sets none
+
+
+def _top_margin(fig) -> float:
+    return fig.layout.margin.t if fig.layout.margin.t is not None else DEFAULT_TOP_MARGIN
+
+
+def _add_room_on_top(fig, extra: float) -> None:
+    """`extra` px more top margin, and the figure as much taller, so its plots keep their height."""
+    fig.update_layout(margin=dict(t=int(_top_margin(fig) + extra)))
+    if fig.layout.height:
+        fig.update_layout(height=int(fig.layout.height + extra))
 
 
 def _wrap_long_title(fig, size: float) -> None:
@@ -104,14 +117,8 @@ def _wrap_long_title(fig, size: float) -> None:
     if not text or "<br>" in text or len(text) <= PROJECTOR_TITLE_CHARS:
         return
     lines = textwrap.wrap(text, PROJECTOR_TITLE_CHARS, break_long_words=False)
-    top = fig.layout.margin.t if fig.layout.margin.t is not None else 100
-    fig.update_layout(title_text="<br>".join(lines),
-                      margin=dict(t=int(top + (len(lines) - 1) * 1.5 * size)))
-    if fig.layout.height:
-        fig.update_layout(height=int(fig.layout.height + (len(lines) - 1) * 1.5 * size))
-
-
-LINE_HEIGHT = 1.3  # a text line's height, in font sizes
+    fig.update_layout(title_text="<br>".join(lines))
+    _add_room_on_top(fig, (len(lines) - 1) * LINE_HEIGHT * size)
 
 
 def _title_above_subplot_titles(fig, style: dict) -> None:
@@ -126,11 +133,8 @@ def _title_above_subplot_titles(fig, style: dict) -> None:
     title_lines = title.count("<br>") + 1
     subplot_lines = max(a.text.count("<br>") + 1 for a in tops)
     pad = 10
-    needed = int(pad + title_lines * LINE_HEIGHT * style["title"] + pad
-                 + subplot_lines * LINE_HEIGHT * style["font"] + pad)
-    top = fig.layout.margin.t if fig.layout.margin.t is not None else 100
+    needed = (pad + title_lines * LINE_HEIGHT * style["title"] + pad
+              + subplot_lines * LINE_HEIGHT * style["font"] + pad)
     fig.update_layout(title=dict(yref="container", y=1, yanchor="top", pad=dict(t=pad)))
-    if needed > top:
-        fig.update_layout(margin=dict(t=needed))
-        if fig.layout.height:
-            fig.update_layout(height=int(fig.layout.height + needed - top))
+    if needed > _top_margin(fig):
+        _add_room_on_top(fig, needed - _top_margin(fig))
