@@ -9,32 +9,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aeviz.errors import InvalidConfig
-from aeviz.params import Param, ParamSet
 from aeviz.precision import PRECISION_CHOICES
+from aeviz.trainer_settings import TRAINER_PARAM_NAMES, trainer_settings
 
-# Optimiser settings beyond lr and batch size; settable with --set like a variant's own.
-TRAINER_PARAMS: tuple[Param, ...] = (
-    Param("optimizer", "choice", "adam", "Optimiser.", choices=("adam", "adamw", "sgd")),
-    Param("weight_decay", "float", 0.0, "L2 weight decay (decoupled for adamw).", low=0.0, high=1.0),
-    Param("lr_schedule", "choice", "constant",
-          "Learning-rate schedule over the budget: constant, cosine decay to zero, or tail_decay (held, then "
-          "a linear decay to zero over the last 30%). Unset, the variant's own default.",
-          choices=("constant", "cosine", "tail_decay")),
-)
-LR_SCHEDULE_WORDS = {"constant": "held constant over the budget", "cosine": "decayed to zero along a cosine",
-                     "tail_decay": "held, then decayed linearly to zero over the last 30% of the budget"}
-TRAINER_PARAM_NAMES = {p.name for p in TRAINER_PARAMS}
 DEFAULT_EPOCHS = 5.0
 # Per dataset where 5 epochs is too short for the concepts to show: on the 8x8 digits (about 1,400
 # training images, 6 steps an epoch) 5 epochs is 30 steps, a linear run is still far from PCA's subspace;
 # 100 epochs (600 steps, a few seconds on a CPU) bring its test error within a few per cent of PCA's.
 DEFAULT_EPOCHS_BY_DATASET = {"digits": 100.0}
-
-
-def trainer_settings(variant, overrides: dict[str, Any]) -> dict[str, Any]:
-    """The optimiser settings a run of `variant` (its class) trains with: TRAINER_PARAMS' defaults, the
-    variant's own default schedule, then `overrides` (InvalidConfig on a bad value)."""
-    return ParamSet.from_overrides(TRAINER_PARAMS, {"lr_schedule": variant.default_lr_schedule, **overrides}).values
 
 
 def default_epochs(dataset: str) -> float:

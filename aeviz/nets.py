@@ -39,6 +39,24 @@ class Flatten(nn.Module):
         return x.reshape(x.shape[0], -1)
 
 
+class FlattenCentered(nn.Module):
+    """Flatten, then subtract the mean training image, as PCA does before it projects: the layers after
+    it see how an image differs from the average one. The mean is set once before training
+    (train_setup.center_input) and saved with the model; weights saved without one load with a zero mean,
+    which is what they were trained on."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(size))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(x.shape[0], -1) - self.mean
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        state_dict.setdefault(prefix + "mean", torch.zeros_like(self.mean))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
 class Unflatten(nn.Module):
     def __init__(self, shape: tuple[int, ...]):
         super().__init__()

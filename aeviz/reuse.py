@@ -15,7 +15,8 @@ import json
 import math
 from typing import Any
 
-from aeviz.config import DEFAULT_EPOCHS, TrainConfig, trainer_settings
+from aeviz.config import DEFAULT_EPOCHS, TrainConfig
+from aeviz.trainer_settings import trainer_settings
 from aeviz.errors import AevizError
 
 FINGERPRINT_KEY = "fingerprint"  # in a saved run's config.json
@@ -32,13 +33,16 @@ def canonical_config(config: TrainConfig) -> dict[str, Any]:
     epochs = config.epochs
     if epochs is None and not config.max_seconds:
         epochs = DEFAULT_EPOCHS  # what the trainer does with no budget given
-    return {
+    canonical = {
         "dataset": str(config.dataset), "variant": str(config.variant), "k": int(config.k),
         "epochs": _number(epochs), "max_seconds": _number(config.max_seconds),
         "batch_size": int(config.batch_size), "lr": _number(config.lr), "seed": int(config.seed),
         "params": {name: _plain(value) for name, value in sorted(params.items())},
         "trainer": {name: _plain(value) for name, value in sorted(trainer.items())},
     }
+    if variant.centers_input:  # runs saved before the variant subtracted the mean image trained another model
+        canonical["input"] = "mean image subtracted"
+    return canonical
 
 
 def config_fingerprint(config: TrainConfig) -> str:

@@ -11,7 +11,7 @@ import torch
 
 from aeviz.config import TrainConfig
 from aeviz.data import Dataset
-from aeviz.nets import last_linear
+from aeviz.nets import FlattenCentered, last_linear
 from aeviz.variants import build_model
 
 SNAPSHOT_IMAGES = 8           # test images shown with their reconstructions
@@ -57,8 +57,18 @@ def make_optimizer(parameters, lr: float, trainer_params: dict[str, Any]) -> tor
 def build_fresh_model(config: TrainConfig, dataset: Dataset, params: dict[str, Any]):
     """The configured model, untrained, starting from the dataset's mean image."""
     model = build_model(config.variant, dataset.image_shape, config.k, params)
-    start_at_mean_image(model, dataset.train_images.double().mean(dim=0))  # float64: the same bits on any thread count
+    mean_image = dataset.train_images.double().mean(dim=0)  # float64: the same bits on any thread count
+    start_at_mean_image(model, mean_image)
+    center_input(model, mean_image)
     return model
+
+
+@torch.no_grad()
+def center_input(model, mean_image: torch.Tensor) -> None:
+    """Give a model that subtracts the mean training image from its input (nets.FlattenCentered) that image."""
+    for module in model.modules():
+        if isinstance(module, FlattenCentered):
+            module.mean.copy_(mean_image.detach().flatten().to(module.mean))
 
 
 @torch.no_grad()

@@ -25,9 +25,10 @@ manager = job_manager()
 restore_train_settings()  # a link's settings, before the widgets are drawn
 
 # ---------------------------------------------------------------------------- choices
-from aeviz.config import LR_SCHEDULE_WORDS, TrainConfig, default_epochs  # noqa: E402
+from aeviz.config import TrainConfig, default_epochs  # noqa: E402
 from aeviz.errors import AevizError  # noqa: E402
 from aeviz.tasks import QUEUED, RUNNING, STARTING  # noqa: E402
+from aeviz.trainer_settings import LR_SCHEDULE_WORDS, optimizer_words  # noqa: E402
 from aeviz.variants import VARIANTS  # noqa: E402
 
 left, right = st.columns([3, 2])
@@ -83,7 +84,8 @@ with opt_col:
     # the variant's own defaults are always among the choices (plain's 4e-3 is not a round step)
     lr = st.select_slider("Learning rate", sorted({1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2, defaults["lr"]}),
                           value=defaults["lr"], format_func=lambda v: f"{v:g}", key=f"train_lr.{slug}",
-                          help=f"The rate is {LR_SCHEDULE_WORDS[defaults['lr_schedule']]}.")
+                          help=f"The rate is {LR_SCHEDULE_WORDS[defaults['lr_schedule']]}; the optimiser is "
+                               f"{optimizer_words(defaults)}.")
     batch_size = st.select_slider("Batch size", sorted({32, 64, 128, 256, 512, 1024, defaults["batch_size"]}),
                                   value=defaults["batch_size"], key=f"train_batch.{slug}")
 with device_col:

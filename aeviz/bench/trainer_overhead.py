@@ -12,7 +12,8 @@ from aeviz.bench import BenchContext, Result, Row, fashion_missing, median, skip
 TARGET = 0.95
 
 
-def hand_written_loop(model, images, batch_size: int, lr: float, seconds: float, seed: int = 0) -> float:
+def hand_written_loop(model, images, batch_size: int, lr: float, seconds: float, seed: int = 0,
+                      optimizer_settings: dict | None = None) -> float:
     """The baseline: shuffle, slice, forward, MSE, backward, optimiser step. Returns samples/s.
     The forward runs in the precision the trainer picks by default there (bf16 where fast), so the
     ratio measures only the loop around the step."""
@@ -25,12 +26,13 @@ def hand_written_loop(model, images, batch_size: int, lr: float, seconds: float,
     precision = resolve_precision("auto", device_type)
 
     generator = torch.Generator().manual_seed(seed)
-    from aeviz.config import TRAINER_PARAMS
-
     from aeviz.train_setup import make_optimizer
+    from aeviz.trainer_settings import TRAINER_PARAMS
 
-    # The trainer's own optimiser (fused Adam), so the ratio measures only the loop around it.
-    optimizer = make_optimizer(model.parameters(), lr, {p.name: p.default for p in TRAINER_PARAMS})
+    # The trainer's own optimiser (fused Adam or AdamW, as the trainer's settings say), so the ratio
+    # measures only the loop around it.
+    settings = optimizer_settings or {p.name: p.default for p in TRAINER_PARAMS}
+    optimizer = make_optimizer(model.parameters(), lr, settings)
     model.train()
     n, seen, position, perm = len(images), 0, len(images), None
     started = time.perf_counter()
@@ -77,17 +79,20 @@ def measure_overhead(dataset, device: str, seconds: float, repeats: int, say=lam
     import torch
 
     from aeviz.config import TrainConfig
+    from aeviz.trainer_settings import trainer_settings
     from aeviz.variants import build_model, get_variant
 
     variant = get_variant("plain")
     defaults = variant.training_defaults(device)
+    held = {"lr_schedule": "constant"}  # a schedule would tie the speed to the budget
+    settings = trainer_settings(variant, held)
     k = 32 if dataset.input_size > 64 else 8
     ours, theirs, ratios = [], [], []
     images = dataset.train_images.to(device)
     for repeat in range(repeats):
         config = TrainConfig(dataset=dataset.name, variant="plain", k=k, max_seconds=seconds, device=device,
                              batch_size=defaults["batch_size"], lr=defaults["lr"], seed=repeat,
-                             trainer={"lr_schedule": "constant"})
+                             trainer=held)
         pair = {}
         for which in (("aeviz", "hand") if repeat % 2 == 0 else ("hand", "aeviz")):
             if which == "aeviz":
@@ -95,7 +100,8 @@ def measure_overhead(dataset, device: str, seconds: float, repeats: int, say=lam
             else:
                 torch.manual_seed(repeat)
                 model = build_model("plain", dataset.image_shape, k, {}).to(device)
-                pair[which] = hand_written_loop(model, images, defaults["batch_size"], defaults["lr"], seconds, repeat)
+                pair[which] = hand_written_loop(model, images, defaults["batch_size"], defaults["lr"], seconds, repeat,
+                                                settings)
         ours.append(pair["aeviz"])
         theirs.append(pair["hand"])
         ratios.append(pair["aeviz"] / pair["hand"] if pair["hand"] else float("nan"))

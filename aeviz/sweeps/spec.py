@@ -18,7 +18,8 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from aeviz.config import TRAINER_PARAMS, TrainConfig, check_positive
+from aeviz.config import TrainConfig, check_positive
+from aeviz.trainer_settings import TRAINER_PARAMS
 from aeviz.sweeps.grid_args import parse_grid_arg, parse_grid_args, parse_seeds  # noqa: F401 (spec's CLI input)
 from aeviz.errors import InvalidConfig
 from aeviz.params import Param

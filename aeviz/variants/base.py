@@ -16,8 +16,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from aeviz.trainer_settings import trainer_settings
 from aeviz.errors import InvalidConfig
-from aeviz.nets import Flatten, Unflatten, first_linear, last_linear, mlp
+from aeviz.nets import Flatten, FlattenCentered, Unflatten, first_linear, last_linear, mlp
 from aeviz.params import Param, ParamSet
 
 COMMON_PARAMS: tuple[Param, ...] = (
@@ -63,18 +64,18 @@ class Autoencoder(nn.Module):
     title: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     extra_params: ClassVar[tuple[Param, ...]] = ()
-    # Variant-specific defaults of the common parameters (a sparse autoencoder has one layer, say).
-    common_defaults: ClassVar[dict[str, Any]] = {}
+    common_defaults: ClassVar[dict[str, Any]] = {}  # its own defaults of the common parameters (hidden...)
     code_activation: ClassVar[str] = "identity"  # a variant may also declare a "code_activation" Param
     default_k: ClassVar[int] = 32
     default_lr: ClassVar[float] = 2e-3
     default_batch_size: ClassVar[int] = 256
-    default_lr_schedule: ClassVar[str] = "constant"  # one of config.TRAINER_PARAMS' lr_schedule choices
+    trainer_defaults: ClassVar[dict[str, Any]] = {}  # its own defaults of trainer_settings.TRAINER_PARAMS
     # On CUDA a step on 256 small images is bound by kernel launches, not arithmetic: larger batches
     # keep the GPU busy (samples/s grows almost with the batch until the GPU is full).
     default_gpu_batch_size: ClassVar[int] = 1024
     uses_common_params: ClassVar[bool] = True
     centers_code_units: ClassVar[bool] = False  # see center_code_units (ReLU and top-k codes)
+    centers_input: ClassVar[bool] = False  # the default MLP subtracts the mean training image (nets.FlattenCentered)
     # False where bf16 autocast measurably raises the test error (bench row `precision`, every variant):
     # precision=auto then trains the variant in fp32 even where bf16 is fast.
     trains_well_in_bf16: ClassVar[bool] = True
@@ -128,12 +129,12 @@ class Autoencoder(nn.Module):
 
     @classmethod
     def training_defaults(cls, device: str = "cpu") -> dict[str, Any]:
-        """Learning rate, batch size and schedule the CLI and app start from for this variant on `device`
-        (cpu or cuda)."""
+        """Learning rate, batch size and optimiser settings (trainer_settings.TRAINER_PARAMS) the CLI and
+        app start from for this variant on `device` (cpu or cuda)."""
         batch_size = cls.default_batch_size
         if device == "cuda":
             batch_size = max(batch_size, cls.default_gpu_batch_size)
-        return {"lr": cls.default_lr, "batch_size": batch_size, "lr_schedule": cls.default_lr_schedule}
+        return {"lr": cls.default_lr, "batch_size": batch_size, **trainer_settings(cls, {})}
 
     @classmethod
     def k_range(cls, input_size: int) -> tuple[int, int]:
@@ -195,7 +196,8 @@ class Autoencoder(nn.Module):
         hidden = list(self.params["hidden"])
         act = self.params["activation"]
         code_act = self.params.get("code_activation", self.code_activation)
-        encoder = nn.Sequential(Flatten(), mlp([self.input_size, *hidden, self.k], act, code_act))
+        flatten = FlattenCentered(self.input_size) if self.centers_input else Flatten()
+        encoder = nn.Sequential(flatten, mlp([self.input_size, *hidden, self.k], act, code_act))
         decoder = nn.Sequential(mlp([self.k, *reversed(hidden), self.input_size], act), Unflatten(self.input_shape))
         return encoder, decoder
 

@@ -1,0 +1,71 @@
+"""`plain` subtracts the mean training image from its input (as PCA does) and trains with AdamW and weight
+decay by default; weights saved before it did still load, and runs saved then are not offered as reuse."""
+
+from __future__ import annotations
+
+import io
+
+import torch
+
+from aeviz.config import TrainConfig
+from aeviz.nets import FlattenCentered
+from aeviz.reuse import canonical_config
+from aeviz.run_checks import load_weights_into_model
+from aeviz.train import Trainer
+from aeviz.train_setup import build_fresh_model
+from aeviz.variants import build_model, get_variant
+
+
+def plain_config(**changes) -> TrainConfig:
+    return TrainConfig(**{"dataset": "digits", "variant": "plain", "k": 8, "epochs": 1, "device": "cpu", **changes})
+
+
+def test_plain_subtracts_the_mean_training_image_before_its_first_layer(digits):
+    config = plain_config()
+    model = build_fresh_model(config, digits, config.validate(digits.image_shape)[0])
+    mean = digits.train_images.double().mean(dim=0).flatten().float()
+    assert torch.allclose(model.encoder[0].mean, mean)
+    images = digits.test_images[:5]
+    first_layer = model.encoder[1][0]
+    expected = torch.relu(first_layer(images.reshape(5, -1) - mean))
+    assert torch.allclose(model.encoder[1][:2](model.encoder[0](images)), expected, atol=1e-6)
+    assert "encoder.0.mean" in model.state_dict()  # saved with the model
+
+
+def test_other_variants_see_the_images_as_they_are():
+    model = build_model("linear", (1, 8, 8), 4)
+    assert not any(isinstance(m, FlattenCentered) for m in model.modules())
+
+
+def test_weights_saved_before_centering_load_with_a_zero_mean():
+    old = build_model("plain", (1, 8, 8), 4)
+    state = {name: value for name, value in old.state_dict().items() if name != "encoder.0.mean"}
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    config = plain_config(k=4).to_json()
+    loaded = load_weights_into_model(config, buffer.getvalue(), input_shape=(1, 8, 8))
+    assert torch.equal(loaded.encoder[0].mean, torch.zeros(64))
+    images = torch.rand(3, 1, 8, 8)
+    assert torch.allclose(loaded(images), old(images))
+
+
+def test_plain_trains_with_adamw_and_weight_decay_unless_told_otherwise(digits):
+    defaults = get_variant("plain").training_defaults()
+    assert (defaults["optimizer"], defaults["weight_decay"]) == ("adamw", 0.05)
+    trainer = Trainer(plain_config(epochs=0.2), digits)
+    for _ in trainer.run():
+        pass
+    assert isinstance(trainer._optimizer, torch.optim.AdamW)
+    assert trainer._optimizer.param_groups[0]["weight_decay"] == 0.05
+    chosen = Trainer(plain_config(epochs=0.2, trainer={"optimizer": "adam", "weight_decay": 0.0}), digits)
+    for _ in chosen.run():
+        pass
+    assert type(chosen._optimizer) is torch.optim.Adam
+    assert chosen._optimizer.param_groups[0]["weight_decay"] == 0.0
+    assert get_variant("linear").training_defaults()["optimizer"] == "adam"  # the others keep Adam
+
+
+def test_a_run_saved_before_plain_centred_its_input_is_not_the_same_model():
+    centred = canonical_config(plain_config(trainer={"optimizer": "adam", "weight_decay": 0.0}))
+    assert centred["input"] == "mean image subtracted"
+    assert "input" not in canonical_config(TrainConfig(dataset="digits", variant="linear", k=8, epochs=1))
