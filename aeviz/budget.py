@@ -7,7 +7,7 @@ PyTorch's "meta" device (shapes without storage: free), then compared with two l
 
 - parameters: at most ``$AEVIZ_MAX_PARAMS`` (default DEFAULT_MAX_PARAMS, 20 million: the
   largest models in the lessons have under 3 million);
-- memory: training needs the weights, their gradients, Adam's two moments and a last-good copy
+- memory: training needs the weights, their gradients, Adam's (or AdamW's) two moments and a last-good copy
   (WEIGHT_COPIES x 4 bytes per parameter) plus the batch's activations; together at most the
   machine's memory x MEMORY_SHARE / ``$AEVIZ_MAX_JOBS`` (jobs train at the same time).
 

@@ -88,6 +88,8 @@ def test_train_page_trains_in_background_and_survives_rerun():
     at.selectbox(key="train_variant").set_value("plain")
     at.text_input(key="train.plain.hidden").set_value("32")
     at.radio(key="train_budget_kind").set_value("seconds").run()
+    rate = at.select_slider(key="train_lr.plain")
+    assert "decayed linearly" in rate.help and "the optimiser is AdamW with weight decay 0.05" in rate.help
     at.number_input(key="train_seconds").set_value(600.0)  # long: stopped below
     at.button(key="train_start").click().run()
     assert not at.exception and not at.error
