@@ -20,7 +20,8 @@ TRAINER_PARAMS: tuple[Param, ...] = (
 )
 LR_SCHEDULE_WORDS = {"constant": "held constant over the budget", "cosine": "decayed to zero along a cosine",
                      "tail_decay": "held, then decayed linearly to zero over the last 30% of the budget"}
-OPTIMIZER_WORDS = {"adam": "Adam", "adamw": "AdamW", "sgd": "SGD with momentum 0.9"}
+SGD_MOMENTUM = 0.9
+OPTIMIZER_WORDS = {"adam": "Adam", "adamw": "AdamW", "sgd": f"SGD with momentum {SGD_MOMENTUM:g}"}
 TRAINER_PARAM_NAMES = {p.name for p in TRAINER_PARAMS}
 
 

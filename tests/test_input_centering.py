@@ -69,3 +69,20 @@ def test_a_run_saved_before_plain_centred_its_input_is_not_the_same_model():
     centred = canonical_config(plain_config(trainer={"optimizer": "adam", "weight_decay": 0.0}))
     assert centred["input"] == "mean image subtracted"
     assert "input" not in canonical_config(TrainConfig(dataset="digits", variant="linear", k=8, epochs=1))
+
+
+def test_a_run_checkpointed_before_the_change_resumes_as_it_began(digits):
+    """Its weights have no mean (it learnt on raw images) and its optimiser state is Adam's without decay:
+    resumed under the new defaults, it must keep both, not switch to a centred input or to weight decay."""
+    from aeviz.training_checkpoints import restore, trainer_state
+
+    before = Trainer(plain_config(epochs=0.5, trainer={"optimizer": "adam", "weight_decay": 0.0}), digits)
+    for _ in before.run():
+        pass
+    state = trainer_state(before)
+    del state["weights"]["encoder.0.mean"]
+    state["step"] = 1  # mid-run
+    resumed = Trainer(plain_config(epochs=0.5), digits)  # the defaults now: AdamW, weight decay 0.05
+    restore(resumed, state)
+    assert torch.equal(resumed.model.encoder[0].mean, torch.zeros(64))
+    assert resumed._optimizer.param_groups[0]["weight_decay"] == 0
