@@ -39,7 +39,7 @@ class Flatten(nn.Module):
         return x.reshape(x.shape[0], -1)
 
 
-class FlattenCentered(nn.Module):
+class FlattenCentered(Flatten):
     """Flatten, then subtract the mean training image, as PCA does before it projects: the layers after
     it see how an image differs from the average one. The mean is set once before training
     (train_setup.center_input) and saved with the model; weights saved without one load with a zero mean,
@@ -50,7 +50,7 @@ class FlattenCentered(nn.Module):
         self.register_buffer("mean", torch.zeros(size))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x.reshape(x.shape[0], -1) - self.mean
+        return super().forward(x) - self.mean
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         state_dict.setdefault(prefix + "mean", torch.zeros_like(self.mean))

@@ -12,8 +12,8 @@ from aeviz.bench import BenchContext, Result, Row, fashion_missing, median, skip
 TARGET = 0.95
 
 
-def hand_written_loop(model, images, batch_size: int, lr: float, seconds: float, seed: int = 0,
-                      optimizer_settings: dict | None = None) -> float:
+def hand_written_loop(model, images, batch_size: int, lr: float, seconds: float, seed: int,
+                      optimizer_settings: dict) -> float:
     """The baseline: shuffle, slice, forward, MSE, backward, optimiser step. Returns samples/s.
     The forward runs in the precision the trainer picks by default there (bf16 where fast), so the
     ratio measures only the loop around the step."""
@@ -27,12 +27,10 @@ def hand_written_loop(model, images, batch_size: int, lr: float, seconds: float,
 
     generator = torch.Generator().manual_seed(seed)
     from aeviz.train_setup import make_optimizer
-    from aeviz.trainer_settings import TRAINER_PARAMS
 
     # The trainer's own optimiser (fused Adam or AdamW, as the trainer's settings say), so the ratio
     # measures only the loop around it.
-    settings = optimizer_settings or {p.name: p.default for p in TRAINER_PARAMS}
-    optimizer = make_optimizer(model.parameters(), lr, settings)
+    optimizer = make_optimizer(model.parameters(), lr, optimizer_settings)
     model.train()
     n, seen, position, perm = len(images), 0, len(images), None
     started = time.perf_counter()

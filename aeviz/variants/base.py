@@ -16,10 +16,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from aeviz.trainer_settings import trainer_settings
 from aeviz.errors import InvalidConfig
 from aeviz.nets import Flatten, FlattenCentered, Unflatten, first_linear, last_linear, mlp
 from aeviz.params import Param, ParamSet
+from aeviz.trainer_settings import trainer_settings
 
 COMMON_PARAMS: tuple[Param, ...] = (
     Param("hidden", "widths", (1024,), "Widths of the hidden layers between the input and the code "
