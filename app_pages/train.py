@@ -31,7 +31,8 @@ from aeviz.tasks import QUEUED, RUNNING, STARTING  # noqa: E402
 from aeviz.trainer_settings import LR_SCHEDULE_WORDS, optimizer_words  # noqa: E402
 from aeviz.variants import VARIANTS  # noqa: E402
 
-left, right = st.columns([3, 2])
+CHOICE_COLUMNS = (3, 2)  # the choices, and beside them the PCA curve of the dataset
+left, right = st.columns(CHOICE_COLUMNS)
 with left:
     dataset_name = dataset_selector(key="train_dataset")
     if not dataset_statuses()[dataset_name]["available"]:
@@ -58,7 +59,8 @@ with right:
     from ui.theme import themed
 
     # Also loads the browser's chart library before Train is pressed, so the first live figure comes at once.
-    st.plotly_chart(themed(pca_curve_figure(curve, int(k))), key="train_pca_curve", width="stretch",
+    st.plotly_chart(themed(pca_curve_figure(curve, int(k)), width_share=CHOICE_COLUMNS[1] / sum(CHOICE_COLUMNS)),
+                    key="train_pca_curve", width="stretch",
                     config={"displayModeBar": False})
     st.caption(f"{dataset.title}: {len(dataset.train_images):,} training and {len(dataset.test_images):,} test "
                f"images of {dataset.image_shape[1]}x{dataset.image_shape[2]} pixels.")

@@ -99,6 +99,16 @@ def test_a_long_title_wraps_in_projector_mode_with_room_above_the_plot():
     assert normal.layout.title.text == title  # a laptop's chart is wide enough
 
 
+def test_a_title_in_a_narrow_column_wraps_to_the_column_in_projector_mode():
+    import plotly.graph_objects as go
+
+    title = "PCA's test error at each k"  # the Train page's curve, in a column 2/5 of the page wide
+    narrow = apply_theme(go.Figure(layout=dict(title=title)), projector=True, width_share=0.4)
+    assert narrow.layout.title.text == "PCA's test error<br>at each k"
+    wide = apply_theme(go.Figure(layout=dict(title=title)), projector=True)
+    assert wide.layout.title.text == title
+
+
 def test_short_tables_grow_with_the_page_in_projector_mode():
     from streamlit.testing.v1 import AppTest
 

@@ -18,9 +18,10 @@ def projector_on() -> bool:
     return bool(st.session_state.get(PROJECTOR_KEY, False))
 
 
-def themed(fig):
-    """`fig` with the app's theme, in projector mode when the sidebar toggle is on."""
-    return apply_theme(fig, projector_on())
+def themed(fig, width_share: float = 1.0):
+    """`fig` with the app's theme, in projector mode when the sidebar toggle is on; `width_share`: the
+    share of the page's width its column has (the title wraps to it)."""
+    return apply_theme(fig, projector_on(), width_share)
 
 
 def projector_toggle(where=None) -> None:

@@ -48,9 +48,10 @@ def log_axis(values: Iterable[float], pad: float = 1.25) -> dict:
             "ticktext": [tick_label(t) for t in ticks], "minor": {"showgrid": False}}
 
 
-def apply_theme(fig, projector: bool = False):
+def apply_theme(fig, projector: bool = False, width_share: float = 1.0):
     """`fig` (a plotly Figure) with this app's fonts and line widths; in projector mode larger fonts,
-    thicker lines, larger markers and images, black on white. Returns the same figure."""
+    thicker lines, larger markers and images, black on white. `width_share`: the share of the page's width
+    the chart is drawn in (a column), for the title to wrap to. Returns the same figure."""
     style = PROJECTOR if projector else NORMAL
     fig.update_layout(font=dict(size=style["font"]), title_font=dict(size=style["title"]),
                       legend=dict(font=dict(size=style["font"])))
@@ -66,7 +67,7 @@ def apply_theme(fig, projector: bool = False):
                 trace.marker.size = [s * style["marker"] for s in size]
     _legend_below_axis_title(fig, style["font"])
     if projector:
-        _wrap_long_title(fig, style["title"])
+        _wrap_long_title(fig, style["title"], int(PROJECTOR_TITLE_CHARS * width_share))
         _title_above_subplot_titles(fig, style)
     if fig.layout.height and not fig.layout.width:  # a figure of fixed size (a mosaic) is drawn to its pixels
         fig.update_layout(height=int(fig.layout.height * style["size"]))
@@ -92,7 +93,7 @@ def _legend_below_axis_title(fig, font: float) -> None:
                       margin=dict(b=int(bottom + 3 * font)))
 
 
-PROJECTOR_TITLE_CHARS = 40  # what fits on one line of a chart's title at projector size on a 1024-px screen
+PROJECTOR_TITLE_CHARS = 40  # what fits on one line of a full-width chart's title at projector size, 1024 px
 LINE_HEIGHT = 1.5  # a line of a chart's text, in font sizes: the room made for each line added
 DEFAULT_TOP_MARGIN = 100  # plotly's top margin where a figure sets none
 
@@ -108,15 +109,15 @@ def _add_room_on_top(fig, extra: float) -> None:
         fig.update_layout(height=int(fig.layout.height + extra))
 
 
-def _wrap_long_title(fig, size: float) -> None:
+def _wrap_long_title(fig, size: float, chars: int) -> None:
     """A title longer than a projector's chart is wide ran off its right edge: break it between words into
-    lines of at most PROJECTOR_TITLE_CHARS, and make room above the plot for the lines added."""
+    lines of at most `chars`, and make room above the plot for the lines added."""
     import textwrap
 
     text = fig.layout.title.text
-    if not text or "<br>" in text or len(text) <= PROJECTOR_TITLE_CHARS:
+    if not text or "<br>" in text or len(text) <= chars:
         return
-    lines = textwrap.wrap(text, PROJECTOR_TITLE_CHARS, break_long_words=False)
+    lines = textwrap.wrap(text, chars, break_long_words=False)
     fig.update_layout(title_text="<br>".join(lines))
     _add_room_on_top(fig, (len(lines) - 1) * LINE_HEIGHT * size)
 
