@@ -2,8 +2,9 @@
 
 `JobCluster.source_for(...)` gives a job (aeviz.jobs) what to run: a source that trains in a Ray actor
 (aeviz.ray_jobs) with the note "on a Ray worker", or None with a note saying why the job trains in the
-app's own process instead. Once a job has joined the cluster, the manager's job limit becomes the jobs
-the cluster's CPUs hold at once, unless the operator set it.
+app's own process instead. A job's worker is kept for the next job (aeviz.ray_worker_pool). Once a job
+has joined the cluster, the manager's job limit becomes the jobs the cluster's CPUs hold at once, unless the
+operator set it.
 
 A cluster that goes away mid-session (its head fails, or stops answering PROBE_ATTEMPTS probes of
 PROBE_SECONDS in a row: a head slowed by a busy machine is given the time) is given up for the rest of
@@ -61,6 +62,7 @@ class JobCluster:
         the run comes back unsaved."""
         from aeviz.ray_cluster import connect
         from aeviz.ray_jobs import RayTrainingSource, actor_resources
+        from aeviz.ray_worker_pool import WORKERS
 
         with self._lock:
             lost = self.lost
@@ -81,7 +83,7 @@ class JobCluster:
         free_gpus = free_resources(ray).get("GPU", 0.0) if config.device == "auto" and self.gpus else 0.0
         source = RayTrainingSource(ray, config, store, run_id=run_id, fallback=fallback, cluster=self,
                                    resources=actor_resources(config, self.gpus, free_gpus), tag=tag,
-                                   make_dataset=make_dataset)
+                                   make_dataset=make_dataset, pool=WORKERS)
         return source, source.note
 
     def still_there(self, ray) -> bool:
@@ -107,6 +109,9 @@ class JobCluster:
             log.warning("the Ray cluster at %s is given up, jobs train in this process from now on: %s",
                         self.address, why)
             set_limit = self._set_limit if self._joined else None
+        from aeviz.ray_worker_pool import WORKERS
+
+        WORKERS.let_go()  # workers kept for later jobs: those train here now
         if set_limit is not None:
             set_limit(self._local_limit)
 

@@ -1,4 +1,4 @@
-"""Page-started training jobs on a Ray cluster: one actor per job, followed by the app's job thread.
+"""Page-started training jobs on a Ray cluster: an actor per job (kept for the next, aeviz.ray_worker_pool),
 
 The actor (`TrainingActor`, in aeviz.ray_training_actor) trains in a thread of its worker process and
 keeps the trainer's events until they are fetched. `RayTrainingSource` is what a job (aeviz.jobs) runs
@@ -27,6 +27,7 @@ POLL_SECONDS = 0.2            # the live view's cadence, and how long one wait f
 STARTUP_TIMEOUT_SECONDS = 600.0  # a cluster with no free CPU keeps the actor waiting; give up after this
 LOST_AFTER_SECONDS = 120.0    # a started worker that has answered nothing this long is given up as lost
 HEAD_CHECK_SECONDS = 30.0     # a job waiting this long on its worker asks whether the head is still there
+REUSE_SECONDS = 10.0          # a kept worker that does not take the next job this fast is replaced
 CPUS_PER_JOB = 1              # each job trains with one torch thread on one of the cluster's CPUs
 
 
@@ -42,14 +43,20 @@ def actor_resources(config, gpus: float = 0.0, free_gpus: float = 0.0) -> dict[s
     return {"num_cpus": CPUS_PER_JOB, "num_gpus": 1 if wants_gpu else 0}
 
 
-def spawn_actor(ray, config, resources: dict[str, float] | None = None, checkpoint_seconds: float | None = None,
-                tag: str = "", make_dataset: Callable[[], Any] | None = None) -> Any:
-    resources = resources or actor_resources(config)
+def actor_config_json(config, resources: dict[str, float]) -> dict[str, Any]:
+    """The configuration as the worker trains it."""
     config_json = config.to_json()
     if not resources.get("num_gpus") and config.device == "auto":
         config_json["device"] = "cpu"  # a GPU on its node belongs to a job that asked for it
+    return config_json
+
+
+def spawn_actor(ray, config, resources: dict[str, float] | None = None, checkpoint_seconds: float | None = None,
+                tag: str = "", make_dataset: Callable[[], Any] | None = None) -> Any:
+    resources = resources or actor_resources(config)
     actor_class = ray.remote(max_restarts=0, **resources)(TrainingActor)
-    return actor_class.remote(config_json, CPUS_PER_JOB, checkpoint_seconds, tag, make_dataset)
+    return actor_class.remote(actor_config_json(config, resources), CPUS_PER_JOB, checkpoint_seconds, tag,
+                              make_dataset)
 
 
 # ---------------------------------------------------------------------------- server side
@@ -57,12 +64,15 @@ class RayTrainingSource:
     """Trainer-like for aeviz.jobs: `run()` yields Started, Progress, Snapshot and one Finished, `stop()`
     is thread-safe, `history` has a row per Progress; the training happens in a Ray actor. If the actor
     is lost because the cluster went away, the job starts again in this process (`fallback()` builds its
-    Trainer) and `note` says so."""
+    Trainer) and `note` says so. With a `pool` (aeviz.ray_worker_pool), a CPU job trains in a kept worker when
+    there is one, and its worker is kept after a job that ended with its result."""
 
     def __init__(self, ray, config, store=None, retries: int = 1, run_id: str | None = None,
                  fallback: Callable[[], Any] | None = None, cluster=None, resources: dict | None = None,
-                 tag: str = "", make_dataset: Callable[[], Any] | None = None):
+                 tag: str = "", make_dataset: Callable[[], Any] | None = None, pool=None):
         self.ray, self.config, self.store, self.retries, self.run_id = ray, config, store, retries, run_id
+        self.pool = pool
+        self._waiting_to_start = False  # this job's new worker has not answered yet (told to the pool)
         self.make_dataset = make_dataset  # run on the worker for the training data (None: config.dataset by name)
         self.resources = resources or actor_resources(config)  # what each actor asks the cluster for
         self.fallback, self.cluster = fallback, cluster  # cluster: aeviz.job_cluster.JobCluster
@@ -75,6 +85,7 @@ class RayTrainingSource:
         self._seen_checkpoint = 0
         self._history: list[dict[str, float]] = []
         self.actor = None
+        self.job = 0             # this job's number on its actor (a kept worker trains one job after another)
         self.local = None        # the in-process Trainer, once the cluster was lost
         self.attempts = 0
         self.note = "on a Ray worker's GPU" if self.resources.get("num_gpus") else "on a Ray worker"
@@ -88,12 +99,12 @@ class RayTrainingSource:
     def stop(self) -> None:
         self._stop.set()
         with self._lock:
-            actor, local = self.actor, self.local
+            actor, job, local = self.actor, self.job, self.local
         if local is not None:
             local.stop()
         elif actor is not None and self.ray.is_initialized():
             try:
-                actor.stop.remote()  # fire and forget: the server never waits on the worker
+                actor.stop.remote(job)  # fire and forget; by number: a kept worker may train another job by now
             except (Exception, SystemExit):  # Ray itself gone: the job's thread finds out and goes on here
                 pass
 
@@ -108,16 +119,22 @@ class RayTrainingSource:
         seconds = self.checkpointer.seconds if self.checkpointer is not None else None
         while True:
             self.attempts += 1
+            ended_well = False
             try:
                 if not self.ray.is_initialized():
                     raise WorkerLost("Ray was shut down in the app's process")
+                tag = self.checkpointer.tag if self.checkpointer is not None else ""
+                actor, job = self._kept_worker(seconds, tag)  # not under the lock: stop() takes it
+                if actor is None:
+                    actor, job = spawn_actor(self.ray, self.config, self.resources, seconds, tag,
+                                             self.make_dataset), 1
+                    self._starting(True)
                 with self._lock:
-                    self.actor = spawn_actor(self.ray, self.config, self.resources, seconds,
-                                             self.checkpointer.tag if self.checkpointer is not None else "",
-                                             self.make_dataset)
+                    self.actor, self.job = actor, job
                 if self._stop.is_set():
-                    self.actor.stop.remote()
+                    self.actor.stop.remote(job)
                 payload = yield from self._follow(self.actor)
+                ended_well = True
                 break
             except WorkerLost as exc:
                 log.warning("a Ray worker training %s was lost: %s", self.config.variant, exc)
@@ -132,7 +149,8 @@ class RayTrainingSource:
                             if self.checkpointer is not None and self.checkpointer.writes else "")
                     raise AevizError(f"the Ray worker running this job died: {exc}{retried}{kept}") from None
             finally:
-                self._release(self.actor)
+                self._starting(False)
+                self._release(self.actor, keep=ended_well)
         yield self._finished(payload)
 
     def _cluster_gone(self) -> bool:
@@ -152,9 +170,38 @@ class RayTrainingSource:
             local.stop()
         yield from local.run()  # a new Started: the job's live view begins again
 
-    def _release(self, actor) -> None:
-        """Kill the actor so its CPU is free at once (a dead or finished one is killed harmlessly)."""
+    def _kept_worker(self, checkpoint_seconds: float | None, tag: str) -> tuple[Any | None, int]:
+        """(a kept worker now training this job, its number there), or (None, 0): no pool, none kept, or a
+        GPU job (the kept workers are let go: it may be waiting for a CPU one holds)."""
+        if self.pool is None:
+            return None, 0
+        if self.resources.get("num_gpus"):
+            self.pool.let_go()
+            return None, 0
+        while (actor := self.pool.take(self.ray)) is not None:
+            try:
+                job = self.ray.get(actor.start.remote(actor_config_json(self.config, self.resources), CPUS_PER_JOB,
+                                                      checkpoint_seconds, tag, self.make_dataset),
+                                   timeout=REUSE_SECONDS)
+                return actor, job
+            except (Exception, SystemExit):  # gone while idle, or not answering: the next, or a new one
+                self._release(actor)
+        return None, 0
+
+    def _starting(self, waiting: bool) -> None:
+        """Tell the pool whether this job's new worker is still waiting to start (it then keeps no worker
+        whose CPU this one could have)."""
+        if self.pool is not None and waiting != self._waiting_to_start:
+            self._waiting_to_start = waiting
+            self.pool.starting(1 if waiting else -1)
+
+    def _release(self, actor, keep: bool = False) -> None:
+        """Keep the actor for the next job (`keep`: its job ended with a result, and a pool takes CPU
+        workers), else kill it so its CPU is free at once (a dead or finished one is killed harmlessly)."""
         if actor is None or not self.ray.is_initialized():
+            return
+        if keep and self.pool is not None and not self.resources.get("num_gpus"):
+            self.pool.keep(self.ray, actor)
             return
         try:
             self.ray.kill(actor)
@@ -171,6 +218,7 @@ class RayTrainingSource:
             events, cursor, done, payload, error = self._poll(actor, cursor, answered or waiting_since,
                                                               started=answered is not None)
             answered = time.monotonic()
+            self._starting(False)
             for event, row in events:
                 if isinstance(event, Progress) and row is not None:
                     self._history.append(row)

@@ -10,20 +10,33 @@ from aeviz.tasks import describe_error
 
 
 class TrainingActor:
-    """Trains one configuration in a thread of a Ray worker; `poll` hands the events over."""
+    """Trains one configuration at a time in a thread of a Ray worker; `poll` hands the events over. A kept
+    worker (aeviz.ray_worker_pool) trains the next job's configuration when `start` is called again."""
 
     def __init__(self, config_json: dict[str, Any], threads: int, checkpoint_seconds: float | None = None,
                  tag: str = "", make_dataset: Callable[[], Any] | None = None):
         self._lock = threading.Lock()
-        self._checkpoint = None  # training_checkpoints.LatestCheckpoint, every `checkpoint_seconds`
-        self._stop = threading.Event()
-        self._events: list[tuple[Any, dict | None]] = []  # (event, its history row), not yet acknowledged
-        self._base = 0                                     # the stream index of self._events[0]
-        self._done = False
-        self._payload: dict[str, Any] | None = None
-        self._error = ""
+        self._done = True
+        self._jobs = 0  # how many jobs this worker has been given; the current one's number
+        self.start(config_json, threads, checkpoint_seconds, tag, make_dataset)
+
+    def start(self, config_json: dict[str, Any], threads: int, checkpoint_seconds: float | None = None,
+              tag: str = "", make_dataset: Callable[[], Any] | None = None) -> int:
+        """Train `config_json` (refused while a job trains here); returns the job's number on this worker."""
+        with self._lock:
+            if not self._done:
+                raise RuntimeError("this worker is still training a job")
+            self._jobs += 1
+            self._checkpoint = None  # training_checkpoints.LatestCheckpoint, every `checkpoint_seconds`
+            self._stop = threading.Event()
+            self._events: list[tuple[Any, dict | None]] = []  # (event, its history row), not yet acknowledged
+            self._base = 0                                     # the stream index of self._events[0]
+            self._done = False
+            self._payload: dict[str, Any] | None = None
+            self._error = ""
         threading.Thread(target=self._train, args=(config_json, threads, checkpoint_seconds, tag, make_dataset),
                          daemon=True).start()
+        return self._jobs
 
     def _train(self, config_json: dict[str, Any], threads: int, checkpoint_seconds: float | None, tag: str,
                make_dataset: Callable[[], Any] | None) -> None:
@@ -72,8 +85,11 @@ class TrainingActor:
             events = list(self._events)
             return events, self._base + len(events), self._done, self._payload, self._error
 
-    def stop(self) -> None:
-        self._stop.set()
+    def stop(self, job: int | None = None) -> None:
+        """Stop job number `job` (None: whichever trains); a late stop for an earlier job is ignored."""
+        with self._lock:
+            if job is None or job == self._jobs:
+                self._stop.set()
 
     def checkpoint(self, seen: int) -> tuple[int, bytes | None]:
         """(its number, the latest checkpoint's bytes) when newer than number `seen`, else (seen, None)."""

@@ -1,6 +1,7 @@
 """Test defaults: never download, keep runs in a temporary folder, small thread count."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,15 @@ ROOT = Path(__file__).resolve().parent.parent
 def isolated_runs_dir(tmp_path_factory, monkeypatch):
     """Every test gets its own empty run store unless it sets AEVIZ_RUNS_DIR itself."""
     monkeypatch.setenv("AEVIZ_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
+
+
+@pytest.fixture(autouse=True)
+def no_kept_ray_workers():
+    """Ray workers a test's jobs kept (aeviz.ray_worker_pool) hold CPUs: let go before the next test."""
+    yield
+    pool = sys.modules.get("aeviz.ray_worker_pool")
+    if pool is not None:
+        pool.WORKERS.let_go()
 
 
 @pytest.fixture
