@@ -1,4 +1,5 @@
-"""Page-started training jobs on a Ray cluster: an actor per job (kept for the next, aeviz.ray_worker_pool),
+"""Page-started training jobs on a Ray cluster: an actor per job (then kept for the next: aeviz.ray_worker_pool),
+followed by the app's job thread.
 
 The actor (`TrainingActor`, in aeviz.ray_training_actor) trains in a thread of its worker process and
 keeps the trainer's events until they are fetched. `RayTrainingSource` is what a job (aeviz.jobs) runs
