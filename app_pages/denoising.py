@@ -13,7 +13,7 @@ from aeviz.variants import REFERENCE_VARIANT, get_variant, variants_where
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop, run_store
 from ui.runs import no_runs_message, pick_run
 from ui.sweep_panel import completed_points, start_sweep, sweep_section
-from ui.theme import themed
+from ui.theme import chart_columns, themed
 
 SWEEP_KEY = "denoising_heatmap_runner"
 SHOWN = 8
@@ -195,7 +195,7 @@ try:
     result = noise_robustness.inpaint(reconstructor(run), dataset.test_images[:SHOWN], mask, fill)
     st.plotly_chart(themed(figs.inpainting_figure(result.clean, result.masked, result.recon, result.mask)), width="stretch",
                     key="inpaint_fig")
-    m1, m2, m3 = st.columns(3)
+    m1, m2, m3 = chart_columns(3)  # stacked in projector mode: their labels did not fit a third of it
     m1.metric("Inside the square: fill vs clean", f"{result.fill_mse_inside:.4f}")
     m2.metric("Inside: reconstruction vs clean", f"{result.mse_inside:.4f}")
     m3.metric("Outside: reconstruction vs clean", f"{result.mse_outside:.4f}")

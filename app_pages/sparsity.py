@@ -88,18 +88,19 @@ else:
         largest = max(len(pair[0]) for pair in features.values())
         count = st.slider("Units shown (most active first)", 1, largest, min(largest, 64), key="sparsity_feature_count")
         columns = st.columns(len(features) if side_by_side else 2)
+        share = 1 / len(columns)
         for index, (label, (encoder, decoder)) in enumerate(features.items()):
             order = sparsity.order_units(stats[label])
             if len(order) != len(encoder):  # the hidden activations are not the first layer's units
                 order = list(range(len(encoder)))
             shown = list(order[:count])
             if side_by_side:
-                columns[index].plotly_chart(themed(figs.feature_grid(encoder[shown], label)), width="stretch",
+                columns[index].plotly_chart(themed(figs.feature_grid(encoder[shown], label), share), width="stretch",
                                             key=f"sparsity_enc_{index}")
             else:
-                columns[0].plotly_chart(themed(figs.feature_grid(encoder[shown], "Encoder weights (filters)")),
+                columns[0].plotly_chart(themed(figs.feature_grid(encoder[shown], "Encoder filters"), share),
                                         width="stretch", key="sparsity_enc")
-                columns[1].plotly_chart(themed(figs.feature_grid(decoder[shown], "Decoder weights")), width="stretch",
+                columns[1].plotly_chart(themed(figs.feature_grid(decoder[shown], "Decoder weights"), share), width="stretch",
                                         key="sparsity_dec")
 
 # ---------------------------------------------------------------- Makhzani & Frey's filter figure
@@ -135,7 +136,8 @@ def draw_filters(sweep) -> None:
         encoder, _ = sparsity.feature_images(run.model)
         stats = stats_of(point.run_id, run_store().info(point.run_id).created, dataset_name, 0.0)
         shown = list(sparsity.order_units(stats)[:36])
-        column.plotly_chart(themed(figs.feature_grid(encoder[shown], f"{point.values['active_units']} active of {k}")),
+        column.plotly_chart(themed(figs.feature_grid(encoder[shown], f"{point.values['active_units']} active of {k}"),
+                                   1 / len(points)),
                             width="stretch", key=f"sparsity_filters_{point.run_id}")
 
 

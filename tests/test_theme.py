@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from aeviz.figures.theme import CLASS_COLORS, apply_theme, log_axis, tick_label
 from aeviz.figures.training import test_mse_figure as mse_figure
 
@@ -139,13 +141,17 @@ def test_subplot_titles_get_room_below_the_title_in_projector_mode():
     maps = np.full((1, 4, 4), 0.1)
     split = PixelBCESplit(bce=maps, data_entropy=maps, kl=maps)
     before = pixel_bce_split_figure(split)
-    top, height = before.layout.margin.t, before.layout.height
+    top = before.layout.margin.t
     fig = apply_theme(pixel_bce_split_figure(split), projector=True)
     title_block = 28 * 1.3 + 10  # one title line at projector size, pinned to the top edge
     subplot_block = 2 * 22 * 1.3  # two-line subplot titles, standing on the plots
     assert fig.layout.title.yref == "container" and fig.layout.title.y == 1 and fig.layout.title.yanchor == "top"
     assert fig.layout.margin.t >= title_block + subplot_block > top
-    assert fig.layout.height - fig.layout.margin.t >= int(height * 1.45) - top  # the plots keep their height
+    # the plots keep the height their square panels need at the projector's width (no more: it was blank)
+    from aeviz.figures.theme import PROJECTOR_CHART_PX
+
+    panel = (PROJECTOR_CHART_PX - 40) * (1 - 2 * 0.06) / 3
+    assert fig.layout.height - fig.layout.margin.t - fig.layout.margin.b >= panel - 1
     plain = apply_theme(pixel_bce_split_figure(split), projector=False)
     assert plain.layout.margin.t == top and plain.layout.title.yref is None
 
@@ -166,3 +172,55 @@ def test_mosaic_labels_and_captions_have_room_at_projector_size():
     assert apply_theme(fig, projector=True).layout.height == height
     label_y = next(a.y for a in fig.layout.annotations if a.text == "originals")
     assert (label_y + 0.5) * scale >= 22 / 2  # the label's centre is half a projector line below its band's top
+
+
+def test_a_wrapped_title_leaves_no_word_alone_on_its_last_line():
+    import plotly.graph_objects as go
+
+    title = "Surprise of an outcome with probability p"  # the Information page's first chart
+    fig = apply_theme(go.Figure(layout=dict(title=title)), projector=True)
+    lines = fig.layout.title.text.split("<br>")
+    assert len(lines) == 2 and all(" " in line for line in lines)
+    assert " ".join(lines) == title
+
+
+def image_grid_figure(height, rows=24, columns=64, margin=None):
+    import numpy as np
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Heatmap(z=np.zeros((rows, columns))))
+    fig.update_yaxes(scaleanchor="x")
+    fig.update_layout(height=height, margin=margin or dict(l=10, r=10, t=40, b=10))
+    return fig
+
+
+def test_images_that_keep_their_aspect_get_no_blank_bands_in_projector_mode():
+    from aeviz.figures.theme import PROJECTOR_CHART_PX
+
+    fig = apply_theme(image_grid_figure(300), projector=True)
+    plot_width = PROJECTOR_CHART_PX - 20
+    assert fig.layout.height == pytest.approx(plot_width * 24 / 64 + 50, abs=4)  # not 300 x 1.45
+    half = apply_theme(image_grid_figure(300), projector=True, width_share=0.5)
+    assert half.layout.height < fig.layout.height
+    tall = apply_theme(image_grid_figure(100, rows=64, columns=16), projector=True)
+    assert tall.layout.height == 145  # images taller than the column allows: the height only grows as usual
+    normal = apply_theme(image_grid_figure(300), projector=False)
+    assert normal.layout.height == 300
+
+
+def test_images_stretched_to_the_plot_keep_their_height():
+    import numpy as np
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Heatmap(z=np.zeros((24, 64))))  # no scaleanchor: a heatmap fills any height
+    fig.update_layout(height=300)
+    assert apply_theme(fig, projector=True).layout.height == int(300 * 1.45)
+
+
+def test_the_denoising_grid_draws_no_axis_line_beside_its_images():
+    import numpy as np
+
+    from aeviz.figures.denoising import image_rows
+
+    fig = apply_theme(image_rows({"clean": np.zeros((8, 8, 8)), "noisy": np.ones((8, 8, 8))}), projector=True)
+    assert fig.layout.yaxis.showline is False

@@ -34,8 +34,9 @@ def projector_toggle(where=None) -> None:
 
 
 def chart_columns(count: int):
-    """`count` side-by-side columns for charts; in projector mode one full-width slot after another, since
-    half of a projector's width is too narrow for a chart's title and labels at projector size."""
+    """`count` side-by-side columns for charts (or metrics with long labels); in projector mode one full-width
+    slot after another, since half of a projector's width is too narrow for a chart's title and labels (or
+    a metric's label) at projector size."""
     if projector_on():
         return [st.container() for _ in range(count)]
     return st.columns(count)

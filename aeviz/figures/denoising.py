@@ -18,7 +18,7 @@ def image_rows(rows: Mapping[str, np.ndarray], title: str = "", pad: int = 1) ->
     tiled = tile_images(np.clip(stacked, 0.0, 1.0), columns=n, pad=pad, normalize="none")
     fig = go.Figure(go.Heatmap(z=tiled[::-1], zmin=0, zmax=1, colorscale="gray", showscale=False, hoverongaps=False))
     centers = [len(tiled) - 1 - (i * (h + pad) + (h - 1) / 2) for i in range(len(names))]
-    fig.update_yaxes(tickvals=centers, ticktext=names, scaleanchor="x", showgrid=False, zeroline=False)
+    fig.update_yaxes(tickvals=centers, ticktext=names, scaleanchor="x", showgrid=False, zeroline=False, showline=False)
     fig.update_xaxes(visible=False)
     fig.update_layout(title=title, height=max(180, 70 * len(names) * max(1, 10 // n) + 60),
                       margin=dict(l=110, r=10, t=40 if title else 10, b=10), plot_bgcolor="white")

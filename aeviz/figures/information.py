@@ -61,7 +61,8 @@ def cross_entropy_figure(p: Sequence[float], q: Sequence[float], labels: Sequenc
     labels = list(labels) if labels is not None else [str(i) for i in range(len(p))]
     h, ce = float(information.entropy(p)), float(information.cross_entropy(p, q))
     kl = float(information.kl_divergence(p, q))
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38],
+    # Room between the two for the right one's "nats" and its ticks (at projector size they ran into the bars)
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.15,
                         subplot_titles=("P (truth) and Q (model's belief)", "H(P, Q) = H(P) + KL(P‖Q)"))
     # The bars carry the probabilities used (the sliders' weights divided by their sum), written on them.
     fig.add_trace(go.Bar(x=labels, y=p, name="P", marker_color=P_COLOR, text=[f"{v:.3f}" for v in p],

@@ -72,6 +72,7 @@ def apply_theme(fig, projector: bool = False, width_share: float = 1.0):
     if fig.layout.height and not fig.layout.width:  # a figure of fixed size (a mosaic) is drawn to its pixels
         fig.update_layout(height=int(fig.layout.height * style["size"]))
     if projector:
+        _fit_images_to_width(fig, PROJECTOR_CHART_PX * width_share)
         # sizes too: Streamlit's chart theme sets its own small tick and axis-title fonts, which the layout's
         # font does not override
         grid = dict(gridcolor="#9a9a9a", linecolor="#000000", tickfont=dict(color="#000000", size=style["tick"]),
@@ -91,6 +92,50 @@ def _legend_below_axis_title(fig, font: float) -> None:
     bottom = fig.layout.margin.b if fig.layout.margin.b is not None else 80
     fig.update_layout(legend=dict(yref="container", y=0, yanchor="bottom"),
                       margin=dict(b=int(bottom + 3 * font)))
+
+
+PROJECTOR_CHART_PX = 660  # a full-width chart's width at projector size (1024 px window, sidebar open)
+PLOTLY_MARGINS = {"l": 80, "r": 80, "t": 100, "b": 80}  # plotly's margins where a figure sets none
+
+
+def _margin(fig, side: str) -> float:
+    value = getattr(fig.layout.margin, side)
+    return PLOTLY_MARGINS[side] if value is None else value
+
+
+def _data_extent(axis, trace, along: int) -> float | None:
+    """How many data units an axis shows: its range if set, else the image's size along `along`."""
+    import numpy as np
+
+    if axis.range is not None:
+        return abs(axis.range[1] - axis.range[0])
+    return float(np.asarray(trace.z).shape[along]) if trace.z is not None else None
+
+
+def _fit_images_to_width(fig, width_px: float) -> None:
+    """A figure of fixed height whose images keep their aspect ratio (a y axis anchored to its x axis) is
+    drawn no taller than the images fill at `width_px`: at projector size, where heights grow by half and a
+    column does not, the rest was blank bands above and below the images."""
+    if not fig.layout.height or fig.layout.width:
+        return
+    plot_width = width_px - _margin(fig, "l") - _margin(fig, "r")
+    needed = 0.0
+    for trace in fig.data:
+        if trace.type not in ("heatmap", "image"):
+            continue
+        x_name, y_name = (trace.xaxis or "x"), (trace.yaxis or "y")
+        x_axis, y_axis = fig.layout[x_name.replace("x", "xaxis", 1)], fig.layout[y_name.replace("y", "yaxis", 1)]
+        if y_axis.scaleanchor != x_name:
+            return  # an image stretched to the plot fills any height
+        x_units, y_units = _data_extent(x_axis, trace, 1), _data_extent(y_axis, trace, 0)
+        if not x_units or not y_units:
+            return
+        x_share = (x_axis.domain[1] - x_axis.domain[0]) if x_axis.domain else 1.0
+        y_share = (y_axis.domain[1] - y_axis.domain[0]) if y_axis.domain else 1.0
+        needed = max(needed, plot_width * x_share * y_units / x_units / y_share)
+    if needed > 0:
+        fitted = math.ceil(needed + _top_margin(fig) + _margin(fig, "b")) + 2
+        fig.update_layout(height=min(fig.layout.height, fitted))
 
 
 PROJECTOR_TITLE_CHARS = 40  # what fits on one line of a full-width chart's title at projector size, 1024 px
@@ -118,6 +163,11 @@ def _wrap_long_title(fig, size: float, chars: int) -> None:
     if not text or "<br>" in text or len(text) <= chars:
         return
     lines = textwrap.wrap(text, chars, break_long_words=False)
+    if len(lines) > 1 and " " not in lines[-1]:  # a last word alone ("... with probability" / "p"): even lines
+        width = math.ceil(len(text) / len(lines))
+        while len(even := textwrap.wrap(text, width, break_long_words=False)) > len(lines):
+            width += 1
+        lines = even
     fig.update_layout(title_text="<br>".join(lines))
     _add_room_on_top(fig, (len(lines) - 1) * LINE_HEIGHT * size)
 
