@@ -108,3 +108,14 @@ def test_angles_and_grids():
     assert list(fig.data[0].y) == [0.1, 0.5]
     grid = latent.decoded_grid_figure(np.zeros((9, 1, 4, 4)), 3)
     assert grid.data[0].z.shape[:2] == (3 * 4 + 2, 3 * 4 + 2)
+
+
+def test_frontier_range_stops_a_decade_below_the_best_run_when_pca_falls_to_zero():
+    # 8x8 digits with an overcomplete run at k = 128: PCA's error reaches ~1e-7 at k = 64
+    pca = np.geomspace(0.05, 1e-7, 64)
+    pts = [FrontierPoint("r1", "plain", "plain", 16, 0.01, 0.01),
+           FrontierPoint("r2", "over", "overcomplete", 128, 0.003, 0.0)]
+    fig = latent.frontier_figure(np.arange(1, 65), pca, pts)
+    low, high = fig.layout.yaxis.range
+    assert 0.003 / 10 / 1.3 <= 10 ** low <= 0.003  # not down to 1e-7
+    assert len(fig.data[0].x) == 64  # the whole PCA line is drawn (it leaves through the bottom)

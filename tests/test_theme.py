@@ -224,3 +224,16 @@ def test_the_denoising_grid_draws_no_axis_line_beside_its_images():
 
     fig = apply_theme(image_rows({"clean": np.zeros((8, 8, 8)), "noisy": np.ones((8, 8, 8))}), projector=True)
     assert fig.layout.yaxis.showline is False
+
+
+def test_captions_under_images_are_set_smaller_than_labels_in_projector_mode():
+    # ten 4-decimal errors under ten images ran together at the labels' 22 px
+    import numpy as np
+
+    from aeviz.figures.images import mosaic_figure
+    from aeviz.figures.theme import PROJECTOR
+
+    images = np.zeros((10, 1, 8, 8))
+    fig = apply_theme(mosaic_figure([images], row_labels=["run"], captions=[["0.0085"] * 10]), projector=True)
+    sizes = {a.text: a.font.size for a in fig.layout.annotations}
+    assert sizes["0.0085"] == PROJECTOR["tick"] < sizes["run"] == PROJECTOR["font"]

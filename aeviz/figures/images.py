@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from aeviz.figures.theme import LINE_HEIGHT, PROJECTOR
+from aeviz.figures.theme import CAPTION, LINE_HEIGHT, PROJECTOR
 
 # Screen pixels above each mosaic row for its label and under it for its captions: a line of text at
 # projector size, so a label never runs into the images.
@@ -71,7 +71,7 @@ def mosaic_figure(rows: list[np.ndarray], row_labels: list[str] | None = None,
     for i, row in enumerate(captions or []):
         for j, text in enumerate(row):
             fig.add_annotation(x=j * (w + 1) + (w - 1) / 2, y=i * row_height + label_band + h + band / 2 - 0.5,
-                               text=text, showarrow=False, font=dict(size=10, color="#444"))
+                               text=text, showarrow=False, font=dict(size=10, color="#444"), name=CAPTION)
     for i, label in enumerate(labels):
         fig.add_annotation(x=-0.5, y=i * row_height + label_band / 2 - 0.5, text=label, xanchor="left",
                            showarrow=False, font=dict(size=12))

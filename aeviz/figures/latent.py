@@ -58,10 +58,13 @@ def frontier_figure(ks: np.ndarray, pca_mse: np.ndarray, points=(), highlight: s
             hovertemplate="%{text}<br>test MSE %{y:.4f}<extra></extra>"))
     fig.update_layout(title=title, xaxis_title="k (code size)", yaxis_title="test MSE per pixel", height=420,
                       margin=dict(l=10, r=10, t=40, b=10))
-    # The log range covers the runs and PCA up to the largest run's k: PCA's error near k = input size
-    # falls towards 0 and would stretch the axis over decades that squash every run into one corner.
+    # The log range covers the runs and PCA up to the largest run's k, down to a decade below the best run:
+    # PCA's error near k = input size falls towards 0 (1e-7 at k = 64 on the 8x8 digits, where an
+    # overcomplete run has k = 128) and would stretch the axis over decades that squash every run into one
+    # corner. The dashed line then leaves the plot through its bottom edge.
     largest = max((p.k for p in points), default=None)
-    shown = [m for k, m in zip(ks, pca_mse) if largest is None or k <= largest]
+    floor = min((p.test_mse for p in points if p.test_mse > 0), default=0.0) / 10
+    shown = [m for k, m in zip(ks, pca_mse) if (largest is None or k <= largest) and m >= floor]
     fig.update_yaxes(**log_axis([*shown, *(p.test_mse for p in points)]))
     return fig
 

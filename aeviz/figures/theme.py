@@ -15,6 +15,7 @@ from typing import Iterable
 CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#000000", "#F0E442",
                 "#882255", "#999999")
 PCA_COLOR = "#D55E00"  # the bar to beat: vermilion in both modes
+CAPTION = "caption"  # the name of an annotation that captions an image (set at the tick labels' size)
 
 NORMAL = {"font": 14, "title": 17, "line": 2.0, "marker": 1.0, "size": 1.0}
 PROJECTOR = {"font": 22, "title": 28, "tick": 19, "line": 4.5, "marker": 1.7, "size": 1.45}
@@ -56,6 +57,8 @@ def apply_theme(fig, projector: bool = False, width_share: float = 1.0):
     fig.update_layout(font=dict(size=style["font"]), title_font=dict(size=style["title"]),
                       legend=dict(font=dict(size=style["font"])))
     fig.update_annotations(font_size=style["font"])
+    # numbers under a row of images: at the label size, a row of ten 4-decimal errors ran together
+    fig.update_annotations(selector=dict(name=CAPTION), font_size=style.get("tick", style["font"]))
     for trace in fig.data:
         if trace.type in ("scatter", "scattergl"):
             if trace.line is not None and "lines" in (trace.mode or "lines"):
