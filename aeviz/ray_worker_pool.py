@@ -1,11 +1,12 @@
 """Warm Ray workers kept between page-started training jobs (aeviz.ray_jobs).
 
-A job's actor is a new worker process: it imports torch and loads its dataset before its first step (5.1 to
-5.5 s per job on the 2-core machine of the README). When a job ends with its result, its worker is kept
-here, idle, and the next job that asks for the same (one CPU, no GPU) trains in it, with torch imported and
-the dataset already in memory. An idle worker still holds its CPU of the cluster, so it is let go after
-IDLE_SECONDS, at once when a job that needs a GPU asks (it may wait for a CPU an idle worker holds) or
-the cluster is given up, and is not kept while a new worker of this process waits for a CPU. One pool per process, as there is one connection to Ray (aeviz.ray_cluster).
+A job's actor is a new worker process: it imports torch and loads its dataset before its first step (5.4 to
+7.1 s from Train to the first progress on the README's 2-core machine, bench row `ray_job_start`). When a
+job ends with its result, its worker is kept here, idle, and the next job that asks for the same (one CPU,
+no GPU) trains in it, with torch imported and the dataset already in memory (0.8 s). An idle worker still
+holds its CPU of the cluster, so it is let go after IDLE_SECONDS, at once when a job that needs a GPU asks
+(it may wait for a CPU an idle worker holds) or the cluster is given up, and is not kept while a new worker
+of this process waits for a CPU. One pool per process, as there is one connection to Ray (aeviz.ray_cluster).
 """
 
 from __future__ import annotations
