@@ -12,7 +12,7 @@ from aeviz.figures.training import (format_duration, loss_curves_figure, progres
                                     test_mse_figure)
 from ui.common import SESSION_KEY
 from ui.formation import show_live_formation
-from ui.theme import themed
+from ui.theme import chart_columns, themed
 
 
 def pca_mse_at_k(view, pca_curve: np.ndarray) -> float:
@@ -73,7 +73,7 @@ def show_figures(view, pca_curve: np.ndarray) -> None:
         st.plotly_chart(themed(snapshot_figure(snapshot.originals, snapshot.reconstructions,
                                         title=f"Test images and their reconstructions at step {snapshot.step}")),
                         key=f"snap.{view.job_id}", width="content")
-    loss_col, mse_col = st.columns(2)
+    loss_col, mse_col = chart_columns(2)  # one after the other in projector mode
     if view.history:
         loss_col.plotly_chart(themed(loss_curves_figure(thin(view.history))), key=f"loss.{view.job_id}")
     if view.test_history:

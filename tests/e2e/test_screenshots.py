@@ -8,6 +8,7 @@ CPU on a small machine.
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -71,6 +72,32 @@ def test_screenshot_every_page(trained_app, browser_or_skip, name, size):
         page.wait_for_function(CHARTS_DRAWN, timeout=120_000)
         path = screenshot(page, f"{size}-{name}")
         assert path.stat().st_size > 10_000
+        assert page.locator('[data-testid="stException"]').count() == 0
+    finally:
+        context.close()
+
+
+def test_screenshot_the_train_page_after_a_run_in_projector_mode(trained_app, browser_or_skip):
+    """The live charts a class watches, at projector size: status, reconstructions, loss and test error."""
+    from tests.e2e.test_train_flow import click_train, open_train_page, set_number
+
+    width, height = SIZES["projector"]
+    context = browser_or_skip.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    try:
+        open_train_page(page, trained_app)
+        page.locator('[data-testid="stSidebar"]').get_by_text("Projector mode").click()
+        wait_for_app(page, 120_000)
+        set_number(page, "Epochs", 20)
+        click_train(page)
+        page.get_by_text(re.compile(r"^Finished: .*Saved as")).wait_for(timeout=120_000)
+        wait_for_app(page, 120_000)
+        page.wait_for_function(CHARTS_DRAWN, timeout=120_000)
+        content = page.evaluate("""() => { const m = document.querySelector('[data-testid="stMain"]');
+                                            return m ? m.scrollHeight : document.body.scrollHeight; }""")
+        page.set_viewport_size({"width": width, "height": int(min(max(content, height), 12_000))})
+        page.wait_for_function(CHARTS_DRAWN, timeout=120_000)
+        assert screenshot(page, "projector-train-finished").stat().st_size > 10_000
         assert page.locator('[data-testid="stException"]').count() == 0
     finally:
         context.close()
