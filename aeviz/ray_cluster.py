@@ -80,7 +80,8 @@ def connect(address: str | None = None, num_cpus: int | None = None):
             except Unreachable as exc:
                 raise AevizError(f"cannot reach the Ray cluster at {address} ({exc}); {hint}") from None
             except JoinStillWaiting as exc:
-                raise AevizError(f"the Ray cluster at {address} has not answered in {exc.waited:.0f} s; {hint}") from None
+                raise AevizError(f"the Ray cluster at {address} has not answered in {exc.waited:.0f} s; "
+                                 f"{hint}") from None
             except Exception as exc:
                 raise AevizError(f"cannot reach the Ray cluster at {address} ({describe_error(exc)}); {hint}") from None
         else:

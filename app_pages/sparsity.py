@@ -100,8 +100,8 @@ else:
             else:
                 columns[0].plotly_chart(themed(figs.feature_grid(encoder[shown], "Encoder filters"), share),
                                         width="stretch", key="sparsity_enc")
-                columns[1].plotly_chart(themed(figs.feature_grid(decoder[shown], "Decoder weights"), share), width="stretch",
-                                        key="sparsity_dec")
+                columns[1].plotly_chart(themed(figs.feature_grid(decoder[shown], "Decoder weights"), share),
+                                        width="stretch", key="sparsity_dec")
 
 # ---------------------------------------------------------------- Makhzani & Frey's filter figure
 st.header("Fewer active units, more global features")
