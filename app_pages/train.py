@@ -82,6 +82,7 @@ with budget_col:
     else:
         seconds = st.number_input("Seconds", 1.0, 3600.0, 30.0, step=5.0, format="%g", key="train_seconds")
         epochs = None
+    seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")  # here: the device column is the longest
 with opt_col:
     # the variant's own defaults are always among the choices (plain's 4e-3 is not a round step)
     lr = st.select_slider("Learning rate", sorted({1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2, defaults["lr"]}),
@@ -103,7 +104,6 @@ with device_col:
                          help="bf16 runs the forward pass in bfloat16 (weights, loss and optimiser stay fp32); "
                               "auto uses it only where the CPU (AVX512-BF16/AMX) or GPU runs it fast"
                               + (f", and never for {kept_fp32}, whose test error it raises." if kept_fp32 else "."))
-    seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
 if device == "cuda" and not has_cuda and not on_cluster:
     st.warning("CUDA is not available on this machine (torch sees no GPU): this run will train on the CPU.")
 
