@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from aeviz.errors import AevizError
 from aeviz.ray_cluster import configured_address
+from aeviz.ray_worker_pool import WORKERS
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,6 @@ class JobCluster:
         the run comes back unsaved."""
         from aeviz.ray_cluster import connect
         from aeviz.ray_jobs import RayTrainingSource, actor_resources
-        from aeviz.ray_worker_pool import WORKERS
 
         with self._lock:
             lost = self.lost
@@ -109,8 +109,6 @@ class JobCluster:
             log.warning("the Ray cluster at %s is given up, jobs train in this process from now on: %s",
                         self.address, why)
             set_limit = self._set_limit if self._joined else None
-        from aeviz.ray_worker_pool import WORKERS
-
         WORKERS.let_go()  # workers kept for later jobs: those train here now
         if set_limit is not None:
             set_limit(self._local_limit)

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator
 from aeviz.errors import AevizError
 from aeviz.ray_cluster import first_line
 from aeviz.ray_training_actor import TrainingActor
+from aeviz.ray_worker_pool import kill
 
 log = logging.getLogger(__name__)
 
@@ -203,11 +204,8 @@ class RayTrainingSource:
             return
         if keep and self.pool is not None and not self.resources.get("num_gpus"):
             self.pool.keep(self.ray, actor)
-            return
-        try:
-            self.ray.kill(actor)
-        except (Exception, SystemExit):  # Ray itself gone: nothing left to free
-            pass
+        else:
+            kill(self.ray, actor)
 
     def _follow(self, actor) -> Iterator[Any]:
         """Yield the actor's events as they come; return its payload at the end (raises WorkerLost)."""

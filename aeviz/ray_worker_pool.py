@@ -61,15 +61,16 @@ class WorkerPool:
         """Keep a worker whose job has ended, for the next job (let go after idle_seconds)."""
         session = ray_session(ray)
         with self._lock:
-            wanted = self._starting > 0
-        if wanted or not session:  # its CPU is better given to the worker waiting for one
+            kept = bool(session) and self._starting == 0  # else its CPU is better given to a worker waiting for one
+            if kept:
+                self._idle.append((actor, ray, session, time.monotonic()))
+                if self._reaper is None:
+                    self._reaper = threading.Thread(target=self._let_go_when_idle, name="aeviz-ray-pool",
+                                                    daemon=True)
+                    self._reaper.start()
+        if not kept:
             kill(ray, actor)
             return
-        with self._lock:
-            self._idle.append((actor, ray, session, time.monotonic()))
-            if self._reaper is None:
-                self._reaper = threading.Thread(target=self._let_go_when_idle, name="aeviz-ray-pool", daemon=True)
-                self._reaper.start()
         self._wake.set()
 
     def starting(self, count: int) -> None:
