@@ -92,7 +92,7 @@ def _legend_below_axis_title(fig, font: float) -> None:
     legend = fig.layout.legend
     if legend.orientation != "h" or legend.y is None or legend.y >= 0:
         return
-    bottom = fig.layout.margin.b if fig.layout.margin.b is not None else 80
+    bottom = _margin(fig, "b")
     fig.update_layout(legend=dict(yref="container", y=0, yanchor="bottom"),
                       margin=dict(b=int(bottom + 3 * font)))
 
@@ -137,22 +137,15 @@ def _fit_images_to_width(fig, width_px: float) -> None:
         y_share = (y_axis.domain[1] - y_axis.domain[0]) if y_axis.domain else 1.0
         needed = max(needed, plot_width * x_share * y_units / x_units / y_share)
     if needed > 0:
-        fitted = math.ceil(needed + _top_margin(fig) + _margin(fig, "b")) + 2
+        fitted = math.ceil(needed + _margin(fig, "t") + _margin(fig, "b")) + 2
         fig.update_layout(height=min(fig.layout.height, fitted))
 
 
 PROJECTOR_TITLE_CHARS = 40  # what fits on one line of a full-width chart's title at projector size, 1024 px
 LINE_HEIGHT = 1.5  # a line of a chart's text, in font sizes: the room made for each line added
-DEFAULT_TOP_MARGIN = 100  # plotly's top margin where a figure sets none
-
-
-def _top_margin(fig) -> float:
-    return fig.layout.margin.t if fig.layout.margin.t is not None else DEFAULT_TOP_MARGIN
-
-
 def _add_room_on_top(fig, extra: float) -> None:
     """`extra` px more top margin, and the figure as much taller, so its plots keep their height."""
-    fig.update_layout(margin=dict(t=int(_top_margin(fig) + extra)))
+    fig.update_layout(margin=dict(t=int(_margin(fig, "t") + extra)))
     if fig.layout.height:
         fig.update_layout(height=int(fig.layout.height + extra))
 
@@ -190,5 +183,5 @@ def _title_above_subplot_titles(fig, style: dict) -> None:
     needed = (pad + title_lines * LINE_HEIGHT * style["title"] + pad
               + subplot_lines * LINE_HEIGHT * style["font"] + pad)
     fig.update_layout(title=dict(yref="container", y=1, yanchor="top", pad=dict(t=pad)))
-    if needed > _top_margin(fig):
-        _add_room_on_top(fig, needed - _top_margin(fig))
+    if needed > _margin(fig, "t"):
+        _add_room_on_top(fig, needed - _margin(fig, "t"))
