@@ -12,22 +12,9 @@ from aeviz.config import TrainConfig
 from aeviz.jobs import JobManager
 from aeviz.ray_training_actor import TrainingActor
 from aeviz.ray_worker_pool import WORKERS, WorkerPool
+from tests.test_ray_cluster_lost import wait_until
+from tests.test_ray_jobs import RAY_TIMEOUT, small
 
-RAY_TIMEOUT = 300  # a fresh actor imports torch in a new process; slow on a loaded 2-core machine
-
-
-def small(epochs=2.0, **kw):
-    return TrainConfig(dataset="digits", variant="linear", k=4, epochs=epochs, batch_size=128,
-                       snapshot_seconds=0.0, seed=3, **kw)
-
-
-def wait_until(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
 class FakeRay:
