@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from aeviz.config import TrainConfig
+from aeviz.training.config import TrainConfig
 from aeviz.errors import InvalidConfig
 
 PRIVATE_PARAMS = ("session", "job")  # this browser tab's own: never in a shared link

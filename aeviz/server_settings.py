@@ -17,7 +17,7 @@ DEFAULT_ABANDON_SECONDS = 600.0  # a queued job whose owner has not been seen th
 DEFAULT_CHECKPOINT_SECONDS = 30.0  # a crash loses at most this much training
 MAX_CHECKPOINT_SECONDS = 3600.0
 SESSION_IDLE_ENV = "AEVIZ_SESSION_IDLE_SECONDS"
-DEFAULT_SESSION_IDLE_SECONDS = 12 * 3600.0  # a session id unused this long has expired (aeviz.sessions)
+DEFAULT_SESSION_IDLE_SECONDS = 12 * 3600.0  # a session id unused this long has expired (aeviz.jobs.sessions)
 
 
 def number_from_env(name: str, default, takes: str, *, whole: bool = False, minimum: float = 0.0,

@@ -42,7 +42,7 @@ names = dataset.class_names
 @st.cache_resource(show_spinner="Encoding the test set and a pool of train images…", max_entries=4)
 def spaces(run_id: str, created: float, name: str) -> dict:
     """Test and train-pool features in each space, with the pool's indices."""
-    from aeviz.pca import dataset_pca
+    from aeviz.analysis.pca import dataset_pca
 
     data, model = cached_dataset(name), cached_run(run_id, created).model
     pca = dataset_pca(data)

@@ -23,7 +23,7 @@ minutes = st.number_input("The class began this many minutes ago", 5, 24 * 60, 9
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def class_board(since: float) -> None:
-    from aeviz import analysis
+    from aeviz.analysis import comparison as analysis
     from aeviz.figures.latent import frontier_figure
     from aeviz.lessons import load_lessons
     from aeviz.lessons.record import beat_pca_table, pass_counts, read_checks

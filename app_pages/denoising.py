@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from aeviz import noise_robustness
+from aeviz.analysis import noise_robustness
 from aeviz.errors import AevizError
 from aeviz.figures import denoising as figs
-from aeviz.noise import NOISE_HELP, NOISE_KINDS
+from aeviz.data.noise import NOISE_HELP, NOISE_KINDS
 from aeviz.variants import REFERENCE_VARIANT, get_variant, variants_where
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop, run_store
 from ui.runs import no_runs_message, pick_run
@@ -31,7 +31,7 @@ dataset = dataset_or_stop(dataset_name)
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def pca_of(name: str):
-    from aeviz.pca import dataset_pca
+    from aeviz.analysis.pca import dataset_pca
 
     return dataset_pca(cached_dataset(name))
 

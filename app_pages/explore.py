@@ -15,7 +15,11 @@ st.caption("Move through a trained model's code space and see what the decoder m
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
 
-from aeviz import drawing, explore, latent  # noqa: E402
+from aeviz.analysis import drawing  # noqa: E402
+
+from aeviz.analysis import explore
+
+from aeviz.analysis import latent
 from aeviz.errors import AevizError  # noqa: E402
 from aeviz.figures.explore import (formation_animation, latent_scatter, selected_point, tile,  # noqa: E402
                                    upscale)
@@ -58,7 +62,7 @@ def formation_figure(run_id: str, created: float, dataset: str):
 
 @st.cache_data(show_spinner="Writing the report…", max_entries=4)
 def report_html(run_id: str, created: float, dataset: str) -> bytes:
-    from aeviz.report import build_report
+    from aeviz.export.report import build_report
 
     return build_report(cached_run(run_id, created), cached_dataset(dataset)).encode("utf-8")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from aeviz import information
+from aeviz.analysis import information
 from aeviz.errors import AevizError
 from aeviz.figures import information as figs
 from aeviz.variants import get_variant, variants_where
@@ -97,7 +97,7 @@ def bce_split(run_id: str, created: float, dataset_name: str):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def unit_means(run_id: str, created: float, dataset_name: str):
-    from aeviz.sparsity import activation_stats
+    from aeviz.analysis.sparsity import activation_stats
 
     return activation_stats(cached_run(run_id, created).model, cached_dataset(dataset_name).test_images).unit_means
 

@@ -16,7 +16,11 @@ st.title("Latent space")
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
 
-from aeviz import analysis, latent, umap_embed  # noqa: E402
+from aeviz.analysis import comparison as analysis  # noqa: E402
+
+from aeviz.analysis import latent
+
+from aeviz.analysis import umap_embed
 from aeviz.figures.images import mosaic_figure  # noqa: E402
 from aeviz.figures.latent import (code_scatter_figure, decoded_grid_figure, frontier_figure,  # noqa: E402
                                   jacobian_norm_figure, principal_angles_figure)
@@ -154,7 +158,7 @@ if run is None:
 # ---------------------------------------------------------------------------- principal angles
 if run.model.spans_pca_subspace:
     st.subheader("A linear autoencoder learns PCA's subspace")
-    from aeviz.pca import dataset_pca
+    from aeviz.analysis.pca import dataset_pca
 
     angles = analysis.linear_run_angles(run.model, dataset_pca(dataset))
     st.plotly_chart(themed(principal_angles_figure(angles)), key="latent_angles")
@@ -171,7 +175,7 @@ compare = st.selectbox("Compare with", [None, *others], key="latent_jacobian_oth
 
 @st.cache_data(show_spinner="Differentiating the encoder at 256 test images…", max_entries=32)
 def code_sensitivity(run_id: str, created: float, dataset: str) -> np.ndarray:
-    from aeviz.contraction import jacobian_norms
+    from aeviz.analysis.contraction import jacobian_norms
 
     return jacobian_norms(cached_run(run_id, created).model, cached_dataset(dataset).test_images)
 

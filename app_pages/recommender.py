@@ -9,10 +9,12 @@ import secrets
 import pandas as pd
 import streamlit as st
 
-from aeviz import autorec, movielens
+from aeviz.recommender import autorec
+
+from aeviz.recommender import movielens
 from aeviz.errors import AevizError
 from aeviz.figures.recommender import masked_loss_figure, rmse_bars, rmse_history
-from aeviz.tasks import TrainerTask
+from aeviz.training.tasks import TrainerTask
 from ui.common import job_manager
 from ui.kept import kept
 from ui.task_panel import start_task, task_section

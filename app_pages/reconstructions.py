@@ -21,8 +21,8 @@ if not infos:
     no_runs_message(dataset_name)
     st.stop()
 
-from aeviz.analysis import mean_error_per_class  # noqa: E402
-from aeviz.latent import per_image_mse, reconstruct_images  # noqa: E402
+from aeviz.analysis.comparison import mean_error_per_class  # noqa: E402
+from aeviz.analysis.latent import per_image_mse, reconstruct_images  # noqa: E402
 from aeviz.figures.reconstructions import (best_worst_indices, error_per_class_figure,  # noqa: E402
                                            reconstruction_grid_figure)
 from ui.theme import data_table, themed
@@ -43,7 +43,7 @@ def run_reconstructions(run_id: str, created: float, dataset: str) -> tuple[np.n
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def pca_reconstructions(dataset: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-    from aeviz.pca import dataset_pca
+    from aeviz.analysis.pca import dataset_pca
 
     data = cached_dataset(dataset)
     images = data.test_images.numpy()

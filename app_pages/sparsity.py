@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from aeviz import sparsity
-from aeviz.config import default_epochs
+from aeviz.analysis import sparsity
+from aeviz.training.config import default_epochs
 from aeviz.errors import AevizError
 from aeviz.figures import sparsity as figs
 from aeviz.variants import get_variant

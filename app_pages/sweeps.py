@@ -21,7 +21,7 @@ st.caption("A grid of short runs, each an ordinary saved run: test error against
 
 from aeviz.sweeps import (Sweep, SweepRunner, SweepSpec, SweepStore, parse_grid_arg, parse_seeds,  # noqa: E402
                           suggest_values, sweep_table)
-from aeviz.sweeps.ray_executor import ray_available  # noqa: E402
+from aeviz.cluster.sweep_executor import ray_available  # noqa: E402
 from aeviz.sweeps.spec import format_value, input_size_of, sweepable_names  # noqa: E402
 from aeviz.figures.sweeps import sweep_figure  # noqa: E402
 from aeviz.variants import VARIANTS  # noqa: E402

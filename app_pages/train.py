@@ -25,10 +25,10 @@ manager = job_manager()
 restore_train_settings()  # a link's settings, before the widgets are drawn
 
 # ---------------------------------------------------------------------------- choices
-from aeviz.config import TrainConfig, default_epochs  # noqa: E402
+from aeviz.training.config import TrainConfig, default_epochs  # noqa: E402
 from aeviz.errors import AevizError  # noqa: E402
-from aeviz.tasks import QUEUED, RUNNING, STARTING  # noqa: E402
-from aeviz.trainer_settings import LR_SCHEDULE_WORDS, optimizer_words  # noqa: E402
+from aeviz.training.tasks import QUEUED, RUNNING, STARTING  # noqa: E402
+from aeviz.variants.trainer_settings import LR_SCHEDULE_WORDS, optimizer_words  # noqa: E402
 from aeviz.variants import VARIANTS  # noqa: E402
 
 CHOICE_COLUMNS = (3, 2)  # the choices, and beside them the PCA curve of the dataset

@@ -22,9 +22,9 @@ def isolated_runs_dir(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def no_kept_ray_workers():
-    """Ray workers a test's jobs kept (aeviz.ray_worker_pool) hold CPUs: let go before the next test."""
+    """Ray workers a test's jobs kept (aeviz.cluster.worker_pool) hold CPUs: let go before the next test."""
     yield
-    pool = sys.modules.get("aeviz.ray_worker_pool")
+    pool = sys.modules.get("aeviz.cluster.worker_pool")
     if pool is not None:
         pool.WORKERS.let_go()
 
@@ -32,7 +32,7 @@ def no_kept_ray_workers():
 @pytest.fixture
 def store_env(runs_dir, monkeypatch):
     """A RunStore over the requesting module's `runs_dir` fixture, which the app under test also uses."""
-    from aeviz.runs import RunStore
+    from aeviz.runs.store import RunStore
 
     monkeypatch.setenv("AEVIZ_RUNS_DIR", str(runs_dir))
     return RunStore(runs_dir)
@@ -49,7 +49,7 @@ def ray_instance():
 
 @pytest.fixture(scope="session")
 def digits():
-    from aeviz.data import load_dataset
+    from aeviz.data.datasets import load_dataset
 
     return load_dataset("digits")
 

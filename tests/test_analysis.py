@@ -7,9 +7,9 @@ import pytest
 import scipy.linalg
 from sklearn.decomposition import PCA
 
-from aeviz import analysis
-from aeviz.latent import per_image_mse
-from aeviz.pca import dataset_pca, pca_test_mse
+from aeviz.analysis import comparison as analysis
+from aeviz.analysis.latent import per_image_mse
+from aeviz.analysis.pca import dataset_pca, pca_test_mse
 
 
 def test_principal_angles_match_scipy():
@@ -54,7 +54,7 @@ def converged_linear_autoencoder(dataset, k):
 
 
 def test_linear_autoencoder_learns_pca_subspace(digits):
-    from aeviz.train import reconstruction_mse
+    from aeviz.training.trainer import reconstruction_mse
     from aeviz.variants import build_model
 
     fit = dataset_pca(digits)
@@ -84,7 +84,7 @@ def test_frontier_matches_sklearn_reconstruction(digits):
 
 
 def test_frontier_points_from_run_infos():
-    from aeviz.runs import RunInfo
+    from aeviz.runs.store import RunInfo
 
     good = RunInfo("a", None, {"dataset": "digits", "k": 4, "variant": "plain"},
                    {"test_mse": 0.01, "pca_test_mse": 0.02})
@@ -129,7 +129,7 @@ class FakeUMAP:
 def test_umap_progress_plumbing(monkeypatch):
     import types
 
-    from aeviz import umap_embed
+    from aeviz.analysis import umap_embed
 
     monkeypatch.setattr(umap_embed, "prepare_umap", lambda: types.SimpleNamespace(UMAP=FakeUMAP))
     seen = []
@@ -147,7 +147,7 @@ def test_umap_progress_plumbing(monkeypatch):
 @pytest.mark.skipif(not os.environ.get("AEVIZ_UMAP_TESTS"),
                     reason="real UMAP compiles numba kernels (a minute on a busy CPU); set AEVIZ_UMAP_TESTS=1")
 def test_umap_embedding_reports_progress_and_separates_clusters():
-    from aeviz import umap_embed
+    from aeviz.analysis import umap_embed
 
     pytest.importorskip("umap")
     rng = np.random.default_rng(0)

@@ -14,16 +14,16 @@ from sklearn.metrics import roc_curve as sk_roc_curve
 from aeviz.applications import anomaly, clustering, retrieval, transfer
 from aeviz.applications.features import feature_spaces
 from aeviz.errors import InvalidConfig
-from aeviz.latent import reconstruction_errors
+from aeviz.analysis.latent import reconstruction_errors
 from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
     """A plain k=8 run on digits, trained briefly and saved in its own store."""
-    from aeviz.config import TrainConfig
-    from aeviz.runs import RunStore
-    from aeviz.train import Trainer
+    from aeviz.training.config import TrainConfig
+    from aeviz.runs.store import RunStore
+    from aeviz.training.trainer import Trainer
 
     root = tmp_path_factory.mktemp("apps_runs")
     trainer = Trainer(TrainConfig(dataset="digits", variant="plain", k=8, epochs=15, seed=0,
@@ -95,7 +95,7 @@ def test_anomaly_trainer_trains_on_normal_classes_and_scores_held_out_higher(dig
 
 
 def test_held_out_sweep_scores_each_class_like_a_single_model(digits, digits_run):
-    from aeviz.events import Finished, Progress
+    from aeviz.training.events import Finished, Progress
 
     _, _, result = digits_run
     sweep = anomaly.HeldOutSweep(result.config, digits, epochs=2, classes=[3, 9])

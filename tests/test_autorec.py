@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from aeviz import autorec, movielens
+from aeviz.recommender import autorec
+
+from aeviz.recommender import movielens
 from aeviz.errors import DatasetUnavailable
 from tests.conftest import ROOT, real_data_dir
 
@@ -187,7 +189,7 @@ def test_weight_penalty_is_half_lambda_times_squared_weights():
 # ---------------------------------------------------------------------------- training and using
 
 def test_training_with_the_trainer_beats_the_global_mean_and_metrics_agree(tiny_root):
-    from aeviz.events import Finished, Progress
+    from aeviz.training.events import Finished, Progress
     from aeviz.variants import VARIANTS
 
     assert "autorec" not in VARIANTS  # not offered among the image variants
@@ -285,7 +287,7 @@ def test_a_reload_of_the_recommender_page_finds_its_training(tiny_root):
     another browser session does not."""
     from streamlit.testing.v1 import AppTest
 
-    from aeviz import sessions
+    from aeviz.jobs import sessions
 
     minted = {"reloaded": sessions.mint(), "someone-else": sessions.mint()}  # ids the server issued
 

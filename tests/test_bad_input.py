@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-import aeviz.device
-from aeviz import data
+import aeviz.training.device
+from aeviz.data import datasets as data
 from aeviz.cli import main
-from aeviz.runs import WEIGHTS_FILE, RunStore
+from aeviz.runs.store import WEIGHTS_FILE, RunStore
 from tests.test_data import fake_arrays, idx_bytes, write_idx_folder
 
 QUICK = ["--dataset", "digits", "--variant", "plain", "--k", "4", "--epochs", "1", "--set", "hidden=16",
@@ -108,7 +108,7 @@ def test_batch_larger_than_the_dataset_trains_with_a_warning(capsys):
 
 
 def test_cuda_without_gpu_falls_back_to_cpu_saying_so(capsys, monkeypatch):
-    monkeypatch.setattr(aeviz.device, "cuda_available", lambda: False)
+    monkeypatch.setattr(aeviz.training.device, "cuda_available", lambda: False)
     code, out, err = run_cli(capsys, "train", *QUICK[:-2], "--device", "cuda", "--no-save")
     assert code == 0, err
     assert "warning: CUDA was requested but no GPU is available here; training on the CPU" in err
@@ -161,7 +161,7 @@ def test_damaged_run_is_listed_and_the_others_still_load(capsys, tmp_path, monke
 def test_seed_out_of_range_and_numpy_whole_numbers(digits):
     import numpy as np
 
-    from aeviz.config import TrainConfig
+    from aeviz.training.config import TrainConfig
     from aeviz.errors import InvalidConfig
 
     with pytest.raises(InvalidConfig, match="seed"):

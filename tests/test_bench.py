@@ -63,7 +63,7 @@ def test_rows_needing_fashion_mnist_skip_when_it_is_absent(tmp_path, monkeypatch
     import pytest
 
     from aeviz.bench import BenchContext, run_rows
-    from aeviz.data import dataset_status
+    from aeviz.data.datasets import dataset_status
 
     monkeypatch.setenv("AEVIZ_DATA_DIR", str(tmp_path))  # an empty folder
     monkeypatch.setenv("AEVIZ_CACHE_DIR", str(tmp_path))
@@ -77,7 +77,7 @@ def test_umap_neighbours_are_exact(digits):
     """The exact neighbours handed to UMAP match a brute-force computation."""
     import numpy as np
 
-    from aeviz.umap_embed import exact_neighbors
+    from aeviz.analysis.umap_embed import exact_neighbors
 
     codes = digits.test_images.reshape(len(digits.test_images), -1).numpy()
     indices, distances = exact_neighbors(codes, 5)

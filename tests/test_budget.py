@@ -14,13 +14,13 @@ import zipfile
 
 import pytest
 
-from aeviz import budget
-from aeviz.budget import OverBudget, check_training, measure
+from aeviz.variants import budget
+from aeviz.variants.budget import OverBudget, check_training, measure
 from aeviz.variants import get_variant
-from aeviz.checkpoint import CheckpointRefused, export_run, import_run
-from aeviz.config import TrainConfig
-from aeviz.runs import CONFIG_FILE, RunStore
-from aeviz.train import train
+from aeviz.runs.archive import CheckpointRefused, export_run, import_run
+from aeviz.training.config import TrainConfig
+from aeviz.runs.store import CONFIG_FILE, RunStore
+from aeviz.training.trainer import train
 from aeviz.variants import VARIANTS, build_model
 from tests.conftest import ROOT
 

@@ -3,10 +3,10 @@
 import numpy as np
 import torch
 
-from aeviz.config import TrainConfig
-from aeviz.contraction import jacobian_norms
+from aeviz.training.config import TrainConfig
+from aeviz.analysis.contraction import jacobian_norms
 from aeviz.figures.latent import jacobian_norm_figure
-from aeviz.train import Trainer
+from aeviz.training.trainer import Trainer
 from aeviz.variants import build_model
 
 

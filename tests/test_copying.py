@@ -1,15 +1,15 @@
 """An overcomplete code with no regulariser passes inputs unlike the data through far better than one
-trained on masked inputs: it copies (aeviz.copying, the Reconstructions page's copying check)."""
+trained on masked inputs: it copies (aeviz.analysis.copying, the Reconstructions page's copying check)."""
 
 import numpy as np
 import pytest
 import torch
 
-from aeviz.config import TrainConfig
-from aeviz.copying import SCRAMBLED, TEST_IMAGES, UNIFORM, input_errors, off_data_inputs, scrambled
+from aeviz.training.config import TrainConfig
+from aeviz.analysis.copying import SCRAMBLED, TEST_IMAGES, UNIFORM, input_errors, off_data_inputs, scrambled
 from aeviz.errors import AevizError
 from aeviz.figures.copying import input_error_bars
-from aeviz.train import Trainer
+from aeviz.training.trainer import Trainer
 
 
 def test_scrambled_keeps_each_pixels_values_but_not_the_images(digits):

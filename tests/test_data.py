@@ -15,7 +15,9 @@ import numpy as np
 import pytest
 import torch
 
-from aeviz import data, idx
+from aeviz.data import datasets as data
+
+from aeviz.data import idx
 from aeviz.errors import AevizError, CorruptDataFile, DatasetUnavailable
 from tests.conftest import real_data_dir, requires_real_data
 

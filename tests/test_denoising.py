@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from aeviz import noise_robustness
+from aeviz.analysis import noise_robustness
 from aeviz.errors import AevizError, InvalidConfig
 from aeviz.figures import denoising as figs
-from aeviz.pca import fit_pca
+from aeviz.analysis.pca import fit_pca
 from aeviz.variants import build_model
 
 

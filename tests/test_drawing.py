@@ -9,8 +9,8 @@ from scipy import ndimage
 from scipy.stats import percentileofscore
 from sklearn.neighbors import NearestNeighbors
 
-from aeviz import drawing
-from aeviz.drawing import UnsupportedImage
+from aeviz.analysis import drawing
+from aeviz.analysis.drawing import UnsupportedImage
 
 
 def ink_on_paper():
@@ -117,8 +117,8 @@ def test_nearest_codes_match_scikit_learn():
 
 
 def test_analyse_drawing_through_a_trained_model(digits):
-    from aeviz.config import TrainConfig
-    from aeviz.train import reconstruction_mse, train
+    from aeviz.training.config import TrainConfig
+    from aeviz.training.trainer import reconstruction_mse, train
 
     result = train(TrainConfig(dataset="digits", variant="plain", k=4, epochs=2, params={"hidden": [32]}), digits)
     model = result.model
@@ -159,8 +159,8 @@ def test_a_real_fashion_test_image_round_trips_to_a_low_error_percentile():
 
     if real_data_dir() is None:
         pytest.skip("AEVIZ_DATA_DIR is not set")
-    from aeviz.data import load_dataset
-    from aeviz.pca import dataset_pca
+    from aeviz.data.datasets import load_dataset
+    from aeviz.analysis.pca import dataset_pca
 
     dataset = load_dataset("fashion-mnist")
     images = dataset.test_images[:500, 0].numpy()

@@ -5,10 +5,10 @@ import pytest
 import torch
 from scipy.linalg import orthogonal_procrustes
 
-from aeviz import explore
+from aeviz.analysis import explore
 from aeviz.errors import AevizError
 from aeviz.figures.explore import formation_animation, latent_scatter, selected_point
-from aeviz.latent import codes_2d
+from aeviz.analysis.latent import codes_2d
 from aeviz.variants import build_model
 
 
@@ -151,9 +151,9 @@ def test_latent_scatter_puts_the_click_grid_underneath():
 # ---------------------------------------------------------------------------- the page
 def store_with_one_run(folder, digits, k: int, epochs: int):
     """A run store in `folder` with one short plain digits run (codes recorded)."""
-    from aeviz.config import TrainConfig
-    from aeviz.runs import RunStore
-    from aeviz.train import train
+    from aeviz.training.config import TrainConfig
+    from aeviz.runs.store import RunStore
+    from aeviz.training.trainer import train
 
     config = TrainConfig(dataset="digits", variant="plain", k=k, epochs=epochs, params={"hidden": [32]}, device="cpu")
     RunStore(folder).save(train(config, digits))
@@ -258,8 +258,8 @@ def test_train_page_formation_live_then_replayed_from_the_saved_run(k2_run_dir, 
         import numpy as np
         import streamlit as st
 
-        from aeviz.config import TrainConfig
-        from aeviz.events import Snapshot
+        from aeviz.training.config import TrainConfig
+        from aeviz.training.events import Snapshot
         from ui.formation import show_live_formation
 
         k = st.session_state.get("k", 2)
@@ -276,7 +276,7 @@ def test_train_page_formation_live_then_replayed_from_the_saved_run(k2_run_dir, 
                                run_id=st.session_state.get("run_id"), snapshot=snapshot)
         show_live_formation(view)
 
-    from aeviz.runs import RunStore
+    from aeviz.runs.store import RunStore
 
     monkeypatch.setenv("AEVIZ_RUNS_DIR", str(k2_run_dir))
     at = AppTest.from_function(script, default_timeout=60)

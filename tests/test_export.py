@@ -13,11 +13,11 @@ import torch
 from PIL import Image
 
 from aeviz.cli import main
-from aeviz.config import TrainConfig
+from aeviz.training.config import TrainConfig
 from aeviz.errors import InvalidConfig
 from aeviz.export import export_run, export_zip
-from aeviz.runs import RunStore
-from aeviz.train import Trainer
+from aeviz.runs.store import RunStore
+from aeviz.training.trainer import Trainer
 
 
 def train_and_save(store, digits, variant: str, k: int, params=None) -> str:

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from aeviz.config import TrainConfig
-from aeviz.runs import RunStore
-from aeviz.train import Trainer
+from aeviz.training.config import TrainConfig
+from aeviz.runs.store import RunStore
+from aeviz.training.trainer import Trainer
 
 from tests.apptest import open_page
 

@@ -3,7 +3,7 @@
 import numpy as np
 import plotly.graph_objects as go
 
-from aeviz.analysis import FrontierPoint
+from aeviz.analysis.comparison import FrontierPoint
 from aeviz.figures import images, latent, reconstructions, training
 
 
@@ -50,7 +50,7 @@ def test_pca_curve_figure_marks_the_chosen_k():
 
 
 def test_progress_text_and_duration():
-    from aeviz.events import Progress
+    from aeviz.training.events import Progress
 
     p = Progress(10, 2.5, "train", 0.5, {"reconstruction": 0.02}, 0.02, 12345.0, 10.0, 70.0, 1e-3)
     text = training.progress_text(p)

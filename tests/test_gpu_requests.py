@@ -1,10 +1,10 @@
 """GPU-aware jobs on a Ray cluster, checked without a GPU: what an actor asks for, the GPUs a cluster counts,
 and the note a job on a worker's GPU carries."""
 
-from aeviz import ray_cluster
-from aeviz.config import TrainConfig
-from aeviz.job_cluster import JobCluster
-from aeviz.ray_jobs import CPUS_PER_JOB, RayTrainingSource, actor_resources
+from aeviz.cluster import connection as ray_cluster
+from aeviz.training.config import TrainConfig
+from aeviz.jobs.executors import JobCluster
+from aeviz.cluster.jobs import CPUS_PER_JOB, RayTrainingSource, actor_resources
 
 
 def config(device):
@@ -78,7 +78,7 @@ class RecordingRay:
 
 
 def test_an_actor_without_a_gpu_trains_on_its_cpu_and_one_with_a_gpu_on_it():
-    from aeviz.ray_jobs import spawn_actor
+    from aeviz.cluster.jobs import spawn_actor
 
     ray = RecordingRay()
     spawn_actor(ray, config("auto"), {"num_cpus": 1, "num_gpus": 0})

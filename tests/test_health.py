@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from aeviz.config import TrainConfig
-from aeviz.health import run_health
-from aeviz.runs import RunInfo
-from aeviz.train import Trainer
+from aeviz.training.config import TrainConfig
+from aeviz.analysis.health import run_health
+from aeviz.runs.store import RunInfo
+from aeviz.training.trainer import Trainer
 
 PCA = [0.06, 0.04, 0.03, 0.02, 0.015]  # PCA's test MSE for k = 0 .. 4
 

@@ -1,4 +1,4 @@
-"""aeviz.information against scipy on random distributions, edges p = 0 and p = 1 included."""
+"""aeviz.analysis.information against scipy on random distributions, edges p = 0 and p = 1 included."""
 
 import math
 
@@ -8,7 +8,7 @@ import torch
 from scipy.special import rel_entr
 from scipy.stats import entropy as scipy_entropy
 
-from aeviz import information
+from aeviz.analysis import information
 from aeviz.errors import AevizError, InvalidConfig
 
 

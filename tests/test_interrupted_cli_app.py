@@ -6,11 +6,11 @@ import json
 import pytest
 
 from aeviz.cli import main
-from aeviz.config import TrainConfig
-from aeviz.interrupted_runs import interrupted_runs
-from aeviz.runs import RunStore
-from aeviz.train import Trainer
-from aeviz.training_checkpoints import Checkpointer, owner_tag
+from aeviz.training.config import TrainConfig
+from aeviz.runs.interrupted import interrupted_runs
+from aeviz.runs.store import RunStore
+from aeviz.training.trainer import Trainer
+from aeviz.training.checkpoints import Checkpointer, owner_tag
 from tests.apptest import open_page
 
 OWNER = "owner-session"
@@ -98,7 +98,7 @@ def test_the_train_page_tells_the_owning_session_only_and_keep_saves_it(digits, 
 
 
 def test_resume_on_the_train_page_continues_the_run_as_a_job(digits, tmp_path, monkeypatch):
-    from aeviz.jobs import default_manager
+    from aeviz.jobs.manager import default_manager
 
     monkeypatch.setenv("AEVIZ_RUNS_DIR", str(tmp_path))
     store = RunStore(tmp_path)

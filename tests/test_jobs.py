@@ -4,10 +4,10 @@ import threading
 
 import pytest
 
-from aeviz.config import TrainConfig
+from aeviz.training.config import TrainConfig
 from aeviz.errors import AevizError
-from aeviz.jobs import JobManager, abandon_seconds_from_env, max_jobs_from_env
-from aeviz.runs import RunStore
+from aeviz.jobs.manager import JobManager, abandon_seconds_from_env, max_jobs_from_env
+from aeviz.runs.store import RunStore
 
 
 def small(epochs=2.0, **kw):
@@ -123,7 +123,7 @@ def test_each_training_thread_gets_its_share_of_the_cores(monkeypatch):
 
     import torch
 
-    from aeviz import device
+    from aeviz.training import device
 
     monkeypatch.setattr(device.os, "cpu_count", lambda: 4)
     seen = {}

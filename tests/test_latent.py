@@ -1,4 +1,4 @@
-"""aeviz.latent, the one place for encoding, decoding, the 2-D picture of codes, the latent grid and
+"""aeviz.analysis.latent, the one place for encoding, decoding, the 2-D picture of codes, the latent grid and
 interpolation: against scikit-learn, hand-built linear models, and the pages that must share them."""
 
 import ast
@@ -9,7 +9,7 @@ import torch
 from scipy.stats import norm
 from sklearn.decomposition import PCA
 
-from aeviz import latent
+from aeviz.analysis import latent
 from aeviz.errors import AevizError
 from aeviz.variants import build_model
 from tests.conftest import ROOT
@@ -149,19 +149,19 @@ def test_interpolation_in_code_space_against_pixel_space():
 
 # ---------------------------------------------------------------------------- one picture on every page
 def latent_calls(path) -> set[str]:
-    """The names of `latent.<name>` used in a file, and the functions it imports from aeviz.latent."""
+    """The names of `latent.<name>` used in a file, and the functions it imports from aeviz.analysis.latent."""
     tree = ast.parse((ROOT / path).read_text())
     used = {node.attr for node in ast.walk(tree)
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "latent"}
-    used |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module == "aeviz.latent"
+    used |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module == "aeviz.analysis.latent"
              for alias in node.names}
     return used
 
 
 def test_latent_space_explore_and_the_report_draw_codes_and_grids_the_same_way():
-    """Both pages and the report take the 2-D picture of codes and the latent grid from aeviz.latent."""
+    """Both pages and the report take the 2-D picture of codes and the latent grid from aeviz.analysis.latent."""
     pages = {path: latent_calls(path) for path in ("app_pages/latent_space.py", "app_pages/explore.py",
-                                                   "aeviz/report.py")}
+                                                   "aeviz/export/report.py")}
     for path, used in pages.items():
         assert {"code_projection", "codes_2d"} & used, (path, used)
         assert {"manifold", "grid_description"} <= used, (path, used)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from aeviz.config import TrainConfig
-from aeviz.data import SPECS
+from aeviz.training.config import TrainConfig
+from aeviz.data.datasets import SPECS
 from aeviz.errors import AevizError, InvalidConfig
 from aeviz.lessons import COMPARISONS, load_lessons, get_lesson, parse_lesson
 from aeviz.lessons.check import check_run, prepare_lesson
 from aeviz.lessons.metrics import METRICS
-from aeviz.reuse import config_fingerprint, find_reusable
-from aeviz.runs import RunStore
-from aeviz.train import Trainer
+from aeviz.jobs.reuse import config_fingerprint, find_reusable
+from aeviz.runs.store import RunStore
+from aeviz.training.trainer import Trainer
 from tests.conftest import ROOT
 
 # The concepts the issue asks the lessons to cover, each by at least one lesson's concepts list.
@@ -154,7 +154,7 @@ def test_every_digits_lessons_check_measures_a_short_run(lesson_id, digits, tmp_
 
 
 def test_checks_are_recorded_without_the_session_id_and_counted_per_lesson(tmp_path):
-    from aeviz.analysis import FrontierPoint
+    from aeviz.analysis.comparison import FrontierPoint
     from aeviz.lessons.check import CheckResult
     from aeviz.lessons.record import beat_pca_table, pass_counts, read_checks, record_check, session_tag
 

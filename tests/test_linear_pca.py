@@ -4,9 +4,9 @@
 import pytest
 import torch
 
-from aeviz.config import TrainConfig
-from aeviz.pca import dataset_pca, pca_test_mse
-from aeviz.train import Trainer
+from aeviz.training.config import TrainConfig
+from aeviz.analysis.pca import dataset_pca, pca_test_mse
+from aeviz.training.trainer import Trainer
 
 
 @pytest.mark.parametrize("k", [4, 12])

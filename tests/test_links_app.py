@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from aeviz.config import TrainConfig
+from aeviz.training.config import TrainConfig
 from aeviz.lessons import get_lesson
-from aeviz.runs import RunStore
-from aeviz.train import Trainer
+from aeviz.runs.store import RunStore
+from aeviz.training.trainer import Trainer
 from aeviz.variants import get_variant
 from tests.apptest import open_page
 

@@ -3,10 +3,10 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from aeviz.config import TrainConfig
-from aeviz.jobs import default_manager
-from aeviz.runs import RunStore
-from aeviz.train import Trainer
+from aeviz.training.config import TrainConfig
+from aeviz.jobs.manager import default_manager
+from aeviz.runs.store import RunStore
+from aeviz.training.trainer import Trainer
 
 from tests.apptest import open_page
 from tests.conftest import ROOT

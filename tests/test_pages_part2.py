@@ -3,9 +3,9 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from aeviz.config import TrainConfig
-from aeviz.runs import RunStore
-from aeviz.train import Trainer
+from aeviz.training.config import TrainConfig
+from aeviz.runs.store import RunStore
+from aeviz.training.trainer import Trainer
 
 from tests.apptest import open_page
 
@@ -122,7 +122,7 @@ def test_denoising_page_grid_sweep_heatmap_and_inpainting(store_env):
 
 
 def test_sparsity_sweep_can_be_stopped_from_the_page_after_a_reload(store_env):
-    from aeviz import sessions
+    from aeviz.jobs import sessions
 
     student = sessions.mint()  # an id the server issued (an invented one would get a fresh session)
     first = page("sparsity.py")

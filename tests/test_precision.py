@@ -8,11 +8,11 @@ import math
 import pytest
 import torch
 
-from aeviz import precision
-from aeviz.config import TrainConfig
+from aeviz.training import precision
+from aeviz.training.config import TrainConfig
 from aeviz.errors import InvalidConfig
-from aeviz.precision import PrecisionChoice, autocast, cpu_bf16_flags, resolve_precision
-from aeviz.train import Trainer
+from aeviz.training.precision import PrecisionChoice, autocast, cpu_bf16_flags, resolve_precision
+from aeviz.training.trainer import Trainer
 from aeviz.variants import VARIANTS
 
 
@@ -38,7 +38,7 @@ def test_auto_uses_bf16_only_where_the_cpu_runs_it_fast(monkeypatch, fast):
 
 
 def test_auto_keeps_a_variant_that_trains_worse_in_bf16_in_fp32(monkeypatch):
-    from aeviz.data import load_dataset
+    from aeviz.data.datasets import load_dataset
 
     monkeypatch.setattr(precision, "cpu_has_fast_bf16", lambda: True)
     assert not VARIANTS["overcomplete"].trains_well_in_bf16 and VARIANTS["plain"].trains_well_in_bf16

@@ -5,9 +5,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from aeviz.config import TrainConfig
-from aeviz.jobs import JobManager
-from aeviz.queue_estimate import estimated_starts, queue_starts
+from aeviz.training.config import TrainConfig
+from aeviz.jobs.manager import JobManager
+from aeviz.jobs.queue_estimate import estimated_starts, queue_starts
 
 
 def test_queued_jobs_take_the_earliest_free_slot_in_order():

@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from aeviz import ray_cluster
-from aeviz.config import TrainConfig
-from aeviz.job_cluster import ON_RAY, live_nodes
-from aeviz.jobs import JobManager
-from aeviz.runs import RunStore
+from aeviz.cluster import connection as ray_cluster
+from aeviz.training.config import TrainConfig
+from aeviz.jobs.executors import ON_RAY, live_nodes
+from aeviz.jobs.manager import JobManager
+from aeviz.runs.store import RunStore
 
 RAY_TIMEOUT = 300  # a fresh actor imports torch in a new process; slow on a loaded 2-core machine
 
@@ -126,10 +126,10 @@ def test_a_head_slow_to_answer_once_is_asked_again_not_given_up():
 def test_jobs_submitted_together_ask_the_head_once(monkeypatch):
     """A class pressing Train at once: the first job asks the head which nodes it has, the next ones within
     TRUST_SECONDS do not (a head busy starting their workers missed its probes under load)."""
-    import aeviz.ray_cluster
-    import aeviz.ray_jobs
-    from aeviz.config import TrainConfig
-    from aeviz.job_cluster import TRUST_SECONDS, JobCluster
+    import aeviz.cluster.connection
+    import aeviz.cluster.jobs
+    from aeviz.training.config import TrainConfig
+    from aeviz.jobs.executors import TRUST_SECONDS, JobCluster
 
     class CountingRay(SilentRay):
         calls = 0
@@ -143,8 +143,8 @@ def test_jobs_submitted_together_ask_the_head_once(monkeypatch):
             self.note = ON_RAY
 
     head = CountingRay(nodes=[{"Alive": True, "Resources": {"CPU": 4.0}}])
-    monkeypatch.setattr(aeviz.ray_cluster, "connect", lambda address: head)
-    monkeypatch.setattr(aeviz.ray_jobs, "RayTrainingSource", PlacedSource)
+    monkeypatch.setattr(aeviz.cluster.connection, "connect", lambda address: head)
+    monkeypatch.setattr(aeviz.cluster.jobs, "RayTrainingSource", PlacedSource)
     limits = []
     cluster = JobCluster("local", set_limit=limits.append)
     config = TrainConfig(dataset="digits", variant="plain", k=8, epochs=1.0)
@@ -160,8 +160,8 @@ def test_jobs_submitted_together_ask_the_head_once(monkeypatch):
 def test_a_job_waiting_for_its_worker_notices_a_gone_head_in_seconds(monkeypatch):
     """A job whose actor has not started yet waits up to STARTUP_TIMEOUT_SECONDS (a busy cluster); it
     asks the head every HEAD_CHECK_SECONDS, so a head that is gone sends it back here at once instead."""
-    import aeviz.ray_jobs as ray_jobs
-    from aeviz.job_cluster import JobCluster
+    import aeviz.cluster.jobs as ray_jobs
+    from aeviz.jobs.executors import JobCluster
 
     class NeverReady(SilentRay):
         def wait(self, refs, timeout):
@@ -187,7 +187,7 @@ def test_a_job_waiting_for_its_worker_notices_a_gone_head_in_seconds(monkeypatch
 
 
 def test_a_given_up_cluster_is_not_asked_again():
-    from aeviz.job_cluster import JobCluster
+    from aeviz.jobs.executors import JobCluster
 
     class Counting(SilentRay):
         calls = 0

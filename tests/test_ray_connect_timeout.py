@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from aeviz import ray_cluster
+from aeviz.cluster import connection as ray_cluster
 from aeviz.errors import AevizError
 
 
@@ -74,7 +74,7 @@ def test_a_join_that_runs_past_its_wait_is_reported_and_not_started_twice(monkey
 
 SILENT_HEAD = """
 import json, socket, threading, time
-from aeviz import ray_cluster
+from aeviz.cluster import connection as ray_cluster
 from aeviz.errors import AevizError
 server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen(8)
 held = []

@@ -12,7 +12,7 @@ import pytest
 
 CHILD = textwrap.dedent("""
     import threading, time
-    from aeviz import ray_cluster
+    from aeviz.cluster import connection as ray_cluster
     asker = threading.Thread(target=ray_cluster.connect, kwargs={"num_cpus": 1})
     asker.start()
     asker.join()

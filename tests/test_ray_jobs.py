@@ -5,11 +5,13 @@ import time
 
 import pytest
 
-from aeviz import ray_cluster, ray_jobs
-from aeviz.config import TrainConfig
+from aeviz.cluster import connection as ray_cluster
+
+from aeviz.cluster import jobs as ray_jobs
+from aeviz.training.config import TrainConfig
 from aeviz.errors import AevizError
-from aeviz.jobs import JobManager
-from aeviz.runs import RunStore
+from aeviz.jobs.manager import JobManager
+from aeviz.runs.store import RunStore
 
 RAY_TIMEOUT = 300  # a fresh actor imports torch in a new process; slow on a loaded 2-core machine
 
@@ -52,7 +54,7 @@ def test_a_ray_job_gives_the_in_process_result_and_is_saved_here(ray_instance, d
 
 def test_the_applications_normal_class_model_trains_on_ray_with_the_in_process_result(ray_instance, digits):
     from aeviz.applications.anomaly_tasks import normal_class_task
-    from aeviz.job_cluster import ON_RAY, JobCluster
+    from aeviz.jobs.executors import ON_RAY, JobCluster
 
     normal = [c for c in range(10) if c != 0]
     on_ray = normal_class_task(small(), digits, normal, epochs=2.0, cluster=JobCluster("local")).start()
@@ -69,8 +71,8 @@ def test_the_applications_normal_class_model_trains_on_ray_with_the_in_process_r
 def test_the_held_out_sweep_trains_each_model_on_ray(ray_instance, digits):
     from aeviz.applications.anomaly import HeldOutSweep
     from aeviz.applications.anomaly_tasks import placed_trainer
-    from aeviz.job_cluster import JobCluster
-    from aeviz.ray_jobs import RayTrainingSource
+    from aeviz.jobs.executors import JobCluster
+    from aeviz.cluster.jobs import RayTrainingSource
 
     cluster, sources = JobCluster("local"), []
 
@@ -92,9 +94,10 @@ def test_the_held_out_sweep_trains_each_model_on_ray(ray_instance, digits):
 
 
 def test_i_autorec_trains_on_ray_with_the_in_process_result(ray_instance):
-    from aeviz import autorec, movielens
-    from aeviz.job_cluster import ON_RAY, JobCluster
-    from aeviz.ray_jobs import RayTrainingSource
+    from aeviz.recommender import autorec
+    from aeviz.recommender import movielens
+    from aeviz.jobs.executors import ON_RAY, JobCluster
+    from aeviz.cluster.jobs import RayTrainingSource
 
     if movielens.find_folder()[0] is None:
         pytest.skip("MovieLens 100K is not here (AEVIZ_DATA_DIR)")
@@ -177,8 +180,8 @@ def test_the_job_limit_follows_the_clusters_cpus_unless_set(monkeypatch):
 
 
 def test_a_dead_workers_last_checkpoint_is_kept_as_an_interrupted_run(ray_instance, monkeypatch):
-    from aeviz.interrupted_runs import interrupted_runs, resume_trainer
-    from aeviz.training_checkpoints import checkpoint_path, owner_tag
+    from aeviz.runs.interrupted import interrupted_runs, resume_trainer
+    from aeviz.training.checkpoints import checkpoint_path, owner_tag
 
     monkeypatch.setenv("AEVIZ_CHECKPOINT_SECONDS", "0.3")
     manager = JobManager(ray_address="local")

@@ -7,11 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from aeviz import ray_jobs
-from aeviz.config import TrainConfig
-from aeviz.jobs import JobManager
-from aeviz.ray_training_actor import TrainingActor
-from aeviz.ray_worker_pool import WORKERS, WorkerPool
+from aeviz.cluster import jobs as ray_jobs
+from aeviz.training.config import TrainConfig
+from aeviz.jobs.manager import JobManager
+from aeviz.cluster.training_actor import TrainingActor
+from aeviz.cluster.worker_pool import WORKERS, WorkerPool
 from tests.test_ray_cluster_lost import wait_until
 from tests.test_ray_jobs import RAY_TIMEOUT, small
 

@@ -5,10 +5,10 @@ import re
 import pytest
 
 from aeviz.cli import main
-from aeviz.config import TrainConfig
-from aeviz.report import build_report, report_sections, write_report
-from aeviz.runs import RunStore
-from aeviz.train import train
+from aeviz.training.config import TrainConfig
+from aeviz.export.report import build_report, report_sections, write_report
+from aeviz.runs.store import RunStore
+from aeviz.training.trainer import train
 
 EXTERNAL = re.compile(r"<script\b[^>]*\bsrc\s*=|<link\b[^>]*\bhref\s*=\s*['\"]?(https?:)?//|@import\s+url\(\s*['\"]?(https?:)?//",
                       re.IGNORECASE)

@@ -11,12 +11,12 @@ import sys
 
 import pytest
 
-import aeviz.runs
+import aeviz.runs.store
 from aeviz.cli import main
-from aeviz.config import TrainConfig
+from aeviz.training.config import TrainConfig
 from aeviz.errors import DamagedRun
-from aeviz.runs import CONFIG_FILE, RunStore
-from aeviz.train import train
+from aeviz.runs.store import CONFIG_FILE, RunStore
+from aeviz.training.trainer import train
 from tests.conftest import ROOT
 
 
@@ -51,7 +51,7 @@ def test_save_on_a_failing_disk_leaves_nothing_and_can_be_repeated(result, tmp_p
         return real_open(path, mode, *args, **kwargs)
 
     monkeypatch.setattr("builtins.open", full_disk_open)
-    with pytest.raises(aeviz.runs.SaveFailed, match="No space left on device.*nothing was saved"):
+    with pytest.raises(aeviz.runs.store.SaveFailed, match="No space left on device.*nothing was saved"):
         store.save(result)
     assert list(tmp_path.iterdir()) == []
     monkeypatch.setattr("builtins.open", real_open)
@@ -64,7 +64,7 @@ def test_run_ids_have_64_random_bits_and_a_collision_is_retried(result, tmp_path
     first = store.save(result)
     assert len(first.rsplit("-", 1)[-1]) == 16
     tokens = iter([first.rsplit("-", 1)[-1], "0123456789abcdef"])
-    monkeypatch.setattr(aeviz.runs.secrets, "token_hex", lambda n: next(tokens))
+    monkeypatch.setattr(aeviz.runs.store.secrets, "token_hex", lambda n: next(tokens))
     second = store.save(result)
     assert second != first and second.endswith("0123456789abcdef")
     assert {info.run_id for info in store.list()} == {first, second}
@@ -98,8 +98,8 @@ def test_a_damaged_run_is_listed_with_its_reason_and_refused(result, tmp_path, m
 
 
 def test_a_job_that_could_not_save_keeps_its_model_to_save_again_or_download(tmp_path, digits, monkeypatch):
-    from aeviz.checkpoint import import_run, result_archive
-    from aeviz.jobs import JobManager
+    from aeviz.runs.archive import import_run, result_archive
+    from aeviz.jobs.manager import JobManager
 
     store = RunStore(tmp_path / "runs")
     real_save = RunStore.save
@@ -107,7 +107,7 @@ def test_a_job_that_could_not_save_keeps_its_model_to_save_again_or_download(tmp
 
     def save(self, result, run_id=None):
         if failing["on"] and self is store:
-            raise aeviz.runs.SaveFailed("cannot write runs to x (No space left on device); nothing was saved")
+            raise aeviz.runs.store.SaveFailed("cannot write runs to x (No space left on device); nothing was saved")
         return real_save(self, result, run_id)
 
     monkeypatch.setattr(RunStore, "save", save)
@@ -118,7 +118,7 @@ def test_a_job_that_could_not_save_keeps_its_model_to_save_again_or_download(tmp
     assert store.list() == []
     copy = import_run(result_archive(manager.result(view.job_id)), RunStore(tmp_path / "other"), "mine.zip")
     assert RunStore(tmp_path / "other").load(copy).model.k == 3  # the download imports as a run
-    with pytest.raises(aeviz.runs.SaveFailed):
+    with pytest.raises(aeviz.runs.store.SaveFailed):
         manager.save_again(view.job_id, owner="me")  # still full: still kept, still unsaved
     failing["on"] = False
     with pytest.raises(Exception, match="another session"):

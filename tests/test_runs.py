@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from aeviz.config import TrainConfig
+from aeviz.training.config import TrainConfig
 from aeviz.errors import AevizError, DamagedRun, RunNotFound
-from aeviz.runs import WEIGHTS_FILE, RunStore, load_weights_into_model
-from aeviz.train import Trainer, reconstruction_mse
+from aeviz.runs.store import WEIGHTS_FILE, RunStore, load_weights_into_model
+from aeviz.training.trainer import Trainer, reconstruction_mse
 
 
 @pytest.fixture(scope="module")

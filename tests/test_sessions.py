@@ -8,7 +8,7 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
-from aeviz import sessions
+from aeviz.jobs import sessions
 from tests.conftest import ROOT
 
 

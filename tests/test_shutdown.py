@@ -8,9 +8,9 @@ import sys
 import textwrap
 import threading
 
-from aeviz.config import TrainConfig
-from aeviz.jobs import JobManager
-from aeviz.runs import RunStore
+from aeviz.training.config import TrainConfig
+from aeviz.jobs.manager import JobManager
+from aeviz.runs.store import RunStore
 from tests.conftest import ROOT
 
 
@@ -46,8 +46,8 @@ CHILD = textwrap.dedent("""
     import signal, sys, time
     if sys.argv[1:] == ["as-in-a-terminal"]:  # Ctrl-C interrupts, however the tests were started (a script's
         signal.signal(signal.SIGINT, signal.default_int_handler)  # `&` would have them ignore SIGINT)
-    from aeviz.config import TrainConfig
-    from aeviz.jobs import default_manager
+    from aeviz.training.config import TrainConfig
+    from aeviz.jobs.manager import default_manager
     manager = default_manager()
     job = manager.submit(TrainConfig(dataset="digits", variant="linear", k=4, epochs=100_000.0,
                                      batch_size=128, snapshot_seconds=0.0), owner="child")
@@ -116,8 +116,8 @@ def test_a_process_started_ignoring_ctrl_c_keeps_training_through_it(tmp_path):
 
 
 EARLY_EXIT = textwrap.dedent("""
-    from aeviz.config import TrainConfig
-    from aeviz.jobs import default_manager
+    from aeviz.training.config import TrainConfig
+    from aeviz.jobs.manager import default_manager
     default_manager().submit(TrainConfig(dataset="digits", variant="linear", k=4, epochs=100_000.0,
                                          batch_size=128, snapshot_seconds=0.0), owner="child")
     # the main thread returns at once (as Streamlit's does on SIGTERM): the job's thread is still importing

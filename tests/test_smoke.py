@@ -7,14 +7,14 @@ from tests.conftest import ROOT
 
 
 def test_library_does_not_import_streamlit():
-    code = "import sys, aeviz.train, aeviz.runs, aeviz.data, aeviz.cli; print('streamlit' in sys.modules)"
+    code = "import sys, aeviz.training.trainer, aeviz.runs.store, aeviz.data.datasets, aeviz.cli; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_short_run_beats_its_untrained_self(digits):
-    from aeviz.config import TrainConfig
-    from aeviz.train import Trainer
+    from aeviz.training.config import TrainConfig
+    from aeviz.training.trainer import Trainer
 
     trainer = Trainer(TrainConfig(dataset="digits", variant="plain", k=8, epochs=20), digits)
     events = list(trainer.run())

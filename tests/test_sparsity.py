@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from aeviz import sparsity
+from aeviz.analysis import sparsity
 from aeviz.errors import AevizError
 from aeviz.figures import sparsity as figs
 from aeviz.variants import build_model

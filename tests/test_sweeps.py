@@ -11,7 +11,7 @@ import torch
 from sklearn.decomposition import PCA
 
 from aeviz.errors import AevizError, InvalidConfig
-from aeviz.runs import RunStore
+from aeviz.runs.store import RunStore
 from aeviz.sweeps import (LocalExecutor, PointFinished, PointProgress, Sweep, SweepSpec, SweepStore, parse_grid_arg,
                           parse_grid_args, parse_seeds, run_sweep, suggest_values, sweep_table)
 from aeviz.figures.sweeps import sweep_figure
@@ -250,7 +250,7 @@ def test_cli_sweep_prints_json_last(capsys):
 
 # ---------------------------------------------------------------------------- Ray
 def test_ray_gives_the_same_results_as_local(ray_instance, local_sweep, tmp_path, digits):
-    from aeviz.sweeps.ray_executor import RayExecutor
+    from aeviz.cluster.sweep_executor import RayExecutor
 
     local, _, _ = local_sweep  # k = 2, 8 x seeds 0, 1 on the local executor
     store = RunStore(tmp_path)
@@ -294,7 +294,7 @@ def test_a_point_whose_worker_dies_is_retried_once_then_failed(ray_instance, tmp
 
 
 def test_stopping_a_ray_sweep_keeps_what_came_back(ray_instance, tmp_path):
-    from aeviz.sweeps.ray_executor import RayExecutor
+    from aeviz.cluster.sweep_executor import RayExecutor
 
     stop = threading.Event()
     sweep = run_sweep(small_spec(grid={"k": [2, 4, 8]}, epochs=None, max_seconds=1.5),

@@ -1,4 +1,4 @@
-"""The one kind of background task (aeviz.tasks): status, progress, stop, failure, and a trainer as a task."""
+"""The one kind of background task (aeviz.training.tasks): status, progress, stop, failure, and a trainer as a task."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import threading
 
 import pytest
 
-from aeviz.config import TrainConfig
+from aeviz.training.config import TrainConfig
 from aeviz.errors import AevizError
-from aeviz.tasks import (CANCELLED, COMPLETED, FAILED, QUEUED, RUNNING, STOPPED, BackgroundTask, TrainerTask,
+from aeviz.training.tasks import (CANCELLED, COMPLETED, FAILED, QUEUED, RUNNING, STOPPED, BackgroundTask, TrainerTask,
                          describe_error)
-from aeviz.train import Trainer
+from aeviz.training.trainer import Trainer
 
 
 class Counting(BackgroundTask):

@@ -136,7 +136,7 @@ def test_subplot_titles_get_room_below_the_title_in_projector_mode():
     import numpy as np
 
     from aeviz.figures.information import pixel_bce_split_figure
-    from aeviz.information import PixelBCESplit
+    from aeviz.analysis.information import PixelBCESplit
 
     maps = np.full((1, 4, 4), 0.1)
     split = PixelBCESplit(bce=maps, data_entropy=maps, kl=maps)

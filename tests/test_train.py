@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-import aeviz.device
-import aeviz.train as train_module
-from aeviz.config import TrainConfig
+import aeviz.training.device
+import aeviz.training.trainer as train_module
+from aeviz.training.config import TrainConfig
 from aeviz.errors import InvalidConfig
-from aeviz.events import Finished, Progress, Snapshot, Started
-from aeviz.train import Trainer, reconstruction_mse
+from aeviz.training.events import Finished, Progress, Snapshot, Started
+from aeviz.training.trainer import Trainer, reconstruction_mse
 from aeviz.variants.base import LossParts
 
 SMALL = {"hidden": "32"}  # a small MLP keeps these tests quick on a shared CPU
@@ -250,7 +250,7 @@ def test_batch_larger_than_the_dataset_is_clamped_with_a_warning(digits):
 
 
 def test_cuda_requested_without_gpu_falls_back_to_cpu(digits, monkeypatch):
-    monkeypatch.setattr(aeviz.device, "cuda_available", lambda: False)
+    monkeypatch.setattr(aeviz.training.device, "cuda_available", lambda: False)
     trainer = Trainer(config(device="cuda", epochs=1), digits)
     events = list(trainer.run())
     assert events[0].device == "cpu"
@@ -260,8 +260,8 @@ def test_cuda_requested_without_gpu_falls_back_to_cpu(digits, monkeypatch):
 
 
 def test_auto_device_without_gpu_is_cpu_and_unknown_device_is_refused(digits, monkeypatch):
-    monkeypatch.setattr(aeviz.device, "cuda_available", lambda: False)
-    choice = aeviz.device.resolve_device("auto")
+    monkeypatch.setattr(aeviz.training.device, "cuda_available", lambda: False)
+    choice = aeviz.training.device.resolve_device("auto")
     assert choice.device == "cpu" and not choice.warning
     with pytest.raises(InvalidConfig, match="device must be one of"):
         Trainer(config(device="tpu"), digits)
@@ -299,7 +299,7 @@ def test_no_codes_recorded_above_the_limit(digits, monkeypatch):
 
 
 def test_finished_run_is_saved_to_the_store(digits):
-    from aeviz.runs import RunStore
+    from aeviz.runs.store import RunStore
 
     store = RunStore()
     trainer = Trainer(config(epochs=1), digits, store=store)

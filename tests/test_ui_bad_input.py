@@ -14,14 +14,14 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-import aeviz.device
-from aeviz import data
-from aeviz.checkpoint import CheckpointRefused, export_run, import_run
-from aeviz.config import TrainConfig
+import aeviz.training.device
+from aeviz.data import datasets as data
+from aeviz.runs.archive import CheckpointRefused, export_run, import_run
+from aeviz.training.config import TrainConfig
 from aeviz.errors import AevizError, InvalidConfig
-from aeviz.jobs import JobManager, default_manager
-from aeviz.runs import WEIGHTS_FILE, RunStore
-from aeviz.train import reconstruction_mse, train
+from aeviz.jobs.manager import JobManager, default_manager
+from aeviz.runs.store import WEIGHTS_FILE, RunStore
+from aeviz.training.trainer import reconstruction_mse, train
 from aeviz.variants import VARIANTS
 from tests.conftest import ROOT
 from tests.test_data import fake_arrays, write_idx_folder
@@ -106,7 +106,7 @@ def test_cuda_without_gpu_falls_back_to_the_cpu_saying_so(monkeypatch, digits):
     assert not at.exception
     assert "will train on the CPU" in texts(at.warning)
     assert not at.button(key="train_start").disabled
-    monkeypatch.setattr(aeviz.device, "cuda_available", lambda: False)
+    monkeypatch.setattr(aeviz.training.device, "cuda_available", lambda: False)
     manager = JobManager(1)
     view = manager.wait(manager.submit(small(device="cuda"), owner="x").job_id, 60)
     assert view.status == "completed" and view.metrics["device"] == "cpu"

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aeviz.data import get_spec, load_dataset
-from aeviz.user_data import BadUserData, import_file, list_infos, resolve_dataset
-from aeviz.user_data import limits
+from aeviz.data.datasets import get_spec, load_dataset
+from aeviz.data.user import BadUserData, import_file, list_infos, resolve_dataset
+from aeviz.data.user import limits
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +89,7 @@ def test_npz_without_labels_is_unlabelled_and_the_split_is_reproducible(cache, t
     assert not first.labelled and first.class_names == ("all images",)
     assert (first.test_labels.numpy() == 0).all()
     monkeypatch.setenv("AEVIZ_CACHE_DIR", str(tmp_path / "elsewhere"))
-    from aeviz.data import clear_cache
+    from aeviz.data.datasets import clear_cache
 
     clear_cache()
     again = load_dataset(import_file(data, "renamed.npz").name)
@@ -100,7 +100,7 @@ def test_the_same_file_is_converted_once(cache, monkeypatch):
     images, labels = three_classes()
     data = npz_bytes(images=images, labels=labels)
     first = import_file(data, "a.npz", size=16)
-    import aeviz.user_data as user_data
+    import aeviz.data.user as user_data
 
     monkeypatch.setattr(user_data, "_reader", lambda suffix: pytest.fail("converted twice"))
     assert import_file(data, "a.npz", size=16).name == first.name
@@ -146,7 +146,7 @@ def test_npz_refuses_pickled_objects_and_data_that_does_not_match_its_header(cac
 def test_size_budget_is_checked_from_the_header(cache, monkeypatch):
     images, _ = three_classes()
     monkeypatch.setattr(limits, "MAX_CONVERTED_PIXELS", 30 * 8 * 8 - 1)
-    import aeviz.user_data.npz_file as npz_file
+    import aeviz.data.user.npz_file as npz_file
 
     monkeypatch.setattr(npz_file, "convert_images", lambda *a: pytest.fail("decoded before the check"))
     with pytest.raises(BadUserData, match="30 images at 8x8 exceed the budget.*use at most 29 images"):
@@ -211,7 +211,7 @@ def test_bad_csv_rows_are_named(cache, edit, message):
 def test_csv_rows_are_counted_before_parsing(cache, monkeypatch):
     images, labels = three_classes(side=4)
     monkeypatch.setattr(limits, "MAX_IMAGES", 29)
-    import aeviz.user_data.csv_file as csv_file
+    import aeviz.data.user.csv_file as csv_file
 
     monkeypatch.setattr(csv_file, "_parse", lambda *a: pytest.fail("parsed before the count"))
     with pytest.raises(BadUserData, match="big.csv holds 30 images; at most 29"):
@@ -263,7 +263,7 @@ def test_zip_images_too_large_are_refused_from_their_header(cache):
 
 def test_zip_inflation_is_bounded_by_bytes_produced(cache, monkeypatch):
     monkeypatch.setattr(limits, "MAX_INFLATED_BYTES", 2**20)
-    import aeviz.user_data.image_folder as image_folder
+    import aeviz.data.user.image_folder as image_folder
 
     monkeypatch.setattr(image_folder, "MAX_INFLATED_BYTES", 2**20)
     members = {f"a/{i}.png": png_bytes(np.zeros((8, 8), np.uint8)) for i in range(10)}
@@ -290,7 +290,7 @@ def test_cli_adds_lists_trains_on_and_removes_a_user_dataset(cache, tmp_path, ca
     import json
 
     from aeviz.cli import main
-    from aeviz.runs import RunStore
+    from aeviz.runs.store import RunStore
 
     images, labels = three_classes(n_per_class=20)
     path = tmp_path / "mine.npz"

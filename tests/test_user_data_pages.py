@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from aeviz.config import TrainConfig
-from aeviz.data import load_dataset
-from aeviz.runs import RunStore
-from aeviz.train import Trainer
-from aeviz.user_data import import_file
+from aeviz.training.config import TrainConfig
+from aeviz.data.datasets import load_dataset
+from aeviz.runs.store import RunStore
+from aeviz.training.trainer import Trainer
+from aeviz.data.user import import_file
 
 from tests.apptest import open_page
 from ui.page_registry import available_pages

@@ -7,9 +7,9 @@ import math
 
 import pytest
 
-from aeviz.config import TrainConfig
+from aeviz.training.config import TrainConfig
 from aeviz.errors import InvalidConfig
-from aeviz.train import Trainer
+from aeviz.training.trainer import Trainer
 from aeviz.variants import VARIANTS
 
 DIGITS_INPUT = 64
@@ -49,7 +49,7 @@ def test_every_penalty_weight_is_declared():
 
 @pytest.mark.parametrize(("slug", "name"), PENALTIES, ids=[f"{s}-{n}" for s, n in PENALTIES])
 def test_penalty_weight_can_be_off(digits, monkeypatch, slug, name):
-    import aeviz.train as train_module
+    import aeviz.training.trainer as train_module
 
     monkeypatch.setattr(train_module, "PROGRESS_SECONDS", 0.0)  # every step logged
     params = VARIANTS[slug].parse_params({name: "0"}, k=8)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from aeviz.errors import InvalidConfig
-from aeviz.noise import NOISE_KINDS
+from aeviz.data.noise import NOISE_KINDS
 from aeviz.variants import VARIANTS, build_model, discover_variants, get_variant, variants_where
 from tests.conftest import ROOT
 
@@ -129,8 +129,8 @@ def test_a_variant_with_a_prior_encodes_a_distribution():
 
 
 def test_a_variant_that_spans_pcas_subspace_has_one_linear_decoder_map(digits):
-    from aeviz import analysis
-    from aeviz.pca import dataset_pca
+    from aeviz.analysis import comparison as analysis
+    from aeviz.analysis.pca import dataset_pca
 
     for slug in variants_where("spans_pca_subspace"):
         angles = analysis.linear_run_angles(build_model(slug, DIGITS_SHAPE, 4), dataset_pca(digits))

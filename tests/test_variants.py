@@ -7,10 +7,10 @@ import pytest
 import torch
 from scipy.special import rel_entr
 
-from aeviz.config import TrainConfig
+from aeviz.training.config import TrainConfig
 from aeviz.errors import InvalidConfig
-from aeviz.noise import corrupt
-from aeviz.train import Trainer
+from aeviz.data.noise import corrupt
+from aeviz.training.trainer import Trainer
 from aeviz.variants import VARIANTS, build_model, get_variant
 
 # The slugs of the CLI contract, in menu order; a variant added later joins the registry (and every test
@@ -129,7 +129,7 @@ def test_relu_code_units_start_active_on_half_the_images(digits):
 
 
 def test_bernoulli_kl_matches_scipy_rel_entr():
-    from aeviz.information import bernoulli_kl
+    from aeviz.analysis.information import bernoulli_kl
 
     rho, rho_hat = 0.05, np.array([0.01, 0.05, 0.2, 0.5, 0.93])
     expected = rel_entr(rho, rho_hat) + rel_entr(1 - rho, 1 - rho_hat)

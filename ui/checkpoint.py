@@ -9,7 +9,7 @@ from ui.common import run_store
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _archive(run_id: str, created: float) -> bytes:
-    from aeviz.checkpoint import export_run
+    from aeviz.runs.archive import export_run
 
     return export_run(run_store(), run_id)
 
@@ -25,7 +25,7 @@ def checkpoint_panel(infos: list, key: str = "checkpoint") -> None:
                                        "is refused and nothing in it runs.")
         if upload is not None and st.button("Import as a new run", key=f"{key}_import",
                                             icon=":material/upload:"):
-            from aeviz.checkpoint import import_run
+            from aeviz.runs.archive import import_run
 
             try:
                 run_id = import_run(upload.getvalue(), run_store(), upload.name)

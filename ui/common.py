@@ -9,13 +9,13 @@ DATASET_KEY = "dataset"
 
 @st.cache_resource(show_spinner="Loading dataset…")
 def cached_dataset(name: str):
-    from aeviz.data import load_dataset
+    from aeviz.data.datasets import load_dataset
 
     return load_dataset(name)
 
 
 def run_store():
-    from aeviz.runs import RunStore
+    from aeviz.runs.store import RunStore
 
     return RunStore()
 
@@ -42,12 +42,12 @@ SESSION_PARAM = "session"
 
 
 def session_owner() -> str:
-    """This browser tab's session id, minted and signed by the server (aeviz.sessions). It is kept in
+    """This browser tab's session id, minted and signed by the server (aeviz.jobs.sessions). It is kept in
     session state and in the URL (?session=...) so a reload finds the same background jobs; the id in
     the URL is accepted only from the browser it was minted for (it is signed with that browser's XSRF
     cookie), so a shared link gives the other browser a fresh session, never this one. An invented,
     foreign or expired id is refused the same way."""
-    from aeviz import sessions
+    from aeviz.jobs import sessions
 
     binding = browser_binding()
     owner = st.session_state.get(SESSION_KEY)
@@ -83,7 +83,7 @@ def browser_binding() -> str:
 
 def job_manager():
     """The process-wide training job manager (shared by every session)."""
-    from aeviz.jobs import default_manager
+    from aeviz.jobs.manager import default_manager
 
     return default_manager()
 
@@ -109,7 +109,7 @@ def device_summary() -> str:
 
         def probe():
             try:
-                from aeviz.device import resolve_device
+                from aeviz.training.device import resolve_device
 
                 choice = resolve_device("auto")
                 _device_info["name"] = f"GPU: {choice.name}" if choice.device == "cuda" else "CPU"
@@ -124,7 +124,7 @@ def device_summary() -> str:
 
 @st.cache_data(ttl=30, show_spinner=False)
 def dataset_statuses() -> dict:
-    from aeviz.data import all_dataset_names, dataset_status
+    from aeviz.data.datasets import all_dataset_names, dataset_status
 
     return {name: dataset_status(name).to_json() for name in all_dataset_names()}
 
@@ -194,6 +194,6 @@ def dataset_or_stop(name: str | None = None):
 @st.cache_data(show_spinner=False)
 def pca_curve(name: str):
     """PCA's test MSE per pixel for k = 0..D on dataset `name` (exact; cached)."""
-    from aeviz.pca import pca_test_mse_curve
+    from aeviz.analysis.pca import pca_test_mse_curve
 
     return pca_test_mse_curve(cached_dataset(name))

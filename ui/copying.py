@@ -1,4 +1,4 @@
-"""The Reconstructions page's copying check (aeviz.copying), cached per run and dataset."""
+"""The Reconstructions page's copying check (aeviz.analysis.copying), cached per run and dataset."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ EXAMPLES = 8
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _inputs(dataset_name: str):
-    from aeviz.copying import off_data_inputs, other_dataset_name
+    from aeviz.analysis.copying import off_data_inputs, other_dataset_name
 
     dataset = cached_dataset(dataset_name)
     other = other_dataset_name(dataset_name, dataset.image_shape)
@@ -24,8 +24,8 @@ def _inputs(dataset_name: str):
 
 @st.cache_data(show_spinner="Reconstructing inputs unlike the data…", max_entries=32)
 def _run_errors(run_id: str, created: float, dataset_name: str):
-    from aeviz.copying import SCRAMBLED, input_errors
-    from aeviz.latent import per_image_mse, reconstruct_images
+    from aeviz.analysis.copying import SCRAMBLED, input_errors
+    from aeviz.analysis.latent import per_image_mse, reconstruct_images
 
     model = cached_run(run_id, created).model
     inputs = _inputs(dataset_name)
@@ -37,7 +37,7 @@ def _run_errors(run_id: str, created: float, dataset_name: str):
 def copying_view(runs: tuple[tuple[str, float, str], ...], dataset_name: str):
     """(run label -> input name -> error, (scrambled examples, rows for reconstruction_grid_figure))
     for runs given as (run_id, created, label)."""
-    from aeviz.copying import SCRAMBLED
+    from aeviz.analysis.copying import SCRAMBLED
 
     errors, rows = {}, []
     for run_id, created, label in runs:

@@ -14,7 +14,7 @@ FRAMES_KEY = "formation_frames"   # session state: {job_id: [(step, loss, codes)
 @st.cache_data(show_spinner=False, max_entries=8)
 def recorded_labels(dataset: str, seed: int):
     """Classes of the fixed test subset whose codes the trainer records (fixed by the seed)."""
-    from aeviz.train_setup import fixed_test_indices
+    from aeviz.training.setup import fixed_test_indices
 
     data = cached_dataset(dataset)
     return data.test_labels.numpy()[fixed_test_indices(data, seed)["codes"].numpy()]
@@ -24,8 +24,8 @@ def collect_frame(view) -> list:
     """This tab's frames of a job so far, [(step, loss, 2-D points)], one per Snapshot it has seen (a live
     view refreshes faster than snapshots come, so few are missed; the saved run keeps them all). Each
     new frame is aligned to the one before when it arrives, so a refresh costs one small SVD."""
-    from aeviz.explore import procrustes_rotation
-    from aeviz.latent import codes_2d
+    from aeviz.analysis.explore import procrustes_rotation
+    from aeviz.analysis.latent import codes_2d
 
     frames = st.session_state.setdefault(FRAMES_KEY, {}).setdefault(view.job_id, [])
     snapshot = getattr(view, "snapshot", None)
@@ -42,7 +42,7 @@ def show_live_formation(view) -> None:
     ended. Nothing when no codes are recorded (k above 128)."""
     import numpy as np
 
-    from aeviz.explore import Formation, formation_frames
+    from aeviz.analysis.explore import Formation, formation_frames
     from aeviz.figures.explore import formation_animation
 
     config = view.config

@@ -1,10 +1,10 @@
-"""One place where a page says that a run is far from converged (aeviz.health.run_health)."""
+"""One place where a page says that a run is far from converged (aeviz.analysis.health.run_health)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from aeviz.health import run_health
+from aeviz.analysis.health import run_health
 
 
 def show_run_health(run, pca_curve=None, where=None, label: str = "") -> None:

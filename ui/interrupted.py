@@ -11,7 +11,7 @@ OUTCOME_KEY = "interrupted_outcome"
 
 
 def _interrupted(dataset: str | None = None) -> list:
-    from aeviz.interrupted_runs import interrupted_runs
+    from aeviz.runs.interrupted import interrupted_runs
 
     runs = interrupted_runs(run_store())
     return [r for r in runs if dataset is None or r.config.get("dataset") == dataset]
@@ -28,7 +28,7 @@ def interrupted_runs_note(dataset: str) -> None:
 def interrupted_notice(owner: str, manager, on_resume) -> None:
     """For each run of this session that the server's stop interrupted: what happened, Resume and Keep.
     `on_resume(view)`: what the page does with the resumed job's view (shows it)."""
-    from aeviz.training_checkpoints import owner_tag
+    from aeviz.training.checkpoints import owner_tag
 
     outcome = st.session_state.pop(OUTCOME_KEY, None)
     if outcome is not None:
@@ -54,7 +54,7 @@ def interrupted_notice(owner: str, manager, on_resume) -> None:
 
 
 def _resume(run, owner: str, manager, on_resume) -> None:
-    from aeviz.config import TrainConfig
+    from aeviz.training.config import TrainConfig
     from aeviz.errors import AevizError
 
     try:
@@ -67,7 +67,7 @@ def _resume(run, owner: str, manager, on_resume) -> None:
 
 def _keep(run) -> None:
     from aeviz.errors import AevizError
-    from aeviz.interrupted_runs import keep_interrupted
+    from aeviz.runs.interrupted import keep_interrupted
 
     try:
         with st.spinner("Measuring it on the test set and saving it…"):

@@ -29,7 +29,7 @@ def setup_links(lesson) -> None:
     """Links that open the pages the lesson needs, prepared: the Train page with its settings (it offers
     the run already trained here, if any), and the lesson's own page on the prepared run."""
     from aeviz.links import config_query
-    from aeviz.reuse import find_reusable
+    from aeviz.jobs.reuse import find_reusable
     from ui.runs import page_link
 
     config = lesson.config()
@@ -52,7 +52,7 @@ def setup_links(lesson) -> None:
 
 def prepare_button(lesson, missing) -> None:
     """Queue the lesson's runs not yet trained here (the teacher's 'prepare'; reuse makes it cheap)."""
-    from aeviz.reuse import config_fingerprint
+    from aeviz.jobs.reuse import config_fingerprint
 
     manager, owner = job_manager(), session_owner()
     busy = {config_fingerprint(v.config) for v in manager.jobs() if v.active}
@@ -71,7 +71,7 @@ def prepare_button(lesson, missing) -> None:
 
 
 def _image_datasets() -> tuple[str, ...]:
-    from aeviz.data import DATASET_NAMES
+    from aeviz.data.datasets import DATASET_NAMES
 
     return tuple(DATASET_NAMES)
 

@@ -16,8 +16,8 @@ CHOSEN_KEY = "train_reused_run"
 def reusable_run(fingerprint: str, config_json: dict):
     """(run id, created, test MSE) of the newest saved run with this fingerprint, or None. Cached a few
     seconds: a class opening one link asks the same question many times."""
-    from aeviz.config import TrainConfig
-    from aeviz.reuse import find_reusable
+    from aeviz.training.config import TrainConfig
+    from aeviz.jobs.reuse import find_reusable
 
     info = find_reusable(run_store(), TrainConfig.from_json(config_json))
     return None if info is None else (info.run_id, info.created, info.metrics.get("test_mse"))
@@ -28,7 +28,7 @@ def reuse_offer(config, manager=None, owner: str = "") -> str | None:
     id when the student chose it (kept for the session), else None. When it is being trained right now
     by another session, says that instead: it will be offered here once it finishes."""
     from aeviz.errors import AevizError
-    from aeviz.reuse import config_fingerprint
+    from aeviz.jobs.reuse import config_fingerprint
 
     try:
         fingerprint = config_fingerprint(config)
@@ -55,7 +55,7 @@ def reuse_offer(config, manager=None, owner: str = "") -> str | None:
 
 def training_elsewhere(manager, fingerprint: str, owner: str) -> None:
     """A note when another session is training (or queuing) this very configuration."""
-    from aeviz.reuse import config_fingerprint
+    from aeviz.jobs.reuse import config_fingerprint
 
     for view in manager.jobs():
         if view.active and view.owner != owner and config_fingerprint(view.config) == fingerprint:

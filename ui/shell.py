@@ -26,7 +26,7 @@ def start_umap_warmup() -> None:
 
     def later():
         time.sleep(WARMUP_DELAY_SECONDS)
-        from aeviz.umap_embed import warm_up_umap
+        from aeviz.analysis.umap_embed import warm_up_umap
 
         warm_up_umap(background=False)
 
@@ -34,7 +34,7 @@ def start_umap_warmup() -> None:
 
 
 def _dataset_from_link(query: dict) -> None:
-    from aeviz.data import DATASET_NAMES
+    from aeviz.data.datasets import DATASET_NAMES
 
     if query.get("dataset") in DATASET_NAMES:
         st.session_state["dataset"] = query["dataset"]
@@ -43,7 +43,7 @@ def _dataset_from_link(query: dict) -> None:
 def settings_or_stop() -> None:
     """A server started with a bad setting (AEVIZ_MAX_JOBS=many, say) says which, on every page, instead of
     failing somewhere inside one."""
-    from aeviz.budget import max_params
+    from aeviz.variants.budget import max_params
     from aeviz.errors import AevizError
     from aeviz.server_settings import check_settings
 

@@ -1,4 +1,4 @@
-"""One panel for any background task (aeviz.tasks: a page's trainer, a sweep): its progress and a Stop
+"""One panel for any background task (aeviz.training.tasks: a page's trainer, a sweep): its progress and a Stop
 button while it runs, then how it ended. The task is kept per browser session (ui.kept), so a reload
 finds it again, running or ended, with its Stop button."""
 
@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from aeviz.tasks import COMPLETED, FAILED
+from aeviz.training.tasks import COMPLETED, FAILED
 from ui.kept import keep, kept
 
 REFRESH_SECONDS = 1.0

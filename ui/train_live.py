@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from aeviz.job_cluster import ON_RAY
-from aeviz.queue_estimate import queue_starts
+from aeviz.jobs.executors import ON_RAY
+from aeviz.jobs.queue_estimate import queue_starts
 from aeviz.figures.training import (format_duration, loss_curves_figure, progress_text, snapshot_figure,
                                     test_mse_figure)
 from ui.common import SESSION_KEY
@@ -108,7 +108,7 @@ def show_outcome(view, pca_mse: float) -> None:
 
 def offer_unsaved_result(view) -> None:
     """'Save again' and 'Download' for a trained run the run store could not write."""
-    from aeviz.checkpoint import result_archive
+    from aeviz.runs.archive import result_archive
     from aeviz.errors import AevizError
     from ui.common import job_manager, session_owner
 

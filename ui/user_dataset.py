@@ -1,5 +1,5 @@
 """Your own images in the app: the dataset selector's "your own…" choice (an upload, converted and cached
-by aeviz.user_data), and a note on pages that need labels when a dataset has none."""
+by aeviz.data.user), and a note on pages that need labels when a dataset has none."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ OWN_CHOICE = "your own…"
 
 def upload_limit_mb() -> int:
     """The smaller of the library's file limit and the server's upload limit (server.maxUploadSize)."""
-    from aeviz.user_data.limits import MAX_FILE_BYTES
+    from aeviz.data.user.limits import MAX_FILE_BYTES
 
     return int(min(MAX_FILE_BYTES // 2**20, st.get_option("server.maxUploadSize")))
 
@@ -18,8 +18,8 @@ def upload_limit_mb() -> int:
 def user_dataset_uploader(where, key: str) -> str | None:
     """An uploader and an image-size choice; returns the new dataset's name once a file is converted."""
     from aeviz.errors import AevizError
-    from aeviz.user_data import import_file
-    from aeviz.user_data.limits import DEFAULT_SIZE, MAX_IMAGES, MAX_SIZE, MIN_SIZE
+    from aeviz.data.user import import_file
+    from aeviz.data.user.limits import DEFAULT_SIZE, MAX_IMAGES, MAX_SIZE, MIN_SIZE
 
     where.caption(f"A .zip of one folder per class of PNG/JPEG images, an .npz with `images` (N, H, W[, C]) and "
                   f"optional `labels`, or a Kaggle-MNIST .csv (`label,pixel0,…`). Up to {upload_limit_mb()} MB here "

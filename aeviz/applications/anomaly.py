@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from aeviz.config import TrainConfig
-from aeviz.data import Dataset, load_dataset
+from aeviz.training.config import TrainConfig
+from aeviz.data.datasets import Dataset, load_dataset
 from aeviz.errors import InvalidConfig
-from aeviz.latent import per_image_mse, reconstruction_errors
-from aeviz.pca import fit_pca
+from aeviz.analysis.latent import per_image_mse, reconstruction_errors
+from aeviz.analysis.pca import fit_pca
 
 DEFAULT_ANOMALY_EPOCHS = 3.0
 
@@ -71,7 +71,7 @@ def anomaly_config(run_config: TrainConfig, normal_classes, epochs: float | None
 def anomaly_trainer(run_config: TrainConfig, dataset: Dataset, normal_classes,
                     epochs: float | None = DEFAULT_ANOMALY_EPOCHS, max_seconds: float | None = None):
     """A Trainer (not saved) for a fresh model like the run's, on the normal classes only."""
-    from aeviz.train import Trainer
+    from aeviz.training.trainer import Trainer
 
     normal = normal_class_dataset(dataset, normal_classes)
     return Trainer(anomaly_config(run_config, normal_classes, epochs, max_seconds), normal)
@@ -189,7 +189,7 @@ class HeldOutSweep:
             self.trainer.stop()
 
     def run(self):
-        from aeviz.events import Finished, Progress, Started
+        from aeviz.training.events import Finished, Progress, Started
 
         start, total = time.monotonic(), len(self.classes)
         status, message = "completed", f"{total} models trained, one per held-out class"

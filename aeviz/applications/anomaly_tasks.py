@@ -1,4 +1,4 @@
-"""The anomaly protocols as background tasks for the app (aeviz.tasks): training on the normal classes,
+"""The anomaly protocols as background tasks for the app (aeviz.training.tasks): training on the normal classes,
 and every class held out in turn. Each task's result is ready to show, scored in the background."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Any
 from aeviz.applications.anomaly import (DEFAULT_ANOMALY_EPOCHS, AnomalyReport, HeldOutSweep, anomaly_config,
                                         anomaly_report, anomaly_trainer, check_normal_classes,
                                         normal_class_dataset_named)
-from aeviz.config import TrainConfig
-from aeviz.data import Dataset
-from aeviz.job_cluster import placed_source
-from aeviz.tasks import TrainerTask
+from aeviz.training.config import TrainConfig
+from aeviz.data.datasets import Dataset
+from aeviz.jobs.executors import placed_source
+from aeviz.training.tasks import TrainerTask
 
 
 @dataclass
@@ -30,7 +30,7 @@ class NormalClassModel:
 def placed_trainer(cluster, run_config: TrainConfig, dataset: Dataset, normal_classes: list[int],
                    epochs: float | None, max_seconds: float | None) -> tuple[Any, str]:
     """(the event source of one model of the normal classes, where it trains): on `cluster` (the app's Ray
-    cluster, aeviz.job_cluster.JobCluster) when there is one and it takes the job, else here ("" with none)."""
+    cluster, aeviz.jobs.executors.JobCluster) when there is one and it takes the job, else here ("" with none)."""
     return placed_source(cluster, anomaly_config(run_config, normal_classes, epochs, max_seconds),
                          partial(anomaly_trainer, run_config, dataset, normal_classes, epochs, max_seconds),
                          partial(normal_class_dataset_named, dataset.name, normal_classes))
@@ -39,7 +39,7 @@ def placed_trainer(cluster, run_config: TrainConfig, dataset: Dataset, normal_cl
 def normal_class_task(run_config: TrainConfig, dataset: Dataset, normal_classes,
                       epochs: float | None = DEFAULT_ANOMALY_EPOCHS, max_seconds: float | None = None, cluster=None):
     """`anomaly_trainer` as a background task whose result is a NormalClassModel (scored in the background).
-    With `cluster` (aeviz.job_cluster.JobCluster: the app's Ray cluster) the model trains on a Ray worker, as
+    With `cluster` (aeviz.jobs.executors.JobCluster: the app's Ray cluster) the model trains on a Ray worker, as
     the Train page's jobs do, and here if the cluster cannot take it (the result's `where` says which)."""
     classes = check_normal_classes(dataset, normal_classes)
     placed = {"where": ""}

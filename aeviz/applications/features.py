@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from aeviz.latent import encode_images
-from aeviz.pca import PCAFit, fit_pca
+from aeviz.analysis.latent import encode_images
+from aeviz.analysis.pca import PCAFit, fit_pca
 
 
 def pixels(images: torch.Tensor | np.ndarray) -> np.ndarray:

@@ -104,7 +104,7 @@ def run_rows(context: BenchContext, only: list[str] | None = None) -> list[Resul
 # ---------------------------------------------------------------------- helpers rows share
 def fashion_missing(context: BenchContext) -> str:
     """Why the dataset a row needs cannot be used ('' when it can)."""
-    from aeviz.data import dataset_status
+    from aeviz.data.datasets import dataset_status
 
     name = context.bench_dataset()
     status = dataset_status(name)

@@ -13,7 +13,7 @@ TARGET_FRACTION_AT_32 = 0.45  # within the long budget, at most this share of PC
 
 def default_config(dataset_name: str, k: int, seconds: float, seed: int = 0):
     """`plain` exactly as the CLI and app start it, on the CPU, for `seconds`."""
-    from aeviz.config import TrainConfig
+    from aeviz.training.config import TrainConfig
     from aeviz.variants import get_variant
 
     defaults = get_variant("plain").training_defaults()
@@ -22,7 +22,7 @@ def default_config(dataset_name: str, k: int, seconds: float, seed: int = 0):
 
 
 def train_for(dataset, k: int, seconds: float) -> dict:
-    from aeviz.train import Trainer
+    from aeviz.training.trainer import Trainer
 
     trainer = Trainer(default_config(dataset.name, k, seconds), dataset)
     for _ in trainer.run():
@@ -38,8 +38,8 @@ def run(context: BenchContext) -> list[Result]:
     missing = fashion_missing(context)
     if missing:
         return [skipped("beat_pca", what.format(b, k), missing) for b in budgets for k in KS]
-    from aeviz.data import load_dataset
-    from aeviz.pca import pca_test_mse
+    from aeviz.data.datasets import load_dataset
+    from aeviz.analysis.pca import pca_test_mse
 
     dataset = load_dataset(context.bench_dataset())
     results = []

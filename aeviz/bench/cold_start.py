@@ -86,11 +86,11 @@ def run(context: BenchContext) -> list[Result]:
                ours / bare, f"<= {IMPORT_TARGET:g} s", verdict(ours <= IMPORT_TARGET), f"median of {repeats}")]
     what = "`streamlit run app.py` to first page rendered (headless Chromium)"
     if context.quick:
-        return results + [skipped("cold_start", "`import aeviz.train` (with torch)", "not in --quick"),
+        return results + [skipped("cold_start", "`import aeviz.training.trainer` (with torch)", "not in --quick"),
                           skipped("cold_start", what, "not in --quick", f"<= {APP_TARGET:g} s")]
     torch_only = import_seconds("import torch", repeats)
-    trainer = import_seconds("import aeviz.train", repeats)
-    results.append(Result("cold_start", "`import aeviz.train` (with torch)", "s", trainer, "import torch",
+    trainer = import_seconds("import aeviz.training.trainer", repeats)
+    results.append(Result("cold_start", "`import aeviz.training.trainer` (with torch)", "s", trainer, "import torch",
                           torch_only, trainer / torch_only, "", "info", f"median of {repeats}"))
     chromium = chromium_path()
     try:

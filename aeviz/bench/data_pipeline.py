@@ -66,9 +66,9 @@ def run(context: BenchContext) -> list[Result]:
     import torch
     import torch.nn.functional as F
 
-    from aeviz.config import TrainConfig
-    from aeviz.data import load_dataset
-    from aeviz.train import Trainer
+    from aeviz.training.config import TrainConfig
+    from aeviz.data.datasets import load_dataset
+    from aeviz.training.trainer import Trainer
     from aeviz.variants import get_variant
 
     dataset = load_dataset(context.bench_dataset())

@@ -41,10 +41,10 @@ def run(context: BenchContext) -> list[Result]:
 
 
 def measure(context: BenchContext, device: str) -> list[Result]:
-    from aeviz.data import load_dataset
-    from aeviz.device import resolve_device
-    from aeviz.pca import pca_test_mse
-    from aeviz.train import train
+    from aeviz.data.datasets import load_dataset
+    from aeviz.training.device import resolve_device
+    from aeviz.analysis.pca import pca_test_mse
+    from aeviz.training.trainer import train
 
     dataset = load_dataset(context.bench_dataset())
     name = resolve_device(device).name

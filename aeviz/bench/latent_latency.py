@@ -1,5 +1,5 @@
 """Latent view latency: seconds from request to a 2-D view of 10,000 test codes, by PCA and by
-UMAP (aeviz.umap_embed), in a fresh process (first call) and again in the same process (warm).
+UMAP (aeviz.analysis.umap_embed), in a fresh process (first call) and again in the same process (warm).
 The baseline is umap-learn with its defaults, timed the same way."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ mode = sys.argv[2]
 warnings.simplefilter("ignore")
 def call():
     if mode == "aeviz":  # the latent-space page's own call
-        from aeviz import umap_embed
+        from aeviz.analysis import umap_embed
         return umap_embed.umap_embedding(codes[:umap_embed.MAX_POINTS], seed=0)
     import umap
     return umap.UMAP(random_state=0).fit_transform(codes)
@@ -42,8 +42,8 @@ print(json.dumps({"first": times[0], "warm": times[1], "shape": list(xy.shape)})
 def trained_codes(dataset, seconds: float):
     """Codes of up to N_CODES test images from a briefly trained `plain` model, and the encode time."""
     from aeviz.bench.beat_pca import default_config
-    from aeviz.latent import encode_images
-    from aeviz.train import Trainer
+    from aeviz.analysis.latent import encode_images
+    from aeviz.training.trainer import Trainer
 
     trainer = Trainer(default_config(dataset.name, min(32, dataset.input_size - 1), seconds), dataset)
     for _ in trainer.run():
@@ -57,7 +57,7 @@ def trained_codes(dataset, seconds: float):
 
 def pca_view_seconds(model, images) -> float:
     """Request to PCA view: the pages' own calls, encode the images and draw the codes in 2-D (PCA)."""
-    from aeviz.latent import codes_2d, encode_images
+    from aeviz.analysis.latent import codes_2d, encode_images
 
     started = time.perf_counter()
     codes_2d(encode_images(model, images))
@@ -73,7 +73,7 @@ def umap_in_fresh_process(codes_path: Path, mode: str) -> dict:
 
 
 def cache_is_filled() -> bool:
-    from aeviz.umap_embed import numba_cache_dir
+    from aeviz.analysis.umap_embed import numba_cache_dir
 
     folder = numba_cache_dir()
     return folder.is_dir() and any(folder.rglob("*.nbi"))
@@ -87,7 +87,7 @@ def run(context: BenchContext) -> list[Result]:
                 skipped("latent_latency", "UMAP view, warm", missing, f"<= {UMAP_WARM_TARGET:g} s")]
     import numpy as np
 
-    from aeviz.data import load_dataset
+    from aeviz.data.datasets import load_dataset
 
     dataset = load_dataset(context.bench_dataset())
     codes, _, model, images = trained_codes(dataset, 0.3 if context.quick else 2.0)

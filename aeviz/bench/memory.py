@@ -12,16 +12,16 @@ from aeviz.bench import BenchContext, Result, Row, fashion_missing, python_execu
 # Runs in a fresh interpreter; prints the peak RSS (bytes) and the dataset's size.
 _CHILD = """
 import json, sys
-from aeviz.data import load_dataset
+from aeviz.data.datasets import load_dataset
 name, seconds = sys.argv[1], float(sys.argv[2])
 dataset = load_dataset(name)
 if seconds > 0:
     from aeviz.bench.beat_pca import default_config
-    from aeviz.train import Trainer
+    from aeviz.training.trainer import Trainer
     for _ in Trainer(default_config(name, min(32, dataset.input_size - 1), seconds), dataset).run():
         pass
 else:
-    import aeviz.train  # the same imports, no training
+    import aeviz.training.trainer  # the same imports, no training
 # VmHWM, not getrusage's ru_maxrss: the latter keeps the parent's peak across fork + exec.
 with open("/proc/self/status") as status:
     peak = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))

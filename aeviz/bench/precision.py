@@ -22,7 +22,7 @@ def plain_config(dataset, precision: str, seed: int = 0, seconds: float | None =
 
 
 def equal_epochs_mse(dataset, precision: str, epochs: float, seed: int) -> float:
-    from aeviz.train import train
+    from aeviz.training.trainer import train
 
     return train(plain_config(dataset, precision, seed, epochs=epochs), dataset).metrics["test_mse"]
 
@@ -31,9 +31,9 @@ def every_variant(context: BenchContext, epochs: float, seeds: tuple[int, ...]) 
     """Each variant with its defaults on the 8x8 digits, bf16 against fp32 after equal epochs: the ratio
     of their mean test MSE over `seeds` (the same seeds, so the same batches, in both precisions). On so
     small a test set one seed's ratio moves by a few percent either way with the seed alone."""
-    from aeviz.config import TrainConfig
-    from aeviz.data import load_dataset
-    from aeviz.train import train
+    from aeviz.training.config import TrainConfig
+    from aeviz.data.datasets import load_dataset
+    from aeviz.training.trainer import train
     from aeviz.variants import VARIANTS
 
     digits = load_dataset("digits")
@@ -70,8 +70,8 @@ def run(context: BenchContext) -> list[Result]:
         return [skipped(ROW_NAME, speed_what, missing, f">= {SPEED_TARGET}x"),
                 skipped(ROW_NAME, mse_what, missing, f"<= {1 + MSE_TOLERANCE:g}x")]
     from aeviz.bench.trainer_overhead import aeviz_trainer_rate
-    from aeviz.data import load_dataset
-    from aeviz.precision import cpu_bf16_flags, cpu_has_fast_bf16
+    from aeviz.data.datasets import load_dataset
+    from aeviz.training.precision import cpu_bf16_flags, cpu_has_fast_bf16
 
     dataset = load_dataset(context.bench_dataset())
     repeats = context.repeats or (2 if context.quick else 5)

@@ -1,5 +1,5 @@
 """A page's training job on Ray: seconds from Train to the job's first progress when it trains in a worker
-kept from the job before (aeviz.ray_worker_pool) against a new worker, which first imports torch and loads
+kept from the job before (aeviz.cluster.worker_pool) against a new worker, which first imports torch and loads
 the dataset. Both on a local Ray instance with 2 CPUs, through the app's job manager, interleaved."""
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ def seconds_to_first_progress(manager, config) -> float:
 
 
 def run(context: BenchContext) -> list[Result]:
-    from aeviz.config import TrainConfig
-    from aeviz.jobs import JobManager
-    from aeviz.ray_cluster import connect, ray_available
-    from aeviz.ray_worker_pool import WORKERS
+    from aeviz.training.config import TrainConfig
+    from aeviz.jobs.manager import JobManager
+    from aeviz.cluster.connection import connect, ray_available
+    from aeviz.cluster.worker_pool import WORKERS
 
     what = "a training job on Ray: Train to its first progress, in a kept worker against a new one"
     if not ray_available():

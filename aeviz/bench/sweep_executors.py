@@ -44,9 +44,9 @@ def run(context: BenchContext) -> list[Result]:
     import tempfile
     from pathlib import Path
 
-    from aeviz.runs import RunStore
+    from aeviz.runs.store import RunStore
     from aeviz.sweeps import LocalExecutor, SweepStore, run_sweep
-    from aeviz.sweeps.ray_executor import RayExecutor, import_ray, ray_available
+    from aeviz.cluster.sweep_executor import RayExecutor, import_ray, ray_available
 
     what = f"8-point digits sweep, local vs Ray with {WORKERS} workers"
     if not ray_available():

@@ -55,7 +55,7 @@ def follow(events: Iterable[Any], bar: tqdm, describe: Callable[[Any], str],
     """Show a trainer's events (or anything yielding the same: Started, Progress, Finished) on `bar`:
     the lines `started(event)` when it starts, each Progress with `describe(progress)` beside the bar,
     and how it ended. Returns the Finished event (None if the events stop without one)."""
-    from aeviz.events import Finished, Progress, Started
+    from aeviz.training.events import Finished, Progress, Started
 
     fraction, finished = 0.0, None
     for event in events:

@@ -57,7 +57,7 @@ class TestCodes:
 
 def test_codes(run, dataset) -> TestCodes:
     """Encode the dataset's test images with the run's model (refusing a dataset of another shape)."""
-    from aeviz.latent import encode_images
+    from aeviz.analysis.latent import encode_images
 
     shape = tuple(run.model.input_shape)
     if tuple(dataset.image_shape) != shape:

@@ -36,7 +36,7 @@ def write_projector(data, folder: Path, result, run_id: str, max_points: int | N
     """Write the four files for the test codes in `data` (a TestCodes); appends them to `result.files`."""
     from PIL import Image
 
-    from aeviz.analysis import stratified_subsample
+    from aeviz.analysis.comparison import stratified_subsample
 
     _, height, width = data.images.shape[1:]
     limit = min(max_points or DEFAULT_MAX_POINTS, sprite_capacity(height, width))

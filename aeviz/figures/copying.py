@@ -1,4 +1,4 @@
-"""Figure of aeviz.copying: each run's reconstruction error on test images and on inputs unlike the data."""
+"""Figure of aeviz.analysis.copying: each run's reconstruction error on test images and on inputs unlike the data."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from aeviz.figures.theme import CLASS_COLORS
 def input_error_bars(errors_by_run: Mapping[str, Mapping[str, float]], title: str = "") -> go.Figure:
     """Grouped bars: one group per kind of input, one bar per run, MSE per pixel written above each bar.
 
-    errors_by_run: run label -> (input name -> error), as aeviz.copying.input_errors returns.
+    errors_by_run: run label -> (input name -> error), as aeviz.analysis.copying.input_errors returns.
     """
     fig = go.Figure()
     for color, (label, errors) in zip(CLASS_COLORS, errors_by_run.items()):

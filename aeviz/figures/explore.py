@@ -99,7 +99,7 @@ def formation_animation(formation, labels: np.ndarray, class_names: Sequence[str
     """The codes forming during training: one plotly frame per snapshot (at most `max_frames`, evenly
     chosen, the last kept), a play button and a slider; the loss at each moment in the frame's title.
 
-    `formation`: an `aeviz.explore.Formation`; `labels`: the class of each point.
+    `formation`: an `aeviz.analysis.explore.Formation`; `labels`: the class of each point.
     """
     count = len(formation.frames)
     chosen = (np.array([count - 1]) if max_frames <= 1
@@ -159,10 +159,10 @@ def live_formation(snapshots: Sequence[np.ndarray], steps: Sequence[int], losses
     """The codes forming, from the `codes` (float16 (N, k)) of the Snapshot events seen so far.
 
     `labels`: classes of the recorded test subset (the test labels at
-    `aeviz.train_setup.fixed_test_indices(dataset, seed)["codes"]`). animate=False: only the latest frame
+    `aeviz.training.setup.fixed_test_indices(dataset, seed)["codes"]`). animate=False: only the latest frame
     (aligned to the ones before it), light enough to redraw every second while a run trains.
     """
-    from aeviz.explore import formation_frames
+    from aeviz.analysis.explore import formation_frames
 
     formation = formation_frames({"codes": np.stack(list(snapshots)), "steps": np.asarray(steps),
                                   "losses": np.asarray(losses, np.float32),

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from aeviz import information
+from aeviz.analysis import information
 
 GRID = np.linspace(0.0005, 0.9995, 400)
 P_COLOR, Q_COLOR, KL_COLOR = "#1f77b4", "#ff7f0e", "#d62728"

@@ -44,7 +44,7 @@ def rmse_history(test_history: list[dict], best_baseline: float | None = None) -
 
 
 def masked_loss_figure(corner: dict, title: str = "") -> go.Figure:
-    """Three views of one corner of the ratings matrix (aeviz.autorec.masked_loss_slice), stacked so each
+    """Three views of one corner of the ratings matrix (aeviz.recommender.autorec.masked_loss_slice), stacked so each
     gets the full width: the observed ratings (blank: not rated), the squared errors the loss adds up
     (observed entries only) and the model's fill-ins, its output at the blanks: the predictions."""
     users = [str(u) for u in corner["users"]]

@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from aeviz.sparsity import ActivationStats
+from aeviz.analysis.sparsity import ActivationStats
 
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd")
 MAX_HISTOGRAM_VALUES = 200_000

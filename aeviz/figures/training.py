@@ -75,7 +75,7 @@ def test_mse_figure(test_history: list[dict[str, float]], pca_mse: float | None,
 
 
 def pca_curve_figure(curve: np.ndarray, k: int, title: str = "PCA's test error at each k"):
-    """PCA's test MSE per pixel for k = 1..D (`curve[k]`, as aeviz.pca.pca_test_mse_curve gives it), with the
+    """PCA's test MSE per pixel for k = 1..D (`curve[k]`, as aeviz.analysis.pca.pca_test_mse_curve gives it), with the
     chosen k marked: what an autoencoder with this k has to beat, and how fast more k helps."""
     import plotly.graph_objects as go
 

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from aeviz.config import TrainConfig
+from aeviz.training.config import TrainConfig
 from aeviz.errors import AevizError, InvalidConfig
 
 CATALOG = Path(__file__).resolve().parent / "catalog"

@@ -9,7 +9,7 @@ from aeviz.errors import AevizError
 from aeviz.lessons import Lesson
 from aeviz.lessons.metrics import METRICS, MetricInput
 
-RATINGS_DATASET = "ml-100k"  # I-AutoRec's ratings: read by aeviz.movielens, not aeviz.data
+RATINGS_DATASET = "ml-100k"  # I-AutoRec's ratings: read by aeviz.recommender.movielens, not aeviz.data.datasets
 
 
 @dataclass
@@ -41,11 +41,11 @@ class CheckResult:
 def lesson_dataset(name: str):
     """The dataset a lesson trains on: an image dataset, or MovieLens' ratings for I-AutoRec."""
     if name == RATINGS_DATASET:
-        from aeviz.autorec import ratings_dataset
-        from aeviz.movielens import load_movielens
+        from aeviz.recommender.autorec import ratings_dataset
+        from aeviz.recommender.movielens import load_movielens
 
         return ratings_dataset(load_movielens())
-    from aeviz.data import load_dataset
+    from aeviz.data.datasets import load_dataset
 
     return load_dataset(name)
 
@@ -54,8 +54,8 @@ def check_run(lesson: Lesson, run_id: str, store=None,
               dataset_loader: Callable[[str], Any] = lesson_dataset) -> CheckResult:
     """Whether run `run_id` reaches the lesson's goal, with the numbers. Raises AevizError (with what to
     do) when the run is not the kind the lesson asks for, or the reference run is not trained yet."""
-    from aeviz.reuse import find_reusable
-    from aeviz.runs import RunStore
+    from aeviz.jobs.reuse import find_reusable
+    from aeviz.runs.store import RunStore
 
     store = store or RunStore()
     run = store.load(run_id)
@@ -99,9 +99,9 @@ def prepare_lesson(lesson: Lesson, dataset: str | None = None, store=None, reuse
                    dataset_loader: Callable[[str], Any] = lesson_dataset) -> list[Prepared]:
     """Train every run the lesson needs (its own, then its reference), reusing a run already trained with
     the same configuration. `on_trainer(trainer, role)` consumes the trainer's events (default: silently)."""
-    from aeviz.reuse import find_reusable
-    from aeviz.runs import RunStore
-    from aeviz.train import Trainer
+    from aeviz.jobs.reuse import find_reusable
+    from aeviz.runs.store import RunStore
+    from aeviz.training.trainer import Trainer
 
     store = store or RunStore()
     prepared = []

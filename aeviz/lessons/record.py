@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from aeviz.runs import runs_dir
+from aeviz.runs.store import runs_dir
 
 RECORD_FILE = Path(".lessons") / "checks.jsonl"
 MAX_RECORD_BYTES = 20_000_000  # a class of 200 checking every minute for a day stays far below this
@@ -77,7 +77,7 @@ def pass_counts(checks: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
 
 
 def beat_pca_table(points, sessions: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Rows per (variant, k) of frontier points (aeviz.analysis.FrontierPoint): how many runs, how many
+    """Rows per (variant, k) of frontier points (aeviz.analysis.comparison.FrontierPoint): how many runs, how many
     beat PCA at that k, the best test MSE and PCA's, and which sessions' runs beat it (`sessions` maps a
     run id to its session tag). Keyed by the column headings the class view shows."""
     sessions = sessions or {}

@@ -7,7 +7,7 @@ yields events the CLI, the app and other pages consume alike.
     runner = SweepRunner(spec, executor="ray").start()   # a background task, for the app (sweeps.runner)
 
 Executors: `local` trains in this process, one point after another (stoppable within a point);
-`ray` (aeviz.sweeps.ray_executor) runs each point as a Ray task. Both hand back a finished point's
+`ray` (aeviz.cluster.sweep_executor) runs each point as a Ray task. Both hand back a finished point's
 result here, where it is saved with the RunStore, tagged with the sweep id in config.tags.
 """
 
@@ -19,12 +19,12 @@ import time
 from typing import Any, Callable, Iterator
 
 from aeviz.errors import AevizError
-from aeviz.runs import RunStore
+from aeviz.runs.store import RunStore
 from aeviz.sweeps.events import (PointFinished, PointOutcome, PointProgress, PointQueued, PointStarted, SweepEvent,
                                  SweepFinished, SweepStarted)
 from aeviz.sweeps.spec import SweepPoint, SweepSpec
 from aeviz.sweeps.store import Sweep, SweepStore
-from aeviz.tasks import describe_error
+from aeviz.training.tasks import describe_error
 
 EXECUTORS = ("local", "ray")
 
@@ -57,9 +57,9 @@ class LocalExecutor:
             torch.set_num_threads(before)
 
     def _run(self, sweep: Sweep, points: list[SweepPoint], stop: threading.Event) -> Iterator[Any]:
-        from aeviz.data import load_dataset
-        from aeviz.events import Progress
-        from aeviz.train import Trainer
+        from aeviz.data.datasets import load_dataset
+        from aeviz.training.events import Progress
+        from aeviz.training.trainer import Trainer
 
         for point in points:
             if stop.is_set():
@@ -86,7 +86,7 @@ def make_executor(executor: Any = "local", ray_address: str | None = None, num_w
     if executor == "local":
         return LocalExecutor()
     if executor == "ray":
-        from aeviz.sweeps.ray_executor import RayExecutor
+        from aeviz.cluster.sweep_executor import RayExecutor
 
         return RayExecutor(address=ray_address, num_workers=num_workers)
     raise AevizError(f"unknown executor {executor!r}; choose one of: {', '.join(EXECUTORS)}")

@@ -9,12 +9,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from aeviz.runs import RunStore
+from aeviz.runs.store import RunStore
 from aeviz.sweeps.engine import iter_sweep, make_executor
 from aeviz.sweeps.events import PointFinished, PointProgress, PointStarted, SweepFinished
 from aeviz.sweeps.spec import SweepSpec
 from aeviz.sweeps.store import Sweep, SweepStore
-from aeviz.tasks import BackgroundTask, TaskProgress
+from aeviz.training.tasks import BackgroundTask, TaskProgress
 
 
 class SweepRunner(BackgroundTask):

@@ -18,8 +18,8 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from aeviz.config import TrainConfig, check_positive
-from aeviz.trainer_settings import TRAINER_PARAMS
+from aeviz.training.config import TrainConfig, check_positive
+from aeviz.variants.trainer_settings import TRAINER_PARAMS
 from aeviz.sweeps.grid_args import parse_grid_arg, parse_grid_args, parse_seeds  # noqa: F401 (spec's CLI input)
 from aeviz.errors import InvalidConfig
 from aeviz.params import Param
@@ -31,7 +31,7 @@ MAX_POINTS = 5000
 
 def input_size_of(dataset: str) -> int:
     """Pixels per image, without loading the dataset."""
-    from aeviz.data import get_spec
+    from aeviz.data.datasets import get_spec
 
     return get_spec(dataset).input_size  # raises on an unknown name
 

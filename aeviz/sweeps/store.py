@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from aeviz.errors import AevizError, RunNotFound
-from aeviz.runs import _jsonable, runs_dir
+from aeviz.runs.store import _jsonable, runs_dir
 from aeviz.sweeps.spec import SweepPoint, SweepSpec
 
 

@@ -43,7 +43,7 @@ VARIANTS: dict[str, type[Autoencoder]] = discover_variants(__name__)
 # Models trained by the same trainer on data other than images; kept out of VARIANTS (and so out of
 # the image menus), imported on first use: slug -> (module, class name).
 NON_IMAGE_MODELS: dict[str, tuple[str, str]] = {
-    "autorec": ("aeviz.autorec", "IAutoRec"),
+    "autorec": ("aeviz.recommender.autorec", "IAutoRec"),
 }
 
 
@@ -59,7 +59,7 @@ def get_variant(slug: str) -> type[Autoencoder]:
 
 def build_model(slug: str, input_shape: tuple[int, int, int], k: int, params: dict | None = None) -> Autoencoder:
     """The model, once its size is known to be within the server's budget (budget.OverBudget otherwise)."""
-    from aeviz.budget import check_model
+    from aeviz.variants.budget import check_model
 
     variant = get_variant(slug)
     check_model(variant, input_shape, k, params)

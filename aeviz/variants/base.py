@@ -17,9 +17,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from aeviz.errors import InvalidConfig
-from aeviz.nets import Flatten, FlattenCentered, Unflatten, first_linear, last_linear, mlp
+from aeviz.variants.nets import Flatten, FlattenCentered, Unflatten, first_linear, last_linear, mlp
 from aeviz.params import Param, ParamSet
-from aeviz.trainer_settings import trainer_settings
+from aeviz.variants.trainer_settings import trainer_settings
 
 COMMON_PARAMS: tuple[Param, ...] = (
     Param("hidden", "widths", (1024,), "Widths of the hidden layers between the input and the code "
@@ -273,7 +273,7 @@ class Autoencoder(nn.Module):
         return {}
 
     def pca_metrics(self, pca_fit) -> dict[str, Any]:
-        """Figures that compare the trained model with PCA of the training set (`aeviz.pca.PCAFit`),
+        """Figures that compare the trained model with PCA of the training set (`aeviz.analysis.pca.PCAFit`),
         reported at the end of training (JSON-able); none by default."""
         return {}
 

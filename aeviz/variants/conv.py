@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from aeviz.nets import Unflatten, activation
+from aeviz.variants.nets import Unflatten, activation
 from aeviz.params import Param
 from aeviz.variants.base import Autoencoder
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from aeviz.noise import NOISE_HELP, NOISE_KINDS, corrupt
+from aeviz.data.noise import NOISE_HELP, NOISE_KINDS, corrupt
 from aeviz.params import Param
 from aeviz.variants.base import Autoencoder, LossParts
 

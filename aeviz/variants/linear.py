@@ -6,7 +6,7 @@ components, though its weights need not be orthogonal; it is PCA's twin.
 
 from torch import nn
 
-from aeviz.nets import Flatten, Unflatten
+from aeviz.variants.nets import Flatten, Unflatten
 from aeviz.variants.base import Autoencoder
 
 
@@ -41,6 +41,6 @@ class LinearAutoencoder(Autoencoder):
     def pca_metrics(self, pca_fit) -> dict:
         """principal_angles_deg: the angles (degrees, ascending) between the decoder's column space and
         PCA's top-k subspace; all near 0 once it has learned PCA's subspace."""
-        from aeviz.analysis import linear_run_angles
+        from aeviz.analysis.comparison import linear_run_angles
 
         return {"principal_angles_deg": [round(float(a), 3) for a in linear_run_angles(self, pca_fit)]}

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from aeviz.noise import NOISE_HELP, NOISE_KINDS, corrupt
+from aeviz.data.noise import NOISE_HELP, NOISE_KINDS, corrupt
 from aeviz.params import Param
 from aeviz.variants.base import Autoencoder, LossParts, code_sparsity
 from aeviz.variants.sparse_l1 import l1_penalty

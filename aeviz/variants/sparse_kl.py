@@ -3,7 +3,7 @@
 With ρ̂_j the mean activation of unit j over the batch and a target ρ (say 0.05), the penalty is
 β·Σ_j KL(Bernoulli(ρ) ‖ Bernoulli(ρ̂_j)) = β·Σ_j [ρ log(ρ/ρ̂_j) + (1−ρ) log((1−ρ)/(1−ρ̂_j))]
 (Ng, "Sparse autoencoder", CS294A notes 2011). It pushes every unit to be on for a fraction ρ
-of the images: sparse, but no unit may stay dormant. The KL itself is `aeviz.information.bernoulli_kl`,
+of the images: sparse, but no unit may stay dormant. The KL itself is `aeviz.analysis.information.bernoulli_kl`,
 the same function the Information page draws.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from aeviz.information import bernoulli_kl
+from aeviz.analysis.information import bernoulli_kl
 from aeviz.params import Param
 from aeviz.variants.base import Autoencoder, LossParts
 

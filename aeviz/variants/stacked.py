@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from aeviz.nets import Flatten, Unflatten, activation
+from aeviz.variants.nets import Flatten, Unflatten, activation
 from aeviz.params import Param
 from aeviz.variants.base import Autoencoder, LossParts, Stage
 

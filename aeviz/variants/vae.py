@@ -16,7 +16,7 @@ import math
 import torch
 from torch import nn
 
-from aeviz.nets import Flatten, mlp
+from aeviz.variants.nets import Flatten, mlp
 from aeviz.params import Param
 from aeviz.variants.base import Autoencoder, LossParts
 

@@ -127,9 +127,9 @@ def first_state(element) -> str:
 
 
 def test_a_class_trains_and_one_more_session_stays_responsive(loaded_server, browser_or_skip):
-    from aeviz.runs import RunStore
+    from aeviz.runs.store import RunStore
 
-    from aeviz.budget import MEMORY_SHARE, machine_memory_bytes
+    from aeviz.variants.budget import MEMORY_SHARE, machine_memory_bytes
 
     base, runs_dir, memory = loaded_server
     contexts = [browser_or_skip.new_context(viewport={"width": 1200, "height": 900}) for _ in range(SESSIONS + 1)]

@@ -13,9 +13,9 @@ from tests.e2e.conftest import SCREENSHOTS
 
 
 def test_report_opens_offline_without_console_errors(browser_or_skip, tmp_path, digits):
-    from aeviz.config import TrainConfig
-    from aeviz.runs import RunStore
-    from aeviz.train import train
+    from aeviz.training.config import TrainConfig
+    from aeviz.runs.store import RunStore
+    from aeviz.training.trainer import train
 
     store = RunStore(tmp_path / "runs")
     run_id = store.save(train(TrainConfig(dataset="digits", variant="plain", k=2, epochs=2, seed=0), digits))

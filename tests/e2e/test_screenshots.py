@@ -31,10 +31,10 @@ CHARTS_DRAWN = """() => !document.querySelector('[data-testid="stSkeleton"]')
 
 @pytest.fixture(scope="module")
 def trained_app(tmp_path_factory, browser_or_skip):
-    from aeviz.config import TrainConfig
-    from aeviz.data import load_dataset
-    from aeviz.runs import RunStore
-    from aeviz.train import Trainer
+    from aeviz.training.config import TrainConfig
+    from aeviz.data.datasets import load_dataset
+    from aeviz.runs.store import RunStore
+    from aeviz.training.trainer import Trainer
     from aeviz.variants import get_variant
 
     runs = tmp_path_factory.mktemp("screenshot-runs")

@@ -11,13 +11,13 @@ import subprocess
 import sys
 import time
 
-from aeviz.runs import RunStore
+from aeviz.runs.store import RunStore
 from tests.conftest import ROOT
 from tests.e2e.conftest import free_port, wait_healthy
 
 PAGE = """
 import streamlit as st
-from aeviz.config import TrainConfig
+from aeviz.training.config import TrainConfig
 from ui.common import job_manager
 manager = job_manager()
 if not manager.jobs():

@@ -48,9 +48,9 @@ def _classes(text: str, n: int) -> list[int]:
 
 def run(args: argparse.Namespace) -> int:
     from aeviz.cli.output import print_json
-    from aeviz.data import load_dataset
+    from aeviz.data.datasets import load_dataset
     from aeviz.errors import InvalidConfig
-    from aeviz.runs import RunStore
+    from aeviz.runs.store import RunStore
 
     loaded = RunStore().load(args.run)
     config = loaded.config
@@ -80,7 +80,7 @@ def _code_uses(args: argparse.Namespace, model, dataset, k: int, sizes: list[int
     from aeviz.applications.features import feature_spaces
     from aeviz.applications.retrieval import retrieval_report
     from aeviz.applications.transfer import probe_curve
-    from aeviz.pca import dataset_pca
+    from aeviz.analysis.pca import dataset_pca
 
     labels = dataset.test_labels.numpy()
     pca = dataset_pca(dataset)

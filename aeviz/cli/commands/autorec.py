@@ -10,7 +10,7 @@ HELP = ("train I-AutoRec on MovieLens 100K (u1.base) and print a JSON line with 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from aeviz.autorec import DEFAULT_EPOCHS, IAutoRec
+    from aeviz.recommender.autorec import DEFAULT_EPOCHS, IAutoRec
 
     parser.add_argument("--json", action="store_true", help="the JSON line is always printed last on stdout")
     parser.add_argument("--k", type=int, default=IAutoRec.default_k, help="hidden units (default 500)")
@@ -25,11 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aeviz.autorec import DEFAULT_EPOCHS, autorec_config, evaluation_report, make_trainer
+    from aeviz.recommender.autorec import DEFAULT_EPOCHS, autorec_config, evaluation_report, make_trainer
     from aeviz.cli.output import close_bar, follow, print_json, progress_bar, show_fraction
     from aeviz.cli.settings import parse_settings
-    from aeviz.config import check_positive
-    from aeviz.movielens import load_movielens
+    from aeviz.training.config import check_positive
+    from aeviz.recommender.movielens import load_movielens
 
     check_positive("learning rate", args.lr)
     download_bar = []  # made at the first byte: nothing is drawn when the data is already here (or unavailable)

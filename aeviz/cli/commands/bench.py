@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     if args.repeats is not None and args.repeats < 1:
         raise InvalidConfig(f"--repeats must be at least 1 (got {args.repeats})")
     if args.dataset is not None:
-        from aeviz.data import get_spec
+        from aeviz.data.datasets import get_spec
 
         get_spec(args.dataset)
     only = [name.strip() for item in (args.only or []) for name in item.split(",") if name.strip()]

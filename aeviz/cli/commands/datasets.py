@@ -18,12 +18,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aeviz.cli.output import print_json
-    from aeviz.data import all_dataset_names, dataset_status
+    from aeviz.data.datasets import all_dataset_names, dataset_status
 
     if args.add:
         return _add(args)
     if args.remove:
-        from aeviz.user_data import remove
+        from aeviz.data.user import remove
 
         remove(args.remove)
         print(f"removed {args.remove}")
@@ -45,7 +45,7 @@ def _add(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from aeviz.cli.output import print_json
-    from aeviz.user_data import import_file
+    from aeviz.data.user import import_file
 
     info = import_file(Path(args.add).expanduser(), size=args.size)
     if not args.json:

@@ -21,10 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aeviz.cli.output import print_json
-    from aeviz.data import load_dataset
+    from aeviz.data.datasets import load_dataset
     from aeviz.errors import InvalidConfig
     from aeviz.export import export_run
-    from aeviz.runs import RunStore
+    from aeviz.runs.store import RunStore
 
     if args.max_points is not None and args.max_points < 1:
         raise InvalidConfig(f"--max-points must be at least 1 (got {args.max_points})")

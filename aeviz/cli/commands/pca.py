@@ -14,11 +14,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aeviz.cli.output import print_json
-    from aeviz.data import get_spec, load_dataset
+    from aeviz.data.datasets import get_spec, load_dataset
     from aeviz.errors import InvalidConfig
-    from aeviz.pca import pca_test_mse
+    from aeviz.analysis.pca import pca_test_mse
 
-    from aeviz.user_data import resolve_dataset
+    from aeviz.data.user import resolve_dataset
 
     args.dataset = resolve_dataset(args.dataset)
     input_size = get_spec(args.dataset).input_size

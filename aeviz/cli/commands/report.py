@@ -14,7 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aeviz.cli.output import print_json
-    from aeviz.report import write_report
+    from aeviz.export.report import write_report
 
     output = args.output or f"{args.run_id}.html"
     size = write_report(args.run_id, output)

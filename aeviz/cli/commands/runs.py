@@ -17,8 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aeviz.cli.output import print_json
-    from aeviz.interrupted_runs import discard_interrupted, interrupted_runs, keep_interrupted
-    from aeviz.runs import RunStore
+    from aeviz.runs.interrupted import discard_interrupted, interrupted_runs, keep_interrupted
+    from aeviz.runs.store import RunStore
 
     store = RunStore()
     if args.keep:

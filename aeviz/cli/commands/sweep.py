@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from aeviz.sweeps import (LocalExecutor, Sweep, SweepSpec, iter_sweep, make_executor, parse_grid_args,
                               parse_seeds, sweep_table)
 
-    from aeviz.user_data import resolve_dataset
+    from aeviz.data.user import resolve_dataset
 
     spec = SweepSpec(dataset=resolve_dataset(args.dataset), variants=args.variants or ["plain"], grid=parse_grid_args(args.grid),
                      seeds=parse_seeds(args.seeds), epochs=args.epochs, max_seconds=args.max_seconds,

@@ -47,14 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aeviz.cli.output import print_json
-    from aeviz.interrupted_runs import job_trainer, resume_trainer
-    from aeviz.runs import RunStore, new_run_id
+    from aeviz.runs.interrupted import job_trainer, resume_trainer
+    from aeviz.runs.store import RunStore, new_run_id
 
     if args.resume:
         return train_and_report(resume_trainer(RunStore(), args.resume), f"resuming {args.resume}")
     config = configure(args)
     if args.reuse:
-        from aeviz.reuse import find_reusable
+        from aeviz.jobs.reuse import find_reusable
 
         found = find_reusable(RunStore(), config)
         if found is not None:
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
             print_json({"run_id": found.run_id, **found.metrics, "reused": True})
             return 0
     if args.no_save:
-        from aeviz.train import Trainer
+        from aeviz.training.trainer import Trainer
 
         trainer = Trainer(config)
     else:  # checkpointed as it trains: a crash leaves it interrupted, to resume or keep
@@ -74,10 +74,10 @@ def run(args: argparse.Namespace) -> int:
 def configure(args: argparse.Namespace):
     """The run's TrainConfig from the options, every setting checked before any data is loaded."""
     from aeviz.cli.settings import parse_settings
-    from aeviz.config import TrainConfig
-    from aeviz.data import get_spec
-    from aeviz.device import resolve_device
-    from aeviz.user_data import resolve_dataset
+    from aeviz.training.config import TrainConfig
+    from aeviz.data.datasets import get_spec
+    from aeviz.training.device import resolve_device
+    from aeviz.data.user import resolve_dataset
     from aeviz.variants import get_variant
 
     args.dataset = resolve_dataset(args.dataset, args.image_size)

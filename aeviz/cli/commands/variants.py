@@ -12,7 +12,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def describe() -> list[dict]:
-    from aeviz.trainer_settings import TRAINER_PARAMS
+    from aeviz.variants.trainer_settings import TRAINER_PARAMS
     from aeviz.variants import VARIANTS
 
     return [{"slug": cls.slug, "title": cls.title, "summary": cls.summary, "default_k": cls.default_k,

@@ -1,0 +1,168 @@
+"""How sparse a trained autoencoder's hidden code is, measured over the test set.
+
+The activations are those a sparsity penalty acts on (`model.hidden_activations`, the code units
+unless a variant says otherwise). A unit is *active* on an image when its activation's magnitude
+is above a small threshold; a unit that is never active on any test image is *dormant*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from aeviz.errors import AevizError
+
+DEFAULT_THRESHOLD = 0.05
+
+
+@dataclass
+class ActivationStats:
+    activations: np.ndarray       # (N, units) hidden activations of the test images
+    threshold: float              # |a| above this counts as active
+
+    @property
+    def units(self) -> int:
+        return self.activations.shape[1]
+
+    @property
+    def unit_means(self) -> np.ndarray:
+        """rho_hat_j: each unit's mean activation over the images (units,)."""
+        return self.activations.mean(axis=0)
+
+    @property
+    def active(self) -> np.ndarray:
+        """(N, units) boolean: unit j active on image i."""
+        return np.abs(self.activations) > self.threshold
+
+    @property
+    def dormant(self) -> np.ndarray:
+        """(units,) boolean: never active on any image."""
+        return ~self.active.any(axis=0)
+
+    @property
+    def dormant_fraction(self) -> float:
+        return float(self.dormant.mean())
+
+    @property
+    def active_per_image(self) -> np.ndarray:
+        """(N,) number of active units on each image."""
+        return self.active.sum(axis=1)
+
+    @property
+    def mean_activation(self) -> float:
+        """Mean of all activations (the sparsity sweep's x axis)."""
+        return float(self.activations.mean())
+
+    @property
+    def mean_active_fraction(self) -> float:
+        """Average share of units active on an image."""
+        return float(self.active.mean())
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "units": self.units,
+            "mean_activation": self.mean_activation,
+            "dormant_fraction": self.dormant_fraction,
+            "mean_active_units": float(self.active_per_image.mean()),
+            "mean_active_fraction": self.mean_active_fraction,
+        }
+
+
+def hidden_activations(model, images: torch.Tensor) -> np.ndarray:
+    """(N, units) float32 hidden activations of `images`, computed in eval mode, in batches."""
+    from aeviz.analysis.latent import run_in_batches
+
+    if len(images) == 0:
+        raise AevizError("no images to measure activations on")
+    return run_in_batches(model, model.hidden_activations, images).reshape(len(images), -1)
+
+
+def activation_stats(model, images: torch.Tensor, threshold: float = DEFAULT_THRESHOLD) -> ActivationStats:
+    """Activation statistics of a model's hidden units over `images` (usually the test split)."""
+    if not threshold >= 0:
+        raise AevizError(f"the activity threshold must be a non-negative number (got {threshold!r})")
+    return ActivationStats(hidden_activations(model, images), float(threshold))
+
+
+def feature_images(model) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each hidden unit's encoder weights and decoder weights as images: two (units, H, W) arrays.
+
+    None when the model's first and last layers are not linear maps from and to the image (a
+    convolutional model, say). Multi-channel inputs are averaged over channels.
+    """
+    pair = model.feature_images()
+    if pair is None:
+        return None
+    encoder, decoder = (t.detach().float().cpu().numpy() for t in pair)
+    return encoder.mean(axis=1), decoder.mean(axis=1)
+
+
+def order_units(stats: ActivationStats, by: str = "mean") -> np.ndarray:
+    """Unit indices ordered for display: by mean |activation| (most used first), or as they are."""
+    if by == "index":
+        return np.arange(stats.units)
+    return np.argsort(-np.abs(stats.activations).mean(axis=0), kind="stable")
+
+
+# ---------------------------------------------------------------- the sparsity sweep
+def sparse_variants() -> tuple[str, ...]:
+    """The variants that declare a sparsity knob (a penalty weight, or the number of units kept)."""
+    from aeviz.variants import variants_where
+
+    return variants_where("sparsity_knob")
+
+
+def sparsity_knob(variant: str) -> str:
+    """The declared setting that sets how sparse `variant`'s code is."""
+    from aeviz.variants import get_variant
+
+    knob = get_variant(variant).sparsity_knob
+    if not knob:
+        raise AevizError(f"the sparsity sweep works on {', '.join(sparse_variants())} (got {variant!r})")
+    return knob
+
+
+def sparsity_sweep_spec(dataset: str, variant: str, values, k: int, epochs: float | None = None,
+                        max_seconds: float | None = None, seed: int = 0, fixed: dict | None = None):
+    """A sweep (aeviz.sweeps) of short runs of `variant` at bottleneck k, one per sparsity knob value."""
+    from aeviz.sweeps.spec import SweepSpec
+    from aeviz.variants import get_variant
+
+    knob = sparsity_knob(variant)
+    values = list(values)
+    if not values:
+        raise AevizError(f"give at least one value of {knob} to sweep")
+    spec = SweepSpec(dataset=dataset, variants=[variant], grid={knob: values}, seeds=[seed], epochs=epochs,
+                     max_seconds=max_seconds, fixed={"k": k, **(fixed or {})}).validated()
+    for value in spec.grid[knob]:  # settings that must fit k (active_units), checked before any training
+        get_variant(variant).check_settings(k, {**spec.fixed, knob: value})
+    return spec
+
+
+def sparsity_point_row(point, model, images: torch.Tensor, threshold: float = DEFAULT_THRESHOLD) -> dict:
+    """One row of the sparsity sweep's figure: the point's knob value, test MSE and measured sparsity."""
+    knob = sparsity_knob(point.variant)
+    stats = activation_stats(model, images, threshold)
+    return {"variant": point.variant, knob: point.values[knob], "test_mse": point.metrics.get("test_mse"),
+            "run_id": point.run_id, **stats.summary()}
+
+
+# ---------------------------------------------------------------- Makhzani & Frey's filter figure
+# The paper's filter figure (MNIST, 1000 hidden units): 70, 40, 25 and 10 active units. Here the code is
+# 512 wide on 28x28 images (a k-sparse autoencoder here is undercomplete), with the paper's counts; on the
+# 8x8 digits (63 units) the counts keep the paper's proportions to one another, the largest 18.
+PAPER_ACTIVE_UNITS = (70, 40, 25, 10)
+PAPER_CODE_UNITS = 1000
+
+
+def ksparse_filters_spec(dataset: str, input_size: int, epochs: float, seed: int = 0):
+    """A sweep of k-sparse runs at one wide k, one per number of active units (most first), for the
+    side-by-side filter grids of Makhzani & Frey's figure."""
+    k = min(512, input_size - 1)
+    if k >= 256:
+        counts = list(PAPER_ACTIVE_UNITS)
+    else:  # the same shares of a narrower code
+        counts = sorted({max(1, round(k * c / PAPER_CODE_UNITS * 4)) for c in PAPER_ACTIVE_UNITS}, reverse=True)
+    return sparsity_sweep_spec(dataset, "ksparse", counts, k, epochs=epochs, seed=seed)

@@ -1,0 +1,87 @@
+"""A zip of images in torchvision's ImageFolder layout: one folder per class (`cat/001.png`, `dog/7.jpg`),
+optionally inside one top folder; images directly at the top (no class folders) make an unlabelled set.
+PNG and JPEG only. The archive's directory is checked (image count, layout) before anything is
+inflated; members are inflated with a bound on the bytes actually produced, and each image's pixel
+count is checked from its header before it is decoded."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import PurePosixPath
+
+import numpy as np
+
+from aeviz.data.user.convert import Converted
+from aeviz.data.user.limits import (DEFAULT_SIZE, MAX_CLASSES, MAX_FILE_BYTES, MAX_INFLATED_BYTES, MAX_SOURCE_PIXELS,
+                                    BadUserData, check_counts, check_size)
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+LAYOUT = "expected one folder per class holding .png or .jpg images (torchvision's ImageFolder layout)"
+
+
+def image_members(archive: zipfile.ZipFile, name: str) -> tuple[list[str], list[str] | None]:
+    """(member names of the images, their class folder names or None when unlabelled), from the directory."""
+    members = []
+    for info in archive.infolist():
+        path = PurePosixPath(info.filename)
+        if info.is_dir() or any(part.startswith(".") or part == "__MACOSX" for part in path.parts):
+            continue  # folders, hidden files and macOS resource forks
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            raise BadUserData(f"{name}: {info.filename} is not a PNG or JPEG image; convert it or remove it "
+                              f"({LAYOUT})")
+        members.append(info.filename)
+    if not members:
+        raise BadUserData(f"{name} holds no .png or .jpg images; {LAYOUT}")
+    parts = [PurePosixPath(member).parts for member in members]
+    while all(len(p) > 2 for p in parts) and len({p[0] for p in parts}) == 1:  # one wrapping top folder
+        parts = [p[1:] for p in parts]
+    depths = {len(p) for p in parts}
+    if depths == {1}:
+        return members, None
+    if depths != {2}:
+        odd = next(m for m, p in zip(members, parts) if len(p) != 2)
+        raise BadUserData(f"{name}: {odd} is not directly inside a class folder; {LAYOUT}")
+    return members, [p[0] for p in parts]
+
+
+def read_image_folder(data: bytes, name: str, size: int | None) -> Converted:
+    from aeviz.safe_io import UploadRefused, read_image_bounded, read_zip_bounded
+
+    size = check_size(DEFAULT_SIZE if size is None else size)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise BadUserData(f"{name} is not a zip archive; {LAYOUT}") from None
+    members, folders = image_members(archive, name)
+    # Counts before decoding; each image's own dimensions are checked from its header below.
+    check_counts(name, len(members), 1, 1, size)
+    try:
+        files = read_zip_bounded(data, name, set(members), max_member_bytes=MAX_FILE_BYTES,
+                                 max_total_bytes=MAX_INFLATED_BYTES, max_members=len(archive.infolist()))
+    except UploadRefused as exc:
+        raise BadUserData(f"{exc}; use fewer or smaller images") from None
+    images = np.empty((len(members), size, size), dtype=np.float32)
+    for i, member in enumerate(members):
+        try:
+            image = read_image_bounded(files.pop(member), f"{name}: {member}", max_bytes=MAX_FILE_BYTES,
+                                       max_pixels=MAX_SOURCE_PIXELS)
+        except UploadRefused as exc:
+            raise BadUserData(f"{exc}; fix or remove that image") from None
+        grey = image.convert("L").resize((size, size), resample=_bilinear())
+        images[i] = np.asarray(grey, dtype=np.float32) / 255.0
+    if folders is None:
+        return Converted(images, None, ("all images",))
+    class_names = tuple(sorted(set(folders)))  # ImageFolder's order: sorted folder names
+    if len(class_names) > MAX_CLASSES:
+        raise BadUserData(f"{name} has {len(class_names)} class folders; at most {MAX_CLASSES} are accepted")
+    index = {folder: c for c, folder in enumerate(class_names)}
+    return Converted(images, np.array([index[f] for f in folders], dtype=np.int64), class_names)
+
+
+def _bilinear():
+    from PIL import Image
+
+    return Image.Resampling.BILINEAR
+
+

@@ -1,0 +1,299 @@
+"""Background training jobs: a process-wide manager that runs `Trainer.run()` in threads.
+
+    manager = default_manager()
+    job = manager.submit(TrainConfig(dataset="digits", variant="plain", k=8, epochs=3), owner="session-id")
+    view = manager.view(job.job_id)   # a consistent copy: status, latest progress/snapshot, history
+    manager.stop(job.job_id)          # within one training step; the weights learned so far are kept
+
+Each job belongs to an owner (the app's session id) so a reloaded page finds its runs again. At most
+`max_running` jobs train at once (``$AEVIZ_MAX_JOBS``, default 1: CPUs are shared); the others wait in a
+queue and know their position; a queued job whose owner has not been seen for ``$AEVIZ_ABANDON_SECONDS``
+(default 600; a closed tab) is cancelled when its turn comes. A running job is checkpointed (a crash loses
+little: aeviz.training.checkpoints); an ended one is saved with the run store; at exit or SIGTERM/Ctrl-C
+running jobs are stopped and saved (aeviz.jobs.shutdown). With a Ray address (``$AEVIZ_RAY_ADDRESS``) jobs train
+on the cluster's workers (aeviz.jobs.executors). A job is a background task (aeviz.training.tasks).
+"""
+
+from __future__ import annotations
+
+import copy
+import secrets
+import threading
+import time
+from typing import Any, Callable
+
+from aeviz.training.config import TrainConfig
+from aeviz.training.device import share_cpu_threads, warm_up_optimizers
+from aeviz.errors import AevizError
+from aeviz.jobs.executors import JobCluster
+from aeviz.jobs.view import JobView
+from aeviz.server_settings import abandon_seconds_from_env, max_jobs_from_env  # noqa: F401 (the jobs' settings)
+from aeviz.jobs.shutdown import stop_jobs_at_exit
+from aeviz.training.tasks import ACTIVE, RUNNING, STARTING, TrainerTask
+
+
+class Job(TrainerTask):
+    """One training run: builds its Trainer in its thread, keeps the loss history, saves the run at its end."""
+
+    def __init__(self, job_id: str, owner: str, config: TrainConfig, manager: "JobManager", resume: str | None = None):
+        super().__init__(None, "training", on_end=manager._job_ended)
+        self.job_id, self.owner, self.config = job_id, owner, config
+        self.created = time.time()
+        self.created_monotonic = time.monotonic()
+        self.report(message="waiting for a free training slot")
+        self._manager = manager
+        self.history: list[dict[str, float]] = []
+        self.test_history: list[dict[str, float]] = []
+        self.metrics: dict[str, Any] = {}
+        self.run_id: str | None = None
+        self.showable = threading.Event()  # set at the first snapshot (something to draw) or at the end
+        self.resume = resume  # the interrupted run it continues (aeviz.runs.interrupted), whose id it keeps
+        from aeviz.runs.store import new_run_id
+
+        self.save_as = resume or new_run_id(config.variant, config.k, config.dataset)  # one id, queue to saved run
+        self.note = ""                     # where it trains, when worth saying; added to its final message
+
+    def make_source(self):
+        manager = self._manager
+        if manager.cluster is not None and not self.resume:  # on the Ray cluster, or here with a note saying why
+            from aeviz.training.checkpoints import owner_tag
+
+            source, self.note = manager.cluster.source_for(self.config, manager.store(), self.save_as,
+                                                           fallback=self.local_trainer, tag=owner_tag(self.owner))
+            if source is not None:
+                return source
+        return self.local_trainer()
+
+    def local_trainer(self):
+        """The Trainer that trains this job in the app's own process (also where a lost cluster's job restarts)."""
+        from aeviz.runs.interrupted import job_trainer
+
+        manager = self._manager
+        share_cpu_threads(manager.max_running)
+        dataset = manager._dataset_loader(self.config.dataset) if manager._dataset_loader else None
+        trainer = job_trainer(self.config, dataset, manager.store(), self.save_as, self.owner, bool(self.resume))
+        with self.lock:  # resumed: its history goes on; a lost cluster's job starting here: it starts over
+            self.history, self.test_history = list(trainer.history), list(trainer.test_history)
+        return trainer
+
+    def where(self) -> str:  # where it trains, when worth saying (the source's own note once it has one)
+        return getattr(self.source, "note", "") or self.note
+
+    def on_event(self, event) -> None:
+        from aeviz.training.events import Finished, Progress, Snapshot
+
+        super().on_event(event)
+        if isinstance(event, Progress):
+            self.history.append(self.source.history[-1] if self.source.history else {})
+        elif isinstance(event, Snapshot):
+            self.test_history.append({"step": event.step, "elapsed": event.elapsed, "test_mse": event.test_mse})
+            self.showable.set()
+        elif isinstance(event, Finished):  # everything a view shows of the end changes at once
+            self._result = event.result
+            self.metrics = dict(event.result.metrics) if event.result is not None else {}
+            self.run_id = event.saved_run_id
+            self.note = self.where()  # the source is dropped at the end; its note stays
+            if self.note:
+                self._message += f" ({self.note})"
+            if event.save_error:
+                self._error = event.save_error
+                self._message += f"; not saved: {event.save_error}"
+
+    def cleanup(self) -> None:
+        """Drop the trainer (it holds the dataset on the device), model to the CPU: ended runs hold no GPU memory."""
+        with self.lock:
+            self.source = None
+            if self._result is not None and self._result.model is not None:
+                self._result.model.to("cpu")
+        self.showable.set()
+
+    def view(self, position: int | None, with_history: bool) -> JobView:
+        with self.lock:
+            return JobView(self.job_id, self.owner, self.config, self._status, self._message, position,
+                           self.created, self.started, self.last_progress, self.snapshot,
+                           list(self.history) if with_history else [],
+                           list(self.test_history) if with_history else [],
+                           dict(self.metrics), self.run_id, self._error, self.save_as, self.where())
+
+
+class JobManager:
+    """Runs training jobs in background threads; every method is thread-safe."""
+
+    def __init__(self, max_running: int | None = None, store_factory: Callable[[], Any] | None = None,
+                 dataset_loader: Callable[[str], Any] | None = None, abandon_seconds: float | None | str = "env",
+                 ray_address: str | None = "env"):
+        # `ray_address`: a Ray cluster to train on ("env": $AEVIZ_RAY_ADDRESS; None: this process only).
+        explicit = max_running if max_running is not None else max_jobs_from_env(default=None)
+        self.max_running = explicit or 1  # with Ray and no setting: 1 until a job has joined the cluster
+        self.cluster = JobCluster.from_setting(ray_address, self.set_limit if explicit is None else None)
+        # Closed tabs leave queued runs nobody watches. Pages ask for their owner's jobs every few seconds
+        # while one is active, so an owner unseen for `abandon_seconds` has gone: its queued job is
+        # cancelled at its turn (running jobs never are; they end with their budget and are saved).
+        self.abandon_seconds = abandon_seconds_from_env() if abandon_seconds == "env" else abandon_seconds
+        self._store_factory = store_factory
+        self._dataset_loader = dataset_loader
+        self._jobs: dict[str, Job] = {}
+        self._queue: list[str] = []
+        self._seen: dict[str, float] = {}     # owner -> time.monotonic() of the last sign of them
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ submitting
+    def submit(self, config: TrainConfig, owner: str = "", resume: str | None = None) -> JobView:
+        """Queue a training job (`resume`: continuing that interrupted run); it starts at once when a slot is free."""
+        job = Job(f"job-{secrets.token_hex(4)}", owner, copy.deepcopy(config), self, resume)
+        with self._lock:
+            self._jobs[job.job_id] = job
+            self._queue.append(job.job_id)
+            self._seen[owner] = time.monotonic()
+        self._start_queued()
+        return self.view(job.job_id)
+
+    def touch(self, owner: str) -> None:
+        """A sign that `owner` (a browser session) is still there."""
+        with self._lock:
+            self._seen[owner] = time.monotonic()
+
+    def _abandoned(self, job: Job) -> bool:
+        if self.abandon_seconds is None:
+            return False
+        return time.monotonic() - self._seen.get(job.owner, job.created_monotonic) > self.abandon_seconds
+
+    def _start_queued(self) -> None:
+        abandoned = []
+        with self._lock:
+            running = sum(1 for j in self._jobs.values() if j.status in (STARTING, RUNNING))
+            while self._queue and running < self.max_running:
+                job = self._jobs[self._queue.pop(0)]
+                if self._abandoned(job):
+                    abandoned.append(job)
+                    continue
+                job.report(message="loading the dataset and building the model")
+                job.start()
+                running += 1
+        for job in abandoned:  # outside the lock: a cancelled job's end starts the next one
+            job.cancel(f"cancelled at its turn: its browser session had not been seen for over "
+                       f"{self.abandon_seconds:g} s (tab closed?)")
+
+    def _job_ended(self, job: Job) -> None:
+        self._start_queued()
+
+    def set_limit(self, max_running: int) -> None:
+        """Run up to `max_running` jobs at once from now on (queued ones start if slots opened)."""
+        with self._lock:
+            self.max_running = max(1, int(max_running))
+        self._start_queued()
+
+    # ------------------------------------------------------------------ control
+    def stop(self, job_id: str, owner: str | None = None) -> JobView:
+        """Stop a running job (it keeps and saves what it learned) or cancel a queued one.
+        With `owner`, only that owner's job can be stopped (one session cannot stop another's)."""
+        job = self._job(job_id)
+        if owner is not None and job.owner != owner:
+            raise AevizError(f"job {job_id} belongs to another session; only the session that started it "
+                             f"can stop it")
+        with self._lock:
+            queued = job_id in self._queue
+            if queued:
+                self._queue.remove(job_id)
+        if queued:
+            job.cancel("cancelled before it started")
+        else:
+            job.stop()
+        return self.view(job_id)
+
+    def stop_all_and_wait(self, timeout: float = 20.0) -> list[JobView]:
+        """Cancel queued jobs, stop running ones (each saves what it learned, as stopped), wait up to `timeout` s."""
+        with self._lock:
+            self._queue = []  # nothing starts any more
+            active = [j for j in self._jobs.values() if j.status in ACTIVE]
+        for job in active:  # a queued job cancels; a running one stops within a step and saves
+            job.cancel("cancelled before it started: the server is shutting down") or job.stop()
+        deadline = time.monotonic() + timeout
+        for job in active:
+            job.wait(max(0.0, deadline - time.monotonic()))
+        return [job.view(None, with_history=False) for job in active]
+
+    def save_again(self, job_id: str, owner: str | None = None) -> JobView:
+        """Try again to save an ended job whose run could not be written (a full disk freed since, say).
+        Raises SaveFailed (the model stays in memory) or AevizError for another session's job."""
+        job = self._job(job_id)
+        if owner is not None and job.owner != owner:
+            raise AevizError(f"job {job_id} belongs to another session")
+        result = job.result
+        if result is None or job.run_id is not None:
+            return self.view(job_id)
+        run_id = self.store().save(result)
+        with job.lock:
+            job.run_id, job._error = run_id, ""
+            job._message = job._message.split("; not saved:")[0]
+        return self.view(job_id)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobView:
+        """Block until the job ends (or `timeout` seconds pass); returns its view."""
+        self._job(job_id).wait(timeout)
+        return self.view(job_id)
+
+    def wait_showable(self, job_id: str, timeout: float) -> JobView:
+        """Block until the job has a first snapshot to draw, or has ended, or `timeout` seconds pass."""
+        self._job(job_id).showable.wait(timeout)
+        return self.view(job_id)
+
+    def forget(self, job_id: str) -> None:
+        """Drop an ended job from the manager (its saved run stays in the store)."""
+        job = self._job(job_id)
+        if job.status in ACTIVE:
+            raise AevizError(f"job {job_id} is still {job.status}; stop it first")
+        with self._lock:
+            self._jobs.pop(job_id, None)
+
+    # ------------------------------------------------------------------ reading
+    def view(self, job_id: str, with_history: bool = True) -> JobView:
+        job = self._job(job_id)
+        with self._lock:
+            position = self._queue.index(job_id) + 1 if job_id in self._queue else None
+        return job.view(position, with_history)
+
+    def jobs(self, owner: str | None = None, with_history: bool = False) -> list[JobView]:
+        """Jobs (of one owner, or all), oldest first. Asking for an owner's jobs counts as a sign of them."""
+        with self._lock:
+            if owner is not None:
+                self._seen[owner] = time.monotonic()
+            ids = [j.job_id for j in sorted(self._jobs.values(), key=lambda j: j.created)
+                   if owner is None or j.owner == owner]
+        return [self.view(job_id, with_history) for job_id in ids]
+
+    def result(self, job_id: str):
+        """The ended job's TrainResult (model included), or None."""
+        return self._job(job_id).result
+
+    def store(self):
+        from aeviz.runs.store import RunStore
+
+        return self._store_factory() if self._store_factory else RunStore()
+
+    def active_count(self) -> int:
+        with self._lock:
+            return sum(1 for j in self._jobs.values() if j.status in ACTIVE)
+
+    def _job(self, job_id: str) -> Job:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise AevizError(f"no training job {job_id!r} in this app process (it may have restarted; "
+                             f"finished runs are in the run list)")
+        return job
+
+
+_manager: JobManager | None = None
+_manager_lock = threading.Lock()
+
+
+def default_manager() -> JobManager:
+    """The process-wide manager every session of the app shares."""
+    global _manager
+    with _manager_lock:
+        if _manager is None:
+            _manager = JobManager()
+            stop_jobs_at_exit(_manager)  # SIGTERM / Ctrl-C / exit: the jobs are stopped and saved first
+            threading.Thread(target=warm_up_optimizers, daemon=True, name="aeviz-optim-warmup").start()
+        return _manager
