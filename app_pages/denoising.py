@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from aeviz.analysis import noise_robustness
+from aeviz.sweeps import presets
 from aeviz.errors import AevizError
 from aeviz.figures import denoising as figs
 from aeviz.data.noise import NOISE_HELP, NOISE_KINDS
@@ -151,7 +152,7 @@ if st.button("Train the runs", key="denoising_heat_start", icon=":material/play_
              disabled=runner is not None and runner.running):
     try:
         train_levels = [float(v) for v in train_text.replace(";", ",").split(",") if v.strip()]
-        start_sweep(SWEEP_KEY, noise_robustness.noise_heatmap_spec(dataset_name, heat_kind, train_levels, int(heat_k),
+        start_sweep(SWEEP_KEY, presets.noise_heatmap_spec(dataset_name, heat_kind, train_levels, int(heat_k),
                                                             epochs=heat_epochs))
     except ValueError:
         st.error("training levels must be numbers separated by commas")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from aeviz.analysis import sparsity
+from aeviz.sweeps import presets
 from aeviz.training.config import default_epochs
 from aeviz.errors import AevizError
 from aeviz.figures import sparsity as figs
@@ -118,7 +119,7 @@ filters_runner = st.session_state.get(FILTERS_KEY)
 if fc2.button("Train the runs and draw their filters", key="sparsity_filters_start", icon=":material/play_arrow:",
               disabled=filters_runner is not None and filters_runner.running):
     try:
-        start_sweep(FILTERS_KEY, sparsity.ksparse_filters_spec(dataset_name, cached_dataset(dataset_name).input_size,
+        start_sweep(FILTERS_KEY, presets.ksparse_filters_spec(dataset_name, cached_dataset(dataset_name).input_size,
                                                                filter_epochs))
     except AevizError as exc:
         st.error(str(exc))
@@ -159,7 +160,7 @@ if st.button("Run the sweep", key="sparsity_sweep_start", icon=":material/play_a
              disabled=runner is not None and runner.running):
     try:
         values = [float(v) for v in values_text.replace(";", ",").split(",") if v.strip()]
-        start_sweep(SWEEP_KEY, sparsity.sparsity_sweep_spec(dataset_name, variant, values, int(k), epochs=epochs))
+        start_sweep(SWEEP_KEY, presets.sparsity_sweep_spec(dataset_name, variant, values, int(k), epochs=epochs))
     except ValueError:
         st.error(f"values of {knob} must be numbers separated by commas")
     except AevizError as exc:

@@ -21,7 +21,8 @@ st.caption("A grid of short runs, each an ordinary saved run: test error against
 
 from aeviz.sweeps import (Sweep, SweepRunner, SweepSpec, SweepStore, parse_grid_arg, parse_seeds,  # noqa: E402
                           suggest_values, sweep_table)
-from aeviz.cluster.sweep_executor import ray_available  # noqa: E402
+from aeviz.cluster.connection import ray_available  # noqa: E402
+from aeviz.jobs.sweep_executors import make_executor  # noqa: E402
 from aeviz.sweeps.spec import format_value, input_size_of, sweepable_names  # noqa: E402
 from aeviz.figures.sweeps import sweep_figure  # noqa: E402
 from aeviz.variants import VARIANTS  # noqa: E402
@@ -108,7 +109,7 @@ if st.button("Start the sweep", type="primary", disabled=busy or preview is None
              icon=":material/play_arrow:", key="sweep_start"):
     try:
         with st.spinner("Starting…" if executor == "local" else "Connecting to Ray…"):
-            runner = SweepRunner(preview, executor=executor, store=run_store(), ray_address=ray_address or None)
+            runner = SweepRunner(preview, make_executor(executor, ray_address or None), store=run_store())
         start_task(RUNNER_KEY, runner)
     except AevizError as exc:
         st.error(str(exc))
@@ -143,7 +144,7 @@ else:
     sweep = by_id[chosen]
     unfinished = [p for p in sweep.points if not p.done]
     if unfinished and st.button(f"Resume ({len(unfinished)} points left, local)", disabled=busy, key="sweep_resume"):
-        start_task(RUNNER_KEY, SweepRunner(sweep, executor="local", store=run_store()))
+        start_task(RUNNER_KEY, SweepRunner(sweep, store=run_store()))
         st.rerun()
     show_results(sweep, "past")
 page_link("train.py", "Train a single run", ":material/model_training:")

@@ -54,7 +54,7 @@ def converged_linear_autoencoder(dataset, k):
 
 
 def test_linear_autoencoder_learns_pca_subspace(digits):
-    from aeviz.training.trainer import reconstruction_mse
+    from aeviz.training.result import reconstruction_mse
     from aeviz.variants import build_model
 
     fit = dataset_pca(digits)

@@ -13,7 +13,8 @@ import pytest
 import aeviz.training.device
 from aeviz.data import datasets as data
 from aeviz.cli import main
-from aeviz.runs.store import WEIGHTS_FILE, RunStore
+from aeviz.runs.format import WEIGHTS_FILE
+from aeviz.runs.store import RunStore
 from tests.test_data import fake_arrays, idx_bytes, write_idx_folder
 
 QUICK = ["--dataset", "digits", "--variant", "plain", "--k", "4", "--epochs", "1", "--set", "hidden=16",

@@ -19,7 +19,8 @@ from aeviz.variants.budget import OverBudget, check_training, measure
 from aeviz.variants import get_variant
 from aeviz.runs.archive import CheckpointRefused, export_run, import_run
 from aeviz.training.config import TrainConfig
-from aeviz.runs.store import CONFIG_FILE, RunStore
+from aeviz.runs.format import CONFIG_FILE
+from aeviz.runs.store import RunStore
 from aeviz.training.trainer import train
 from aeviz.variants import VARIANTS, build_model
 from tests.conftest import ROOT

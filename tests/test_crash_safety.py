@@ -19,7 +19,7 @@ from aeviz.training.config import TrainConfig
 from aeviz.runs.interrupted import discard_interrupted, interrupted_runs, keep_interrupted, resume_trainer
 from aeviz.runs.store import RunStore
 from aeviz.training.trainer import Trainer
-from aeviz.training.checkpoints import CHECKPOINT_FOLDER, Checkpointer, checkpoint_path, owner_tag
+from aeviz.runs.checkpoints import CHECKPOINT_FOLDER, Checkpointer, checkpoint_path, owner_tag
 from tests.conftest import ROOT
 
 EPOCHS = 40
@@ -140,7 +140,7 @@ def test_a_damaged_checkpoint_is_flagged_not_fatal(store):
 
 
 def test_a_checkpoint_write_that_fails_never_stops_training(digits, tmp_path, monkeypatch):
-    import aeviz.training.checkpoints as checkpoints
+    import aeviz.runs.checkpoints as checkpoints
 
     def full_disk(path, data):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -186,7 +186,7 @@ def test_the_checkpoint_interval_setting_is_checked(monkeypatch):
 def test_a_checkpoint_made_far_from_the_store_is_written_by_the_server(digits, tmp_path):
     """A Ray worker's trainer keeps its checkpoint as bytes (LatestCheckpoint); the server writes them and the
     run is listed, resumable, as any other checkpoint."""
-    from aeviz.training.checkpoints import LatestCheckpoint, write_checkpoint
+    from aeviz.runs.checkpoints import LatestCheckpoint, write_checkpoint
 
     config = TrainConfig(dataset="digits", variant="linear", k=4, epochs=EPOCHS, batch_size=64, snapshot_seconds=0.0)
     trainer = Trainer(config, digits, run_id="linear-k4-digits-0000000000000003")  # no store: a worker's

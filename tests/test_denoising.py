@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from aeviz.analysis import noise_robustness
+from aeviz.sweeps import presets
 from aeviz.errors import AevizError, InvalidConfig
 from aeviz.figures import denoising as figs
 from aeviz.analysis.pca import fit_pca
@@ -82,7 +83,7 @@ def test_model_reconstructor_and_examples(digits):
 
 
 def test_heatmap_spec_and_matrix():
-    spec = noise_robustness.noise_heatmap_spec("digits", "masking", [0.4, 0.0, 0.4], k=8, epochs=1)
+    spec = presets.noise_heatmap_spec("digits", "masking", [0.4, 0.0, 0.4], k=8, epochs=1)
     assert spec.variants == ["denoising"] and spec.grid == {"noise_level": [0.0, 0.4]}
     assert spec.fixed == {"k": 8, "noise": "masking"}
     matrix = noise_robustness.train_test_errors([0.0, 0.4], {0.4: [0.1, 0.2, 0.3]}, 3)
@@ -90,7 +91,7 @@ def test_heatmap_spec_and_matrix():
     fig = figs.train_test_heatmap([0.0, 0.4], [0, 0.1, 0.2], matrix, "masking")
     assert fig.data[0].z.shape == (2, 3)
     with pytest.raises(InvalidConfig):
-        noise_robustness.noise_heatmap_spec("digits", "gaussian", [], k=8, epochs=1)
+        presets.noise_heatmap_spec("digits", "gaussian", [], k=8, epochs=1)
 
 
 def test_inpainting_outline_covers_the_masked_pixels():

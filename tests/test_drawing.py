@@ -118,7 +118,8 @@ def test_nearest_codes_match_scikit_learn():
 
 def test_analyse_drawing_through_a_trained_model(digits):
     from aeviz.training.config import TrainConfig
-    from aeviz.training.trainer import reconstruction_mse, train
+    from aeviz.training.result import reconstruction_mse
+    from aeviz.training.trainer import train
 
     result = train(TrainConfig(dataset="digits", variant="plain", k=4, epochs=2, params={"hidden": [32]}), digits)
     model = result.model

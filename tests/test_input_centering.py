@@ -9,7 +9,7 @@ import torch
 
 from aeviz.training.config import TrainConfig
 from aeviz.variants.nets import FlattenCentered
-from aeviz.jobs.reuse import canonical_config
+from aeviz.training.fingerprint import canonical_config
 from aeviz.runs.checks import load_weights_into_model
 from aeviz.training.trainer import Trainer
 from aeviz.training.setup import build_fresh_model
@@ -74,7 +74,7 @@ def test_a_run_saved_before_plain_centred_its_input_is_not_the_same_model():
 def test_a_run_checkpointed_before_the_change_resumes_as_it_began(digits):
     """Its weights have no mean (it learnt on raw images) and its optimiser state is Adam's without decay:
     resumed under the new defaults, it must keep both, not switch to a centred input or to weight decay."""
-    from aeviz.training.checkpoints import restore, trainer_state
+    from aeviz.runs.checkpoints import restore, trainer_state
 
     before = Trainer(plain_config(epochs=0.5, trainer={"optimizer": "adam", "weight_decay": 0.0}), digits)
     for _ in before.run():

@@ -10,7 +10,7 @@ from aeviz.training.config import TrainConfig
 from aeviz.runs.interrupted import interrupted_runs
 from aeviz.runs.store import RunStore
 from aeviz.training.trainer import Trainer
-from aeviz.training.checkpoints import Checkpointer, owner_tag
+from aeviz.runs.checkpoints import Checkpointer, owner_tag
 from tests.apptest import open_page
 
 OWNER = "owner-session"

@@ -6,7 +6,8 @@ import pytest
 
 from aeviz.training.config import TrainConfig
 from aeviz.errors import AevizError
-from aeviz.jobs.manager import JobManager, abandon_seconds_from_env, max_jobs_from_env
+from aeviz.jobs.manager import JobManager
+from aeviz.server_settings import abandon_seconds_from_env, max_jobs_from_env
 from aeviz.runs.store import RunStore
 
 

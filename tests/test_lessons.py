@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 
 from aeviz.training.config import TrainConfig
-from aeviz.data.datasets import SPECS
+from aeviz.data.types import SPECS
 from aeviz.errors import AevizError, InvalidConfig
 from aeviz.lessons import COMPARISONS, load_lessons, get_lesson, parse_lesson
 from aeviz.lessons.check import check_run, prepare_lesson
 from aeviz.lessons.metrics import METRICS
-from aeviz.jobs.reuse import config_fingerprint, find_reusable
+from aeviz.jobs.reuse import find_reusable
+from aeviz.training.fingerprint import config_fingerprint
 from aeviz.runs.store import RunStore
 from aeviz.training.trainer import Trainer
 from tests.conftest import ROOT

@@ -5,7 +5,7 @@ import pytest
 from aeviz.training.config import TrainConfig
 from aeviz.errors import InvalidConfig
 from aeviz.links import config_query, query_config, query_runs, shareable
-from aeviz.jobs.reuse import config_fingerprint
+from aeviz.training.fingerprint import config_fingerprint
 
 
 def test_a_config_survives_the_round_trip_through_a_link():

@@ -181,7 +181,7 @@ def test_the_job_limit_follows_the_clusters_cpus_unless_set(monkeypatch):
 
 def test_a_dead_workers_last_checkpoint_is_kept_as_an_interrupted_run(ray_instance, monkeypatch):
     from aeviz.runs.interrupted import interrupted_runs, resume_trainer
-    from aeviz.training.checkpoints import checkpoint_path, owner_tag
+    from aeviz.runs.checkpoints import checkpoint_path, owner_tag
 
     monkeypatch.setenv("AEVIZ_CHECKPOINT_SECONDS", "0.3")
     manager = JobManager(ray_address="local")

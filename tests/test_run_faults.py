@@ -15,7 +15,8 @@ import aeviz.runs.store
 from aeviz.cli import main
 from aeviz.training.config import TrainConfig
 from aeviz.errors import DamagedRun
-from aeviz.runs.store import CONFIG_FILE, RunStore
+from aeviz.runs.format import CONFIG_FILE
+from aeviz.runs.store import RunStore
 from aeviz.training.trainer import train
 from tests.conftest import ROOT
 

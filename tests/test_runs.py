@@ -14,8 +14,11 @@ import torch
 
 from aeviz.training.config import TrainConfig
 from aeviz.errors import AevizError, DamagedRun, RunNotFound
-from aeviz.runs.store import WEIGHTS_FILE, RunStore, load_weights_into_model
-from aeviz.training.trainer import Trainer, reconstruction_mse
+from aeviz.runs.format import WEIGHTS_FILE
+from aeviz.runs.store import RunStore
+from aeviz.runs.checks import load_weights_into_model
+from aeviz.training.trainer import Trainer
+from aeviz.training.result import reconstruction_mse
 
 
 @pytest.fixture(scope="module")

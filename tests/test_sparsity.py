@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from aeviz.analysis import sparsity
+from aeviz.sweeps import presets
 from aeviz.errors import AevizError
 from aeviz.figures import sparsity as figs
 from aeviz.variants import build_model
@@ -76,10 +77,10 @@ def test_tiles_and_figures():
 
 
 def test_sweep_spec_and_rows(digits):
-    spec = sparsity.sparsity_sweep_spec("digits", "sparse_l1", [1e-3, 1e-1], k=8, epochs=1)
+    spec = presets.sparsity_sweep_spec("digits", "sparse_l1", [1e-3, 1e-1], k=8, epochs=1)
     assert spec.grid == {"l1_weight": [1e-3, 1e-1]} and spec.fixed["k"] == 8
     with pytest.raises(AevizError, match="at most k"):
-        sparsity.sparsity_sweep_spec("digits", "ksparse", [4, 20], k=8, epochs=1)
+        presets.sparsity_sweep_spec("digits", "ksparse", [4, 20], k=8, epochs=1)
     with pytest.raises(AevizError):
         sparsity.sparsity_knob("plain")
     from aeviz.sweeps.spec import SweepPoint
@@ -93,11 +94,11 @@ def test_sweep_spec_and_rows(digits):
 
 
 def test_the_k_sparse_filter_figure_sweeps_active_units_at_one_wide_code():
-    spec = sparsity.ksparse_filters_spec("digits", 64, epochs=1)
+    spec = presets.ksparse_filters_spec("digits", 64, epochs=1)
     counts = spec.grid["active_units"]
     assert spec.variants == ["ksparse"] and spec.fixed["k"] == 63
     assert counts == sorted(counts, reverse=True) and len(counts) == 4 and counts[0] <= 63 and counts[-1] >= 1
-    mnist = sparsity.ksparse_filters_spec("mnist", 784, epochs=1)
+    mnist = presets.ksparse_filters_spec("mnist", 784, epochs=1)
     assert mnist.grid["active_units"] == [70, 40, 25, 10] and mnist.fixed["k"] == 512
 
 

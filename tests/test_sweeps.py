@@ -219,7 +219,7 @@ def test_a_stopped_sweep_keeps_finished_points_and_resumes(tmp_path):
 def test_missing_ray_says_how_to_install(monkeypatch):
     import sys
 
-    from aeviz.sweeps import make_executor
+    from aeviz.jobs.sweep_executors import make_executor
 
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(AevizError, match="requirements-ray.txt"):
@@ -271,7 +271,7 @@ def test_ray_gives_the_same_results_as_local(ray_instance, local_sweep, tmp_path
 
 
 def test_a_point_whose_worker_dies_is_retried_once_then_failed(ray_instance, tmp_path, monkeypatch):
-    from aeviz.sweeps import ray_executor
+    from aeviz.cluster import sweep_executor as ray_executor
 
     marker = tmp_path / "died-once"
     real = ray_executor.train_point_payload

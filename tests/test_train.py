@@ -16,7 +16,8 @@ import aeviz.training.trainer as train_module
 from aeviz.training.config import TrainConfig
 from aeviz.errors import InvalidConfig
 from aeviz.training.events import Finished, Progress, Snapshot, Started
-from aeviz.training.trainer import Trainer, reconstruction_mse
+from aeviz.training.trainer import Trainer
+from aeviz.training.result import reconstruction_mse
 from aeviz.variants.base import LossParts
 
 SMALL = {"hidden": "32"}  # a small MLP keeps these tests quick on a shared CPU

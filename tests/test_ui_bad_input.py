@@ -20,8 +20,10 @@ from aeviz.runs.archive import CheckpointRefused, export_run, import_run
 from aeviz.training.config import TrainConfig
 from aeviz.errors import AevizError, InvalidConfig
 from aeviz.jobs.manager import JobManager, default_manager
-from aeviz.runs.store import WEIGHTS_FILE, RunStore
-from aeviz.training.trainer import reconstruction_mse, train
+from aeviz.runs.format import WEIGHTS_FILE
+from aeviz.runs.store import RunStore
+from aeviz.training.result import reconstruction_mse
+from aeviz.training.trainer import train
 from aeviz.variants import VARIANTS
 from tests.conftest import ROOT
 from tests.test_data import fake_arrays, write_idx_folder

@@ -28,7 +28,7 @@ def interrupted_runs_note(dataset: str) -> None:
 def interrupted_notice(owner: str, manager, on_resume) -> None:
     """For each run of this session that the server's stop interrupted: what happened, Resume and Keep.
     `on_resume(view)`: what the page does with the resumed job's view (shows it)."""
-    from aeviz.training.checkpoints import owner_tag
+    from aeviz.runs.checkpoints import owner_tag
 
     outcome = st.session_state.pop(OUTCOME_KEY, None)
     if outcome is not None:

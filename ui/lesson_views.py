@@ -52,7 +52,7 @@ def setup_links(lesson) -> None:
 
 def prepare_button(lesson, missing) -> None:
     """Queue the lesson's runs not yet trained here (the teacher's 'prepare'; reuse makes it cheap)."""
-    from aeviz.jobs.reuse import config_fingerprint
+    from aeviz.training.fingerprint import config_fingerprint
 
     manager, owner = job_manager(), session_owner()
     busy = {config_fingerprint(v.config) for v in manager.jobs() if v.active}
@@ -71,7 +71,7 @@ def prepare_button(lesson, missing) -> None:
 
 
 def _image_datasets() -> tuple[str, ...]:
-    from aeviz.data.datasets import DATASET_NAMES
+    from aeviz.data.types import DATASET_NAMES
 
     return tuple(DATASET_NAMES)
 

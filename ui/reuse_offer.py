@@ -28,7 +28,7 @@ def reuse_offer(config, manager=None, owner: str = "") -> str | None:
     id when the student chose it (kept for the session), else None. When it is being trained right now
     by another session, says that instead: it will be offered here once it finishes."""
     from aeviz.errors import AevizError
-    from aeviz.jobs.reuse import config_fingerprint
+    from aeviz.training.fingerprint import config_fingerprint
 
     try:
         fingerprint = config_fingerprint(config)
@@ -55,7 +55,7 @@ def reuse_offer(config, manager=None, owner: str = "") -> str | None:
 
 def training_elsewhere(manager, fingerprint: str, owner: str) -> None:
     """A note when another session is training (or queuing) this very configuration."""
-    from aeviz.jobs.reuse import config_fingerprint
+    from aeviz.training.fingerprint import config_fingerprint
 
     for view in manager.jobs():
         if view.active and view.owner != owner and config_fingerprint(view.config) == fingerprint:

@@ -34,7 +34,7 @@ def start_umap_warmup() -> None:
 
 
 def _dataset_from_link(query: dict) -> None:
-    from aeviz.data.datasets import DATASET_NAMES
+    from aeviz.data.types import DATASET_NAMES
 
     if query.get("dataset") in DATASET_NAMES:
         st.session_state["dataset"] = query["dataset"]

@@ -19,7 +19,7 @@ def start_sweep(key: str, spec) -> None:
     old = kept(key)
     if old is not None and old.running:
         raise AevizError("a sweep is already running here; stop it first")
-    start_task(key, SweepRunner(spec, executor="local"))
+    start_task(key, SweepRunner(spec))
 
 
 def sweep_section(key: str, draw: Callable) -> None:

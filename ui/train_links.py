@@ -25,7 +25,7 @@ def restore_train_settings() -> None:
 
 
 def _apply(query: dict[str, Any]) -> None:
-    from aeviz.data.datasets import SPECS
+    from aeviz.data.types import SPECS
     from aeviz.links import query_config
 
     st.session_state[PROBLEM_KEY] = ""

@@ -20,9 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from aeviz.errors import AevizError, InvalidConfig
-
-# Training: keeps the logarithms finite when a unit saturates at 0 or 1 over a whole batch.
-SATURATION_EPS = 1e-6
+from aeviz.variants import sparse_kl
 
 
 # ---------------------------------------------------------------- elementwise pieces
@@ -113,16 +111,14 @@ def bernoulli_kl(rho, rho_hat):
     elementwise, in nats.
 
     The sparse autoencoder's penalty per hidden unit (Ng's lecture notes on sparse autoencoders):
-    rho is the target mean activation, rho_hat the unit's actual mean activation. One definition for
-    the Information page (numpy: probabilities checked, exact at 0 and 1) and the sparse_kl variant's
-    training loss (a torch tensor rho_hat: differentiable, clamped to [SATURATION_EPS, 1 - SATURATION_EPS]).
+    rho is the target mean activation, rho_hat the unit's actual mean activation. For the Information
+    page: numpy, probabilities checked, exact at 0 and 1. A torch tensor rho_hat goes to the sparse_kl
+    variant's training penalty (aeviz.variants.sparse_kl.bernoulli_kl: differentiable, clamped).
     """
     if isinstance(rho_hat, torch.Tensor):
-        rho_hat = rho_hat.clamp(SATURATION_EPS, 1 - SATURATION_EPS)
-        rho, xlogy = torch.as_tensor(rho, dtype=rho_hat.dtype, device=rho_hat.device), torch.special.xlogy
-    else:
-        rho, rho_hat, xlogy = _check_probabilities(rho, "rho"), _check_probabilities(rho_hat, "rho_hat"), _xlogy
-    return xlogy(rho, rho) - xlogy(rho, rho_hat) + xlogy(1 - rho, 1 - rho) - xlogy(1 - rho, 1 - rho_hat)
+        return sparse_kl.bernoulli_kl(rho, rho_hat)
+    rho, rho_hat = _check_probabilities(rho, "rho"), _check_probabilities(rho_hat, "rho_hat")
+    return _xlogy(rho, rho) - _xlogy(rho, rho_hat) + _xlogy(1 - rho, 1 - rho) - _xlogy(1 - rho, 1 - rho_hat)
 
 
 # ---------------------------------------------------------------- from trained runs

@@ -143,19 +143,6 @@ def noise_heatmap_variant():
     return DenoisingAutoencoder
 
 
-def noise_heatmap_spec(dataset: str, kind: str, train_levels, k: int, epochs: float | None = None,
-                       max_seconds: float | None = None, seed: int = 0, fixed: dict | None = None):
-    """A sweep (aeviz.sweeps) of short runs of the denoising variant, one per training noise level."""
-    from aeviz.sweeps.spec import SweepSpec
-
-    train_levels = sorted({float(v) for v in train_levels})
-    if not train_levels:
-        raise InvalidConfig("give at least one training noise level")
-    return SweepSpec(dataset=dataset, variants=[noise_heatmap_variant().slug], grid={"noise_level": train_levels}, seeds=[seed],
-                     epochs=epochs, max_seconds=max_seconds,
-                     fixed={"k": k, "noise": kind, **(fixed or {})}).validated()
-
-
 def train_test_errors(train_levels: Sequence[float], errors_by_level: dict[float, Sequence[float]],
                       n_test: int) -> np.ndarray:
     """The heatmap's matrix: one row per training level (NaN where that run is not trained yet)."""

@@ -124,45 +124,9 @@ def sparsity_knob(variant: str) -> str:
     return knob
 
 
-def sparsity_sweep_spec(dataset: str, variant: str, values, k: int, epochs: float | None = None,
-                        max_seconds: float | None = None, seed: int = 0, fixed: dict | None = None):
-    """A sweep (aeviz.sweeps) of short runs of `variant` at bottleneck k, one per sparsity knob value."""
-    from aeviz.sweeps.spec import SweepSpec
-    from aeviz.variants import get_variant
-
-    knob = sparsity_knob(variant)
-    values = list(values)
-    if not values:
-        raise AevizError(f"give at least one value of {knob} to sweep")
-    spec = SweepSpec(dataset=dataset, variants=[variant], grid={knob: values}, seeds=[seed], epochs=epochs,
-                     max_seconds=max_seconds, fixed={"k": k, **(fixed or {})}).validated()
-    for value in spec.grid[knob]:  # settings that must fit k (active_units), checked before any training
-        get_variant(variant).check_settings(k, {**spec.fixed, knob: value})
-    return spec
-
-
 def sparsity_point_row(point, model, images: torch.Tensor, threshold: float = DEFAULT_THRESHOLD) -> dict:
     """One row of the sparsity sweep's figure: the point's knob value, test MSE and measured sparsity."""
     knob = sparsity_knob(point.variant)
     stats = activation_stats(model, images, threshold)
     return {"variant": point.variant, knob: point.values[knob], "test_mse": point.metrics.get("test_mse"),
             "run_id": point.run_id, **stats.summary()}
-
-
-# ---------------------------------------------------------------- Makhzani & Frey's filter figure
-# The paper's filter figure (MNIST, 1000 hidden units): 70, 40, 25 and 10 active units. Here the code is
-# 512 wide on 28x28 images (a k-sparse autoencoder here is undercomplete), with the paper's counts; on the
-# 8x8 digits (63 units) the counts keep the paper's proportions to one another, the largest 18.
-PAPER_ACTIVE_UNITS = (70, 40, 25, 10)
-PAPER_CODE_UNITS = 1000
-
-
-def ksparse_filters_spec(dataset: str, input_size: int, epochs: float, seed: int = 0):
-    """A sweep of k-sparse runs at one wide k, one per number of active units (most first), for the
-    side-by-side filter grids of Makhzani & Frey's figure."""
-    k = min(512, input_size - 1)
-    if k >= 256:
-        counts = list(PAPER_ACTIVE_UNITS)
-    else:  # the same shares of a narrower code
-        counts = sorted({max(1, round(k * c / PAPER_CODE_UNITS * 4)) for c in PAPER_ACTIVE_UNITS}, reverse=True)
-    return sparsity_sweep_spec(dataset, "ksparse", counts, k, epochs=epochs, seed=seed)

@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 from aeviz.training.config import TrainConfig
-from aeviz.data.datasets import Dataset, load_dataset
+from aeviz.data.types import Dataset
+from aeviz.data.datasets import load_dataset
 from aeviz.errors import InvalidConfig
 from aeviz.analysis.latent import per_image_mse, reconstruction_errors
 from aeviz.analysis.pca import fit_pca

@@ -11,7 +11,7 @@ from aeviz.applications.anomaly import (DEFAULT_ANOMALY_EPOCHS, AnomalyReport, H
                                         anomaly_report, anomaly_trainer, check_normal_classes,
                                         normal_class_dataset_named)
 from aeviz.training.config import TrainConfig
-from aeviz.data.datasets import Dataset
+from aeviz.data.types import Dataset
 from aeviz.jobs.executors import placed_source
 from aeviz.training.tasks import TrainerTask
 

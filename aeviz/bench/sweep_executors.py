@@ -46,7 +46,8 @@ def run(context: BenchContext) -> list[Result]:
 
     from aeviz.runs.store import RunStore
     from aeviz.sweeps import LocalExecutor, SweepStore, run_sweep
-    from aeviz.cluster.sweep_executor import RayExecutor, import_ray, ray_available
+    from aeviz.cluster.sweep_executor import RayExecutor
+    from aeviz.cluster.connection import import_ray, ray_available
 
     what = f"8-point digits sweep, local vs Ray with {WORKERS} workers"
     if not ray_available():

@@ -81,7 +81,7 @@ class RayTrainingSource:
         # The worker's checkpoints are written here (a dead worker leaves the run interrupted, not lost).
         self.checkpointer = None
         if store is not None and run_id is not None:
-            from aeviz.training.checkpoints import Checkpointer
+            from aeviz.runs.checkpoints import Checkpointer
 
             self.checkpointer = Checkpointer(store, run_id, tag)
         self._seen_checkpoint = 0

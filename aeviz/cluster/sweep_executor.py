@@ -19,7 +19,7 @@ import time
 from typing import Any, Iterator
 
 from aeviz.errors import AevizError
-from aeviz.cluster.connection import cluster_cpus, configured_address, connect, first_line, import_ray, ray_available  # noqa: F401
+from aeviz.cluster.connection import cluster_cpus, configured_address, connect, first_line, import_ray
 from aeviz.sweeps.events import PointOutcome, PointQueued
 from aeviz.sweeps.spec import SweepPoint, SweepSpec
 from aeviz.training.tasks import describe_error
@@ -80,8 +80,8 @@ def warm_worker(dataset: str, threads: int) -> int:
 
 def result_from_payload(config, payload: dict[str, Any]):
     """Rebuild a TrainResult on the driver from a worker's payload (weights loaded safely)."""
-    from aeviz.runs.store import load_weights_into_model
-    from aeviz.training.trainer import TrainResult
+    from aeviz.runs.checks import load_weights_into_model
+    from aeviz.training.result import TrainResult
 
     config_json = {**config.to_json(), "resolved_params": payload["params"], "input_shape": payload["input_shape"]}
     model = load_weights_into_model(config_json, payload["weights"])

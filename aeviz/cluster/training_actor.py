@@ -54,7 +54,7 @@ class TrainingActor:
             # the dataset: by name (cached per worker process), or made here (a subset, the ratings)
             trainer = Trainer(config, make_dataset() if make_dataset is not None else load_dataset(config.dataset))
             if checkpoint_seconds:  # kept here as bytes; the server fetches and writes them (checkpoint())
-                from aeviz.training.checkpoints import LatestCheckpoint
+                from aeviz.runs.checkpoints import LatestCheckpoint
 
                 self._checkpoint = trainer.checkpointer = LatestCheckpoint(checkpoint_seconds, tag)
             for event in trainer.run():

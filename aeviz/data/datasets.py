@@ -17,9 +17,7 @@ import numpy as np
 
 # torch is imported inside the loaders: the app's sidebar asks dataset_status() on its first
 # page, and importing torch there would add ~2 s to the app's cold start.
-from aeviz.data.types import (  # noqa: F401 (aeviz.data.datasets is where callers find them)
-    DATASET_NAMES, EXPECTED_COUNTS, MNIST_CLASSES, SPECS, USER_PREFIX, Dataset, DatasetSpec, DatasetStatus,
-    cache_dir)
+from aeviz.data.types import (DATASET_NAMES, EXPECTED_COUNTS, SPECS, USER_PREFIX, Dataset, DatasetSpec, DatasetStatus, cache_dir)
 from aeviz.data.download import ProgressCallback, download_resources
 from aeviz.errors import DatasetUnavailable, InvalidConfig
 from aeviz.data.idx import IDX_FILES, read_idx_folder

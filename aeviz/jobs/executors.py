@@ -58,7 +58,7 @@ class JobCluster:
                    tag: str = "", make_dataset: Callable[[], Any] | None = None) -> tuple[Any, str]:
         """(a source that trains on the cluster, where: its note), or (None, why it trains in this process).
         `fallback()` builds the in-process trainer that a job whose worker the cluster took with it runs;
-        `tag`: its owner's, on its checkpoints (aeviz.training.checkpoints); `make_dataset`: a picklable
+        `tag`: its owner's, on its checkpoints (aeviz.runs.checkpoints); `make_dataset`: a picklable
         function the worker calls for its training data (None: the config's dataset, by name). With no `store`
         the run comes back unsaved."""
         from aeviz.cluster.connection import connect

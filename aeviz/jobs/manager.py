@@ -9,7 +9,7 @@ Each job belongs to an owner (the app's session id) so a reloaded page finds its
 `max_running` jobs train at once (``$AEVIZ_MAX_JOBS``, default 1: CPUs are shared); the others wait in a
 queue and know their position; a queued job whose owner has not been seen for ``$AEVIZ_ABANDON_SECONDS``
 (default 600; a closed tab) is cancelled when its turn comes. A running job is checkpointed (a crash loses
-little: aeviz.training.checkpoints); an ended one is saved with the run store; at exit or SIGTERM/Ctrl-C
+little: aeviz.runs.checkpoints); an ended one is saved with the run store; at exit or SIGTERM/Ctrl-C
 running jobs are stopped and saved (aeviz.jobs.shutdown). With a Ray address (``$AEVIZ_RAY_ADDRESS``) jobs train
 on the cluster's workers (aeviz.jobs.executors). A job is a background task (aeviz.training.tasks).
 """
@@ -27,7 +27,7 @@ from aeviz.training.device import share_cpu_threads, warm_up_optimizers
 from aeviz.errors import AevizError
 from aeviz.jobs.executors import JobCluster
 from aeviz.jobs.view import JobView
-from aeviz.server_settings import abandon_seconds_from_env, max_jobs_from_env  # noqa: F401 (the jobs' settings)
+from aeviz.server_settings import abandon_seconds_from_env, max_jobs_from_env
 from aeviz.jobs.shutdown import stop_jobs_at_exit
 from aeviz.training.tasks import ACTIVE, RUNNING, STARTING, TrainerTask
 
@@ -56,7 +56,7 @@ class Job(TrainerTask):
     def make_source(self):
         manager = self._manager
         if manager.cluster is not None and not self.resume:  # on the Ray cluster, or here with a note saying why
-            from aeviz.training.checkpoints import owner_tag
+            from aeviz.runs.checkpoints import owner_tag
 
             source, self.note = manager.cluster.source_for(self.config, manager.store(), self.save_as,
                                                            fallback=self.local_trainer, tag=owner_tag(self.owner))

@@ -1,54 +1,14 @@
-"""Reusing a run already trained on this server: a configuration's fingerprint, and finding a saved
-run with the same one.
-
-Two configurations get the same fingerprint when they would train the same model: the same
-dataset, variant, k, every variant and optimiser setting (defaults filled in, so a setting left at
-its default and the same value typed out match), budget, batch size, learning rate and seed. The
-device, tags and snapshot period do not count: they change where and how a run is watched, not
-what it learns. Thirty students opening one lesson link then cost one training.
+"""Reusing a run already trained on this server: finding a saved run with the same configuration
+fingerprint (aeviz.training.fingerprint). Thirty students opening one lesson link then cost one training.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
-from typing import Any
-
-from aeviz.training.config import DEFAULT_EPOCHS, TrainConfig
-from aeviz.variants.trainer_settings import trainer_settings
 from aeviz.errors import AevizError
+from aeviz.training.config import TrainConfig
+from aeviz.training.fingerprint import FINGERPRINT_KEY, config_fingerprint
 
-FINGERPRINT_KEY = "fingerprint"  # in a saved run's config.json
 REUSABLE_STATUS = "completed"    # a stopped or diverged run did not spend its budget: never offered
-
-
-def canonical_config(config: TrainConfig) -> dict[str, Any]:
-    """What decides the trained model, in one canonical form (raises InvalidConfig on a bad setting)."""
-    from aeviz.variants import get_variant
-
-    variant = get_variant(config.variant)
-    params = variant.parse_params(config.params)
-    trainer = trainer_settings(variant, config.trainer)
-    epochs = config.epochs
-    if epochs is None and not config.max_seconds:
-        epochs = DEFAULT_EPOCHS  # what the trainer does with no budget given
-    canonical = {
-        "dataset": str(config.dataset), "variant": str(config.variant), "k": int(config.k),
-        "epochs": _number(epochs), "max_seconds": _number(config.max_seconds),
-        "batch_size": int(config.batch_size), "lr": _number(config.lr), "seed": int(config.seed),
-        "params": {name: _plain(value) for name, value in sorted(params.items())},
-        "trainer": {name: _plain(value) for name, value in sorted(trainer.items())},
-    }
-    if variant.centers_input:  # runs saved before the variant subtracted the mean image trained another model
-        canonical["input"] = "mean image subtracted"
-    return canonical
-
-
-def config_fingerprint(config: TrainConfig) -> str:
-    """A short hash of canonical_config: equal for configurations that train the same model."""
-    text = json.dumps(canonical_config(config), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def saved_fingerprint(info) -> str | None:
@@ -74,14 +34,3 @@ def find_reusable(store, config: TrainConfig):
         if saved_fingerprint(info) == wanted:
             return info
     return None
-
-
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _plain(value: Any) -> Any:
-    return [_plain(v) for v in value] if isinstance(value, (tuple, list)) else value

@@ -31,7 +31,7 @@ class Measurement:
 
 def test_mse(run, dataset) -> float:
     """The run's test MSE per pixel, recomputed from its weights on the dataset's test split."""
-    from aeviz.training.trainer import reconstruction_mse
+    from aeviz.training.result import reconstruction_mse
 
     return reconstruction_mse(run.model, dataset.test_images)
 

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from aeviz.training.config import TrainConfig
-from aeviz.data.datasets import Dataset
+from aeviz.data.types import Dataset
 from aeviz.errors import InvalidConfig
 from aeviz.recommender.movielens import GENRES, MovieLens, baseline_rmses, load_movielens
 from aeviz.variants.nets import activation

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from aeviz.data.datasets import ProgressCallback, cache_dir, data_dir, offline
+from aeviz.data.datasets import ProgressCallback, data_dir, offline
+from aeviz.data.types import cache_dir
 from aeviz.errors import CorruptDataFile, DatasetUnavailable
 
 FOLDER = "ml-100k"

@@ -14,7 +14,8 @@ import json
 import zipfile
 
 from aeviz.errors import AevizError
-from aeviz.runs.store import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, WEIGHTS_FILE, RunStore
+from aeviz.runs.format import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, WEIGHTS_FILE
+from aeviz.runs.store import RunStore
 from aeviz.safe_io import UploadRefused, read_zip_bounded
 
 MAX_ARCHIVE_BYTES = 50 * 1024 * 1024   # bytes actually inflated, all members together (a zip bomb is refused)
@@ -39,7 +40,7 @@ def export_run(store: RunStore, run_id: str) -> bytes:
 
 def result_archive(result) -> bytes:
     """A trained result that is not (yet) saved, as the same .zip export_run gives (import_run reads it)."""
-    from aeviz.runs.store import run_files
+    from aeviz.runs.format import run_files
 
     files = run_files(result)
     buffer = io.BytesIO()
@@ -54,8 +55,8 @@ def import_run(data: bytes, store: RunStore, name: str = "upload") -> str:
     MSE again and save it as a new run; returns the new run id. Raises CheckpointRefused."""
     from aeviz.training.config import TrainConfig
     from aeviz.data.datasets import load_dataset
-    from aeviz.runs.store import load_weights_into_model, read_state_dict
-    from aeviz.training.trainer import TrainResult, reconstruction_mse
+    from aeviz.runs.checks import load_weights_into_model, read_state_dict
+    from aeviz.training.result import TrainResult, reconstruction_mse
 
     try:
         members = read_zip_bounded(data, name, wanted=ARCHIVE_FILES,

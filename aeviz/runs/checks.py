@@ -66,7 +66,7 @@ def model_spec(config_json: Any, input_shape: tuple[int, ...] | None = None) -> 
 def dataset_input_shape(dataset: str, config_json: dict[str, Any]) -> tuple[int, ...]:
     """The input shape of a run's dataset: a built-in image dataset's own; for others (ratings) the
     recorded one, which must be three whole numbers."""
-    from aeviz.data.datasets import SPECS
+    from aeviz.data.types import SPECS
     from aeviz.errors import InvalidConfig
 
     if dataset in SPECS:

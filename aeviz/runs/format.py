@@ -51,7 +51,7 @@ def run_files(result) -> dict[str, bytes]:
 def config_record(config, params: dict[str, Any], input_shape) -> dict[str, Any]:
     """What a run's config.json holds: the configuration, the settings as resolved, the input shape and the
     fingerprint that finds the run again for reuse (a checkpoint records the same)."""
-    from aeviz.jobs.reuse import FINGERPRINT_KEY, config_fingerprint
+    from aeviz.training.fingerprint import FINGERPRINT_KEY, config_fingerprint
 
     config_json = config.to_json()
     config_json["resolved_params"] = _jsonable(params)

@@ -1,6 +1,6 @@
 """Runs whose training was interrupted (the server was killed mid-run): listed, resumed or kept.
 
-A checkpoint (aeviz.training.checkpoints) whose lock no live process holds is an interrupted run. It can
+A checkpoint (aeviz.runs.checkpoints) whose lock no live process holds is an interrupted run. It can
 be resumed (the Trainer continues from the checkpoint's weights, optimiser moments and step to the
 original budget, and is saved under the same run id) or kept (measured on the test set as it stands and
 saved as a `stopped` run, usable by every page), or discarded.
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from aeviz.errors import AevizError, DamagedRun, RunNotFound
-from aeviz.training.checkpoints import (CHECKPOINT_FOLDER, CHECKPOINT_FORMAT, Checkpointer, RunLock,
+from aeviz.runs.checkpoints import (CHECKPOINT_FOLDER, CHECKPOINT_FORMAT, Checkpointer, RunLock,
                                         checkpoint_path, is_locked, lock_path, restore)
 
 INTERRUPTED = "interrupted"
@@ -193,7 +193,7 @@ def job_trainer(config, dataset, store, run_id: str, owner: str, resume: bool = 
     """The Trainer of a training job (aeviz.jobs.manager), checkpointed for its owner: a new one, or with `resume`
     the interrupted run `run_id` continued."""
     from aeviz.training.trainer import Trainer
-    from aeviz.training.checkpoints import owner_tag
+    from aeviz.runs.checkpoints import owner_tag
 
     if resume:
         return resume_trainer(store, run_id, dataset, tag=owner_tag(owner) if owner else None)

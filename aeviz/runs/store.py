@@ -20,10 +20,8 @@ from typing import Any
 import numpy as np
 
 from aeviz.errors import AevizError, DamagedRun, RunNotFound, SaveFailed
-from aeviz.runs.checks import (  # noqa: F401 (importers of aeviz.runs.store use these names)
-    checked_problem, load_weights_into_model, read_state_dict, run_settings)
-from aeviz.runs.format import (  # noqa: F401
-    CODES_FILE, CONFIG_FILE, HISTORY_FILE, METRICS_FILE, REQUIRED_FILES, WEIGHTS_FILE, _jsonable, run_files)
+from aeviz.runs.checks import checked_problem, load_weights_into_model, run_settings
+from aeviz.runs.format import (CODES_FILE, CONFIG_FILE, HISTORY_FILE, METRICS_FILE, REQUIRED_FILES, WEIGHTS_FILE, run_files)
 
 ID_ATTEMPTS = 5
 

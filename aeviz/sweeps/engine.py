@@ -2,12 +2,13 @@
 yields events the CLI, the app and other pages consume alike.
 
     sweep = run_sweep(SweepSpec(dataset="digits", variants=["plain"], grid={"k": [2, 8, 32]}, epochs=5),
-                      executor="local", on_event=print)
+                      on_event=print)
 
-    runner = SweepRunner(spec, executor="ray").start()   # a background task, for the app (sweeps.runner)
+    runner = SweepRunner(spec, make_executor("ray")).start()   # a background task (sweeps.runner)
 
-Executors: `local` trains in this process, one point after another (stoppable within a point);
-`ray` (aeviz.cluster.sweep_executor) runs each point as a Ray task. Both hand back a finished point's
+Executors: `LocalExecutor` (the default) trains in this process, one point after another (stoppable within
+a point); the Ray executor (aeviz.cluster.sweep_executor) runs each point as a Ray task, and
+aeviz.jobs.sweep_executors makes either by name. Both hand back a finished point's
 result here, where it is saved with the RunStore, tagged with the sweep id in config.tags.
 """
 
@@ -26,7 +27,6 @@ from aeviz.sweeps.spec import SweepPoint, SweepSpec
 from aeviz.sweeps.store import Sweep, SweepStore
 from aeviz.training.tasks import describe_error
 
-EXECUTORS = ("local", "ray")
 
 
 # ---------------------------------------------------------------------------- executors
@@ -79,21 +79,8 @@ class LocalExecutor:
                 yield PointOutcome(point, "failed", describe_error(exc))
 
 
-def make_executor(executor: Any = "local", ray_address: str | None = None, num_workers: int | None = None):
-    """'local', 'ray' or an executor object. 'ray' raises AevizError saying how to install Ray."""
-    if not isinstance(executor, str):
-        return executor
-    if executor == "local":
-        return LocalExecutor()
-    if executor == "ray":
-        from aeviz.cluster.sweep_executor import RayExecutor
-
-        return RayExecutor(address=ray_address, num_workers=num_workers)
-    raise AevizError(f"unknown executor {executor!r}; choose one of: {', '.join(EXECUTORS)}")
-
-
 # ---------------------------------------------------------------------------- the engine
-def iter_sweep(sweep: Sweep, executor: Any = "local", store: RunStore | None = None,
+def iter_sweep(sweep: Sweep, executor: Any = None, store: RunStore | None = None,
                sweeps: SweepStore | None = None, stop: threading.Event | None = None,
                lock: Any = None) -> Iterator[SweepEvent]:
     """Run every point of `sweep` not yet done (a reopened sweep resumes); yield events.
@@ -102,7 +89,7 @@ def iter_sweep(sweep: Sweep, executor: Any = "local", store: RunStore | None = N
     keeps every point that finished. Only this generator changes the sweep, each time holding `lock`
     (when given), so another thread holding it reads a consistent sweep.
     """
-    executor = make_executor(executor)
+    executor = executor if executor is not None else LocalExecutor()
     store = store if store is not None else RunStore()
     sweeps = sweeps if sweeps is not None else SweepStore()
     stop = stop if stop is not None else threading.Event()
@@ -195,16 +182,15 @@ def _point_metrics(metrics: dict[str, Any]) -> dict[str, Any]:
             if isinstance(value, (int, float, str, bool)) or value is None}
 
 
-def run_sweep(spec_or_sweep: SweepSpec | Sweep, executor: Any = "local",
+def run_sweep(spec_or_sweep: SweepSpec | Sweep, executor: Any = None,
               on_event: Callable[[SweepEvent], None] | None = None, store: RunStore | None = None,
-              sweeps: SweepStore | None = None, stop: threading.Event | None = None,
-              ray_address: str | None = None, num_workers: int | None = None) -> Sweep:
+              sweeps: SweepStore | None = None, stop: threading.Event | None = None) -> Sweep:
     """Validate (a spec), run to the end (or until `stop` is set), return the sweep.
 
-    Bad grids and a missing Ray raise AevizError before anything trains.
+    `executor`: an executor object (None: a LocalExecutor; aeviz.jobs.sweep_executors makes one by name).
+    Bad grids raise AevizError before anything trains.
     """
     sweep = spec_or_sweep if isinstance(spec_or_sweep, Sweep) else Sweep.create(spec_or_sweep)
-    executor = make_executor(executor, ray_address, num_workers)
     for event in iter_sweep(sweep, executor, store, sweeps, stop):
         if on_event is not None:
             on_event(event)

@@ -1,6 +1,6 @@
 """A sweep as a background task, for the app: start(), stop(), progress, and snapshot() to draw.
 
-    runner = SweepRunner(spec, executor="local").start()
+    runner = SweepRunner(spec).start()   # or SweepRunner(spec, make_executor("ray")) (aeviz.jobs.sweep_executors)
     sweep, current = runner.snapshot()   # a consistent copy, and the point training now (local executor)
 """
 
@@ -10,7 +10,7 @@ import copy
 from typing import Any
 
 from aeviz.runs.store import RunStore
-from aeviz.sweeps.engine import iter_sweep, make_executor
+from aeviz.sweeps.engine import LocalExecutor, iter_sweep
 from aeviz.sweeps.events import PointFinished, PointProgress, PointStarted, SweepFinished
 from aeviz.sweeps.spec import SweepSpec
 from aeviz.sweeps.store import Sweep, SweepStore
@@ -21,15 +21,16 @@ class SweepRunner(BackgroundTask):
     """Runs `iter_sweep` in the task's thread. The engine changes the sweep only while holding the task's
     lock, and snapshot() copies it holding the same lock.
 
-    The executor is made (and Ray connected) in the constructor, so errors show at once.
+    `executor`: an executor object (None: a LocalExecutor), made before, so that its errors (Ray missing or
+    unreachable) show before the task exists.
     """
 
-    def __init__(self, spec_or_sweep: SweepSpec | Sweep, executor: Any = "local", store: RunStore | None = None,
-                 sweeps: SweepStore | None = None, ray_address: str | None = None, num_workers: int | None = None):
+    def __init__(self, spec_or_sweep: SweepSpec | Sweep, executor: Any = None, store: RunStore | None = None,
+                 sweeps: SweepStore | None = None):
         sweep = spec_or_sweep if isinstance(spec_or_sweep, Sweep) else Sweep.create(spec_or_sweep)
         super().__init__(sweep.sweep_id)
         self.sweep = sweep
-        self.executor = make_executor(executor, ray_address, num_workers)
+        self.executor = executor if executor is not None else LocalExecutor()
         self.store = store if store is not None else RunStore()
         self.sweeps = sweeps if sweeps is not None else SweepStore()
         self._current: PointProgress | None = None   # the point training now (local executor)

@@ -20,7 +20,7 @@ from typing import Any
 
 from aeviz.training.config import TrainConfig, check_positive
 from aeviz.variants.trainer_settings import TRAINER_PARAMS
-from aeviz.sweeps.grid_args import parse_grid_arg, parse_grid_args, parse_seeds  # noqa: F401 (spec's CLI input)
+from aeviz.sweeps.grid_args import parse_grid_arg, parse_seeds
 from aeviz.errors import InvalidConfig
 from aeviz.params import Param
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from aeviz.errors import AevizError, RunNotFound
-from aeviz.runs.store import _jsonable, runs_dir
+from aeviz.runs.format import _jsonable
+from aeviz.runs.store import runs_dir
 from aeviz.sweeps.spec import SweepPoint, SweepSpec
 
 

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from aeviz.analysis.comparison import linear_run_angles
+from aeviz.analysis.pca import dataset_pca, pca_test_mse
 from aeviz.training.config import TrainConfig
 from aeviz.variants import Autoencoder
 
@@ -68,9 +70,7 @@ class CodeRecord:
 
 def trainer_result(trainer, status: str) -> TrainResult:
     """A Trainer's result as it stands (measured on the full test set): what a run saves when it ends, and
-    what keeping an interrupted run saves (aeviz.training.checkpoints)."""
-    from aeviz.analysis.pca import pca_test_mse
-
+    what keeping an interrupted run saves (aeviz.runs.checkpoints)."""
     model = trainer.model
     model.eval()
     elapsed = trainer.elapsed
@@ -85,9 +85,8 @@ def trainer_result(trainer, status: str) -> TrainResult:
         "test_size": len(trainer.test_x), "warnings": list(trainer.warnings),
     }
     metrics.update(model.extra_metrics(trainer.test_x.to(trainer.device)))
-    if model.pca_baseline:
-        from aeviz.analysis.pca import dataset_pca
-
-        metrics.update(model.pca_metrics(dataset_pca(trainer.dataset)))
+    if model.spans_pca_subspace:  # principal_angles_deg: ascending, all near 0 once it has learned the subspace
+        angles = linear_run_angles(model, dataset_pca(trainer.dataset))
+        metrics["principal_angles_deg"] = [round(float(a), 3) for a in angles]
     return TrainResult(trainer.config, model, trainer.params, metrics, list(trainer.history),
                        list(trainer.test_history), trainer.recorded.arrays())

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from aeviz.training.config import TrainConfig
-from aeviz.data.datasets import Dataset
+from aeviz.data.types import Dataset
 from aeviz.variants.nets import FlattenCentered, last_linear
 from aeviz.variants.trainer_settings import SGD_MOMENTUM, TAIL_DECAY_SHARE
 from aeviz.variants import build_model

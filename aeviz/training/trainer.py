@@ -20,12 +20,13 @@ from typing import Iterator
 import torch
 
 from aeviz.training.config import TrainConfig, default_epochs
-from aeviz.data.datasets import Dataset, load_dataset
+from aeviz.data.types import Dataset
+from aeviz.data.datasets import load_dataset
 from aeviz.training.device import resolve_device
 from aeviz.errors import AevizError
 from aeviz.training.events import Finished, Progress, Snapshot, Started
 from aeviz.training.precision import autocast, enable_tf32, resolve_precision
-from aeviz.training.result import CodeRecord, TrainResult, reconstruction_mse, trainer_result  # noqa: F401
+from aeviz.training.result import CodeRecord, TrainResult, trainer_result
 from aeviz.training.setup import (build_fresh_model, build_warnings, fixed_test_indices, make_optimizer,
                                scheduled_lr, seed_everything)
 from aeviz.variants import Autoencoder, get_variant
@@ -82,7 +83,7 @@ class Trainer:
         self.recorded = CodeRecord(self._fixed["codes"].numpy())
         self._sums: dict[str, torch.Tensor] = {}  # loss terms summed on the device over _sum_count steps
         self._sum_count = 0
-        self.checkpointer = None  # aeviz.training.checkpoints.Checkpointer: saves the state every few seconds
+        self.checkpointer = None  # aeviz.runs.checkpoints.Checkpointer: saves the state every few seconds
 
     def stop(self) -> None:
         """Ask training to stop after the current step (thread-safe)."""

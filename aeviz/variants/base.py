@@ -272,11 +272,6 @@ class Autoencoder(nn.Module):
         """Variant-specific figures reported at the end of training (JSON-able)."""
         return {}
 
-    def pca_metrics(self, pca_fit) -> dict[str, Any]:
-        """Figures that compare the trained model with PCA of the training set (`aeviz.analysis.pca.PCAFit`),
-        reported at the end of training (JSON-able); none by default."""
-        return {}
-
     def feature_images(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """Encoder weights of the first layer and decoder weights of the last, each (units, C, H, W).
 

@@ -37,10 +37,3 @@ class LinearAutoencoder(Autoencoder):
 
     def reconstruction_term(self, logits, target):
         return nn.functional.mse_loss(logits, target)
-
-    def pca_metrics(self, pca_fit) -> dict:
-        """principal_angles_deg: the angles (degrees, ascending) between the decoder's column space and
-        PCA's top-k subspace; all near 0 once it has learned PCA's subspace."""
-        from aeviz.analysis.comparison import linear_run_angles
-
-        return {"principal_angles_deg": [round(float(a), 3) for a in linear_run_angles(self, pca_fit)]}

@@ -3,17 +3,31 @@
 With ρ̂_j the mean activation of unit j over the batch and a target ρ (say 0.05), the penalty is
 β·Σ_j KL(Bernoulli(ρ) ‖ Bernoulli(ρ̂_j)) = β·Σ_j [ρ log(ρ/ρ̂_j) + (1−ρ) log((1−ρ)/(1−ρ̂_j))]
 (Ng, "Sparse autoencoder", CS294A notes 2011). It pushes every unit to be on for a fraction ρ
-of the images: sparse, but no unit may stay dormant. The KL itself is `aeviz.analysis.information.bernoulli_kl`,
-the same function the Information page draws.
+of the images: sparse, but no unit may stay dormant. The KL itself is `bernoulli_kl` below, which the
+Information page draws too (aeviz.analysis.information.bernoulli_kl hands torch tensors to it).
 """
 
 from __future__ import annotations
 
 import torch
 
-from aeviz.analysis.information import bernoulli_kl
 from aeviz.params import Param
 from aeviz.variants.base import Autoencoder, LossParts
+
+SATURATION_EPS = 1e-6  # ρ̂ is clamped to [eps, 1 - eps]: a saturated unit gives a large, finite penalty
+
+
+def bernoulli_kl(rho: float, rho_hat: torch.Tensor) -> torch.Tensor:
+    """KL(Bernoulli(ρ) ‖ Bernoulli(ρ̂)) = ρ log(ρ/ρ̂) + (1−ρ) log((1−ρ)/(1−ρ̂)), elementwise, in nats.
+
+    The sparse autoencoder's penalty per hidden unit (Ng's lecture notes): ρ the target mean activation,
+    ρ̂ the unit's actual mean activation, a torch tensor, differentiable and clamped to
+    [SATURATION_EPS, 1 − SATURATION_EPS].
+    """
+    rho_hat = rho_hat.clamp(SATURATION_EPS, 1 - SATURATION_EPS)
+    rho = torch.as_tensor(rho, dtype=rho_hat.dtype, device=rho_hat.device)
+    xlogy = torch.special.xlogy
+    return xlogy(rho, rho) - xlogy(rho, rho_hat) + xlogy(1 - rho, 1 - rho) - xlogy(1 - rho, 1 - rho_hat)
 
 
 class SparseKLAutoencoder(Autoencoder):

@@ -46,8 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from aeviz.cli.output import close_bar, print_json, progress_bar
     from aeviz.cli.settings import parse_settings
-    from aeviz.sweeps import (LocalExecutor, Sweep, SweepSpec, iter_sweep, make_executor, parse_grid_args,
-                              parse_seeds, sweep_table)
+    from aeviz.jobs.sweep_executors import make_executor
+    from aeviz.sweeps import (LocalExecutor, Sweep, SweepSpec, iter_sweep, parse_grid_args, parse_seeds,
+                              sweep_table)
 
     from aeviz.data.user import resolve_dataset
 

@@ -39,7 +39,7 @@ except ImportError:  # not on POSIX: no lock, so another live process's run woul
 
 CHECKPOINT_FOLDER = ".checkpoints"   # in the runs folder; hidden from the run listing (a dot folder)
 CHECKPOINT_FORMAT = 1
-log = logging.getLogger("aeviz.checkpoints")
+log = logging.getLogger(__name__)
 
 
 def owner_tag(owner: str) -> str:
