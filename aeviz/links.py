@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from aeviz.training.config import TrainConfig
 from aeviz.errors import InvalidConfig
+from aeviz.variants import get_variant
 
 PRIVATE_PARAMS = ("session", "job")  # this browser tab's own: never in a shared link
 MAX_PARAM_CHARS = 2000               # a query value longer than this is refused before parsing
@@ -45,7 +46,6 @@ def query_config(query: Mapping[str, Any]) -> TrainConfig | None:
     dataset, variant = _one(query, "dataset"), _one(query, "variant")
     if not dataset or not variant:
         return None
-    from aeviz.variants import get_variant
 
     model = get_variant(variant)
     defaults = model.training_defaults()

@@ -189,3 +189,32 @@ def test_the_layer_check_finds_an_upward_import(tmp_path):
     (package / "low" / "loader.py").write_text("def f():\n    from aeviz.high.trainer import Trainer\n")
     (package / "high" / "trainer.py").write_text("from aeviz.low.loader import f\n")
     assert set(package_imports(tmp_path)) == {("low", "high"), ("high", "low")}
+
+
+MAX_LAZY_IMPORTS = 40  # outside aeviz/cli, whose commands import what each needs when it runs
+
+
+def lazy_aeviz_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, the line above it and the statement) of each `from aeviz... import` inside a function."""
+    lines = path.read_text().splitlines()
+    found = []
+
+    def visit(node, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inside = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if (in_function and isinstance(child, ast.ImportFrom) and not child.level
+                    and (child.module or "").startswith("aeviz")):
+                found.append((child.lineno, "\n".join(lines[max(0, child.lineno - 2):child.end_lineno])))
+            visit(child, inside)
+
+    visit(ast.parse("\n".join(lines)), False)
+    return found
+
+
+def test_imports_sit_at_the_top_unless_they_defer_a_heavy_dependency():
+    lazy = [(path, line, text) for path in (ROOT / "aeviz").rglob("*.py") if "cli" not in path.parts
+            for line, text in lazy_aeviz_imports(path)]
+    assert len(lazy) <= MAX_LAZY_IMPORTS, f"{len(lazy)} function-level imports of aeviz outside the CLI"
+    unexplained = [f"{path.relative_to(ROOT)}:{line}" for path, line, text in lazy if "# lazy:" not in text]
+    assert not unexplained, "say what each defers with a '# lazy: ...' comment, or import at the top:\n" + (
+        "\n".join(unexplained))

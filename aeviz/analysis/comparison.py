@@ -87,6 +87,7 @@ class FrontierPoint:
 
 def pca_frontier(dataset, max_k: int = FRONTIER_MAX_K) -> tuple[np.ndarray, np.ndarray]:
     """(ks = 1..max_k, PCA's test MSE per pixel at each k), exact, from one projection."""
+    # lazy: torch only when called (this module imports without it)
     from aeviz.analysis.pca import pca_test_mse_curve
 
     curve = pca_test_mse_curve(dataset)

@@ -19,6 +19,8 @@ import torch
 
 from aeviz.errors import AevizError
 from aeviz.analysis.latent import per_image_mse, reconstruct_images
+from aeviz.data.datasets import dataset_status
+from aeviz.data.types import SPECS
 
 TEST_IMAGES, SCRAMBLED, UNIFORM = "test images", "scrambled test images", "uniform noise"
 
@@ -64,8 +66,6 @@ def copy_examples(model, inputs: Mapping[str, torch.Tensor], count: int = 8) -> 
 def other_dataset_name(name: str, image_shape: tuple[int, ...]) -> str | None:
     """A built-in dataset other than `name` with images of `image_shape`, loadable here without a
     download (MNIST for a Fashion-MNIST run and the other way round); None when there is none."""
-    from aeviz.data.datasets import dataset_status
-    from aeviz.data.types import SPECS
 
     for other, spec in SPECS.items():
         if other != name and tuple(spec.image_shape) == tuple(image_shape) and dataset_status(other).available:

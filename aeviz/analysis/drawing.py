@@ -192,6 +192,7 @@ class TestReference:
 
 
 def test_reference(model, test_images) -> TestReference:
+    # lazy: scipy, torch only when called (this module imports without it)
     from aeviz.analysis.latent import encode_images, reconstruction_errors
 
     return TestReference(encode_images(model, test_images), reconstruction_errors(model, test_images))
@@ -210,6 +211,7 @@ class DrawingResult:
 
 def analyse_drawing(model, image: np.ndarray, reference: TestReference, count: int = NEAREST) -> DrawingResult:
     """What a model makes of one preprocessed image (H, W), against its test set."""
+    # lazy: scipy, torch only when called (this module imports without it)
     from aeviz.analysis.latent import decode_codes, encode_images, greyscale, per_image_mse
 
     expected = model.input_shape[1:]

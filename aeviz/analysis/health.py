@@ -8,6 +8,7 @@ messages next to the run, with what to change.
 from __future__ import annotations
 
 from typing import Any
+from aeviz.data.datasets import load_dataset
 
 ACTIVE_SHARE = 0.5        # a VAE with fewer than half its dimensions active gets a word
 # A linear run whose mean principal angle to PCA is above this. The mean, not the largest: where two
@@ -78,7 +79,7 @@ def _pca_at(config: dict[str, Any], metrics: dict[str, Any], pca_curve, k: int) 
         dataset = config.get("dataset")
         if not dataset:
             return None
-        from aeviz.data.datasets import load_dataset
+        # lazy: torch only when called (this module imports without it)
         from aeviz.analysis.pca import pca_test_mse_curve
 
         pca_curve = pca_test_mse_curve(load_dataset(dataset))

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from aeviz.errors import AevizError, InvalidConfig
 from aeviz.variants import sparse_kl
+from aeviz.analysis.latent import BATCH, evaluating, run_in_batches
 
 
 # ---------------------------------------------------------------- elementwise pieces
@@ -154,7 +155,6 @@ def pixel_bce_split(model, images: torch.Tensor) -> PixelBCESplit:
     With a sigmoid output the log-probabilities come from the decoder's logits (exact even where
     the sigmoid saturates); an identity output is clipped into (0, 1) first.
     """
-    from aeviz.analysis.latent import BATCH, evaluating
 
     sums = {"bce": 0.0, "h": 0.0}
     count = 0
@@ -212,7 +212,6 @@ def vae_kl_per_dimension(model, images: torch.Tensor) -> np.ndarray:
 
     Needs a model that exposes its posterior: `encode_distribution(x) -> (mu, logvar)`.
     """
-    from aeviz.analysis.latent import run_in_batches
 
     method = getattr(model, "encode_distribution", None) or getattr(model, "posterior", None)
     if method is None:

@@ -18,6 +18,9 @@ import numpy as np
 import torch
 
 from aeviz.errors import AevizError, InvalidConfig
+from aeviz.data.noise import corrupt
+from aeviz.variants.denoising import DenoisingAutoencoder
+from aeviz.analysis.latent import reconstruct_images
 
 Reconstructor = Callable[[torch.Tensor], torch.Tensor]
 
@@ -25,7 +28,6 @@ Reconstructor = Callable[[torch.Tensor], torch.Tensor]
 # ---------------------------------------------------------------- reconstructors
 def model_reconstructor(model) -> Reconstructor:
     """Images (N, C, H, W) -> the model's reconstructions (`aeviz.analysis.latent.reconstruct_images`), on the CPU."""
-    from aeviz.analysis.latent import reconstruct_images
 
     def reconstruct(images: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(reconstruct_images(model, images)).reshape(images.shape)
@@ -46,7 +48,6 @@ def pca_reconstructor(fit, k: int) -> Reconstructor:
 # ---------------------------------------------------------------- noise
 def noisy_copy(images: torch.Tensor, kind: str, level: float, seed: int = 0) -> torch.Tensor:
     """`images` corrupted by aeviz.data.noise.corrupt with a generator seeded by (seed, level)."""
-    from aeviz.data.noise import corrupt
 
     generator = torch.Generator().manual_seed(_level_seed(seed, level))
     return corrupt(images.cpu(), kind, float(level), generator=generator)
@@ -138,7 +139,6 @@ def inpaint(reconstruct: Reconstructor, images: torch.Tensor, mask: np.ndarray, 
 # ---------------------------------------------------------------- trained at one level, tested at another
 def noise_heatmap_variant():
     """The variant whose runs the heatmap trains (its sweep_suggestions hold the training levels to start from)."""
-    from aeviz.variants.denoising import DenoisingAutoencoder
 
     return DenoisingAutoencoder
 

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 
 from aeviz.errors import AevizError
+from aeviz.variants import get_variant, variants_where
+from aeviz.analysis.latent import run_in_batches
 
 DEFAULT_THRESHOLD = 0.05
 
@@ -72,7 +74,6 @@ class ActivationStats:
 
 def hidden_activations(model, images: torch.Tensor) -> np.ndarray:
     """(N, units) float32 hidden activations of `images`, computed in eval mode, in batches."""
-    from aeviz.analysis.latent import run_in_batches
 
     if len(images) == 0:
         raise AevizError("no images to measure activations on")
@@ -109,14 +110,12 @@ def order_units(stats: ActivationStats, by: str = "mean") -> np.ndarray:
 # ---------------------------------------------------------------- the sparsity sweep
 def sparse_variants() -> tuple[str, ...]:
     """The variants that declare a sparsity knob (a penalty weight, or the number of units kept)."""
-    from aeviz.variants import variants_where
 
     return variants_where("sparsity_knob")
 
 
 def sparsity_knob(variant: str) -> str:
     """The declared setting that sets how sparse `variant`'s code is."""
-    from aeviz.variants import get_variant
 
     knob = get_variant(variant).sparsity_knob
     if not knob:

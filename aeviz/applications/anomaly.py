@@ -28,6 +28,8 @@ from aeviz.data.datasets import load_dataset
 from aeviz.errors import InvalidConfig
 from aeviz.analysis.latent import per_image_mse, reconstruction_errors
 from aeviz.analysis.pca import fit_pca
+from aeviz.training.events import Finished, Progress, Started
+from aeviz.training.trainer import Trainer
 
 DEFAULT_ANOMALY_EPOCHS = 3.0
 
@@ -72,7 +74,6 @@ def anomaly_config(run_config: TrainConfig, normal_classes, epochs: float | None
 def anomaly_trainer(run_config: TrainConfig, dataset: Dataset, normal_classes,
                     epochs: float | None = DEFAULT_ANOMALY_EPOCHS, max_seconds: float | None = None):
     """A Trainer (not saved) for a fresh model like the run's, on the normal classes only."""
-    from aeviz.training.trainer import Trainer
 
     normal = normal_class_dataset(dataset, normal_classes)
     return Trainer(anomaly_config(run_config, normal_classes, epochs, max_seconds), normal)
@@ -190,8 +191,6 @@ class HeldOutSweep:
             self.trainer.stop()
 
     def run(self):
-        from aeviz.training.events import Finished, Progress, Started
-
         start, total = time.monotonic(), len(self.classes)
         status, message = "completed", f"{total} models trained, one per held-out class"
         for index, held_out in enumerate(self.classes):

@@ -19,6 +19,8 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
+from aeviz.data.datasets import dataset_status
+from aeviz.errors import InvalidConfig
 
 FASHION = "fashion-mnist"
 PASS, MISS, SKIPPED, INFO = "pass", "miss", "skipped", "info"
@@ -86,8 +88,6 @@ def run_rows(context: BenchContext, only: list[str] | None = None) -> list[Resul
     chosen = list(rows) if not only else only
     unknown = [name for name in chosen if name not in rows]
     if unknown:
-        from aeviz.errors import InvalidConfig
-
         raise InvalidConfig(f"unknown bench row {', '.join(unknown)}; choose from: {', '.join(rows)}")
     results: list[Result] = []
     for name in chosen:
@@ -104,7 +104,6 @@ def run_rows(context: BenchContext, only: list[str] | None = None) -> list[Resul
 # ---------------------------------------------------------------------- helpers rows share
 def fashion_missing(context: BenchContext) -> str:
     """Why the dataset a row needs cannot be used ('' when it can)."""
-    from aeviz.data.datasets import dataset_status
 
     name = context.bench_dataset()
     status = dataset_status(name)

@@ -4,6 +4,11 @@ and CLI offer) reaches after 3 s and 60 s of CPU training, against PCA's at the 
 from __future__ import annotations
 
 from aeviz.bench import INFO, BenchContext, Result, Row, fashion_missing, skipped, verdict
+from aeviz.analysis.pca import pca_test_mse
+from aeviz.data.datasets import load_dataset
+from aeviz.training.config import TrainConfig
+from aeviz.training.trainer import Trainer
+from aeviz.variants import get_variant
 
 KS = (2, 8, 32)
 BUDGETS = (3.0, 60.0)
@@ -13,8 +18,6 @@ TARGET_FRACTION_AT_32 = 0.45  # within the long budget, at most this share of PC
 
 def default_config(dataset_name: str, k: int, seconds: float, seed: int = 0):
     """`plain` exactly as the CLI and app start it, on the CPU, for `seconds`."""
-    from aeviz.training.config import TrainConfig
-    from aeviz.variants import get_variant
 
     defaults = get_variant("plain").training_defaults()
     return TrainConfig(dataset=dataset_name, variant="plain", k=k, max_seconds=seconds, device="cpu",
@@ -22,8 +25,6 @@ def default_config(dataset_name: str, k: int, seconds: float, seed: int = 0):
 
 
 def train_for(dataset, k: int, seconds: float) -> dict:
-    from aeviz.training.trainer import Trainer
-
     trainer = Trainer(default_config(dataset.name, k, seconds), dataset)
     for _ in trainer.run():
         pass
@@ -38,8 +39,6 @@ def run(context: BenchContext) -> list[Result]:
     missing = fashion_missing(context)
     if missing:
         return [skipped("beat_pca", what.format(b, k), missing) for b in budgets for k in KS]
-    from aeviz.data.datasets import load_dataset
-    from aeviz.analysis.pca import pca_test_mse
 
     dataset = load_dataset(context.bench_dataset())
     results = []

@@ -7,6 +7,10 @@ from __future__ import annotations
 import time
 
 from aeviz.bench import INFO, BenchContext, Result, Row, fashion_missing, median, skipped, verdict
+from aeviz.data.datasets import load_dataset
+from aeviz.training.config import TrainConfig
+from aeviz.training.trainer import Trainer
+from aeviz.variants import get_variant
 
 TARGET = 2.5
 
@@ -66,10 +70,6 @@ def run(context: BenchContext) -> list[Result]:
     import torch
     import torch.nn.functional as F
 
-    from aeviz.training.config import TrainConfig
-    from aeviz.data.datasets import load_dataset
-    from aeviz.training.trainer import Trainer
-    from aeviz.variants import get_variant
 
     dataset = load_dataset(context.bench_dataset())
     defaults = get_variant("plain").training_defaults()

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from aeviz.bench import BenchContext, Result, Row, fashion_missing, skipped, verdict
 from aeviz.bench.trainer_overhead import TARGET, aeviz_trainer_rate, measure_overhead
+from aeviz.analysis.pca import pca_test_mse
+from aeviz.bench.beat_pca import default_config
+from aeviz.data.datasets import load_dataset
+from aeviz.training.device import resolve_device
+from aeviz.training.trainer import train
+from aeviz.variants import get_variant
 
 ROW_NAME = "gpu"
 SAMPLES_TARGET = 1_000_000   # plain, samples/s, on an H100/H200-class GPU
@@ -18,8 +24,6 @@ PCA_SECONDS = 1.0            # plain below PCA at k=32 within this much GPU trai
 
 def device_config(dataset, variant: str, device: str, seconds: float | None, seed: int = 0):
     """`variant` with the defaults the CLI and app give it on `device`."""
-    from aeviz.bench.beat_pca import default_config
-    from aeviz.variants import get_variant
 
     config = default_config(dataset.name, min(32, dataset.input_size - 1), seconds or 1.0, seed)
     defaults = get_variant(variant).training_defaults(device)
@@ -41,11 +45,6 @@ def run(context: BenchContext) -> list[Result]:
 
 
 def measure(context: BenchContext, device: str) -> list[Result]:
-    from aeviz.data.datasets import load_dataset
-    from aeviz.training.device import resolve_device
-    from aeviz.analysis.pca import pca_test_mse
-    from aeviz.training.trainer import train
-
     dataset = load_dataset(context.bench_dataset())
     name = resolve_device(device).name
     seconds = 0.3 if context.quick else 4.0

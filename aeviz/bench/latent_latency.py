@@ -11,6 +11,11 @@ import time
 from pathlib import Path
 
 from aeviz.bench import BenchContext, Result, Row, fashion_missing, python_executable, skipped, verdict
+from aeviz.analysis.latent import codes_2d, encode_images
+from aeviz.analysis.umap_embed import numba_cache_dir
+from aeviz.bench.beat_pca import default_config
+from aeviz.data.datasets import load_dataset
+from aeviz.training.trainer import Trainer
 
 PCA_TARGET = 1.0
 UMAP_FIRST_TARGET = 10.0
@@ -41,9 +46,6 @@ print(json.dumps({"first": times[0], "warm": times[1], "shape": list(xy.shape)})
 
 def trained_codes(dataset, seconds: float):
     """Codes of up to N_CODES test images from a briefly trained `plain` model, and the encode time."""
-    from aeviz.bench.beat_pca import default_config
-    from aeviz.analysis.latent import encode_images
-    from aeviz.training.trainer import Trainer
 
     trainer = Trainer(default_config(dataset.name, min(32, dataset.input_size - 1), seconds), dataset)
     for _ in trainer.run():
@@ -57,7 +59,6 @@ def trained_codes(dataset, seconds: float):
 
 def pca_view_seconds(model, images) -> float:
     """Request to PCA view: the pages' own calls, encode the images and draw the codes in 2-D (PCA)."""
-    from aeviz.analysis.latent import codes_2d, encode_images
 
     started = time.perf_counter()
     codes_2d(encode_images(model, images))
@@ -73,8 +74,6 @@ def umap_in_fresh_process(codes_path: Path, mode: str) -> dict:
 
 
 def cache_is_filled() -> bool:
-    from aeviz.analysis.umap_embed import numba_cache_dir
-
     folder = numba_cache_dir()
     return folder.is_dir() and any(folder.rglob("*.nbi"))
 
@@ -87,7 +86,6 @@ def run(context: BenchContext) -> list[Result]:
                 skipped("latent_latency", "UMAP view, warm", missing, f"<= {UMAP_WARM_TARGET:g} s")]
     import numpy as np
 
-    from aeviz.data.datasets import load_dataset
 
     dataset = load_dataset(context.bench_dataset())
     codes, _, model, images = trained_codes(dataset, 0.3 if context.quick else 2.0)

@@ -6,6 +6,13 @@ only ones where `precision=auto` picks bf16; elsewhere the speed is reported, no
 from __future__ import annotations
 
 from aeviz.bench import SKIPPED, BenchContext, Result, Row, fashion_missing, median, skipped, verdict
+from aeviz.bench.beat_pca import default_config
+from aeviz.bench.trainer_overhead import aeviz_trainer_rate
+from aeviz.data.datasets import load_dataset
+from aeviz.training.config import TrainConfig
+from aeviz.training.precision import cpu_bf16_flags, cpu_has_fast_bf16
+from aeviz.training.trainer import train
+from aeviz.variants import VARIANTS
 
 ROW_NAME = "precision"
 SPEED_TARGET = 1.5      # bf16 samples/s over fp32, on a CPU with native bf16
@@ -13,8 +20,6 @@ MSE_TOLERANCE = 0.03    # bf16's test MSE at most 3% above fp32's after equal ep
 
 
 def plain_config(dataset, precision: str, seed: int = 0, seconds: float | None = None, epochs: float | None = None):
-    from aeviz.bench.beat_pca import default_config
-
     config = default_config(dataset.name, min(32, dataset.input_size - 1), seconds or 1.0, seed)
     config.max_seconds, config.epochs, config.precision = seconds, epochs, precision
     config.trainer = {"lr_schedule": "constant"}  # a schedule over the budget would tie speed to the loss
@@ -22,8 +27,6 @@ def plain_config(dataset, precision: str, seed: int = 0, seconds: float | None =
 
 
 def equal_epochs_mse(dataset, precision: str, epochs: float, seed: int) -> float:
-    from aeviz.training.trainer import train
-
     return train(plain_config(dataset, precision, seed, epochs=epochs), dataset).metrics["test_mse"]
 
 
@@ -31,10 +34,6 @@ def every_variant(context: BenchContext, epochs: float, seeds: tuple[int, ...]) 
     """Each variant with its defaults on the 8x8 digits, bf16 against fp32 after equal epochs: the ratio
     of their mean test MSE over `seeds` (the same seeds, so the same batches, in both precisions). On so
     small a test set one seed's ratio moves by a few percent either way with the seed alone."""
-    from aeviz.training.config import TrainConfig
-    from aeviz.data.datasets import load_dataset
-    from aeviz.training.trainer import train
-    from aeviz.variants import VARIANTS
 
     digits = load_dataset("digits")
     ratios = {}
@@ -69,9 +68,6 @@ def run(context: BenchContext) -> list[Result]:
     if missing:
         return [skipped(ROW_NAME, speed_what, missing, f">= {SPEED_TARGET}x"),
                 skipped(ROW_NAME, mse_what, missing, f"<= {1 + MSE_TOLERANCE:g}x")]
-    from aeviz.bench.trainer_overhead import aeviz_trainer_rate
-    from aeviz.data.datasets import load_dataset
-    from aeviz.training.precision import cpu_bf16_flags, cpu_has_fast_bf16
 
     dataset = load_dataset(context.bench_dataset())
     repeats = context.repeats or (2 if context.quick else 5)

@@ -7,6 +7,10 @@ from __future__ import annotations
 import time
 
 from aeviz.bench import INFO, BenchContext, Result, Row, median, skipped, verdict
+from aeviz.cluster.connection import connect, ray_available
+from aeviz.cluster.worker_pool import WORKERS
+from aeviz.jobs.manager import JobManager
+from aeviz.training.config import TrainConfig
 
 ROW_NAME = "ray_job_start"
 TARGET = 0.25            # kept worker's start / new worker's start
@@ -31,11 +35,6 @@ def seconds_to_first_progress(manager, config) -> float:
 
 
 def run(context: BenchContext) -> list[Result]:
-    from aeviz.training.config import TrainConfig
-    from aeviz.jobs.manager import JobManager
-    from aeviz.cluster.connection import connect, ray_available
-    from aeviz.cluster.worker_pool import WORKERS
-
     what = "a training job on Ray: Train to its first progress, in a kept worker against a new one"
     if not ray_available():
         return [skipped(ROW_NAME, what, "Ray is not installed (pip install -r requirements-ray.txt)")]

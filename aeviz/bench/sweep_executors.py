@@ -13,6 +13,10 @@ from __future__ import annotations
 import time
 
 from aeviz.bench import INFO, BenchContext, Result, Row, skipped, verdict
+from aeviz.cluster.connection import import_ray, ray_available
+from aeviz.cluster.sweep_executor import RayExecutor
+from aeviz.runs.store import RunStore
+from aeviz.sweeps import LocalExecutor, SweepSpec, SweepStore, run_sweep
 
 ROW_NAME = "sweep_executors"
 WORKERS = 2
@@ -34,8 +38,6 @@ def test_mse_gaps(local_points, ray_points) -> list[float]:
 
 
 def bench_spec(epochs: float):
-    from aeviz.sweeps import SweepSpec
-
     return SweepSpec(dataset="digits", variants=["plain"], grid={"k": [2, 4, 8, 16]}, seeds=[0, 1],
                      epochs=epochs, device="cpu")
 
@@ -44,10 +46,6 @@ def run(context: BenchContext) -> list[Result]:
     import tempfile
     from pathlib import Path
 
-    from aeviz.runs.store import RunStore
-    from aeviz.sweeps import LocalExecutor, SweepStore, run_sweep
-    from aeviz.cluster.sweep_executor import RayExecutor
-    from aeviz.cluster.connection import import_ray, ray_available
 
     what = f"8-point digits sweep, local vs Ray with {WORKERS} workers"
     if not ray_available():

@@ -8,6 +8,14 @@ from __future__ import annotations
 import time
 
 from aeviz.bench import BenchContext, Result, Row, fashion_missing, median, skipped, verdict
+from aeviz.data.datasets import load_dataset
+from aeviz.training.config import TrainConfig
+from aeviz.training.events import Progress, Snapshot, Started
+from aeviz.training.precision import autocast, resolve_precision
+from aeviz.training.setup import make_optimizer
+from aeviz.training.trainer import Trainer
+from aeviz.variants import build_model, get_variant
+from aeviz.variants.trainer_settings import trainer_settings
 
 TARGET = 0.95
 
@@ -20,13 +28,11 @@ def hand_written_loop(model, images, batch_size: int, lr: float, seconds: float,
     import torch
     import torch.nn.functional as F
 
-    from aeviz.training.precision import autocast, resolve_precision
 
     device_type = images.device.type
     precision = resolve_precision("auto", device_type)
 
     generator = torch.Generator().manual_seed(seed)
-    from aeviz.training.setup import make_optimizer
 
     # The trainer's own optimiser (fused Adam or AdamW, as the trainer's settings say), so the ratio
     # measures only the loop around it.
@@ -53,8 +59,6 @@ def hand_written_loop(model, images, batch_size: int, lr: float, seconds: float,
 def aeviz_trainer_rate(config, dataset, device: str = "cpu") -> float:
     """Samples/s of Trainer.run() as the app consumes it: from Started to the last Progress,
     snapshots included (the trainer's own figure leaves snapshot time out)."""
-    from aeviz.training.events import Progress, Snapshot, Started
-    from aeviz.training.trainer import Trainer
 
     trainer = Trainer(config, dataset)
     started = last = None
@@ -76,9 +80,6 @@ def measure_overhead(dataset, device: str, seconds: float, repeats: int, say=lam
     """Interleaved runs of the trainer and the hand-written loop; medians and per-pair ratios."""
     import torch
 
-    from aeviz.training.config import TrainConfig
-    from aeviz.variants.trainer_settings import trainer_settings
-    from aeviz.variants import build_model, get_variant
 
     variant = get_variant("plain")
     defaults = variant.training_defaults(device)
@@ -113,7 +114,6 @@ def run(context: BenchContext) -> list[Result]:
     missing = fashion_missing(context)
     if missing:
         return [skipped("trainer_overhead", what, missing, f">= {TARGET}")]
-    from aeviz.data.datasets import load_dataset
 
     dataset = load_dataset(context.bench_dataset())
     repeats = context.repeats or (2 if context.quick else 5)

@@ -22,6 +22,8 @@ from aeviz.errors import AevizError
 from aeviz.cluster.connection import first_line
 from aeviz.cluster.training_actor import TrainingActor
 from aeviz.cluster.worker_pool import kill
+from aeviz.training.events import Finished, Progress
+from aeviz.runs.checkpoints import Checkpointer
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +83,6 @@ class RayTrainingSource:
         # The worker's checkpoints are written here (a dead worker leaves the run interrupted, not lost).
         self.checkpointer = None
         if store is not None and run_id is not None:
-            from aeviz.runs.checkpoints import Checkpointer
-
             self.checkpointer = Checkpointer(store, run_id, tag)
         self._seen_checkpoint = 0
         self._history: list[dict[str, float]] = []
@@ -209,7 +209,6 @@ class RayTrainingSource:
 
     def _follow(self, actor) -> Iterator[Any]:
         """Yield the actor's events as they come; return its payload at the end (raises WorkerLost)."""
-        from aeviz.training.events import Progress
 
         cursor, answered = 0, None
         waiting_since = time.monotonic()
@@ -272,7 +271,7 @@ class RayTrainingSource:
 
     def _finished(self, payload: dict[str, Any]):
         """The Finished event, with the run rebuilt from the payload and saved in this process's store."""
-        from aeviz.training.events import Finished
+        # lazy: torch only when called (this module imports without it)
         from aeviz.cluster.sweep_executor import result_from_payload
 
         finished = Finished(payload["status"], payload["message"], result_from_payload(self.config, payload))

@@ -23,6 +23,12 @@ from aeviz.cluster.connection import cluster_cpus, configured_address, connect, 
 from aeviz.sweeps.events import PointOutcome, PointQueued
 from aeviz.sweeps.spec import SweepPoint, SweepSpec
 from aeviz.training.tasks import describe_error
+from aeviz.analysis.pca import pca_test_mse_curve
+from aeviz.data.datasets import load_dataset
+from aeviz.runs.checks import load_weights_into_model
+from aeviz.training.config import TrainConfig
+from aeviz.training.result import TrainResult
+from aeviz.training.trainer import Trainer, train
 
 POLL_SECONDS = 0.2
 
@@ -35,9 +41,6 @@ def train_point_payload(config_json: dict[str, Any], threads: int) -> dict[str, 
     """
     import torch
 
-    from aeviz.training.config import TrainConfig
-    from aeviz.data.datasets import load_dataset
-    from aeviz.training.trainer import Trainer
 
     torch.set_num_threads(max(1, int(threads)))  # one core per point: 2 workers on 2 cores don't oversubscribe
     config = TrainConfig.from_json(config_json)
@@ -65,10 +68,6 @@ def warm_worker(dataset: str, threads: int) -> int:
     points don't pay for it (and start-up is measured apart from the sweep)."""
     import torch
 
-    from aeviz.training.config import TrainConfig
-    from aeviz.data.datasets import load_dataset
-    from aeviz.analysis.pca import pca_test_mse_curve
-    from aeviz.training.trainer import train
 
     torch.set_num_threads(max(1, int(threads)))
     data = load_dataset(dataset)
@@ -80,8 +79,6 @@ def warm_worker(dataset: str, threads: int) -> int:
 
 def result_from_payload(config, payload: dict[str, Any]):
     """Rebuild a TrainResult on the driver from a worker's payload (weights loaded safely)."""
-    from aeviz.runs.checks import load_weights_into_model
-    from aeviz.training.result import TrainResult
 
     config_json = {**config.to_json(), "resolved_params": payload["params"], "input_shape": payload["input_shape"]}
     model = load_weights_into_model(config_json, payload["weights"])

@@ -7,6 +7,9 @@ import threading
 from typing import Any, Callable
 
 from aeviz.training.tasks import describe_error
+from aeviz.data.datasets import load_dataset
+from aeviz.training.events import Finished, Progress
+from aeviz.runs.checkpoints import LatestCheckpoint
 
 
 class TrainingActor:
@@ -42,10 +45,11 @@ class TrainingActor:
                make_dataset: Callable[[], Any] | None) -> None:
         import torch
 
+        # lazy: torch only when called (this module imports without it)
         from aeviz.training.config import TrainConfig
-        from aeviz.data.datasets import load_dataset
-        from aeviz.training.events import Finished, Progress
+        # lazy: torch only when called (this module imports without it)
         from aeviz.cluster.sweep_executor import result_payload
+        # lazy: torch only when called (this module imports without it)
         from aeviz.training.trainer import Trainer
 
         try:
@@ -54,7 +58,6 @@ class TrainingActor:
             # the dataset: by name (cached per worker process), or made here (a subset, the ratings)
             trainer = Trainer(config, make_dataset() if make_dataset is not None else load_dataset(config.dataset))
             if checkpoint_seconds:  # kept here as bytes; the server fetches and writes them (checkpoint())
-                from aeviz.runs.checkpoints import LatestCheckpoint
 
                 self._checkpoint = trainer.checkpointer = LatestCheckpoint(checkpoint_seconds, tag)
             for event in trainer.run():

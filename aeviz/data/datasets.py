@@ -21,6 +21,7 @@ from aeviz.data.types import (DATASET_NAMES, EXPECTED_COUNTS, SPECS, USER_PREFIX
 from aeviz.data.download import ProgressCallback, download_resources
 from aeviz.errors import DatasetUnavailable, InvalidConfig
 from aeviz.data.idx import IDX_FILES, read_idx_folder
+from aeviz.data.user import list_infos, load_user_dataset, user_spec, user_status
 
 
 # ---------------------------------------------------------------------------- sources
@@ -67,8 +68,6 @@ def _folder_files(folder: Path) -> tuple[dict[str, Path], list[str]]:
 def dataset_status(name: str) -> DatasetStatus:
     """Whether `name` can be loaded here without a download, and from where (cheap: no reading)."""
     if name.startswith(USER_PREFIX):
-        from aeviz.data.user import user_status
-
         return user_status(name)
     spec = get_spec(name)
     if name == "digits":
@@ -98,14 +97,12 @@ def _fix_hint(spec: DatasetSpec) -> str:
 
 def all_dataset_names() -> tuple[str, ...]:
     """The built-in datasets, then the user datasets converted here (newest first)."""
-    from aeviz.data.user import list_infos
 
     return DATASET_NAMES + tuple(info.name for info in list_infos())
 
 
 def get_spec(name: str) -> DatasetSpec:
     if isinstance(name, str) and name.startswith(USER_PREFIX):  # your own images (aeviz.data.user)
-        from aeviz.data.user import user_spec
 
         return user_spec(name)
     try:
@@ -163,8 +160,6 @@ def clear_cache() -> None:
 
 def _load(spec: DatasetSpec, download_missing: bool, progress: ProgressCallback | None) -> Dataset:
     if spec.name.startswith(USER_PREFIX):
-        from aeviz.data.user import load_user_dataset
-
         return load_user_dataset(spec.name)
     if spec.name == "digits":
         return load_digits()

@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 
 from aeviz.errors import AevizError, InvalidConfig
+from aeviz.export.models import write_models
+from aeviz.export.projector import write_projector
+from aeviz.export.tables import write_codes
 
 FORMATS = {
     "projector": "Embedding Projector: tensors.tsv, metadata.tsv, sprite.png, projector_config.pbtxt",
@@ -57,6 +60,7 @@ class TestCodes:
 
 def test_codes(run, dataset) -> TestCodes:
     """Encode the dataset's test images with the run's model (refusing a dataset of another shape)."""
+    # lazy: scipy, torch only when called (this module imports without it)
     from aeviz.analysis.latent import encode_images
 
     shape = tuple(run.model.input_shape)
@@ -84,16 +88,10 @@ def export_run(run, dataset, fmt: str, folder: Path | str, max_points: int | Non
     data = test_codes(run, dataset)
     try:
         if fmt == "projector":
-            from aeviz.export.projector import write_projector
-
             write_projector(data, folder, result, run.run_id, max_points)
         elif fmt in ("npy", "csv"):
-            from aeviz.export.tables import write_codes
-
             write_codes(data, folder, result, fmt)
         else:
-            from aeviz.export.models import write_models
-
             write_models(run.model, data.images, folder, result, fmt)
         _write_manifest(run, dataset, result)
     except OSError as exc:

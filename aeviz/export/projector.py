@@ -10,6 +10,8 @@ import math
 from pathlib import Path
 
 import numpy as np
+from aeviz.analysis.comparison import stratified_subsample
+from aeviz.figures.images import mosaic
 
 # The Projector refuses sprites larger than 8192 x 8192 pixels; it also slows down beyond ~10k points.
 MAX_SPRITE_PIXELS = 8192
@@ -25,7 +27,6 @@ def sprite_capacity(image_height: int, image_width: int) -> int:
 def sprite_image(images: np.ndarray) -> np.ndarray:
     """Thumbnails (N, C, H, W) in [0, 1] tiled row-major into a square grid of ceil(sqrt N) columns, no gaps,
     as uint8 (rows*H, cols*W); empty cells are black."""
-    from aeviz.figures.images import mosaic
 
     cols = max(1, math.ceil(math.sqrt(len(images))))
     rows = [images[i:i + cols] for i in range(0, len(images), cols)]
@@ -36,7 +37,6 @@ def write_projector(data, folder: Path, result, run_id: str, max_points: int | N
     """Write the four files for the test codes in `data` (a TestCodes); appends them to `result.files`."""
     from PIL import Image
 
-    from aeviz.analysis.comparison import stratified_subsample
 
     _, height, width = data.images.shape[1:]
     limit = min(max_points or DEFAULT_MAX_POINTS, sprite_capacity(height, width))

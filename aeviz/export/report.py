@@ -15,6 +15,10 @@ from typing import Any
 import numpy as np
 
 from aeviz.errors import AevizError
+from aeviz.data.datasets import load_dataset
+from aeviz.errors import DatasetUnavailable
+from aeviz.figures.training import loss_curves_figure
+from aeviz.runs.store import RunStore
 
 RECONSTRUCTIONS = 10
 SCATTER_POINTS = 2000
@@ -62,7 +66,6 @@ def report_sections(run, dataset=None) -> dict[str, str]:
 
 def summary_sections(run) -> dict[str, str]:
     """Configuration, metrics against PCA and the loss curves: what the run's files alone tell."""
-    from aeviz.figures.training import loss_curves_figure
 
     config, metrics = run.config, run.metrics
     sections: dict[str, str] = {}
@@ -90,8 +93,11 @@ def summary_sections(run) -> dict[str, str]:
 
 def image_sections(run, dataset) -> dict[str, str]:
     """Reconstructions, the latent scatter, the manifold (k = 2 or a VAE) and the codes forming."""
+    # lazy: scipy, torch only when called (this module imports without it)
     from aeviz.analysis.explore import formation_frames, plane_dimensions
+    # lazy: plotly only when called (this module imports without it)
     from aeviz.figures.explore import formation_animation, latent_scatter, png_data_uri, tile
+    # lazy: scipy, torch only when called (this module imports without it)
     from aeviz.analysis.latent import codes_2d, encode_images, grid_description, manifold, reconstruct_images
 
     config, model = run.config, run.model
@@ -153,9 +159,6 @@ def write_report(run_id: str, output, store=None) -> int:
     """Write the report of a saved run to `output`; returns the number of bytes written."""
     from pathlib import Path
 
-    from aeviz.data.datasets import load_dataset
-    from aeviz.errors import DatasetUnavailable
-    from aeviz.runs.store import RunStore
 
     run = (store or RunStore()).load(run_id)
     try:

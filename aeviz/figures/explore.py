@@ -162,6 +162,7 @@ def live_formation(snapshots: Sequence[np.ndarray], steps: Sequence[int], losses
     `aeviz.training.setup.fixed_test_indices(dataset, seed)["codes"]`). animate=False: only the latest frame
     (aligned to the ones before it), light enough to redraw every second while a run trains.
     """
+    # lazy: scipy, torch only when called (this module imports without it)
     from aeviz.analysis.explore import formation_frames
 
     formation = formation_frames({"codes": np.stack(list(snapshots)), "steps": np.asarray(steps),

@@ -93,7 +93,6 @@ def jacobian_norm_figure(norms_by_run: dict[str, np.ndarray],
     """One box per run of the per-image Frobenius norms of the encoder's Jacobian (log axis)."""
     import plotly.graph_objects as go
 
-    from aeviz.figures.theme import log_axis
 
     fig = go.Figure()
     for i, (label, norms) in enumerate(norms_by_run.items()):

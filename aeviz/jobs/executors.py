@@ -23,6 +23,8 @@ from typing import Any, Callable
 from aeviz.errors import AevizError
 from aeviz.cluster.connection import configured_address
 from aeviz.cluster.worker_pool import WORKERS
+from aeviz.cluster.connection import connect, first_line
+from aeviz.cluster.jobs import CPUS_PER_JOB, RayTrainingSource, actor_resources
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +63,6 @@ class JobCluster:
         `tag`: its owner's, on its checkpoints (aeviz.runs.checkpoints); `make_dataset`: a picklable
         function the worker calls for its training data (None: the config's dataset, by name). With no `store`
         the run comes back unsaved."""
-        from aeviz.cluster.connection import connect
-        from aeviz.cluster.jobs import RayTrainingSource, actor_resources
 
         with self._lock:
             lost = self.lost
@@ -116,7 +116,6 @@ class JobCluster:
     def joined(self, nodes: list[dict]) -> None:
         """A job has joined the cluster: count its GPUs; the limit becomes the jobs its CPUs hold at once
         (unless set; a job on a GPU takes a CPU too)."""
-        from aeviz.cluster.jobs import CPUS_PER_JOB
 
         self.gpus = sum(int(node.get("Resources", {}).get("GPU", 0)) for node in nodes)
         with self._lock:
@@ -172,7 +171,5 @@ def ask(ray, question: Callable[[], Any], timeout: float) -> tuple[Any, str]:
     if not answer:
         return None, f"{NO_ANSWER} within {timeout:.0f} s"
     if isinstance(answer[0], Exception):
-        from aeviz.cluster.connection import first_line
-
         return None, first_line(answer[0])
     return answer[0], ""

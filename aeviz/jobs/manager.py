@@ -30,6 +30,9 @@ from aeviz.jobs.view import JobView
 from aeviz.server_settings import abandon_seconds_from_env, max_jobs_from_env
 from aeviz.jobs.shutdown import stop_jobs_at_exit
 from aeviz.training.tasks import ACTIVE, RUNNING, STARTING, TrainerTask
+from aeviz.runs.store import RunStore, new_run_id
+from aeviz.training.events import Finished, Progress, Snapshot
+from aeviz.runs.interrupted import job_trainer
 
 
 class Job(TrainerTask):
@@ -48,7 +51,6 @@ class Job(TrainerTask):
         self.run_id: str | None = None
         self.showable = threading.Event()  # set at the first snapshot (something to draw) or at the end
         self.resume = resume  # the interrupted run it continues (aeviz.runs.interrupted), whose id it keeps
-        from aeviz.runs.store import new_run_id
 
         self.save_as = resume or new_run_id(config.variant, config.k, config.dataset)  # one id, queue to saved run
         self.note = ""                     # where it trains, when worth saying; added to its final message
@@ -56,6 +58,7 @@ class Job(TrainerTask):
     def make_source(self):
         manager = self._manager
         if manager.cluster is not None and not self.resume:  # on the Ray cluster, or here with a note saying why
+            # lazy: PIL only when called (this module imports without it)
             from aeviz.runs.checkpoints import owner_tag
 
             source, self.note = manager.cluster.source_for(self.config, manager.store(), self.save_as,
@@ -66,7 +69,6 @@ class Job(TrainerTask):
 
     def local_trainer(self):
         """The Trainer that trains this job in the app's own process (also where a lost cluster's job restarts)."""
-        from aeviz.runs.interrupted import job_trainer
 
         manager = self._manager
         share_cpu_threads(manager.max_running)
@@ -80,8 +82,6 @@ class Job(TrainerTask):
         return getattr(self.source, "note", "") or self.note
 
     def on_event(self, event) -> None:
-        from aeviz.training.events import Finished, Progress, Snapshot
-
         super().on_event(event)
         if isinstance(event, Progress):
             self.history.append(self.source.history[-1] if self.source.history else {})
@@ -267,8 +267,6 @@ class JobManager:
         return self._job(job_id).result
 
     def store(self):
-        from aeviz.runs.store import RunStore
-
         return self._store_factory() if self._store_factory else RunStore()
 
     def active_count(self) -> int:

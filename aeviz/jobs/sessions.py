@@ -20,6 +20,7 @@ import threading
 import time
 
 from aeviz.server_settings import SESSION_IDLE_ENV, session_idle_seconds_from_env
+from aeviz.runs.store import runs_dir
 
 SECRET_FILE = ".session_secret"
 IDLE_ENV = SESSION_IDLE_ENV
@@ -43,8 +44,6 @@ def server_secret() -> bytes:
 
 
 def _load_or_create_secret() -> bytes:
-    from aeviz.runs.store import runs_dir
-
     path = runs_dir() / SECRET_FILE
     try:
         data = path.read_bytes()

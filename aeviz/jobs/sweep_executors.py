@@ -21,6 +21,7 @@ def make_executor(executor: Any = "local", ray_address: str | None = None, num_w
     if executor == "local":
         return LocalExecutor()
     if executor == "ray":
+        # lazy: Ray is optional (this module imports without it)
         from aeviz.cluster.sweep_executor import RayExecutor  # Ray is optional and slow to import
 
         return RayExecutor(address=ray_address, num_workers=num_workers)

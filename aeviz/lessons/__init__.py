@@ -26,6 +26,8 @@ from typing import Any
 
 from aeviz.training.config import TrainConfig
 from aeviz.errors import AevizError, InvalidConfig
+from aeviz.lessons.metrics import METRICS
+from aeviz.variants import get_variant
 
 CATALOG = Path(__file__).resolve().parent / "catalog"
 COMPARISONS = {"<": lambda v, t: v < t, "<=": lambda v, t: v <= t,
@@ -115,8 +117,6 @@ class Lesson:
 
 
 def _train_config(fields: dict[str, Any], dataset: str) -> TrainConfig:
-    from aeviz.variants import get_variant
-
     variant = get_variant(fields["variant"])
     defaults = variant.training_defaults()
     config = TrainConfig(dataset=dataset, variant=fields["variant"], k=int(fields["k"]),
@@ -129,7 +129,6 @@ def _train_config(fields: dict[str, Any], dataset: str) -> TrainConfig:
 
 def parse_lesson(data: dict[str, Any], source: str = "lesson") -> Lesson:
     """A Lesson from a lesson file's table; raises InvalidConfig naming what is wrong."""
-    from aeviz.lessons.metrics import METRICS
 
     def need(table: dict, key: str, kind, where: str):
         if key not in table or not isinstance(table[key], kind):

@@ -8,6 +8,12 @@ from typing import Any, Callable
 from aeviz.errors import AevizError
 from aeviz.lessons import Lesson
 from aeviz.lessons.metrics import METRICS, MetricInput
+from aeviz.data.datasets import load_dataset
+from aeviz.jobs.reuse import find_reusable
+from aeviz.recommender.autorec import ratings_dataset
+from aeviz.recommender.movielens import load_movielens
+from aeviz.runs.store import RunStore
+from aeviz.training.trainer import Trainer
 
 RATINGS_DATASET = "ml-100k"  # I-AutoRec's ratings: read by aeviz.recommender.movielens, not aeviz.data.datasets
 
@@ -41,11 +47,7 @@ class CheckResult:
 def lesson_dataset(name: str):
     """The dataset a lesson trains on: an image dataset, or MovieLens' ratings for I-AutoRec."""
     if name == RATINGS_DATASET:
-        from aeviz.recommender.autorec import ratings_dataset
-        from aeviz.recommender.movielens import load_movielens
-
         return ratings_dataset(load_movielens())
-    from aeviz.data.datasets import load_dataset
 
     return load_dataset(name)
 
@@ -54,8 +56,6 @@ def check_run(lesson: Lesson, run_id: str, store=None,
               dataset_loader: Callable[[str], Any] = lesson_dataset) -> CheckResult:
     """Whether run `run_id` reaches the lesson's goal, with the numbers. Raises AevizError (with what to
     do) when the run is not the kind the lesson asks for, or the reference run is not trained yet."""
-    from aeviz.jobs.reuse import find_reusable
-    from aeviz.runs.store import RunStore
 
     store = store or RunStore()
     run = store.load(run_id)
@@ -99,9 +99,6 @@ def prepare_lesson(lesson: Lesson, dataset: str | None = None, store=None, reuse
                    dataset_loader: Callable[[str], Any] = lesson_dataset) -> list[Prepared]:
     """Train every run the lesson needs (its own, then its reference), reusing a run already trained with
     the same configuration. `on_trainer(trainer, role)` consumes the trainer's events (default: silently)."""
-    from aeviz.jobs.reuse import find_reusable
-    from aeviz.runs.store import RunStore
-    from aeviz.training.trainer import Trainer
 
     store = store or RunStore()
     prepared = []

@@ -11,6 +11,15 @@ from typing import Any, Callable
 import numpy as np
 
 from aeviz.errors import AevizError
+from aeviz.analysis.comparison import linear_run_angles
+from aeviz.analysis.information import pixel_bce_split, vae_kl_per_dimension
+from aeviz.analysis.noise_robustness import model_reconstructor, noise_sweep
+from aeviz.analysis.pca import dataset_pca, pca_test_mse
+from aeviz.analysis.sparsity import DEFAULT_THRESHOLD, activation_stats
+from aeviz.recommender.autorec import evaluation_report
+from aeviz.recommender.movielens import load_movielens
+from aeviz.training.result import reconstruction_mse
+from aeviz.applications.anomaly import anomaly_report, anomaly_trainer
 
 
 @dataclass
@@ -31,14 +40,11 @@ class Measurement:
 
 def test_mse(run, dataset) -> float:
     """The run's test MSE per pixel, recomputed from its weights on the dataset's test split."""
-    from aeviz.training.result import reconstruction_mse
 
     return reconstruction_mse(run.model, dataset.test_images)
 
 
 def pca_mse(dataset, k: int) -> float:
-    from aeviz.analysis.pca import pca_test_mse
-
     return pca_test_mse(dataset, k)
 
 
@@ -70,8 +76,6 @@ def error_ratio_to_pca_at_active_units(m: MetricInput) -> Measurement:
 
 def largest_principal_angle(m: MetricInput) -> Measurement:
     """Degrees between the linear run's decoder subspace and PCA's top-k subspace (the largest angle)."""
-    from aeviz.analysis.comparison import linear_run_angles
-    from aeviz.analysis.pca import dataset_pca
 
     try:
         angles = linear_run_angles(m.run.model, dataset_pca(m.dataset))
@@ -83,7 +87,6 @@ def largest_principal_angle(m: MetricInput) -> Measurement:
 
 def mean_active_fraction(m: MetricInput) -> Measurement:
     """Average share of code units active (|a| > threshold) per test image."""
-    from aeviz.analysis.sparsity import DEFAULT_THRESHOLD, activation_stats
 
     stats = activation_stats(m.run.model, m.dataset.test_images, m.options.get("threshold", DEFAULT_THRESHOLD))
     numbers = {"mean_active_units": float(stats.active_per_image.mean()), "units": stats.units,
@@ -94,7 +97,6 @@ def mean_active_fraction(m: MetricInput) -> Measurement:
 
 def largest_rho_gap(m: MetricInput) -> Measurement:
     """The largest |ρ̂_j − ρ| over code units: how far the unit furthest from the target ρ is."""
-    from aeviz.analysis.sparsity import activation_stats
 
     rho = float(m.run.model.params["sparsity_target"])
     means = activation_stats(m.run.model, m.dataset.test_images).unit_means
@@ -107,7 +109,6 @@ def largest_rho_gap(m: MetricInput) -> Measurement:
 
 def noisy_error_ratio_to_reference(m: MetricInput) -> Measurement:
     """Error on noisy test images (against the clean ones) of the run, divided by the reference run's."""
-    from aeviz.analysis.noise_robustness import model_reconstructor, noise_sweep
 
     kind, level = m.options.get("noise", "gaussian"), float(m.options.get("level", 0.5))
     images = m.dataset.test_images
@@ -142,7 +143,6 @@ def jacobian_ratio_to_reference(m: MetricInput) -> Measurement:
 def collapsed_dimensions(m: MetricInput) -> Measurement:
     """How many latent dimensions of a VAE carry less than `kl_below` nats of KL (their posterior is
     the prior whatever the image); the numbers name them."""
-    from aeviz.analysis.information import vae_kl_per_dimension
 
     threshold = float(m.options.get("kl_below", 0.05))
     kl = vae_kl_per_dimension(m.run.model, m.dataset.test_images)
@@ -154,7 +154,6 @@ def collapsed_dimensions(m: MetricInput) -> Measurement:
 
 def kl_per_pixel(m: MetricInput) -> Measurement:
     """The KL part of the run's binary cross-entropy, nats per pixel (BCE = H(data) + KL)."""
-    from aeviz.analysis.information import pixel_bce_split
 
     split = pixel_bce_split(m.run.model, m.dataset.test_images)
     return Measurement(split.mean_kl, {"bce": split.mean_bce, "data_entropy": split.mean_data_entropy})
@@ -162,8 +161,6 @@ def kl_per_pixel(m: MetricInput) -> Measurement:
 
 def rmse_ratio_to_biases(m: MetricInput) -> Measurement:
     """AutoRec's test RMSE on u1.test divided by the user + item biases baseline's."""
-    from aeviz.recommender.autorec import evaluation_report
-    from aeviz.recommender.movielens import load_movielens
 
     report = evaluation_report(m.run.model, load_movielens(download_missing=False))
     biases = report["baselines"]["user_item_biases"]
@@ -174,7 +171,6 @@ def anomaly_auc_margin_over_pca(m: MetricInput) -> Measurement:
     """ROC AUC of reconstruction error as an anomaly score, minus PCA's: a fresh model like the run's
     (same variant, k, settings, budget and seed) is trained on every class but `held_out`, whose test
     images are then the anomalies; PCA is fitted on the same images at the same k."""
-    from aeviz.applications.anomaly import anomaly_report, anomaly_trainer
 
     held_out = int(m.options.get("held_out", 0))
     normal = [c for c in range(len(m.dataset.class_names)) if c != held_out]

@@ -28,6 +28,8 @@ from aeviz.recommender.movielens import GENRES, MovieLens, baseline_rmses, load_
 from aeviz.variants.nets import activation
 from aeviz.params import Param
 from aeviz.variants.base import Autoencoder, LossParts
+from aeviz.jobs.executors import placed_source
+from aeviz.training.trainer import Trainer
 
 SEEN, TARGET = 0, 1     # the two channels of a ratings "image"
 MIN_RATING, MAX_RATING = 1.0, 5.0
@@ -129,7 +131,6 @@ def autorec_config(k: int = IAutoRec.default_k, epochs: float | None = DEFAULT_E
 
 def make_trainer(data: MovieLens, config: TrainConfig | None = None, dataset: Dataset | None = None):
     """A Trainer for I-AutoRec on `data` (u1.base to train, u1.test as the test set); not saved."""
-    from aeviz.training.trainer import Trainer
 
     return Trainer(config or autorec_config(), dataset if dataset is not None else ratings_dataset(data))
 
@@ -142,7 +143,6 @@ def movielens_ratings_dataset() -> Dataset:
 def placed_trainer(data: MovieLens, config: TrainConfig, cluster=None):
     """(the event source of an I-AutoRec training, where it trains): on `cluster` (the app's Ray cluster,
     aeviz.jobs.executors.JobCluster) when there is one and it takes the job, else here."""
-    from aeviz.jobs.executors import placed_source
 
     return placed_source(cluster, config, lambda: make_trainer(data, config), movielens_ratings_dataset)
 

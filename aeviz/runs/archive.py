@@ -17,6 +17,9 @@ from aeviz.errors import AevizError
 from aeviz.runs.format import CONFIG_FILE, HISTORY_FILE, METRICS_FILE, WEIGHTS_FILE
 from aeviz.runs.store import RunStore
 from aeviz.safe_io import UploadRefused, read_zip_bounded
+from aeviz.data.datasets import load_dataset
+from aeviz.runs.checks import load_weights_into_model, read_state_dict
+from aeviz.runs.format import run_files
 
 MAX_ARCHIVE_BYTES = 50 * 1024 * 1024   # bytes actually inflated, all members together (a zip bomb is refused)
 ARCHIVE_FILES = (CONFIG_FILE, METRICS_FILE, HISTORY_FILE, WEIGHTS_FILE)
@@ -40,7 +43,6 @@ def export_run(store: RunStore, run_id: str) -> bytes:
 
 def result_archive(result) -> bytes:
     """A trained result that is not (yet) saved, as the same .zip export_run gives (import_run reads it)."""
-    from aeviz.runs.format import run_files
 
     files = run_files(result)
     buffer = io.BytesIO()
@@ -53,9 +55,9 @@ def result_archive(result) -> bytes:
 def import_run(data: bytes, store: RunStore, name: str = "upload") -> str:
     """Check an uploaded run archive, rebuild its model from the weights (safely), measure its test
     MSE again and save it as a new run; returns the new run id. Raises CheckpointRefused."""
+    # lazy: torch only when called (this module imports without it)
     from aeviz.training.config import TrainConfig
-    from aeviz.data.datasets import load_dataset
-    from aeviz.runs.checks import load_weights_into_model, read_state_dict
+    # lazy: torch only when called (this module imports without it)
     from aeviz.training.result import TrainResult, reconstruction_mse
 
     try:

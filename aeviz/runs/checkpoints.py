@@ -31,6 +31,7 @@ from aeviz.errors import AevizError, RunNotFound
 from aeviz.runs.format import config_record
 from aeviz.safe_io import write_atomically
 from aeviz.server_settings import checkpoint_seconds_from_env
+from aeviz.errors import DamagedRun
 
 try:
     import fcntl
@@ -157,8 +158,6 @@ def restore(trainer, state: dict[str, Any]) -> None:
     try:
         trainer.model.load_state_dict(state["weights"])
     except RuntimeError as exc:
-        from aeviz.errors import DamagedRun
-
         raise DamagedRun(f"the checkpoint's weights do not fit its model: {str(exc).splitlines()[0]}") from None
     trainer.step, trainer.elapsed = int(state["step"]), float(state["elapsed"])
     trainer.samples_seen = int(state["samples_seen"])

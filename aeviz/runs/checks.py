@@ -14,6 +14,8 @@ from typing import Any
 
 from aeviz.errors import AevizError, DamagedRun
 from aeviz.runs.format import CONFIG_FILE, WEIGHTS_FILE
+from aeviz.data.types import SPECS
+from aeviz.errors import InvalidConfig
 
 
 def run_settings(config_json: dict[str, Any]) -> dict[str, Any]:
@@ -31,6 +33,7 @@ def load_weights_into_model(config_json: dict[str, Any], source, map_location: s
     Refuses anything that is not a plain tensor state dict (pickled code included): torch.load
     runs with weights_only=True.
     """
+    # lazy: torch only when called (this module imports without it)
     from aeviz.variants import build_model
 
     slug, shape, k, params = model_spec(config_json, input_shape)
@@ -47,8 +50,8 @@ def load_weights_into_model(config_json: dict[str, Any], source, map_location: s
 def model_spec(config_json: Any, input_shape: tuple[int, ...] | None = None) -> tuple[str, tuple, int, dict]:
     """(variant, input shape, k, parameters) of the model a saved configuration describes, after the
     schema (config.TrainConfig.from_json), the value ranges and the budget are checked."""
+    # lazy: torch only when called (this module imports without it)
     from aeviz.training.config import TrainConfig
-    from aeviz.errors import InvalidConfig
 
     config = TrainConfig.from_json(config_json)
     shape = tuple(input_shape) if input_shape is not None else dataset_input_shape(config.dataset, config_json)
@@ -56,7 +59,9 @@ def model_spec(config_json: Any, input_shape: tuple[int, ...] | None = None) -> 
     params = run_settings(config_json)
     if not isinstance(params, dict):
         raise InvalidConfig("resolved_params must be an object of settings")
+    # lazy: torch only when called (this module imports without it)
     from aeviz.variants.budget import check_model
+    # lazy: torch only when called (this module imports without it)
     from aeviz.variants import get_variant
 
     check_model(get_variant(config.variant), shape, config.k, params)
@@ -66,8 +71,6 @@ def model_spec(config_json: Any, input_shape: tuple[int, ...] | None = None) -> 
 def dataset_input_shape(dataset: str, config_json: dict[str, Any]) -> tuple[int, ...]:
     """The input shape of a run's dataset: a built-in image dataset's own; for others (ratings) the
     recorded one, which must be three whole numbers."""
-    from aeviz.data.types import SPECS
-    from aeviz.errors import InvalidConfig
 
     if dataset in SPECS:
         return SPECS[dataset].image_shape
@@ -84,6 +87,7 @@ _checked: dict[tuple, str] = {}  # (files' identity, budget) -> problem; listing
 def checked_problem(path: Path, config_json: Any) -> str:
     """Why a run folder cannot be loaded ('' when it can): its config against the schema and budget,
     and its weights' names and shapes against the model's (read through mmap: no weights loaded)."""
+    # lazy: torch only when called (this module imports without it)
     from aeviz.variants.budget import max_params
 
     stamps = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in (path / CONFIG_FILE, path / WEIGHTS_FILE))
@@ -103,6 +107,7 @@ def _problem(path: Path, config_json: Any) -> str:
         return f"{CONFIG_FILE}: {exc}"
     import torch
 
+    # lazy: torch only when called (this module imports without it)
     from aeviz.variants import get_variant
 
     try:

@@ -51,6 +51,7 @@ def run_files(result) -> dict[str, bytes]:
 def config_record(config, params: dict[str, Any], input_shape) -> dict[str, Any]:
     """What a run's config.json holds: the configuration, the settings as resolved, the input shape and the
     fingerprint that finds the run again for reuse (a checkpoint records the same)."""
+    # lazy: torch only when called (this module imports without it)
     from aeviz.training.fingerprint import FINGERPRINT_KEY, config_fingerprint
 
     config_json = config.to_json()

@@ -19,6 +19,8 @@ from typing import Any
 from aeviz.errors import AevizError, DamagedRun, RunNotFound
 from aeviz.runs.checkpoints import (CHECKPOINT_FOLDER, CHECKPOINT_FORMAT, Checkpointer, RunLock,
                                         checkpoint_path, is_locked, lock_path, restore)
+from aeviz.runs.checkpoints import owner_tag
+from aeviz.runs.checks import model_spec
 
 INTERRUPTED = "interrupted"
 
@@ -100,7 +102,6 @@ def _summary(run_id: str, path: Path) -> InterruptedRun:
     except AevizError as exc:
         run.problem = str(exc)
         return run
-    from aeviz.runs.checks import model_spec
 
     try:
         model_spec(run.config)  # the schema and the budget, as for a saved run
@@ -133,7 +134,9 @@ def resume_trainer(store, run_id: str, dataset=None, tag: str | None = None):
     """A Trainer with the interrupted run's state restored and a Checkpointer holding its lock: run() goes on
     to the original budget and saves the run under the same id. `tag`: the owner to record from now on
     (default: the checkpoint's). Raises RunNotFound, DamagedRun, or AevizError when a live process holds it."""
+    # lazy: torch only when called (this module imports without it)
     from aeviz.training.config import TrainConfig
+    # lazy: torch only when called (this module imports without it)
     from aeviz.training.trainer import Trainer
 
     path = checkpoint_path(store, run_id)
@@ -163,6 +166,7 @@ def resume_trainer(store, run_id: str, dataset=None, tag: str | None = None):
 def keep_interrupted(store, run_id: str, dataset=None) -> str:
     """Save an interrupted run as it stands, as a `stopped` run (measured on the full test set, as any run
     that ends); its checkpoint goes. Returns the run id (unchanged). Raises SaveFailed and as resume_trainer."""
+    # lazy: torch only when called (this module imports without it)
     from aeviz.training.result import trainer_result
 
     trainer = resume_trainer(store, run_id, dataset)
@@ -192,8 +196,8 @@ def discard_interrupted(store, run_id: str) -> None:
 def job_trainer(config, dataset, store, run_id: str, owner: str, resume: bool = False):
     """The Trainer of a training job (aeviz.jobs.manager), checkpointed for its owner: a new one, or with `resume`
     the interrupted run `run_id` continued."""
+    # lazy: torch only when called (this module imports without it)
     from aeviz.training.trainer import Trainer
-    from aeviz.runs.checkpoints import owner_tag
 
     if resume:
         return resume_trainer(store, run_id, dataset, tag=owner_tag(owner) if owner else None)

@@ -175,6 +175,7 @@ class RunStore:
 
     def load(self, run_id: str, map_location: str = "cpu") -> LoadedRun:
         """The run with its model rebuilt and weights loaded (safely: weights_only=True)."""
+        # lazy: torch only when called (this module imports without it)
         from aeviz.training.config import TrainConfig
 
         info = self.info(run_id)

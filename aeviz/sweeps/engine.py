@@ -26,6 +26,9 @@ from aeviz.sweeps.events import (PointFinished, PointOutcome, PointProgress, Poi
 from aeviz.sweeps.spec import SweepPoint, SweepSpec
 from aeviz.sweeps.store import Sweep, SweepStore
 from aeviz.training.tasks import describe_error
+from aeviz.data.datasets import load_dataset
+from aeviz.training.events import Progress
+from aeviz.training.trainer import Trainer
 
 
 
@@ -57,10 +60,6 @@ class LocalExecutor:
             torch.set_num_threads(before)
 
     def _run(self, sweep: Sweep, points: list[SweepPoint], stop: threading.Event) -> Iterator[Any]:
-        from aeviz.data.datasets import load_dataset
-        from aeviz.training.events import Progress
-        from aeviz.training.trainer import Trainer
-
         for point in points:
             if stop.is_set():
                 return

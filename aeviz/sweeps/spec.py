@@ -23,6 +23,8 @@ from aeviz.variants.trainer_settings import TRAINER_PARAMS
 from aeviz.sweeps.grid_args import parse_grid_arg, parse_seeds
 from aeviz.errors import InvalidConfig
 from aeviz.params import Param
+from aeviz.data.datasets import get_spec
+from aeviz.variants import get_variant
 
 # Names every variant accepts besides its declared parameters.
 TRAINING_NAMES = ("k", "lr", "batch_size")
@@ -31,7 +33,6 @@ MAX_POINTS = 5000
 
 def input_size_of(dataset: str) -> int:
     """Pixels per image, without loading the dataset."""
-    from aeviz.data.datasets import get_spec
 
     return get_spec(dataset).input_size  # raises on an unknown name
 
@@ -163,7 +164,6 @@ class SweepSpec:
     # ------------------------------------------------------------------ checking
     def validated(self) -> "SweepSpec":
         """A copy with every grid value parsed and checked for every variant; raises InvalidConfig."""
-        from aeviz.variants import get_variant
 
         input_size = input_size_of(self.dataset)
         variants = list(dict.fromkeys(self.variants or []))
@@ -235,7 +235,6 @@ class SweepSpec:
 
     def config_for(self, point: SweepPoint, sweep_id: str = "") -> TrainConfig:
         """The ordinary training configuration of one point, tagged with its sweep."""
-        from aeviz.variants import get_variant
 
         variant = get_variant(point.variant)
         settings = {**self.fixed, **point.values}

@@ -11,6 +11,8 @@ from typing import Any
 from aeviz.errors import InvalidConfig
 from aeviz.training.precision import PRECISION_CHOICES
 from aeviz.variants.trainer_settings import TRAINER_PARAM_NAMES, trainer_settings
+from aeviz.variants import get_variant
+from aeviz.variants.budget import check_training
 
 DEFAULT_EPOCHS = 5.0
 # Per dataset where 5 epochs is too short for the concepts to show: on the 8x8 digits (about 1,400
@@ -45,8 +47,6 @@ class TrainConfig:
         """Check every field, and the model's size against the server's budget (budget.OverBudget);
         return (variant params, trainer params) fully parsed. `input_shape`: the dataset's
         (C, H, W), or its input size alone for an image dataset of that many pixels."""
-        from aeviz.variants.budget import check_training
-        from aeviz.variants import get_variant
 
         input_shape = self._input_shape(input_shape)
         input_size = math.prod(input_shape)

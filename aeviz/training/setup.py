@@ -14,6 +14,7 @@ from aeviz.data.types import Dataset
 from aeviz.variants.nets import FlattenCentered, last_linear
 from aeviz.variants.trainer_settings import SGD_MOMENTUM, TAIL_DECAY_SHARE
 from aeviz.variants import build_model
+from aeviz.variants import get_variant
 
 SNAPSHOT_IMAGES = 8           # test images shown with their reconstructions
 CODE_SUBSET = 2000            # test images whose codes are recorded at each snapshot
@@ -109,8 +110,6 @@ def fixed_test_indices(dataset: Dataset, seed: int) -> dict[str, torch.Tensor]:
 
 
 def build_warnings(config: TrainConfig, params: dict[str, Any], dataset: Dataset) -> list[str]:
-    from aeviz.variants import get_variant
-
     warnings = list(get_variant(config.variant).warnings(config.k, dataset.input_size, params))
     if config.batch_size > len(dataset.train_images):
         warnings.append(f"batch size {config.batch_size} is larger than the {len(dataset.train_images)} "

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from aeviz.errors import AevizError
+from aeviz.training.events import Finished, Progress, Snapshot, Started
 
 # One status vocabulary for trainers' Finished events, jobs, sweeps and their points.
 QUEUED, STARTING, RUNNING = "queued", "starting", "running"
@@ -243,7 +244,6 @@ class TrainerTask(BackgroundTask):
 
     def on_event(self, event) -> None:
         """Keep one event (called with the lock held, in the worker thread)."""
-        from aeviz.training.events import Finished, Progress, Snapshot, Started
 
         if isinstance(event, Progress):
             self.last_progress = event

@@ -12,6 +12,7 @@ import pkgutil
 
 from aeviz.errors import InvalidConfig
 from aeviz.variants.base import Autoencoder, LossParts, Stage
+from aeviz.variants.budget import check_model
 
 # The autoencoder other variants are compared with, and the default choice in the CLI and menus.
 REFERENCE_VARIANT = "plain"
@@ -59,7 +60,6 @@ def get_variant(slug: str) -> type[Autoencoder]:
 
 def build_model(slug: str, input_shape: tuple[int, int, int], k: int, params: dict | None = None) -> Autoencoder:
     """The model, once its size is known to be within the server's budget (budget.OverBudget otherwise)."""
-    from aeviz.variants.budget import check_model
 
     variant = get_variant(slug)
     check_model(variant, input_shape, k, params)

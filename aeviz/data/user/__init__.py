@@ -20,6 +20,11 @@ from aeviz.data.user.convert import split
 from aeviz.data.user.limits import BadUserData, check_file_size
 from aeviz.data.user.store import (PREFIX, UserDatasetInfo, dataset_name, folder_of, is_user_dataset, list_infos,
                                    load_arrays, read_info, save)
+from aeviz.data.types import Dataset, DatasetSpec, DatasetStatus, SPECS
+from aeviz.data.user.csv_file import read_csv
+from aeviz.data.user.image_folder import read_image_folder
+from aeviz.data.user.npz_file import read_npz
+from aeviz.errors import AevizError
 
 FORMATS = {".zip": "image folder zip", ".npz": "npz", ".csv": "csv"}
 ACCEPTED = "a .zip of class folders of images, an .npz with 'images' (and 'labels'), or a Kaggle-MNIST .csv"
@@ -59,7 +64,6 @@ def import_file(source: Path | str | bytes, file_name: str | None = None, size: 
 
 def resolve_dataset(text: str, size: int | None = None) -> str:
     """A dataset name for a CLI's --dataset: a known name as it is, or a path to a file, imported."""
-    from aeviz.data.types import SPECS
 
     if text in SPECS or is_user_dataset(text):
         return text
@@ -71,7 +75,6 @@ def resolve_dataset(text: str, size: int | None = None) -> str:
 
 def user_spec(name: str):
     """The DatasetSpec of a user dataset (shape and classes, without loading its images)."""
-    from aeviz.data.types import DatasetSpec
 
     info = read_info(name)
     return DatasetSpec(name, info.title, "", info.class_names, image_shape=(1, info.size, info.size))
@@ -79,8 +82,6 @@ def user_spec(name: str):
 
 def user_status(name: str):
     """A DatasetStatus: available when the converted copy is in the cache (cheap: reads its meta.json)."""
-    from aeviz.data.types import DatasetStatus
-    from aeviz.errors import AevizError
 
     try:
         info = read_info(name)
@@ -96,7 +97,6 @@ def load_user_dataset(name: str):
     """The user dataset as an aeviz.data.datasets.Dataset (images (N, 1, S, S) float32 in [0, 1])."""
     import torch
 
-    from aeviz.data.types import Dataset
 
     info = read_info(name)
     arrays = load_arrays(info)
@@ -115,7 +115,6 @@ def remove(name: str) -> None:
     """Delete a converted user dataset from the cache (runs trained on it keep their weights)."""
     import shutil
 
-    from aeviz.errors import AevizError
 
     folder = folder_of(name)
     read_info(name)  # raises, naming the cache folder, when there is no such dataset
@@ -149,14 +148,9 @@ def _cached(content_hash: str, size: int | None) -> UserDatasetInfo | None:
 
 def _reader(suffix: str):
     if suffix == ".npz":
-        from aeviz.data.user.npz_file import read_npz
-
         return read_npz
     if suffix == ".csv":
-        from aeviz.data.user.csv_file import read_csv
-
         return read_csv
-    from aeviz.data.user.image_folder import read_image_folder
 
     return read_image_folder
 

@@ -15,6 +15,7 @@ import numpy as np
 from aeviz.data.user.convert import Converted
 from aeviz.data.user.limits import (DEFAULT_SIZE, MAX_CLASSES, MAX_FILE_BYTES, MAX_INFLATED_BYTES, MAX_SOURCE_PIXELS,
                                     BadUserData, check_counts, check_size)
+from aeviz.safe_io import UploadRefused, read_image_bounded, read_zip_bounded
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 LAYOUT = "expected one folder per class holding .png or .jpg images (torchvision's ImageFolder layout)"
@@ -46,8 +47,6 @@ def image_members(archive: zipfile.ZipFile, name: str) -> tuple[list[str], list[
 
 
 def read_image_folder(data: bytes, name: str, size: int | None) -> Converted:
-    from aeviz.safe_io import UploadRefused, read_image_bounded, read_zip_bounded
-
     size = check_size(DEFAULT_SIZE if size is None else size)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))

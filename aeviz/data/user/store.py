@@ -14,6 +14,7 @@ import numpy as np
 
 from aeviz.data.types import USER_PREFIX as PREFIX
 from aeviz.errors import CorruptDataFile, DatasetUnavailable
+from aeviz.data.types import cache_dir
 
 ARRAYS_FILE = "data.npz"
 META_FILE = "meta.json"
@@ -44,8 +45,6 @@ class UserDatasetInfo:
 
 
 def user_root() -> Path:
-    from aeviz.data.types import cache_dir
-
     return cache_dir() / "user"
 
 
