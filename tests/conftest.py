@@ -47,6 +47,16 @@ def ray_instance():
     ray.shutdown()
 
 
+@pytest.fixture
+def fresh_dataset_cache():
+    """Datasets are loaded once per process: forget them around a test that points at other data."""
+    from aeviz.data.datasets import clear_cache
+
+    clear_cache()
+    yield
+    clear_cache()
+
+
 @pytest.fixture(scope="session")
 def digits():
     from aeviz.data.datasets import load_dataset

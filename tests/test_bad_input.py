@@ -77,17 +77,16 @@ def test_bad_arguments_give_one_clear_line(capsys, argv, words):
     assert_one_line_error(*run_cli(capsys, *argv), *words)
 
 
-def test_mnist_without_train_images_is_one_line_naming_the_places(capsys, tmp_path, monkeypatch):
+def test_mnist_without_train_images_is_one_line_naming_the_places(capsys, tmp_path, monkeypatch, fresh_dataset_cache):
     monkeypatch.setenv("AEVIZ_DATA_DIR", str(tmp_path / "empty"))
     monkeypatch.setenv("AEVIZ_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(data, "_cache", {})
     code, out, err = run_cli(capsys, "train", "--dataset", "mnist", "--k", "8", "--no-save")
     assert_one_line_error(code, out, err, "MNIST is not available", str(tmp_path / "empty" / "MNIST" / "raw"),
                           str(tmp_path / "cache" / "MNIST" / "raw"), "AEVIZ_DATA_DIR")
 
 
 @pytest.mark.parametrize("damage", ["truncated-gz", "wrong-magic"])
-def test_corrupt_data_file_is_one_line_naming_the_file(capsys, tmp_path, monkeypatch, damage):
+def test_corrupt_data_file_is_one_line_naming_the_file(capsys, tmp_path, monkeypatch, damage, fresh_dataset_cache):
     arrays = fake_arrays()
     paths = write_idx_folder(tmp_path / "data" / "FashionMNIST" / "raw", arrays)
     if damage == "truncated-gz":
@@ -95,7 +94,6 @@ def test_corrupt_data_file_is_one_line_naming_the_file(capsys, tmp_path, monkeyp
     else:
         paths["train_images"].write_bytes(gzip.compress(idx_bytes(arrays["train_labels"])))
     monkeypatch.setenv("AEVIZ_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(data, "_cache", {})
     code, out, err = run_cli(capsys, "train", "--dataset", "fashion-mnist", "--k", "8", "--no-save")
     assert_one_line_error(code, out, err, str(paths["train_images"]))
 

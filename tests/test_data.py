@@ -57,12 +57,11 @@ def write_idx_folder(folder: Path, arrays: dict[str, np.ndarray], gz: bool = Tru
 
 
 @pytest.fixture
-def fresh_env(tmp_path, monkeypatch):
+def fresh_env(tmp_path, monkeypatch, fresh_dataset_cache):
     """No data dir, an empty cache dir, no Debian folder, an empty per-process cache (restored after)."""
     monkeypatch.delenv("AEVIZ_DATA_DIR", raising=False)
     monkeypatch.setenv("AEVIZ_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("AEVIZ_OFFLINE", "1")
-    monkeypatch.setattr(data, "_cache", {})
     spec = data.SPECS["fashion-mnist"]
     no_debian = dataclasses.replace(spec, debian_folder=str(tmp_path / "usr-share-datasets-fashion-mnist"))
     monkeypatch.setitem(data.SPECS, "fashion-mnist", no_debian)
@@ -366,12 +365,11 @@ def test_real_fashion_mnist(tmp_path):
 
 
 @requires_real_data
-def test_real_mnist_reported_unavailable_without_train_images(monkeypatch, tmp_path):
+def test_real_mnist_reported_unavailable_without_train_images(monkeypatch, tmp_path, fresh_dataset_cache):
     folder = real_data_dir() / "MNIST" / "raw"
     if data.find_file(folder, "train-images-idx3-ubyte") is not None:
         pytest.skip("this AEVIZ_DATA_DIR has the MNIST train images")
     monkeypatch.setenv("AEVIZ_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(data, "_cache", {})
     status = data.dataset_status("mnist")
     assert not status.available
     assert "missing train-images-idx3-ubyte[.gz]" in status.tried[0]

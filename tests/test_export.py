@@ -128,7 +128,7 @@ def test_a_part_onnx_cannot_export_falls_back_to_torchscript_and_says_so(store, 
     def refuse(*args, **kwargs):
         raise RuntimeError("unsupported operator aten::something")
 
-    monkeypatch.setattr(models, "_write_onnx", refuse)
+    monkeypatch.setattr(models, "write_onnx", refuse)
     result = export_run(store.load(store.run_ids["plain"]), digits, "onnx", tmp_path)
     assert result.checks["encoder"]["file"] == "encoder.pt" and result.checks["encoder"]["passed"]
     assert any("ONNX export failed (unsupported operator aten::something)" in note for note in result.notes)
@@ -137,8 +137,8 @@ def test_a_part_onnx_cannot_export_falls_back_to_torchscript_and_says_so(store, 
 def test_the_check_fails_when_the_exported_model_disagrees(store, digits, tmp_path, monkeypatch, capsys):
     import aeviz.export.models as models
 
-    honest = models._run_torchscript
-    monkeypatch.setattr(models, "_run_torchscript", lambda path, inputs: honest(path, inputs) + 1e-3)
+    honest = models.run_torchscript
+    monkeypatch.setattr(models, "run_torchscript", lambda path, inputs: honest(path, inputs) + 1e-3)
     monkeypatch.setenv("AEVIZ_RUNS_DIR", str(store.root))
     code = main(["export", store.run_ids["plain"], "--format", "torchscript", "--output", str(tmp_path)])
     assert code == 3

@@ -55,13 +55,13 @@ def test_plain_trains_with_adamw_and_weight_decay_unless_told_otherwise(digits):
     trainer = Trainer(plain_config(epochs=0.2), digits)
     for _ in trainer.run():
         pass
-    assert isinstance(trainer._optimizer, torch.optim.AdamW)
-    assert trainer._optimizer.param_groups[0]["weight_decay"] == 0.05
+    assert isinstance(trainer.optimizer, torch.optim.AdamW)
+    assert trainer.optimizer.param_groups[0]["weight_decay"] == 0.05
     chosen = Trainer(plain_config(epochs=0.2, trainer={"optimizer": "adam", "weight_decay": 0.0}), digits)
     for _ in chosen.run():
         pass
-    assert type(chosen._optimizer) is torch.optim.Adam
-    assert chosen._optimizer.param_groups[0]["weight_decay"] == 0.0
+    assert type(chosen.optimizer) is torch.optim.Adam
+    assert chosen.optimizer.param_groups[0]["weight_decay"] == 0.0
     assert get_variant("linear").training_defaults()["optimizer"] == "adam"  # the others keep Adam
 
 
@@ -85,4 +85,4 @@ def test_a_run_checkpointed_before_the_change_resumes_as_it_began(digits):
     resumed = Trainer(plain_config(epochs=0.5), digits)  # the defaults now: AdamW, weight decay 0.05
     restore(resumed, state)
     assert torch.equal(resumed.model.encoder[0].mean, torch.zeros(64))
-    assert resumed._optimizer.param_groups[0]["weight_decay"] == 0
+    assert resumed.optimizer.param_groups[0]["weight_decay"] == 0

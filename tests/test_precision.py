@@ -77,7 +77,7 @@ def test_bf16_training_keeps_weights_loss_and_adam_state_in_fp32(digits):
     assert result.metrics["precision"] == "bf16" and events[0].precision == "bf16"
     assert result.config.to_json()["precision"] == "bf16"          # saved with the run's config
     assert all(p.dtype == torch.float32 for p in trainer.model.parameters())
-    state = [s for s in trainer._optimizer.state.values()]
+    state = [s for s in trainer.optimizer.state.values()]
     assert state and all(t.dtype == torch.float32 for s in state for t in s.values() if t.is_floating_point())
     assert all(isinstance(row["loss"], float) and math.isfinite(row["loss"]) for row in result.history)
 

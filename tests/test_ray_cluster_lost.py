@@ -146,13 +146,14 @@ def test_jobs_submitted_together_ask_the_head_once(monkeypatch):
     monkeypatch.setattr(aeviz.cluster.connection, "connect", lambda address: head)
     monkeypatch.setattr(aeviz.cluster.jobs, "RayTrainingSource", PlacedSource)
     limits = []
-    cluster = JobCluster("local", set_limit=limits.append)
+    now = [1000.0]
+    cluster = JobCluster("local", set_limit=limits.append, clock=lambda: now[0])
     config = TrainConfig(dataset="digits", variant="plain", k=8, epochs=1.0)
     for _ in range(5):
         source, where = cluster.source_for(config, None, None, fallback=lambda: None)
         assert where == ON_RAY and isinstance(source, PlacedSource)
     assert CountingRay.calls == 1 and limits == [4]
-    cluster._answered_at -= TRUST_SECONDS + 1  # a minute later the next job asks again
+    now[0] += TRUST_SECONDS + 1  # a minute later the next job asks again
     cluster.source_for(config, None, None, fallback=lambda: None)
     assert CountingRay.calls == 2
 
@@ -181,7 +182,7 @@ def test_a_job_waiting_for_its_worker_notices_a_gone_head_in_seconds(monkeypatch
     source = ray_jobs.RayTrainingSource(head, small(), cluster=cluster, fallback=lambda: None)
     started = time.monotonic()
     with pytest.raises(ray_jobs.WorkerLost, match="head stopped answering"):
-        source._poll(Actor(), 0, started, started=False)
+        source.poll(Actor(), 0, started, started=False)
     assert time.monotonic() - started < 10 < ray_jobs.STARTUP_TIMEOUT_SECONDS
     assert "GCS unreachable" in cluster.lost
 

@@ -125,7 +125,7 @@ def test_a_worker_killed_mid_run_is_reported(ray_instance):
     manager = JobManager(ray_address="local")
     view = manager.submit(small(epochs=10_000.0), owner="s")
     assert wait_for_progress(manager, view.job_id).active
-    source = manager._job(view.job_id).source
+    source = manager.job(view.job_id).source
     ray_instance.kill(source.actor)
     done = manager.wait(view.job_id, timeout=120)
     assert done.status == "failed"
@@ -187,7 +187,7 @@ def test_a_dead_workers_last_checkpoint_is_kept_as_an_interrupted_run(ray_instan
     manager = JobManager(ray_address="local")
     view = manager.submit(small(epochs=10_000.0), owner="s")
     assert wait_for_progress(manager, view.job_id).active
-    source = manager._job(view.job_id).source
+    source = manager.job(view.job_id).source
     deadline = time.monotonic() + RAY_TIMEOUT
     while not checkpoint_path(RunStore(), view.save_as).is_file():  # the worker's checkpoint, written here
         assert time.monotonic() < deadline and manager.view(view.job_id).active, "no checkpoint came back"

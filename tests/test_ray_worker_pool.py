@@ -56,7 +56,7 @@ def test_a_gpu_job_lets_the_kept_cpu_workers_go():
     pool.keep(ray, "a")
     source = ray_jobs.RayTrainingSource(ray, small(device="cuda"), resources={"num_cpus": 1, "num_gpus": 1},
                                         pool=pool)
-    assert source._kept_worker(None, "") == (None, 0)
+    assert source.kept_worker(None, "") == (None, 0)
     assert ray.killed == ["a"] and len(pool) == 0
 
 

@@ -14,8 +14,7 @@ from tests.conftest import ROOT
 
 def restart(monkeypatch):
     """Forget the in-process state, as a new server process would."""
-    monkeypatch.setattr(sessions, "_secret", None)
-    monkeypatch.setattr(sessions, "_last_seen", {})
+    sessions.forget()
 
 
 def test_minted_ids_verify_and_invented_ones_do_not(tmp_path, monkeypatch):

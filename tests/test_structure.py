@@ -218,3 +218,38 @@ def test_imports_sit_at_the_top_unless_they_defer_a_heavy_dependency():
     unexplained = [f"{path.relative_to(ROOT)}:{line}" for path, line, text in lazy if "# lazy:" not in text]
     assert not unexplained, "say what each defers with a '# lazy: ...' comment, or import at the top:\n" + (
         "\n".join(unexplained))
+
+
+# Other libraries' internals, each reached for a reason said where it is used.
+FOREIGN_PRIVATES = {
+    "aeviz/analysis/umap_embed.py: value._cache",          # numba's Dispatcher: is its disk cache on?
+    "aeviz/cluster/connection.py: getattr(ray, '_private')",  # Ray's auto-connect hook, switched off
+    "tests/test_server_config.py: config._config_options",  # Streamlit's table of known options
+    "tests/test_sweeps.py: os._exit",                      # the standard library's public os._exit
+}
+
+
+def private_reaches(path: Path) -> list[str]:
+    """`x._name` where x is not self, cls or super(), and getattr/setattr of "_name" (monkeypatch's too)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            base = node.value
+            if isinstance(base, ast.Name) and base.id in ("self", "cls"):
+                continue
+            if isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id == "super":
+                continue
+            found.append(f"{ast.unparse(base)}.{node.attr}")
+        elif (isinstance(node, ast.Call) and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
+              and getattr(node.func, "id", getattr(node.func, "attr", "")) in ("getattr", "setattr", "delattr")
+              and str(node.args[1].value).startswith("_") and not str(node.args[1].value).startswith("__")):
+            # getattr(x, "_name"), and monkeypatch.setattr(x, "_name", ...) in tests
+            found.append(f"{getattr(node.func, 'id', 'setattr')}({ast.unparse(node.args[0])}, {node.args[1].value!r})")
+    return [f"{path.relative_to(ROOT).as_posix()}: {reach}" for reach in found]
+
+
+def test_no_code_reaches_into_another_objects_private_state():
+    paths = [*sources(), *(ROOT / "tests").rglob("*.py"), ROOT / "app.py"]
+    reaches = [reach for path in paths if path.name != "test_structure.py" for reach in private_reaches(path)]
+    assert not [r for r in reaches if r not in FOREIGN_PRIVATES], (
+        "use the object's public interface:\n" + "\n".join(r for r in reaches if r not in FOREIGN_PRIVATES))

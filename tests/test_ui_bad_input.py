@@ -102,7 +102,7 @@ def test_batch_larger_than_the_dataset_trains_with_a_warning_on_the_page(digits)
 def test_cuda_without_gpu_falls_back_to_the_cpu_saying_so(monkeypatch, digits):
     import ui.common
 
-    monkeypatch.setitem(ui.common._device_info, "name", "CPU")
+    monkeypatch.setitem(ui.common.device_info, "name", "CPU")
     at = train_page().run()
     at.radio(key="train_device").set_value("cuda").run()
     assert not at.exception
@@ -129,10 +129,9 @@ def fresh_dataset_caches():
     cached_dataset.clear()
 
 
-def test_missing_dataset_shows_where_it_looked(tmp_path, monkeypatch, fresh_dataset_caches):
+def test_missing_dataset_shows_where_it_looked(tmp_path, monkeypatch, fresh_dataset_caches, fresh_dataset_cache):
     monkeypatch.setenv("AEVIZ_DATA_DIR", str(tmp_path / "empty"))
     monkeypatch.setenv("AEVIZ_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(data, "_cache", {})
     at = train_page()
     at.session_state["dataset"] = "mnist"
     at.run()
@@ -140,11 +139,10 @@ def test_missing_dataset_shows_where_it_looked(tmp_path, monkeypatch, fresh_data
     assert str(tmp_path / "empty") in texts(at.error) + texts(at.warning)
 
 
-def test_corrupt_dataset_file_is_named_on_the_page(tmp_path, monkeypatch, fresh_dataset_caches):
+def test_corrupt_dataset_file_is_named_on_the_page(tmp_path, monkeypatch, fresh_dataset_caches, fresh_dataset_cache):
     paths = write_idx_folder(tmp_path / "data" / "FashionMNIST" / "raw", fake_arrays())
     paths["train_images"].write_bytes(paths["train_images"].read_bytes()[:500])
     monkeypatch.setenv("AEVIZ_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(data, "_cache", {})
     at = train_page()
     at.session_state["dataset"] = "fashion-mnist"
     at.run()
@@ -306,15 +304,15 @@ def test_queue_position_is_shown_and_finished_models_leave_the_device(digits):
             manager.stop(job.job_id)
     done = manager.wait(waiting.job_id, 60)
     assert done.status == "completed"
-    assert manager._job(done.job_id).source is None  # the trainer (and its device copy of the data) is gone
+    assert manager.job(done.job_id).source is None  # the trainer (and its device copy of the data) is gone
     assert all(p.device.type == "cpu" for p in manager.result(done.job_id).model.parameters())
 
 
 def test_datasets_are_loaded_once_per_process(monkeypatch, digits):
     calls = []
-    original = data._load
-    monkeypatch.setattr(data, "_cache", {})
-    monkeypatch.setattr(data, "_load", lambda *a, **k: calls.append(a[0]) or original(*a, **k))
+    original = data.read_dataset
+    data.clear_cache()
+    monkeypatch.setattr(data, "read_dataset", lambda *a, **k: calls.append(a[0]) or original(*a, **k))
     manager = JobManager(max_running=2)
     jobs = [manager.submit(small(k=k), owner=f"user{k}") for k in (2, 3, 4)]
     assert all(manager.wait(j.job_id, 60).status == "completed" for j in jobs)

@@ -102,7 +102,7 @@ def test_the_same_file_is_converted_once(cache, monkeypatch):
     first = import_file(data, "a.npz", size=16)
     import aeviz.data.user as user_data
 
-    monkeypatch.setattr(user_data, "_reader", lambda suffix: pytest.fail("converted twice"))
+    monkeypatch.setattr(user_data, "reader_for", lambda suffix: pytest.fail("converted twice"))
     assert import_file(data, "a.npz", size=16).name == first.name
     assert import_file(data, "a.npz").name == first.name  # no size chosen: the earlier import
 
@@ -213,7 +213,7 @@ def test_csv_rows_are_counted_before_parsing(cache, monkeypatch):
     monkeypatch.setattr(limits, "MAX_IMAGES", 29)
     import aeviz.data.user.csv_file as csv_file
 
-    monkeypatch.setattr(csv_file, "_parse", lambda *a: pytest.fail("parsed before the count"))
+    monkeypatch.setattr(csv_file, "parse_rows", lambda *a: pytest.fail("parsed before the count"))
     with pytest.raises(BadUserData, match="big.csv holds 30 images; at most 29"):
         import_file(kaggle_csv(images, labels) + b"\n\n", "big.csv")
 

@@ -90,7 +90,7 @@ def job_manager():
 
 # ---------------------------------------------------------------------------- device
 
-_device_info: dict[str, str] = {}
+device_info: dict[str, str] = {}
 
 
 def device_summary() -> str:
@@ -99,22 +99,22 @@ def device_summary() -> str:
     import os
     import threading
 
-    if "name" in _device_info:
-        return _device_info["name"]
+    if "name" in device_info:
+        return device_info["name"]
     if not os.path.exists("/dev/nvidiactl") and not os.environ.get("CUDA_VISIBLE_DEVICES"):
-        _device_info["name"] = "CPU"
+        device_info["name"] = "CPU"
         return "CPU"
-    if not _device_info.get("started"):
-        _device_info["started"] = "yes"
+    if not device_info.get("started"):
+        device_info["started"] = "yes"
 
         def probe():
             try:
                 from aeviz.training.device import resolve_device
 
                 choice = resolve_device("auto")
-                _device_info["name"] = f"GPU: {choice.name}" if choice.device == "cuda" else "CPU"
+                device_info["name"] = f"GPU: {choice.name}" if choice.device == "cuda" else "CPU"
             except Exception as exc:  # torch broken: say so, train on nothing
-                _device_info["name"] = f"CPU (device check failed: {exc})"
+                device_info["name"] = f"CPU (device check failed: {exc})"
 
         threading.Thread(target=probe, daemon=True, name="aeviz-device-probe").start()
     return "checking…"

@@ -45,7 +45,7 @@ def trainer_batches(trainer, samples: int):
     """The Trainer's own batch source, drawn until `samples` images have come out."""
     seen = 0
     while seen < samples:
-        batch = trainer._next_batch()
+        batch = trainer.next_batch()
         seen += len(batch)
         yield batch
 

@@ -38,7 +38,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         module = importlib.import_module(f"aeviz.cli.commands.{name}")
         command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(command_parser)
-        command_parser.set_defaults(_run=module.run)
+        command_parser.set_defaults(run_command=module.run)
     return parser
 
 
@@ -47,11 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     chosen = argv[0] if argv and argv[0] in command_names() else None
     parser = build_parser(only=chosen)
     args = parser.parse_args(argv)
-    if not getattr(args, "_run", None):
+    if not getattr(args, "run_command", None):
         parser.print_help()
         return 0 if not argv else 2
     try:
-        return int(args._run(args) or 0)
+        return int(args.run_command(args) or 0)
     except AevizError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

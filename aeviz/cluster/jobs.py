@@ -126,7 +126,7 @@ class RayTrainingSource:
                 if not self.ray.is_initialized():
                     raise WorkerLost("Ray was shut down in the app's process")
                 tag = self.checkpointer.tag if self.checkpointer is not None else ""
-                actor, job = self._kept_worker(seconds, tag)  # not under the lock: stop() takes it
+                actor, job = self.kept_worker(seconds, tag)  # not under the lock: stop() takes it
                 if actor is None:
                     actor, job = spawn_actor(self.ray, self.config, self.resources, seconds, tag,
                                              self.make_dataset), 1
@@ -172,7 +172,7 @@ class RayTrainingSource:
             local.stop()
         yield from local.run()  # a new Started: the job's live view begins again
 
-    def _kept_worker(self, checkpoint_seconds: float | None, tag: str) -> tuple[Any | None, int]:
+    def kept_worker(self, checkpoint_seconds: float | None, tag: str) -> tuple[Any | None, int]:
         """(a kept worker now training this job, its number there), or (None, 0): no pool, none kept, or a
         GPU job (the kept workers are let go: it may be waiting for a CPU one holds)."""
         if self.pool is None:
@@ -213,7 +213,7 @@ class RayTrainingSource:
         cursor, answered = 0, None
         waiting_since = time.monotonic()
         while True:
-            events, cursor, done, payload, error = self._poll(actor, cursor, answered or waiting_since,
+            events, cursor, done, payload, error = self.poll(actor, cursor, answered or waiting_since,
                                                               started=answered is not None)
             answered = time.monotonic()
             self._starting(False)
@@ -228,7 +228,7 @@ class RayTrainingSource:
                 return payload
             time.sleep(POLL_SECONDS)
 
-    def _poll(self, actor, cursor: int, since: float, started: bool):
+    def poll(self, actor, cursor: int, since: float, started: bool):
         """One answer from the actor, waiting POLL_SECONDS at a time (never without a timeout)."""
         ray = self.ray
         if not ray.is_initialized():  # shut down here: never let a call start a new instance

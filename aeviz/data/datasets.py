@@ -149,7 +149,7 @@ def load_dataset(name: str, download_missing: bool = True, progress: ProgressCal
     spec = get_spec(name)
     with _cache_lock:
         if name not in _cache:
-            _cache[name] = _load(spec, download_missing and not offline(), progress)
+            _cache[name] = read_dataset(spec, download_missing and not offline(), progress)
         return _cache[name]
 
 
@@ -158,7 +158,8 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _load(spec: DatasetSpec, download_missing: bool, progress: ProgressCallback | None) -> Dataset:
+def read_dataset(spec: DatasetSpec, download_missing: bool, progress: ProgressCallback | None) -> Dataset:
+    """The dataset read from its source, every time (load_dataset keeps one per process)."""
     if spec.name.startswith(USER_PREFIX):
         return load_user_dataset(spec.name)
     if spec.name == "digits":

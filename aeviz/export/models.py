@@ -61,14 +61,14 @@ def write_models(model, images: np.ndarray, folder: Path, result, fmt: str) -> N
         written = None
         if fmt == "onnx":
             try:
-                written = _write_onnx(part, inputs, folder / f"{name}.onnx", io_names)
+                written = write_onnx(part, inputs, folder / f"{name}.onnx", io_names)
                 run_back = _run_onnx
             except Exception as exc:  # the exporter's many failure types: fall back, saying why
                 reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
                 result.notes.append(f"{name}: ONNX export failed ({reason}); wrote TorchScript instead")
         if written is None:
             written = _write_torchscript(part, inputs, folder / f"{name}.pt")
-            run_back = _run_torchscript
+            run_back = run_torchscript
         difference = float(np.abs(run_back(written, inputs) - expected).max())
         result.files.append(written.name)
         result.checks[name] = {"file": written.name, "images_checked": len(sample),
@@ -92,7 +92,7 @@ def onnx_available() -> str:
     return "" if not missing else f"pip install {' '.join(missing)}"
 
 
-def _write_onnx(part, inputs: np.ndarray, path: Path, io_names: tuple[str, str]) -> Path:
+def write_onnx(part, inputs: np.ndarray, path: Path, io_names: tuple[str, str]) -> Path:
     import torch
 
     missing = onnx_available()
@@ -126,7 +126,7 @@ def _write_torchscript(part, inputs: np.ndarray, path: Path) -> Path:
     return path
 
 
-def _run_torchscript(path: Path, inputs: np.ndarray) -> np.ndarray:
+def run_torchscript(path: Path, inputs: np.ndarray) -> np.ndarray:
     import torch
 
     with warnings.catch_warnings():

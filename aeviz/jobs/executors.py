@@ -16,15 +16,14 @@ cluster without a timeout, so a slow or lost cluster holds up a job's thread, ne
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from typing import Any, Callable
 
-from aeviz.errors import AevizError
-from aeviz.cluster.connection import configured_address
+from aeviz.cluster import connection, jobs as ray_jobs
 from aeviz.cluster.worker_pool import WORKERS
-from aeviz.cluster.connection import connect, first_line
-from aeviz.cluster.jobs import CPUS_PER_JOB, RayTrainingSource, actor_resources
+from aeviz.errors import AevizError
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +37,16 @@ PROBE_ATTEMPTS = 3     # unanswered probes in a row before a job gives the clust
 class JobCluster:
     """The Ray cluster at `address` as a place for training jobs; thread-safe."""
 
-    def __init__(self, address: str, set_limit: Callable[[int], None] | None = None, local_limit: int = 1):
+    def __init__(self, address: str, set_limit: Callable[[int], None] | None = None, local_limit: int = 1,
+                 clock: Callable[[], float] = time.monotonic):
         # `set_limit(n)`: the manager's job limit follows the cluster (None: the operator chose it);
-        # `local_limit`: the limit to go back to if the cluster is lost.
+        # `local_limit`: the limit to go back to if the cluster is lost; `clock`: seconds, for the trust window.
+        self.clock = clock
         self.address = address
         self._set_limit = set_limit
         self._local_limit = local_limit
         self._joined = False
-        self._answered_at = -TRUST_SECONDS  # when the head last said which nodes it has (time.monotonic())
+        self._answered_at = -math.inf  # when the head last said which nodes it has (self.clock())
         self._lock = threading.Lock()
         self.lost = ""          # why the cluster was given up ("" while it is used)
         self.gpus = 0           # the cluster's GPUs, once a job has joined it
@@ -53,7 +54,7 @@ class JobCluster:
     @classmethod
     def from_setting(cls, address: str | None, set_limit: Callable[[int], None] | None) -> "JobCluster | None":
         """`address` "env": $AEVIZ_RAY_ADDRESS; None or unset: no cluster (jobs train in this process)."""
-        address = configured_address() if address == "env" else address
+        address = connection.configured_address() if address == "env" else address
         return cls(address, set_limit) if address else None
 
     def source_for(self, config, store, run_id: str | None, fallback: Callable[[], Any],
@@ -69,20 +70,20 @@ class JobCluster:
         if lost:
             return None, self.here_note()
         try:
-            ray = connect(self.address)
+            ray = connection.connect(self.address)
         except AevizError as exc:  # never reached yet: the next job tries again
             return None, f"in the app's own process: {exc}"
         # A class pressing Train together asks once: a head busy starting their workers missed its probes.
-        if time.monotonic() - self._answered_at > TRUST_SECONDS:
+        if self.clock() - self._answered_at > TRUST_SECONDS:
             nodes, why = live_nodes(ray, attempts=PROBE_ATTEMPTS)
             if why:
                 self.give_up(why)
                 return None, self.here_note()
-            self._answered_at = time.monotonic()
+            self._answered_at = self.clock()
             self.joined(nodes)
         free_gpus = free_resources(ray).get("GPU", 0.0) if config.device == "auto" and self.gpus else 0.0
-        source = RayTrainingSource(ray, config, store, run_id=run_id, fallback=fallback, cluster=self,
-                                   resources=actor_resources(config, self.gpus, free_gpus), tag=tag,
+        source = ray_jobs.RayTrainingSource(ray, config, store, run_id=run_id, fallback=fallback, cluster=self,
+                                   resources=ray_jobs.actor_resources(config, self.gpus, free_gpus), tag=tag,
                                    make_dataset=make_dataset, pool=WORKERS)
         return source, source.note
 
@@ -122,7 +123,7 @@ class JobCluster:
             first, self._joined = not self._joined, True
         if first and self._set_limit is not None:
             cpus = sum(int(node.get("Resources", {}).get("CPU", 0)) for node in nodes)
-            self._set_limit(max(1, cpus // CPUS_PER_JOB))
+            self._set_limit(max(1, cpus // ray_jobs.CPUS_PER_JOB))
 
 
 def placed_source(cluster: JobCluster | None, config, here: Callable[[], Any],
@@ -171,5 +172,5 @@ def ask(ray, question: Callable[[], Any], timeout: float) -> tuple[Any, str]:
     if not answer:
         return None, f"{NO_ANSWER} within {timeout:.0f} s"
     if isinstance(answer[0], Exception):
-        return None, first_line(answer[0])
+        return None, connection.first_line(answer[0])
     return answer[0], ""

@@ -39,7 +39,7 @@ class Job(TrainerTask):
     """One training run: builds its Trainer in its thread, keeps the loss history, saves the run at its end."""
 
     def __init__(self, job_id: str, owner: str, config: TrainConfig, manager: "JobManager", resume: str | None = None):
-        super().__init__(None, "training", on_end=manager._job_ended)
+        super().__init__(None, "training", on_end=manager.job_ended)
         self.job_id, self.owner, self.config = job_id, owner, config
         self.created = time.time()
         self.created_monotonic = time.monotonic()
@@ -54,6 +54,12 @@ class Job(TrainerTask):
 
         self.save_as = resume or new_run_id(config.variant, config.k, config.dataset)  # one id, queue to saved run
         self.note = ""                     # where it trains, when worth saying; added to its final message
+
+    def saved_as(self, run_id: str) -> None:
+        """Record that the run, not saved when the job ended, has now been saved as `run_id`."""
+        with self.lock:
+            self.run_id, self._error = run_id, ""
+            self._message = self._message.split("; not saved:")[0]
 
     def make_source(self):
         manager = self._manager
@@ -72,7 +78,7 @@ class Job(TrainerTask):
 
         manager = self._manager
         share_cpu_threads(manager.max_running)
-        dataset = manager._dataset_loader(self.config.dataset) if manager._dataset_loader else None
+        dataset = manager.dataset_loader(self.config.dataset) if manager.dataset_loader else None
         trainer = job_trainer(self.config, dataset, manager.store(), self.save_as, self.owner, bool(self.resume))
         with self.lock:  # resumed: its history goes on; a lost cluster's job starting here: it starts over
             self.history, self.test_history = list(trainer.history), list(trainer.test_history)
@@ -131,7 +137,7 @@ class JobManager:
         # cancelled at its turn (running jobs never are; they end with their budget and are saved).
         self.abandon_seconds = abandon_seconds_from_env() if abandon_seconds == "env" else abandon_seconds
         self._store_factory = store_factory
-        self._dataset_loader = dataset_loader
+        self.dataset_loader = dataset_loader
         self._jobs: dict[str, Job] = {}
         self._queue: list[str] = []
         self._seen: dict[str, float] = {}     # owner -> time.monotonic() of the last sign of them
@@ -174,7 +180,8 @@ class JobManager:
             job.cancel(f"cancelled at its turn: its browser session had not been seen for over "
                        f"{self.abandon_seconds:g} s (tab closed?)")
 
-    def _job_ended(self, job: Job) -> None:
+    def job_ended(self, job: Job) -> None:
+        """Called by each job as it ends: its slot goes to the next queued job."""
         self._start_queued()
 
     def set_limit(self, max_running: int) -> None:
@@ -187,7 +194,7 @@ class JobManager:
     def stop(self, job_id: str, owner: str | None = None) -> JobView:
         """Stop a running job (it keeps and saves what it learned) or cancel a queued one.
         With `owner`, only that owner's job can be stopped (one session cannot stop another's)."""
-        job = self._job(job_id)
+        job = self.job(job_id)
         if owner is not None and job.owner != owner:
             raise AevizError(f"job {job_id} belongs to another session; only the session that started it "
                              f"can stop it")
@@ -216,31 +223,28 @@ class JobManager:
     def save_again(self, job_id: str, owner: str | None = None) -> JobView:
         """Try again to save an ended job whose run could not be written (a full disk freed since, say).
         Raises SaveFailed (the model stays in memory) or AevizError for another session's job."""
-        job = self._job(job_id)
+        job = self.job(job_id)
         if owner is not None and job.owner != owner:
             raise AevizError(f"job {job_id} belongs to another session")
         result = job.result
         if result is None or job.run_id is not None:
             return self.view(job_id)
-        run_id = self.store().save(result)
-        with job.lock:
-            job.run_id, job._error = run_id, ""
-            job._message = job._message.split("; not saved:")[0]
+        job.saved_as(self.store().save(result))
         return self.view(job_id)
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobView:
         """Block until the job ends (or `timeout` seconds pass); returns its view."""
-        self._job(job_id).wait(timeout)
+        self.job(job_id).wait(timeout)
         return self.view(job_id)
 
     def wait_showable(self, job_id: str, timeout: float) -> JobView:
         """Block until the job has a first snapshot to draw, or has ended, or `timeout` seconds pass."""
-        self._job(job_id).showable.wait(timeout)
+        self.job(job_id).showable.wait(timeout)
         return self.view(job_id)
 
     def forget(self, job_id: str) -> None:
         """Drop an ended job from the manager (its saved run stays in the store)."""
-        job = self._job(job_id)
+        job = self.job(job_id)
         if job.status in ACTIVE:
             raise AevizError(f"job {job_id} is still {job.status}; stop it first")
         with self._lock:
@@ -248,7 +252,7 @@ class JobManager:
 
     # ------------------------------------------------------------------ reading
     def view(self, job_id: str, with_history: bool = True) -> JobView:
-        job = self._job(job_id)
+        job = self.job(job_id)
         with self._lock:
             position = self._queue.index(job_id) + 1 if job_id in self._queue else None
         return job.view(position, with_history)
@@ -264,7 +268,7 @@ class JobManager:
 
     def result(self, job_id: str):
         """The ended job's TrainResult (model included), or None."""
-        return self._job(job_id).result
+        return self.job(job_id).result
 
     def store(self):
         return self._store_factory() if self._store_factory else RunStore()
@@ -273,7 +277,8 @@ class JobManager:
         with self._lock:
             return sum(1 for j in self._jobs.values() if j.status in ACTIVE)
 
-    def _job(self, job_id: str) -> Job:
+    def job(self, job_id: str) -> Job:
+        """The live Job (its state changes as it trains; pages read `view`, a consistent copy)."""
         with self._lock:
             job = self._jobs.get(job_id)
         if job is None:

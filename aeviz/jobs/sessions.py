@@ -33,6 +33,15 @@ _secret: bytes | None = None
 _last_seen: dict[str, float] = {}  # token -> time.monotonic() of its last use
 
 
+def forget() -> None:
+    """Forget this process's secret and when each session was last seen: what a new server process starts
+    with (the secret is read again from the runs folder)."""
+    global _secret
+    with _lock:
+        _secret = None
+        _last_seen.clear()
+
+
 def server_secret() -> bytes:
     """The signing secret: read from the runs folder, created there (0600) at first start; a folder
     that cannot be written gives a secret for this process only (sessions then end with it)."""

@@ -31,7 +31,6 @@ from aeviz.errors import AevizError, RunNotFound
 from aeviz.runs.format import config_record
 from aeviz.safe_io import write_atomically
 from aeviz.server_settings import checkpoint_seconds_from_env
-from aeviz.errors import DamagedRun
 
 try:
     import fcntl
@@ -114,21 +113,9 @@ def is_locked(path: Path) -> bool:
 def trainer_state(trainer, tag: str = "") -> dict[str, Any]:
     """Everything needed to continue `trainer` later, as plain values and tensors (loadable with
     weights_only=True). Made in the training thread between two steps."""
-    import numpy as np
-    import torch
-
-    record = trainer.recorded
-    codes = ({"steps": list(record.steps), "losses": list(record.losses),
-              "codes": torch.from_numpy(np.stack(record.codes))} if record.codes else {})
-    optimizer = trainer._optimizer
     return {"format": CHECKPOINT_FORMAT, "run_id": trainer.run_id, "owner_tag": tag, "saved_at": time.time(),
             "config": config_record(trainer.config, trainer.params, trainer.model.input_shape),
-            "step": trainer.step, "epochs": trainer.step / trainer.steps_per_epoch, "elapsed": trainer.elapsed,
-            "samples_seen": trainer.samples_seen, "stage_index": trainer._stage_index,
-            "weights": {name: t.detach() for name, t in trainer.model.state_dict().items()},
-            "optimizer": optimizer.state_dict() if optimizer is not None else None,
-            "generator": trainer.generator.get_state(),
-            "history": list(trainer.history), "test_history": list(trainer.test_history), "codes": codes}
+            **trainer.state_dict()}
 
 
 def checkpoint_bytes(state: dict[str, Any]) -> bytes:
@@ -153,24 +140,7 @@ def write_checkpoint(store, run_id: str, state: dict[str, Any] | bytes) -> Path:
 def restore(trainer, state: dict[str, Any]) -> None:
     """Put a checkpoint's state into a freshly built Trainer of the same configuration: run() then goes on
     from the checkpoint's step, with its optimiser's moments and history, to the original budget."""
-    import copy
-
-    try:
-        trainer.model.load_state_dict(state["weights"])
-    except RuntimeError as exc:
-        raise DamagedRun(f"the checkpoint's weights do not fit its model: {str(exc).splitlines()[0]}") from None
-    trainer.step, trainer.elapsed = int(state["step"]), float(state["elapsed"])
-    trainer.samples_seen = int(state["samples_seen"])
-    trainer.history, trainer.test_history = list(state["history"]), list(state["test_history"])
-    codes = state.get("codes") or {}
-    if codes:
-        trainer.recorded.steps, trainer.recorded.losses = list(codes["steps"]), list(codes["losses"])
-        trainer.recorded.codes = [c.numpy() for c in codes["codes"]]
-    trainer.generator.set_state(state["generator"])
-    trainer._last_good = copy.deepcopy(trainer.model.state_dict())
-    trainer._enter_stage()  # the stage (and its optimiser) that the checkpoint's step falls in
-    if state.get("optimizer") is not None and trainer._stage_index == state["stage_index"]:
-        trainer._optimizer.load_state_dict(state["optimizer"])  # moves the moments to the model's device
+    trainer.load_state_dict(state)
 
 
 class CheckpointClock:

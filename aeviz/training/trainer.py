@@ -15,7 +15,9 @@ import copy
 import math
 import threading
 import time
-from typing import Iterator
+from typing import Any, Iterator
+
+import numpy as np
 
 import torch
 
@@ -23,7 +25,7 @@ from aeviz.training.config import TrainConfig, default_epochs
 from aeviz.data.types import Dataset
 from aeviz.data.datasets import load_dataset
 from aeviz.training.device import resolve_device
-from aeviz.errors import AevizError
+from aeviz.errors import AevizError, DamagedRun
 from aeviz.training.events import Finished, Progress, Snapshot, Started
 from aeviz.training.precision import autocast, enable_tf32, resolve_precision
 from aeviz.training.result import CodeRecord, TrainResult, trainer_result
@@ -92,6 +94,46 @@ class Trainer:
     @property
     def stopped(self) -> bool:
         return self._stop.is_set()
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer | None:
+        """The optimiser of the training stage under way (None before the first step)."""
+        return self._optimizer
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue training later, as plain values and tensors (loadable with
+        torch.load(weights_only=True)): weights, the stage and its optimiser's state, step, time, the random
+        generator, histories and the codes recorded so far. Call it between two steps (the training thread)."""
+        record = self.recorded
+        codes = ({"steps": list(record.steps), "losses": list(record.losses),
+                  "codes": torch.from_numpy(np.stack(record.codes))} if record.codes else {})
+        return {"step": self.step, "epochs": self.step / self.steps_per_epoch, "elapsed": self.elapsed,
+                "samples_seen": self.samples_seen, "stage_index": self._stage_index,
+                "weights": {name: t.detach() for name, t in self.model.state_dict().items()},
+                "optimizer": self._optimizer.state_dict() if self._optimizer is not None else None,
+                "generator": self.generator.get_state(),
+                "history": list(self.history), "test_history": list(self.test_history), "codes": codes}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from `state` (state_dict's, of a Trainer of the same configuration): run() then goes on
+        from its step, with its optimiser's moments and history, to the original budget. Raises DamagedRun
+        when its weights do not fit this model."""
+        try:
+            self.model.load_state_dict(state["weights"])
+        except RuntimeError as exc:
+            raise DamagedRun(f"the checkpoint's weights do not fit its model: {str(exc).splitlines()[0]}") from None
+        self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
+        self.samples_seen = int(state["samples_seen"])
+        self.history, self.test_history = list(state["history"]), list(state["test_history"])
+        codes = state.get("codes") or {}
+        if codes:
+            self.recorded.steps, self.recorded.losses = list(codes["steps"]), list(codes["losses"])
+            self.recorded.codes = [c.numpy() for c in codes["codes"]]
+        self.generator.set_state(state["generator"])
+        self._last_good = copy.deepcopy(self.model.state_dict())
+        self._enter_stage()  # the stage (and its optimiser) that the state's step falls in
+        if state.get("optimizer") is not None and self._stage_index == state["stage_index"]:
+            self._optimizer.load_state_dict(state["optimizer"])  # moves the moments to the model's device
 
     def fraction_done(self) -> float:
         parts = []
@@ -175,7 +217,7 @@ class Trainer:
     def _step(self, stage, check_every: int) -> str | None:
         """One optimiser step on the next batch, its loss terms added to the running sums. Returns why
         training must stop when the loss became NaN or infinite (the last good weights are restored)."""
-        batch = self._next_batch()
+        batch = self.next_batch()
         with autocast(self.device.type, self.precision):  # bf16 forward where fast; loss summed in fp32
             parts = stage.loss_parts(batch)
         total = parts.total().float()
@@ -230,7 +272,7 @@ class Trainer:
         if not floats or bool(torch.stack([torch.isfinite(v).all() for v in floats]).all()):
             self._last_good = state
 
-    def _next_batch(self) -> torch.Tensor:
+    def next_batch(self) -> torch.Tensor:
         n = len(self.train_x)
         if self._perm is None or self._position >= n:
             self._perm = torch.randperm(n, generator=self.generator).to(self.device)

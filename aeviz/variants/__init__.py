@@ -1,6 +1,6 @@
 """The registry of autoencoder variants: slug -> class. Slugs are part of the CLI contract.
 
-Every module of this folder (except base.py and names starting with "_") is imported and each
+Every module of this folder (except SHARED_MODULES and names starting with "_") is imported and each
 `Autoencoder` subclass it defines with a slug is registered, in `menu_order`: adding a variant is
 adding one file, as adding a CLI command is adding one module to aeviz/cli/commands/.
 """
@@ -16,14 +16,17 @@ from aeviz.variants.budget import check_model
 
 # The autoencoder other variants are compared with, and the default choice in the CLI and menus.
 REFERENCE_VARIANT = "plain"
+# The modules of this folder that every variant shares and that define none: the base class, the network
+# building blocks, the resource budget of a model, and the optimiser settings variants declare defaults of.
+SHARED_MODULES = ("base", "nets", "budget", "trainer_settings")
 
 
 def discover_variants(package: str) -> dict[str, type[Autoencoder]]:
     """slug -> class for every Autoencoder subclass with a slug defined in a module of `package`
-    (base.py and modules starting with "_" skipped), in menu_order, then slug."""
+    (SHARED_MODULES and modules starting with "_" skipped), in menu_order, then slug."""
     found: list[type[Autoencoder]] = []
     for module_info in pkgutil.iter_modules(importlib.import_module(package).__path__):
-        if module_info.name == "base" or module_info.name.startswith("_"):
+        if module_info.name in SHARED_MODULES or module_info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{package}.{module_info.name}")
         found += [obj for obj in vars(module).values()

@@ -47,7 +47,7 @@ def import_file(source: Path | str | bytes, file_name: str | None = None, size: 
     cached = _cached(content_hash, size)
     if cached is not None:
         return cached
-    converted = _reader(suffix)(data, file_name, size)
+    converted = reader_for(suffix)(data, file_name, size)
     size = converted.images.shape[1]
     name = dataset_name(content_hash, size)
     if (folder_of(name)).is_dir():
@@ -146,7 +146,7 @@ def _cached(content_hash: str, size: int | None) -> UserDatasetInfo | None:
     return earlier[0] if len(earlier) == 1 else None
 
 
-def _reader(suffix: str):
+def reader_for(suffix: str):
     if suffix == ".npz":
         return read_npz
     if suffix == ".csv":

@@ -36,14 +36,14 @@ def read_csv(data: bytes, name: str, size: int | None) -> Converted:
     if size is None:
         size = side if MIN_SIZE <= side <= MAX_SIZE else DEFAULT_SIZE
     check_counts(name, rows, side, side, check_size(size))
-    images, raw_labels = _parse(data, name, header, pixels, label_column)
+    images, raw_labels = parse_rows(data, name, header, pixels, label_column)
     labels, class_names = None, ("all images",)
     if raw_labels is not None:
         labels, class_names = class_indices(raw_labels, f"{name}: column label")
     return Converted(convert_images(images.reshape(-1, side, side), size, name), labels, class_names)
 
 
-def _parse(data: bytes, name: str, header: list[str], pixels: list[int],
+def parse_rows(data: bytes, name: str, header: list[str], pixels: list[int],
            label_column: int | None) -> tuple[np.ndarray, np.ndarray | None]:
     """Pixels as float32 (rows, H*W) and the label column (numbers, or text if any label is not a number).
     A short, long or non-numeric row is named by its line."""
