@@ -111,9 +111,9 @@ if device == "cuda" and not has_cuda and not on_cluster:
 config = TrainConfig(dataset=dataset_name, variant=slug, k=int(k), epochs=epochs, max_seconds=seconds,
                      batch_size=int(batch_size), lr=float(lr), seed=int(seed), device=device,
                      precision=precision, params=changed_params(declared, values))
-problem = ""
+problem, valid = "", None
 try:
-    config.validate(dataset.image_shape)
+    valid = config.validate(dataset.image_shape)  # the one check; the queue and the trainer take it as it is
 except AevizError as exc:
     problem = str(exc)
     st.error(problem)
@@ -144,13 +144,13 @@ def show_new_job(view) -> None:
     st.rerun()  # redraw everything (sidebar list, button label) with the new job
 
 
-def start_run(config, owner: str) -> None:
+def start_run(valid, owner: str) -> None:
     """Train's callback: it runs before the page is drawn, so one redraw shows the new run (and its first
     picture) with everything around it."""
     from aeviz.lessons.record import session_tag
 
-    config.tags["session"] = session_tag(owner)  # the class view's "who", never the session id itself
-    follow_new_job(manager.submit(config, owner=owner))
+    valid.config.tags["session"] = session_tag(owner)  # the class view's "who", never the session id itself
+    follow_new_job(manager.submit(valid, owner=owner))
 
 
 from ui.interrupted import interrupted_notice  # noqa: E402
@@ -159,7 +159,7 @@ interrupted_notice(owner, manager, show_new_job)  # this session's runs that a s
 my_jobs = manager.jobs(owner=owner)
 busy = any(j.active for j in my_jobs)
 st.button("Queue this run" if busy else "Train", type="primary", disabled=bool(problem),
-          icon=":material/play_arrow:", key="train_start", on_click=start_run, args=(config, owner))
+          icon=":material/play_arrow:", key="train_start", on_click=start_run, args=(valid, owner))
 
 # ---------------------------------------------------------------------------- which job to show
 known = {j.job_id: j for j in my_jobs}

@@ -22,7 +22,7 @@ def plain_config(**changes) -> TrainConfig:
 
 def test_plain_subtracts_the_mean_training_image_before_its_first_layer(digits):
     config = plain_config()
-    model = build_fresh_model(config, digits, config.validate(digits.image_shape)[0])
+    model = build_fresh_model(config, digits, config.validate(digits.image_shape).params)
     mean = digits.train_images.double().mean(dim=0).flatten().float()
     assert torch.allclose(model.encoder[0].mean, mean)
     images = digits.test_images[:5]

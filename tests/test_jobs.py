@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from aeviz.training.config import TrainConfig
-from aeviz.errors import AevizError
+from aeviz.errors import AevizError, InvalidConfig
 from aeviz.jobs.manager import JobManager
 from aeviz.server_settings import abandon_seconds_from_env, max_jobs_from_env
 from aeviz.runs.store import RunStore
@@ -101,12 +101,11 @@ def test_abandonment_setting(monkeypatch):
         abandon_seconds_from_env()
 
 
-def test_invalid_config_fails_with_message(digits):
+def test_invalid_config_is_refused_at_submit_with_message(digits):
     manager = JobManager(max_running=1)
-    view = manager.submit(TrainConfig(dataset="digits", variant="plain", k=500, epochs=1.0), owner="s")
-    done = manager.wait(view.job_id, 30)
-    assert done.status == "failed"
-    assert "k=500" in done.error
+    with pytest.raises(InvalidConfig, match="k=500"):
+        manager.submit(TrainConfig(dataset="digits", variant="plain", k=500, epochs=1.0), owner="s")
+    assert manager.jobs() == []  # nothing queued
 
 
 def test_unknown_job_and_env_setting(monkeypatch):

@@ -22,7 +22,8 @@ import threading
 import time
 from typing import Any, Callable
 
-from aeviz.training.config import TrainConfig
+from aeviz.data.datasets import get_spec
+from aeviz.training.config import TrainConfig, ValidConfig
 from aeviz.training.device import share_cpu_threads, warm_up_optimizers
 from aeviz.errors import AevizError
 from aeviz.jobs.executors import JobCluster
@@ -38,9 +39,12 @@ from aeviz.runs.interrupted import job_trainer
 class Job(TrainerTask):
     """One training run: builds its Trainer in its thread, keeps the loss history, saves the run at its end."""
 
-    def __init__(self, job_id: str, owner: str, config: TrainConfig, manager: "JobManager", resume: str | None = None):
+    def __init__(self, job_id: str, owner: str, config: TrainConfig | ValidConfig, manager: "JobManager",
+                 resume: str | None = None):
         super().__init__(None, "training", on_end=manager.job_ended)
-        self.job_id, self.owner, self.config = job_id, owner, config
+        self.valid = config if isinstance(config, ValidConfig) else None  # checked at submit: not again
+        self.job_id, self.owner = job_id, owner
+        self.config = self.valid.config if self.valid is not None else config
         self.created = time.time()
         self.created_monotonic = time.monotonic()
         self.report(message="waiting for a free training slot")
@@ -52,7 +56,7 @@ class Job(TrainerTask):
         self.showable = threading.Event()  # set at the first snapshot (something to draw) or at the end
         self.resume = resume  # the interrupted run it continues (aeviz.runs.interrupted), whose id it keeps
 
-        self.save_as = resume or new_run_id(config.variant, config.k, config.dataset)  # one id, queue to saved run
+        self.save_as = resume or new_run_id(self.config.variant, self.config.k, self.config.dataset)  # one id throughout
         self.note = ""                     # where it trains, when worth saying; added to its final message
 
     def saved_as(self, run_id: str) -> None:
@@ -79,7 +83,7 @@ class Job(TrainerTask):
         manager = self._manager
         share_cpu_threads(manager.max_running)
         dataset = manager.dataset_loader(self.config.dataset) if manager.dataset_loader else None
-        trainer = job_trainer(self.config, dataset, manager.store(), self.save_as, self.owner, bool(self.resume))
+        trainer = job_trainer(self.valid or self.config, dataset, manager.store(), self.save_as, self.owner, bool(self.resume))
         with self.lock:  # resumed: its history goes on; a lost cluster's job starting here: it starts over
             self.history, self.test_history = list(trainer.history), list(trainer.test_history)
         return trainer
@@ -144,8 +148,12 @@ class JobManager:
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ submitting
-    def submit(self, config: TrainConfig, owner: str = "", resume: str | None = None) -> JobView:
-        """Queue a training job (`resume`: continuing that interrupted run); it starts at once when a slot is free."""
+    def submit(self, config: TrainConfig | ValidConfig, owner: str = "", resume: str | None = None) -> JobView:
+        """Queue a training job (`resume`: continuing that interrupted run, whose own settings it keeps); it
+        starts at once when a slot is free. A TrainConfig is validated first (TrainConfig.validate: InvalidConfig
+        at once, nothing queued); a ValidConfig is taken as it is."""
+        if resume is None and not isinstance(config, ValidConfig):
+            config = copy.deepcopy(config).validate(get_spec(config.dataset).image_shape)
         job = Job(f"job-{secrets.token_hex(4)}", owner, copy.deepcopy(config), self, resume)
         with self._lock:
             self._jobs[job.job_id] = job

@@ -79,7 +79,7 @@ def import_run(data: bytes, store: RunStore, name: str = "upload") -> str:
         config_json = json.loads(members[CONFIG_FILE])
         config = TrainConfig.from_json(config_json)
         dataset = load_dataset(config.dataset)
-        params, _ = config.validate(dataset.image_shape)
+        params = config.validate(dataset.image_shape).params
     except (ValueError, TypeError, KeyError) as exc:
         raise CheckpointRefused(f"{name}: {CONFIG_FILE} is not a valid run configuration ({exc})") from None
     except AevizError as exc:

@@ -12,7 +12,7 @@ from aeviz.errors import InvalidConfig
 from aeviz.training.precision import PRECISION_CHOICES
 from aeviz.variants.trainer_settings import TRAINER_PARAM_NAMES, trainer_settings
 from aeviz.variants import get_variant
-from aeviz.variants.budget import check_training
+from aeviz.variants.budget import ModelSize, check_training
 
 DEFAULT_EPOCHS = 5.0
 # Per dataset where 5 epochs is too short for the concepts to show: on the 8x8 digits (about 1,400
@@ -43,10 +43,12 @@ class TrainConfig:
     tags: dict[str, Any] = field(default_factory=dict)     # e.g. {"sweep": id}; free-form
     snapshot_seconds: float = 2.0
 
-    def validate(self, input_shape: int | tuple[int, ...]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Check every field, and the model's size against the server's budget (budget.OverBudget);
-        return (variant params, trainer params) fully parsed. `input_shape`: the dataset's
-        (C, H, W), or its input size alone for an image dataset of that many pixels."""
+    def validate(self, input_shape: int | tuple[int, ...]) -> "ValidConfig":
+        """The one check of a configuration, wherever it comes from (a page, the CLI, a link, a job, a saved
+        run): every field, the variant's settings and the model's size against the server's budget. Raises
+        InvalidConfig (budget.OverBudget) with one line for the user; returns the ValidConfig that the job
+        queue and the Trainer take without checking again. `input_shape`: the dataset's (C, H, W), or its
+        input size alone for an image dataset of that many pixels."""
 
         input_shape = self._input_shape(input_shape)
         input_size = math.prod(input_shape)
@@ -77,8 +79,8 @@ class TrainConfig:
             check_positive("max seconds", self.max_seconds)
         params = variant.parse_params(self.params, self.k)
         trainer = trainer_settings(variant, self.trainer)
-        check_training(variant, input_shape, self.k, params, self.batch_size)
-        return params, trainer
+        size = check_training(variant, input_shape, self.k, params, self.batch_size)
+        return ValidConfig(self, input_shape, params, trainer, size)
 
     def _input_shape(self, given: int | tuple[int, ...]) -> tuple[int, ...]:
         if not isinstance(given, numbers.Integral):
@@ -108,6 +110,19 @@ class TrainConfig:
         """Sort `name=value` settings into variant params and trainer params."""
         for name, value in settings.items():
             (self.trainer if name in TRAINER_PARAM_NAMES else self.params)[name] = value
+
+
+@dataclass(frozen=True)
+class ValidConfig:
+    """A configuration that passed TrainConfig.validate for a dataset of `input_shape`: its variant settings
+    (`params`) and optimiser settings (`trainer`) parsed with defaults filled in, and its model's `size`
+    measured against the budget. Made only by validate; carried to the queue and the Trainer."""
+
+    config: TrainConfig
+    input_shape: tuple[int, ...]
+    params: dict[str, Any]
+    trainer: dict[str, Any]
+    size: ModelSize
 
 
 # The schema of a configuration's fields (types; ranges are validate()'s): name -> (types, words).

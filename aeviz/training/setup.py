@@ -13,7 +13,6 @@ from aeviz.training.config import TrainConfig
 from aeviz.data.types import Dataset
 from aeviz.variants.nets import FlattenCentered, last_linear
 from aeviz.variants.trainer_settings import SGD_MOMENTUM, TAIL_DECAY_SHARE
-from aeviz.variants import build_model
 from aeviz.variants import get_variant
 
 SNAPSHOT_IMAGES = 8           # test images shown with their reconstructions
@@ -51,8 +50,9 @@ def make_optimizer(parameters, lr: float, trainer_params: dict[str, Any]) -> tor
 
 
 def build_fresh_model(config: TrainConfig, dataset: Dataset, params: dict[str, Any]):
-    """The configured model, untrained, starting from the dataset's mean image."""
-    model = build_model(config.variant, dataset.image_shape, config.k, params)
+    """The configured model, untrained, starting from the dataset's mean image. Its size was checked against
+    the budget by TrainConfig.validate, which gave `params`."""
+    model = get_variant(config.variant)(dataset.image_shape, config.k, params)
     mean_image = dataset.train_images.double().mean(dim=0)  # float64: the same bits on any thread count
     start_at_mean_image(model, mean_image)
     center_input(model, mean_image)

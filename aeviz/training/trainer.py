@@ -21,7 +21,7 @@ import numpy as np
 
 import torch
 
-from aeviz.training.config import TrainConfig, default_epochs
+from aeviz.training.config import TrainConfig, ValidConfig, default_epochs
 from aeviz.data.types import Dataset
 from aeviz.data.datasets import load_dataset
 from aeviz.training.device import resolve_device
@@ -41,15 +41,20 @@ EXPLODED_FACTOR = 1e6         # a loss this many times its first value counts as
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, dataset: Dataset | None = None, model: Autoencoder | None = None,
-                 store=None, run_id: str | None = None):
-        """`store`: a RunStore to save the finished run in (None: keep it in memory only); `run_id`: the id
-        to save it under (a new one when None)."""
+    def __init__(self, config: TrainConfig | ValidConfig, dataset: Dataset | None = None,
+                 model: Autoencoder | None = None, store=None, run_id: str | None = None):
+        """`config`: a ValidConfig (TrainConfig.validate's, not checked again) or a TrainConfig (validated
+        here); `store`: a RunStore to save the finished run in (None: keep it in memory only); `run_id`: the
+        id to save it under (a new one when None)."""
+        valid = config if isinstance(config, ValidConfig) else None
+        config = valid.config if valid is not None else config
         self.run_id = run_id
         self.config = config
         self.store = store
         self.dataset = dataset if dataset is not None else load_dataset(config.dataset)
-        self.params, self.trainer_params = config.validate(self.dataset.image_shape)
+        if valid is None or valid.input_shape != tuple(self.dataset.image_shape):
+            valid = config.validate(self.dataset.image_shape)  # checked here when no caller did
+        self.params, self.trainer_params = valid.params, valid.trainer
         self.device_choice = resolve_device(config.device)
         self.device = torch.device(self.device_choice.device)
         self.precision = resolve_precision(config.precision, self.device.type, get_variant(config.variant))

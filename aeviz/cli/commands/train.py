@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 
@@ -52,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.resume:
         return train_and_report(resume_trainer(RunStore(), args.resume), f"resuming {args.resume}")
-    config = configure(args)
+    valid = configure(args)
+    config = valid.config
     if args.reuse:
         from aeviz.jobs.reuse import find_reusable
 
@@ -65,14 +65,14 @@ def run(args: argparse.Namespace) -> int:
     if args.no_save:
         from aeviz.training.trainer import Trainer
 
-        trainer = Trainer(config)
+        trainer = Trainer(valid)
     else:  # checkpointed as it trains: a crash leaves it interrupted, to resume or keep
-        trainer = job_trainer(config, None, RunStore(), new_run_id(config.variant, config.k, config.dataset), "")
+        trainer = job_trainer(valid, None, RunStore(), new_run_id(config.variant, config.k, config.dataset), "")
     return train_and_report(trainer, f"{config.variant} k={config.k} {config.dataset}")
 
 
 def configure(args: argparse.Namespace):
-    """The run's TrainConfig from the options, every setting checked before any data is loaded."""
+    """The run's configuration from the options, validated (a ValidConfig) before any data is loaded."""
     from aeviz.cli.settings import parse_settings
     from aeviz.training.config import TrainConfig
     from aeviz.data.datasets import get_spec
@@ -91,12 +91,7 @@ def configure(args: argparse.Namespace):
     config.batch_size = args.batch_size if args.batch_size is not None else defaults["batch_size"]
     config.lr = args.lr if args.lr is not None else defaults["lr"]
     config.split_settings(parse_settings(args.settings))
-    if args.lr is not None and (not math.isfinite(args.lr) or args.lr <= 0):
-        from aeviz.errors import InvalidConfig
-
-        raise InvalidConfig(f"learning rate must be a positive finite number (got {args.lr})")
-    config.validate(spec.image_shape)
-    return config
+    return config.validate(spec.image_shape)
 
 
 def train_and_report(trainer, title: str) -> int:
