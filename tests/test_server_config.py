@@ -1,4 +1,4 @@
-"""`.streamlit/config.toml`: the production defaults the README promises for serving a class, each a real
+"""`.streamlit/config.toml`: the production defaults docs/serving.md promises for serving a class, each a real
 Streamlit option (a misspelt one is ignored by Streamlit with only a log line)."""
 
 from __future__ import annotations

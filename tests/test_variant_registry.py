@@ -64,9 +64,9 @@ def test_the_registry_holds_every_variant_file_of_the_package():
     assert orders == sorted(orders)
 
 
-def test_the_readme_variant_table_matches_the_registry():
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("## Variants"):]
+def test_the_docs_variant_table_matches_the_registry():
+    text = (ROOT / "docs" / "variants.md").read_text()
+    section = text[text.index("## The variants"):]
     section = section[:section.index("\n## ", 1)]
     rows = re.findall(r"^\| `([^`]+)` \| (.+) \|$", section, flags=re.M)
     assert [(slug, summary.replace("\\|", "|")) for slug, summary in rows] == \

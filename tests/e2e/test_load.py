@@ -5,7 +5,7 @@ processes) is sampled; back on the Train page each session finds its own run fin
 with no error. The figures are printed and written to artifacts/load_test.json. Opt-in (minutes on a small
 machine):
     AEVIZ_LOADTEST=1 .venv/bin/python -m pytest -q -s tests/e2e/test_load.py
-A class of 30 at the server's default job limit (README, Reliability):
+A class of 30 at the server's default job limit (docs/reliability.md):
     AEVIZ_LOADTEST=1 AEVIZ_LOADTEST_SESSIONS=30 AEVIZ_LOADTEST_MAX_JOBS=1 .venv/bin/python -m pytest -q -s tests/e2e/test_load.py
 With AEVIZ_LOADTEST_RAY=1 the runs train on Ray instead (30 sessions, a local Ray instance by default).
 """
