@@ -4,7 +4,7 @@ The library is `aeviz` with every subpackage, found as they are added. The app t
 not part of it (the library never imports Streamlit) and stays where it is in the clone (app.py, app_pages/,
 ui/); it is installed beside the library as the folder `aeviz_app`, with the app's settings and pictures
 (.streamlit/config.toml, assets/*.svg: package data in pyproject.toml). In a clone, or after
-`pip install -e .`, `aeviz serve` runs the clone's own app.py (aeviz.serving.app_folder).
+`pip install -e .`, `aeviz serve` runs the clone's own app.py (aeviz.serving.server.app_folder).
 """
 
 from setuptools import find_namespace_packages, setup

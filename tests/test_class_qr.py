@@ -7,7 +7,7 @@ import argparse
 import base64
 import re
 
-from aeviz import qr, serving
+from aeviz.serving import addresses, qr
 from tests.apptest import open_page
 from tests.qr_decode import decode_png, decode_terminal
 
@@ -24,7 +24,7 @@ def shown_qr(at) -> tuple[bytes, int]:
 
 
 def test_the_class_view_shows_a_qr_code_of_the_served_address_and_of_a_lesson(monkeypatch):
-    monkeypatch.setenv(serving.SERVE_URL_ENV, SERVED)
+    monkeypatch.setenv(addresses.SERVE_URL_ENV, SERVED)
     at = open_page("class_view.py", TIMEOUT)
     at.run()
     assert not at.exception
@@ -42,8 +42,8 @@ def test_the_class_view_shows_a_qr_code_of_the_served_address_and_of_a_lesson(mo
 
 
 def test_without_aeviz_serve_the_class_view_warns_when_students_cannot_open_the_address(monkeypatch):
-    monkeypatch.delenv(serving.SERVE_URL_ENV, raising=False)
-    monkeypatch.setattr(serving, "interface_addresses", lambda: [("lo", "127.0.0.1")])
+    monkeypatch.delenv(addresses.SERVE_URL_ENV, raising=False)
+    monkeypatch.setattr(addresses, "interface_addresses", lambda: [("lo", "127.0.0.1")])
     at = open_page("class_view.py", TIMEOUT)
     at.run()
     assert not at.exception
@@ -60,10 +60,10 @@ def test_the_terminal_code_reads_back_to_the_url():
 def test_serve_prints_the_student_urls_and_the_code_of_the_first(monkeypatch):
     from aeviz.cli.commands.serve import banner
 
-    monkeypatch.setattr(serving, "interface_addresses", lambda: [("lo", "127.0.0.1"), ("eth0", "10.0.0.7"),
+    monkeypatch.setattr(addresses, "interface_addresses", lambda: [("lo", "127.0.0.1"), ("eth0", "10.0.0.7"),
                                                                  ("wlan0", "192.168.1.20"), ("docker0", "172.17.0.1")])
     args = argparse.Namespace(port=8600, address="0.0.0.0", no_qr=False, ray_address=None)
-    urls = serving.student_urls("0.0.0.0", 8600)
+    urls = addresses.student_urls("0.0.0.0", 8600)
     assert urls == ["http://192.168.1.20:8600", "http://10.0.0.7:8600"]  # a home/office LAN first, no bridges
     text = banner(args, urls)
     assert "http://10.0.0.7:8600" in text
@@ -75,19 +75,19 @@ def test_serve_prints_the_student_urls_and_the_code_of_the_first(monkeypatch):
 
 
 def test_the_address_the_class_view_uses(monkeypatch):
-    monkeypatch.delenv(serving.SERVE_URL_ENV, raising=False)
+    monkeypatch.delenv(addresses.SERVE_URL_ENV, raising=False)
     lan = [("eth0", "192.168.1.20")]
-    monkeypatch.setattr(serving, "interface_addresses", lambda: lan)
+    monkeypatch.setattr(addresses, "interface_addresses", lambda: lan)
     # the browser's address, when it is one students can reach
-    assert serving.class_url("http://192.168.1.20:8501/class_view", "0.0.0.0", 8501) == ("http://192.168.1.20:8501", True)
+    assert addresses.class_url("http://192.168.1.20:8501/class_view", "0.0.0.0", 8501) == ("http://192.168.1.20:8501", True)
     # a teacher on localhost: the machine's network address, if the server listens on it
-    assert serving.class_url("http://localhost:8501/class_view", None, 8501) == ("http://192.168.1.20:8501", True)
-    assert serving.class_url("http://localhost:8501/class_view", "localhost", 8501) == ("http://localhost:8501", False)
-    monkeypatch.setenv(serving.SERVE_URL_ENV, "http://10.0.0.7:8600/")
-    assert serving.class_url("http://localhost:8501/", "localhost", 8501) == ("http://10.0.0.7:8600", True)
-    assert serving.lesson_url("http://10.0.0.7:8600", "vae-kl") == "http://10.0.0.7:8600/lessons?lesson=vae-kl"
+    assert addresses.class_url("http://localhost:8501/class_view", None, 8501) == ("http://192.168.1.20:8501", True)
+    assert addresses.class_url("http://localhost:8501/class_view", "localhost", 8501) == ("http://localhost:8501", False)
+    monkeypatch.setenv(addresses.SERVE_URL_ENV, "http://10.0.0.7:8600/")
+    assert addresses.class_url("http://localhost:8501/", "localhost", 8501) == ("http://10.0.0.7:8600", True)
+    assert addresses.lesson_url("http://10.0.0.7:8600", "vae-kl") == "http://10.0.0.7:8600/lessons?lesson=vae-kl"
 
 
 def test_this_machines_addresses_are_read_without_error():
-    for address in serving.network_addresses():
+    for address in addresses.network_addresses():
         assert not address.startswith("127.")

@@ -108,7 +108,7 @@ def test_the_unpacked_wheel_works_outside_the_clone(wheel, tmp_path):
     zipfile.ZipFile(wheel).extractall(site)
     away = tmp_path / "elsewhere"
     away.mkdir()
-    code = ("import aeviz, aeviz.serving as s, aeviz.lessons as l; print(aeviz.__file__); print(s.app_folder()); "
+    code = ("import aeviz, aeviz.serving.server as s, aeviz.lessons as l; print(aeviz.__file__); print(s.app_folder()); "
             "print(len(l.load_lessons()))")
     env = {**os.environ, "PYTHONPATH": str(site)}
     out = subprocess.run([sys.executable, "-c", code], cwd=away, env=env, capture_output=True, text=True,

@@ -8,7 +8,7 @@ import sys
 import time
 import urllib.request
 
-from aeviz import serving
+from aeviz.serving import server
 from tests.conftest import ROOT
 from tests.e2e.conftest import free_port
 
@@ -70,8 +70,8 @@ def test_bad_options_are_one_line(tmp_path):
 
 
 def test_the_server_command_carries_the_production_settings_and_the_student_urls():
-    folder = serving.app_folder()
-    command = serving.streamlit_command(folder, 8600, "0.0.0.0", ["http://192.168.1.20:8600"])
+    folder = server.app_folder()
+    command = server.streamlit_command(folder, 8600, "0.0.0.0", ["http://192.168.1.20:8600"])
     assert command[1:5] == ["-m", "streamlit", "run", str(folder / "app.py")]
     assert "--server.port=8600" in command and "--server.address=0.0.0.0" in command
     assert "--server.enableXsrfProtection=true" in command and "--client.showErrorDetails=none" in command

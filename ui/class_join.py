@@ -1,6 +1,6 @@
 """The Class view's way in: a QR code of the app's address, or of the lesson being taught, large enough to
-scan from the back of a room, with the address in words beside it. The code is `aeviz.qr`'s, the one
-`aeviz serve` prints in the terminal; the address is `aeviz.serving.class_url`'s."""
+scan from the back of a room, with the address in words beside it. The code is `aeviz.serving.qr`'s, the one
+`aeviz serve` prints in the terminal; the address is `aeviz.serving.addresses.class_url`'s."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import html
 
 import streamlit as st
 
-from aeviz import qr, serving
+from aeviz.serving import addresses, qr
 from aeviz.lessons import load_lessons
 from ui.links import page_url
 from ui.theme import projector_on
@@ -22,9 +22,9 @@ APP = ""                   # the choice meaning "the app itself" (any other is a
 def join_link() -> tuple[str, bool]:
     """(the link the QR code carries, whether students can open it): the app's address, or the chosen
     lesson's link on it."""
-    base, reachable = serving.class_url(page_url(), st.get_option("server.address"), st.get_option("server.port"))
+    base, reachable = addresses.class_url(page_url(), st.get_option("server.address"), st.get_option("server.port"))
     lesson = st.session_state.get("class_qr_target", APP)
-    return (serving.lesson_url(base, lesson) if lesson else base), reachable
+    return (addresses.lesson_url(base, lesson) if lesson else base), reachable
 
 
 def qr_html(link: str, side: int) -> str:

@@ -27,14 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aeviz import serving
+    from aeviz.serving import addresses, server
 
     env = server_environment(args)
-    folder = serving.app_folder()
-    urls = serving.student_urls(args.address, args.port)
-    env[serving.SERVE_URL_ENV] = urls[0] if urls else serving.url("localhost", args.port)
+    folder = server.app_folder()
+    urls = addresses.student_urls(args.address, args.port)
+    env[addresses.SERVE_URL_ENV] = urls[0] if urls else addresses.url("localhost", args.port)
     print(banner(args, urls, encoding=sys.stdout.encoding), flush=True)
-    command = serving.streamlit_command(folder, args.port, args.address, urls)
+    command = server.streamlit_command(folder, args.port, args.address, urls)
     if os.name == "posix":
         os.execve(command[0], command, env)  # does not return
     return subprocess.call(command, env=env)
@@ -72,15 +72,15 @@ def server_environment(args: argparse.Namespace) -> dict[str, str]:
 
 def banner(args: argparse.Namespace, urls: list[str], encoding: str | None = "utf-8") -> str:
     """What the terminal shows before the server starts: where to open the app, and the QR code."""
-    from aeviz import qr, serving
+    from aeviz.serving import addresses, qr
 
-    local = serving.url("localhost", args.port)
+    local = addresses.url("localhost", args.port)
     lines = [f"aeviz: serving the app on {local} (this machine)"]
     if urls:
         lines += ["Students open:", *[f"  {address}" for address in urls]]
         if not args.no_qr:
             lines += [f"or scan (the code of {urls[0]}):", qr.terminal_text(urls[0], encoding)]
-    elif args.address in serving.EVERY_INTERFACE:
+    elif args.address in addresses.EVERY_INTERFACE:
         lines.append("No network address found on this machine: students cannot reach it yet.")
     else:
         lines.append(f"Only this machine can open it. For a class, serve on every network interface: "
