@@ -78,3 +78,10 @@ def test_the_server_command_carries_the_production_settings_and_the_student_urls
     # the address students use passes Streamlit's origin check, and is what it prints
     assert "--server.corsAllowedOrigins=http://192.168.1.20:8600" in command
     assert "--browser.serverAddress=192.168.1.20" in command
+
+
+def test_serving_never_imports_streamlit():
+    code = ("import sys, aeviz.serving.server, aeviz.serving.addresses, aeviz.serving.qr, aeviz.cli.commands.serve; "
+            "print('streamlit' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "False"

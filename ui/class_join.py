@@ -15,7 +15,7 @@ from ui.links import page_url
 from ui.theme import projector_on
 
 QR_PIXELS = 360            # the code's side on a laptop's screen
-QR_PIXELS_PROJECTOR = 440  # and in projector mode: about a third of a 1280-pixel-wide projection
+QR_PIXELS_PROJECTOR = 400  # in projector mode: a third of a 1280x720 projection, below the title
 APP = ""                   # the choice meaning "the app itself" (any other is a lesson's id)
 
 
@@ -35,8 +35,10 @@ def qr_html(link: str, side: int) -> str:
 
 
 def join_panel() -> None:
-    """The QR code and the address, with a choice between the app and one lesson; hidden by a toggle."""
-    if not st.toggle("Show how to join (QR code)", value=True, key="class_qr_show"):
+    """The QR code with the address beside it and a choice between the app and one lesson, laid out to fit
+    the first screen of a 1280x720 projection; a toggle puts it away (and brings it back)."""
+    if not st.session_state.get("class_qr_show", True):
+        st.toggle("Show how to join (QR code)", value=True, key="class_qr_show")
         return
     lessons = {lesson.id: lesson for lesson in load_lessons()}
     left, right = st.columns([5, 6] if projector_on() else [4, 7])
@@ -44,9 +46,11 @@ def join_panel() -> None:
         st.selectbox("The code opens", [APP, *lessons], key="class_qr_target",
                      format_func=lambda i: "the app" if i == APP else f"the lesson: {lessons[i].title}")
         link, reachable = join_link()
-        st.markdown(f"#### Scan, or open\n`{link}`")
+        st.markdown("**Scan the code, or open**")
+        st.subheader(link, anchor=False)
         if not reachable:
             st.warning("This address only works on this machine. For a class, start the app with "
                        "`aeviz serve --address 0.0.0.0`, which prints the address students can open.")
+        st.toggle("Show how to join (QR code)", value=True, key="class_qr_show")
     with left:
         st.html(qr_html(link, QR_PIXELS_PROJECTOR if projector_on() else QR_PIXELS))
