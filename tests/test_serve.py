@@ -85,3 +85,18 @@ def test_serving_never_imports_streamlit():
             "print('streamlit' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "False"
+
+
+def test_the_options_reach_the_server_as_the_apps_settings(tmp_path, monkeypatch):
+    import argparse
+
+    import pytest
+
+    from aeviz.cli.commands.serve import server_environment
+
+    pytest.importorskip("ray")
+    monkeypatch.chdir(tmp_path)
+    args = argparse.Namespace(port=8600, data_dir=".", runs_dir="runs", ray_address=" head:6379 ")
+    env = server_environment(args)
+    assert env["AEVIZ_DATA_DIR"] == str(tmp_path) and env["AEVIZ_RUNS_DIR"] == str(tmp_path / "runs")
+    assert env["AEVIZ_RAY_ADDRESS"] == "head:6379"  # the app's JobManager trains its jobs there
