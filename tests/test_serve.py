@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
 import time
 import urllib.request
+
+import pytest
 
 from aeviz.serving import server
 from tests.conftest import ROOT
@@ -88,10 +91,6 @@ def test_serving_never_imports_streamlit():
 
 
 def test_the_options_reach_the_server_as_the_apps_settings(tmp_path, monkeypatch):
-    import argparse
-
-    import pytest
-
     from aeviz.cli.commands.serve import server_environment
 
     pytest.importorskip("ray")
