@@ -23,7 +23,8 @@ def test_the_class_view_code_scans_to_the_served_address(browser_or_skip, tmp_pa
     import numpy as np
 
     port = free_port()
-    served = (addresses.student_urls("0.0.0.0", port) or [addresses.url("localhost", port)])[0]
+    # what aeviz serve gives students (on a machine with no network address, the teacher's own)
+    served = (addresses.student_urls("0.0.0.0", port) or [f"http://127.0.0.1:{port}"])[0]
     env = {**os.environ, "AEVIZ_RUNS_DIR": str(tmp_path / "runs"), "AEVIZ_OFFLINE": "1", "AEVIZ_UMAP_WARMUP": "0"}
     with open(tmp_path / "serve.log", "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "aeviz", "serve", "--address", "0.0.0.0", "--port",

@@ -32,7 +32,10 @@ def run(args: argparse.Namespace) -> int:
     env = server_environment(args)
     folder = server.app_folder()
     urls = addresses.student_urls(args.address, args.port)
-    env[addresses.SERVE_URL_ENV] = urls[0] if urls else addresses.url("localhost", args.port)
+    if urls:  # the Class view's QR code carries it; without one the page says students cannot reach the app
+        env[addresses.SERVE_URL_ENV] = urls[0]
+    else:
+        env.pop(addresses.SERVE_URL_ENV, None)
     print(banner(args, urls, encoding=sys.stdout.encoding), flush=True)
     command = server.streamlit_command(folder, args.port, args.address, urls)
     if os.name == "posix":
