@@ -1,5 +1,6 @@
-"""Class view, for the teacher's projector: every run trained on this server during the class on the
-error-against-k chart beside PCA's curve, who beat PCA at which k, and the lessons' pass counts."""
+"""Class view, for the teacher's projector: the QR code students join by (ui.class_join), every run trained
+on this server during the class on the error-against-k chart beside PCA's curve, who beat PCA at which k,
+and the lessons' pass counts."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 
 import streamlit as st
 
+from ui.class_join import join_panel
 from ui.common import current_dataset_name, dataset_or_stop, pca_curve
 from ui.runs import saved_runs
 from ui.theme import data_table, themed
@@ -16,6 +18,7 @@ REFRESH_SECONDS = 10.0
 st.title("Class view")
 st.caption("Every run trained on this server since the class began, live. Sessions appear as short tags, "
            "never by their id.")
+join_panel()
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
 minutes = st.number_input("The class began this many minutes ago", 5, 24 * 60, 90, step=15, key="class_minutes")

@@ -11,6 +11,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
+from pathlib import Path
 
 from aeviz.errors import AevizError
 
@@ -23,13 +24,12 @@ def command_names() -> list[str]:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one clear line, no usage dump
-        command = self.prog.split()[-1]
-        where = "python -m aeviz" if command == "aeviz" else f"python -m aeviz {command}"
-        self.exit(2, f"error: {message} (see `{where} --help`)\n")
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m aeviz", description="aeviz: the autoencoder lab.")
+    prog = "aeviz" if Path(sys.argv[0]).name == "aeviz" else "python -m aeviz"  # the console script, or -m
+    parser = _Parser(prog=prog, description="aeviz: the autoencoder lab.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in command_names():
         if only is not None and name != only:
