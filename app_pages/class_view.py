@@ -34,7 +34,8 @@ def class_board(since: float) -> None:
     top_k = max(min(64, dataset.input_size // 2), *(p.k for p in points), 1)
     ks, mses = analysis.pca_frontier(dataset, top_k)
     st.plotly_chart(themed(frontier_figure(ks, mses, points)), key="class_frontier")
-    sessions = {info.run_id: str(info.config.get("tags", {}).get("session", "cli")) for info in infos}
+    sessions = {info.run_id: "imported" if info.imported else str(info.config.get("tags", {}).get("session", "cli"))
+                for info in infos}
     rows = beat_pca_table(points, sessions)
     if rows:
         st.markdown("**Who beat PCA, by variant and k**")
