@@ -18,6 +18,11 @@ DEFAULT_CHECKPOINT_SECONDS = 30.0  # a crash loses at most this much training
 MAX_CHECKPOINT_SECONDS = 3600.0
 SESSION_IDLE_ENV = "AEVIZ_SESSION_IDLE_SECONDS"
 DEFAULT_SESSION_IDLE_SECONDS = 12 * 3600.0  # a session id unused this long has expired (aeviz.sessions)
+# The Ray cluster is the teacher's choice, never a page's: its address is AEVIZ_RAY_ADDRESS (aeviz.ray_cluster);
+# without one, pages may start a local Ray instance on this machine only where AEVIZ_RAY_LOCAL is 1.
+RAY_ADDRESS_ENV = "AEVIZ_RAY_ADDRESS"
+RAY_LOCAL_ENV = "AEVIZ_RAY_LOCAL"
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
 def number_from_env(name: str, default, takes: str, *, whole: bool = False, minimum: float = 0.0,
@@ -60,9 +65,41 @@ def session_idle_seconds_from_env(default: float = DEFAULT_SESSION_IDLE_SECONDS)
     return number_from_env(SESSION_IDLE_ENV, default, "a number of seconds above 0", minimum=1e-3)
 
 
+def ray_address_from_env() -> str | None:
+    """The Ray cluster the server's pages may use: AEVIZ_RAY_ADDRESS, None when unset or blank."""
+    return os.environ.get(RAY_ADDRESS_ENV, "").strip() or None
+
+
+def ray_local_from_env() -> bool:
+    """Whether pages may start a local Ray instance on this machine when no cluster is set (AEVIZ_RAY_LOCAL)."""
+    value = os.environ.get(RAY_LOCAL_ENV, "").strip().lower()
+    if value not in _TRUE + _FALSE:
+        raise AevizError(f"{RAY_LOCAL_ENV} must be 1 (pages may start a local Ray instance) or 0 (got {value!r})")
+    return value in _TRUE
+
+
+def page_executors() -> dict[str, str]:
+    """The sweep executors this server offers its pages, each with what it means: local always; ray when the
+    server names a cluster (AEVIZ_RAY_ADDRESS) or allows a local instance (AEVIZ_RAY_LOCAL=1). A page
+    chooses among these and never names an address (`page_ray_address`)."""
+    offered = {"local": "in the app's own process, one point after another"}
+    if ray_address_from_env():
+        offered["ray"] = "each point a Ray task, on the Ray cluster this server was started with"
+    elif ray_local_from_env():
+        offered["ray"] = "each point a Ray task, on a Ray instance on this server's cores"
+    return offered
+
+
+def page_ray_address() -> str | None:
+    """Where a page's ray executor runs: the server's cluster, else None (a local instance, only ever offered
+    where AEVIZ_RAY_LOCAL allows it: see page_executors)."""
+    return ray_address_from_env()
+
+
 def check_settings() -> None:
     """Read every setting above; the first bad one raises AevizError (the app checks them before any page)."""
     max_jobs_from_env()
     abandon_seconds_from_env()
     checkpoint_seconds_from_env()
     session_idle_seconds_from_env()
+    ray_local_from_env()
