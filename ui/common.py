@@ -132,6 +132,7 @@ def dataset_statuses() -> dict:
 def dataset_selector(where=None, key: str = "dataset_choice") -> str:
     """A select box of the datasets (availability in the label) bound to st.session_state['dataset'];
     shows where the chosen one comes from, or why it is unavailable and how to fix that."""
+    from ui.plain_text import plain
     from ui.user_dataset import OWN_CHOICE, user_dataset_uploader
 
     where = where or st
@@ -172,9 +173,9 @@ def dataset_selector(where=None, key: str = "dataset_choice") -> str:
     st.session_state[DATASET_KEY] = chosen
     status = statuses[chosen]
     if status["available"]:
-        where.caption(f"Source: {status['source']}")
+        where.caption(f"Source: {plain(status['source'])}")  # a user dataset's file name, as plain text
     else:
-        where.warning(f"{status['title']} is not available here. Looked in: " + "; ".join(status["tried"])
+        where.warning(f"{plain(status['title'])} is not available here. Looked in: " + "; ".join(status["tried"])
                       + f". To fix: {status['hint']}.")
     return chosen
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.plain_text import plain
+
 OWN_CHOICE = "your own…"
 
 
@@ -30,7 +32,7 @@ def user_dataset_uploader(where, key: str) -> str | None:
     if upload is None or not where.button("Use this file", key=f"{key}_use"):
         return None
     try:
-        with st.spinner(f"Converting {upload.name}…"):
+        with st.spinner(f"Converting {plain(upload.name)}…"):
             info = import_file(upload.getvalue(), upload.name, int(size))
     except AevizError as exc:
         where.error(str(exc))
@@ -44,6 +46,6 @@ def note_if_unlabelled(dataset, what: str, stop: bool = False) -> None:
     """Say what a page cannot show on a dataset without labels (and stop the page when nothing is left)."""
     if getattr(dataset, "labelled", True):
         return
-    st.info(f"{dataset.title} has no labels: {what}")
+    st.info(f"{plain(dataset.title)} has no labels: {what}")
     if stop:
         st.stop()

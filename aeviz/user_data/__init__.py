@@ -19,7 +19,7 @@ import numpy as np
 from aeviz.user_data.convert import split
 from aeviz.user_data.limits import BadUserData, check_file_size
 from aeviz.user_data.store import (PREFIX, UserDatasetInfo, dataset_name, folder_of, is_user_dataset, list_infos,
-                                   load_arrays, read_info, save)
+                                   load_arrays, plain_file_name, read_info, save)
 
 FORMATS = {".zip": "image folder zip", ".npz": "npz", ".csv": "csv"}
 ACCEPTED = "a .zip of class folders of images, an .npz with 'images' (and 'labels'), or a Kaggle-MNIST .csv"
@@ -35,6 +35,7 @@ def import_file(source: Path | str | bytes, file_name: str | None = None, size: 
     (npz, CSV), else 28 (or an earlier import of the same file). Returns the dataset's info.
     """
     data, file_name = _read_source(source, file_name)
+    file_name = plain_file_name(file_name)  # kept and shown to others: never Markdown, HTML or a path
     suffix = Path(file_name).suffix.lower()
     if suffix not in FORMATS:
         raise BadUserData(f"{file_name}: unknown kind of file; use {ACCEPTED}")
@@ -88,7 +89,7 @@ def user_status(name: str):
         return DatasetStatus(name, name, False, None, [str(folder_of(name)) if name[len(PREFIX):] else name],
                              f"import the file again ({exc})")
     labels = f"{len(info.class_names)} classes" if info.labelled else "no labels"
-    return DatasetStatus(name, info.title, True, f"your file {info.file_name}: {info.train_count} train / "
+    return DatasetStatus(name, info.title, True, f"your file {plain_file_name(info.file_name)}: {info.train_count} train / "
                          f"{info.test_count} test images, {labels}", [])
 
 
@@ -107,7 +108,7 @@ def load_user_dataset(name: str):
     notes = list(info.notes) + ([] if info.labelled else ["this dataset has no labels"])
     return Dataset(name, info.title, images("train_images"), torch.from_numpy(arrays["train_labels"].astype(np.int64)),
                    images("test_images"), torch.from_numpy(arrays["test_labels"].astype(np.int64)), info.class_names,
-                   f"your file {info.file_name} ({info.file_format}), converted in {folder_of(name)}", notes,
+                   f"your file {plain_file_name(info.file_name)} ({info.file_format}), converted in {folder_of(name)}", notes,
                    labelled=info.labelled)
 
 

@@ -4,9 +4,11 @@ so the same file imported twice is converted once, and runs name their dataset `
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,23 @@ from aeviz.errors import CorruptDataFile, DatasetUnavailable
 ARRAYS_FILE = "data.npz"
 META_FILE = "meta.json"
 HASH_CHARS = 12
+MAX_FILE_NAME_CHARS = 80
+# Characters that make Markdown or HTML of a name (a link, an image, a tag, a directive, LaTeX): an uploaded
+# file's name is shown to its uploader and listed for others, so it keeps none of them.
+_MARKUP_CHARACTERS = re.compile(r"[\[\]<>`!$|{}\\:*#^~]")
+
+
+def plain_file_name(name: str) -> str:
+    """An uploaded file's name as it is kept and shown: its last path part, one line without control
+    characters, Markdown's and HTML's special characters replaced by `_`, at most MAX_FILE_NAME_CHARS."""
+    base = re.split(r"[/\\]", str(name))[-1]
+    base = " ".join("".join(c if unicodedata.category(c)[0] != "C" else " " for c in base).split())
+    base = _MARKUP_CHARACTERS.sub("_", base)
+    if len(base) > MAX_FILE_NAME_CHARS:
+        stem, dot, suffix = base.rpartition(".")
+        suffix = dot + suffix if dot and len(suffix) <= 8 else ""
+        base = base[:MAX_FILE_NAME_CHARS - len(suffix) - 1] + "…" + suffix
+    return base or "upload"
 
 
 @dataclass(frozen=True)
@@ -37,7 +56,7 @@ class UserDatasetInfo:
 
     @property
     def title(self) -> str:
-        return f"{self.file_name} ({self.size}x{self.size}, yours)"
+        return f"{plain_file_name(self.file_name)} ({self.size}x{self.size}, yours)"
 
     def to_json(self) -> dict:
         return {**self.__dict__, "class_names": list(self.class_names), "notes": list(self.notes)}
