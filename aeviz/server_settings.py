@@ -21,6 +21,12 @@ DEFAULT_SESSION_IDLE_SECONDS = 12 * 3600.0  # a session id unused this long has 
 # The Ray cluster is the teacher's choice, never a page's: its address is AEVIZ_RAY_ADDRESS (aeviz.ray_cluster);
 # without one, pages may start a local Ray instance on this machine only where AEVIZ_RAY_LOCAL is 1.
 RAY_ADDRESS_ENV = "AEVIZ_RAY_ADDRESS"
+# Datasets uploaded in the app belong to their session (aeviz.user_data.owners); how many, and how many MB on
+# disk, a session may keep, and all sessions together. The teacher's (added on the command line) do not count.
+USER_DATA_ENVS = {"datasets_per_session": ("AEVIZ_USER_DATASETS_PER_SESSION", 5),
+                  "mb_per_session": ("AEVIZ_USER_DATA_MB_PER_SESSION", 200),
+                  "datasets_per_server": ("AEVIZ_USER_DATASETS_MAX", 200),
+                  "mb_per_server": ("AEVIZ_USER_DATA_MB_MAX", 5000)}
 RAY_LOCAL_ENV = "AEVIZ_RAY_LOCAL"
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
@@ -96,6 +102,15 @@ def page_ray_address() -> str | None:
     return ray_address_from_env()
 
 
+def user_data_limits() -> dict[str, int]:
+    """The uploaded datasets' quotas: datasets_per_session, bytes_per_session, datasets_per_server,
+    bytes_per_server (each a whole number of at least 1 in its environment variable)."""
+    read = {key: number_from_env(env, default, "a whole number of at least 1", whole=True, minimum=1)
+            for key, (env, default) in USER_DATA_ENVS.items()}
+    return {"datasets_per_session": read["datasets_per_session"], "bytes_per_session": read["mb_per_session"] * 10**6,
+            "datasets_per_server": read["datasets_per_server"], "bytes_per_server": read["mb_per_server"] * 10**6}
+
+
 def check_settings() -> None:
     """Read every setting above; the first bad one raises AevizError (the app checks them before any page)."""
     max_jobs_from_env()
@@ -103,3 +118,4 @@ def check_settings() -> None:
     checkpoint_seconds_from_env()
     session_idle_seconds_from_env()
     ray_local_from_env()
+    user_data_limits()

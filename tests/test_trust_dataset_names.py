@@ -61,13 +61,13 @@ def shown(at: AppTest) -> list[str]:
 def test_another_session_sees_an_uploaded_name_as_plain_text(tmp_path, monkeypatch):
     monkeypatch.setenv("AEVIZ_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("AEVIZ_UMAP_WARMUP", "0")
-    info = import_file(digits_npz(), HOSTILE)  # uploaded by one session
+    info = import_file(digits_npz(), HOSTILE)  # added by the teacher (the command line): shown to every session
     assert not any(marker in info.file_name for marker in MARKERS)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)  # another session
     at.session_state["dataset"] = info.name
     at.run()
     assert not at.exception
     texts = shown(at)
-    assert any("Source: your file" in text for text in texts)
+    assert any("Source: shared file" in text for text in texts)
     for text in texts:
         assert not any(marker in text for marker in MARKERS), text

@@ -12,6 +12,7 @@ file raises BadUserData naming the file, the row or member, and what to change.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -28,11 +29,14 @@ __all__ = ["BadUserData", "PREFIX", "UserDatasetInfo", "import_file", "is_user_d
            "load_user_dataset", "read_info", "remove", "resolve_dataset", "user_spec", "user_status"]
 
 
-def import_file(source: Path | str | bytes, file_name: str | None = None, size: int | None = None) -> UserDatasetInfo:
+def import_file(source: Path | str | bytes, file_name: str | None = None, size: int | None = None,
+                owner: str | None = None) -> UserDatasetInfo:
     """Convert a file (a path, or the bytes of an upload named `file_name`) into a cached user dataset.
 
     `size`: side of the square images (4..64); None: the images' own size where square and at most 64
-    (npz, CSV), else 28 (or an earlier import of the same file). Returns the dataset's info.
+    (npz, CSV), else 28 (or an earlier import of the same file). `owner`: the uploading session's key
+    (aeviz.user_data.owners): a dataset it converts is its own; None (the command line): shared with all.
+    Returns the dataset's info.
     """
     data, file_name = _read_source(source, file_name)
     file_name = plain_file_name(file_name)  # kept and shown to others: never Markdown, HTML or a path
@@ -53,8 +57,13 @@ def import_file(source: Path | str | bytes, file_name: str | None = None, size: 
     pixels = np.round(converted.images * 255).astype(np.uint8)
     info = UserDatasetInfo(name, file_name, FORMATS[suffix], size, converted.class_names,
                            converted.labels is not None, len(train), len(test), tuple(converted.notes))
+    owned = None
+    if owner is not None:
+        from aeviz.user_data.owners import OWNERS_FILE, owners_record
+
+        owned = {OWNERS_FILE: json.dumps(owners_record(owner, file_name))}
     save(info, {"train_images": pixels[train], "train_labels": labels[train],
-                "test_images": pixels[test], "test_labels": labels[test]})
+                "test_images": pixels[test], "test_labels": labels[test]}, owned)
     return read_info(name)
 
 

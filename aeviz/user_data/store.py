@@ -110,14 +110,17 @@ def list_infos() -> list[UserDatasetInfo]:
     return sorted(infos, key=lambda info: info.created, reverse=True)
 
 
-def save(info: UserDatasetInfo, arrays: dict[str, np.ndarray]) -> None:
-    """Write atomically: a half-written dataset is never listed."""
+def save(info: UserDatasetInfo, arrays: dict[str, np.ndarray], extra_files: dict[str, str] | None = None) -> None:
+    """Write atomically: a half-written dataset is never listed. `extra_files` (name -> text) are written
+    with it (an upload's owners, aeviz.user_data.owners)."""
     target = folder_of(info.name)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         np.savez_compressed(staging / ARRAYS_FILE, **arrays)
         (staging / META_FILE).write_text(json.dumps({**info.to_json(), "created": time.time()}, indent=1))
+        for file_name, text in (extra_files or {}).items():
+            (staging / file_name).write_text(text)
         if target.exists():  # converted meanwhile by another session: the same content, keep theirs
             return
         staging.rename(target)
