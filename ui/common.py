@@ -191,7 +191,7 @@ def dataset_source(where, status: dict, mine: dict | None, shared: bool) -> None
     from ui.plain_text import plain
 
     if status["available"] and mine:  # under the name this session uploaded it as
-        where.caption(f"Source: your file {plain(mine.get('file_name', ''))}:{plain(status['source'].split(':', 1)[-1])}")
+        where.caption(f"Source: your file {plain(mine.get('file_name', ''))}: {plain(status['source'].split(':', 1)[-1])}")
     elif status["available"] and shared:  # a user dataset the teacher added: every session's
         where.caption(f"Source: {plain(status['source'].replace('your file', 'shared file', 1))}")
     elif status["available"]:
