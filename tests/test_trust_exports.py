@@ -83,3 +83,19 @@ def test_exported_csv_and_projector_tsv_neutralise_hostile_class_names(hostile_r
     rows = list(csv.reader(lines[1:], delimiter="\t"))
     _check_class_cells([row[0] for row in rows], ("x",))  # the Projector's cells are one line: "\rx" is "x"
     assert all(row[1].isdigit() for row in rows)
+
+
+def test_tables_on_pages_neutralise_formula_like_text_before_the_grids_csv_download():
+    """Streamlit's grid downloads a table as CSV quoting cells but not neutralising them: data_table does it."""
+    import pandas as pd
+
+    from ui.theme import spreadsheet_safe
+
+    rows = [{"class": "=HYPERLINK(1)", "x": -0.5, "label": "-0.5", "hidden": [16, 8]},
+            {"class": "cat", "x": 1.0, "label": "@cmd", "hidden": [8]}]
+    safe = spreadsheet_safe(rows)
+    assert safe["class"].tolist() == ["'=HYPERLINK(1)", "cat"] and safe["label"].tolist() == ["-0.5", "'@cmd"]
+    assert safe["x"].tolist() == [-0.5, 1.0] and safe["hidden"].tolist() == [[16, 8], [8]]
+    assert spreadsheet_safe({"=x": [1]}).columns.tolist() == ["'=x"]
+    plain = pd.DataFrame({"k": [2, 4], "variant": ["plain", "vae"]})
+    assert spreadsheet_safe(plain) is plain  # nothing to change: the same frame

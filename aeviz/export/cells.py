@@ -33,6 +33,12 @@ def safe_text(value) -> tuple[str, bool]:
     return text, False
 
 
+def neutralised(value):
+    """A cell's value as a table shows it where the viewer can download it as CSV (Streamlit's grid quotes
+    but does not neutralise): formula-like text with its leading quote; anything else as it is."""
+    return safe_text(value)[0] if isinstance(value, str) else value
+
+
 def table_cell(value, delimiter: str = ",") -> str:
     """One cell as written: numbers as they are; text neutralised, and quoted when neutralised or when it
     holds the delimiter, a quote or a line break."""
