@@ -8,7 +8,6 @@ import io
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
 from streamlit.testing.v1 import AppTest
 
 from aeviz.errors import AevizError
