@@ -18,7 +18,9 @@ def checkpoint_panel(infos: list, key: str = "checkpoint") -> None:
     """An expander with an uploader (checked, then saved as a new run) and a download of a chosen run."""
     from aeviz.errors import AevizError
 
-    with st.expander("Import or download a run", icon=":material/upload_file:"):
+    # open after an import, so its outcome (what was measured, or why it was refused) is seen
+    with st.expander("Import or download a run", icon=":material/upload_file:",
+                     expanded=st.session_state.get(f"{key}_outcome") is not None):
         upload = st.file_uploader("A run archive (.zip from “Download this run”), up to 5 MB", type=["zip", "pt"],
                                   key=f"{key}_upload",
                                   help="Weights are read as plain tensors only: a file holding pickled code "

@@ -97,3 +97,32 @@ def test_the_sweeps_page_has_no_ray_address(trust_app, page):
     assert main.get_by_text("Ray address").count() == 0
     assert main.locator('[data-testid="stRadio"]').filter(has_text="Executor").get_by_text("ray", exact=True).count() == 0
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_an_imported_run_is_labelled_and_measured(trust_app, browser_or_skip, tmp_path, digits):
+    from aeviz.config import TrainConfig
+    from aeviz.runs import RunStore
+    from aeviz.variants import get_variant
+    from tests.test_trust_imports import forged
+
+    url, _ = trust_app
+    defaults = get_variant("plain").training_defaults()
+    config = TrainConfig(dataset="digits", variant="plain", k=3, epochs=1, seed=4, params={"hidden": "16"},
+                         lr=defaults["lr"], batch_size=defaults["batch_size"])
+    archive = forged(RunStore(tmp_path / "source"), config, digits)  # 0.02 epochs, claims 1 epoch and completed
+    page = browser_or_skip.new_context(viewport={"width": 1400, "height": 1400}).new_page()
+    page.goto(f"{url}/reconstructions")
+    wait_for_app(page, 60_000)
+    page.get_by_text("Import or download a run").click()
+    page.locator('[data-testid="stMain"] input[type="file"]').set_input_files(
+        {"name": "forged.zip", "mimeType": "application/zip", "buffer": archive})
+    wait_for_app(page)
+    page.get_by_role("button", name="Import as a new run").click()
+    wait_for_app(page, 60_000)
+    page.locator('[data-testid="stAlertContentSuccess"]').first.wait_for(state="visible", timeout=60_000)
+    message = page.locator('[data-testid="stAlertContentSuccess"]').inner_text(timeout=60_000)
+    screenshot(page, "trust-imported-run")
+    assert "stopped after 0.083 epochs, before its budget ran out" in page.locator('[data-testid="stMain"]').inner_text()
+    assert "imported" in message and "stopped after 0.0" in message and "never offered" in message
+    assert "· imported" in page.locator('[data-testid="stMain"]').inner_text()
+    page.context.close()
