@@ -18,6 +18,17 @@ DEFAULT_CHECKPOINT_SECONDS = 30.0  # a crash loses at most this much training
 MAX_CHECKPOINT_SECONDS = 3600.0
 SESSION_IDLE_ENV = "AEVIZ_SESSION_IDLE_SECONDS"
 DEFAULT_SESSION_IDLE_SECONDS = 12 * 3600.0  # a session id unused this long has expired (aeviz.jobs.sessions)
+# The Ray cluster is the teacher's choice, never a page's: its address is AEVIZ_RAY_ADDRESS (aeviz.cluster.connection);
+# without one, pages may start a local Ray instance on this machine only where AEVIZ_RAY_LOCAL is 1.
+RAY_ADDRESS_ENV = "AEVIZ_RAY_ADDRESS"
+# Datasets uploaded in the app belong to their session (aeviz.data.user.owners); how many, and how many MB on
+# disk, a session may keep, and all sessions together. The teacher's (added on the command line) do not count.
+USER_DATA_ENVS = {"datasets_per_session": ("AEVIZ_USER_DATASETS_PER_SESSION", 5),
+                  "mb_per_session": ("AEVIZ_USER_DATA_MB_PER_SESSION", 200),
+                  "datasets_per_server": ("AEVIZ_USER_DATASETS_MAX", 200),
+                  "mb_per_server": ("AEVIZ_USER_DATA_MB_MAX", 5000)}
+RAY_LOCAL_ENV = "AEVIZ_RAY_LOCAL"
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
 def number_from_env(name: str, default, takes: str, *, whole: bool = False, minimum: float = 0.0,
@@ -60,9 +71,51 @@ def session_idle_seconds_from_env(default: float = DEFAULT_SESSION_IDLE_SECONDS)
     return number_from_env(SESSION_IDLE_ENV, default, "a number of seconds above 0", minimum=1e-3)
 
 
+def ray_address_from_env() -> str | None:
+    """The Ray cluster the server's pages may use: AEVIZ_RAY_ADDRESS, None when unset or blank."""
+    return os.environ.get(RAY_ADDRESS_ENV, "").strip() or None
+
+
+def ray_local_from_env() -> bool:
+    """Whether pages may start a local Ray instance on this machine when no cluster is set (AEVIZ_RAY_LOCAL)."""
+    value = os.environ.get(RAY_LOCAL_ENV, "").strip().lower()
+    if value not in _TRUE + _FALSE:
+        raise AevizError(f"{RAY_LOCAL_ENV} must be 1 (pages may start a local Ray instance) or 0 (got {value!r})")
+    return value in _TRUE
+
+
+def page_executors() -> dict[str, str]:
+    """The sweep executors this server offers its pages, each with what it means: local always; ray when the
+    server names a cluster (AEVIZ_RAY_ADDRESS) or allows a local instance (AEVIZ_RAY_LOCAL=1). A page
+    chooses among these and never names an address (`page_ray_address`)."""
+    offered = {"local": "in the app's own process, one point after another"}
+    if ray_address_from_env():
+        offered["ray"] = "each point a Ray task, on the Ray cluster this server was started with"
+    elif ray_local_from_env():
+        offered["ray"] = "each point a Ray task, on a Ray instance on this server's cores"
+    return offered
+
+
+def page_ray_address() -> str | None:
+    """Where a page's ray executor runs: the server's cluster, else None (a local instance, only ever offered
+    where AEVIZ_RAY_LOCAL allows it: see page_executors)."""
+    return ray_address_from_env()
+
+
+def user_data_limits() -> dict[str, int]:
+    """The uploaded datasets' quotas: datasets_per_session, bytes_per_session, datasets_per_server,
+    bytes_per_server (each a whole number of at least 1 in its environment variable)."""
+    read = {key: number_from_env(env, default, "a whole number of at least 1", whole=True, minimum=1)
+            for key, (env, default) in USER_DATA_ENVS.items()}
+    return {"datasets_per_session": read["datasets_per_session"], "bytes_per_session": read["mb_per_session"] * 10**6,
+            "datasets_per_server": read["datasets_per_server"], "bytes_per_server": read["mb_per_server"] * 10**6}
+
+
 def check_settings() -> None:
     """Read every setting above; the first bad one raises AevizError (the app checks them before any page)."""
     max_jobs_from_env()
     abandon_seconds_from_env()
     checkpoint_seconds_from_env()
     session_idle_seconds_from_env()
+    ray_local_from_env()
+    user_data_limits()

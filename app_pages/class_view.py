@@ -10,6 +10,7 @@ import streamlit as st
 
 from ui.class_join import join_panel
 from ui.common import current_dataset_name, dataset_or_stop, pca_curve
+from ui.plain_text import plain
 from ui.runs import saved_runs
 from ui.theme import data_table, themed
 
@@ -33,11 +34,12 @@ def class_board(since: float) -> None:
 
     infos = [info for info in saved_runs(dataset_name) if info.created >= since]
     points = analysis.frontier_points(infos, dataset_name, pca_curve(dataset_name))
-    st.markdown(f"**{len(points)} run(s)** on {dataset.title} since {time.strftime('%H:%M', time.localtime(since))}.")
+    st.markdown(f"**{len(points)} run(s)** on {plain(dataset.title)} since {time.strftime('%H:%M', time.localtime(since))}.")
     top_k = max(min(64, dataset.input_size // 2), *(p.k for p in points), 1)
     ks, mses = analysis.pca_frontier(dataset, top_k)
     st.plotly_chart(themed(frontier_figure(ks, mses, points)), key="class_frontier")
-    sessions = {info.run_id: str(info.config.get("tags", {}).get("session", "cli")) for info in infos}
+    sessions = {info.run_id: "imported" if info.imported else str(info.config.get("tags", {}).get("session", "cli"))
+                for info in infos}
     rows = beat_pca_table(points, sessions)
     if rows:
         st.markdown("**Who beat PCA, by variant and k**")

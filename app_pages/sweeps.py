@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import streamlit as st
 
 from aeviz.errors import AevizError
+from aeviz.server_settings import page_executors, page_ray_address
 from ui.common import dataset_or_stop, dataset_selector, run_store
 from ui.kept import kept
 from ui.runs import open_run_on, page_link
@@ -78,15 +77,16 @@ budget_kind = mid.radio("Budget per point", ["epochs", "seconds"], horizontal=Tr
 budget = mid.number_input(budget_kind.capitalize(), 0.1, 10_000.0, 5.0 if budget_kind == "epochs" else 10.0,
                           format="%g", key=f"sweep_budget.{budget_kind}")
 has_ray = ray_available()
-executor = right.radio("Executor", ["local", "ray"], horizontal=True, key="sweep_executor",
-                       help="local: in this process, one point after another. ray: each point a Ray task, on a "
-                            "local Ray instance with this machine's cores or on a cluster.")
-ray_address = ""
-if executor == "ray":
-    if not has_ray:
-        right.warning("Ray is not installed: `.venv/bin/python -m pip install -r requirements-ray.txt`.")
-    ray_address = right.text_input("Ray address (empty: start one here)", os.environ.get("AEVIZ_RAY_ADDRESS", ""),
-                                   key="sweep_ray_address")
+# The executors are the server's choice (its AEVIZ_RAY_ADDRESS / AEVIZ_RAY_LOCAL), never a page's: no address here.
+offered = page_executors()
+if st.session_state.get("sweep_executor") not in offered:
+    st.session_state.pop("sweep_executor", None)
+executor = right.radio("Executor", list(offered), horizontal=True, key="sweep_executor",
+                       help="; ".join(f"{name}: {what}" for name, what in offered.items())
+                            + ("" if "ray" in offered else ". Ray is not offered: the teacher enables it when "
+                               "starting the server (AEVIZ_RAY_ADDRESS, or AEVIZ_RAY_LOCAL=1)."))
+if executor == "ray" and not has_ray:
+    right.warning("Ray is not installed on this server: `.venv/bin/python -m pip install -r requirements-ray.txt`.")
 
 
 def build_spec() -> SweepSpec:
@@ -109,7 +109,8 @@ if st.button("Start the sweep", type="primary", disabled=busy or preview is None
              icon=":material/play_arrow:", key="sweep_start"):
     try:
         with st.spinner("Starting…" if executor == "local" else "Connecting to Ray…"):
-            runner = SweepRunner(preview, make_executor(executor, ray_address or None), store=run_store())
+            ray_address = page_ray_address() if executor == "ray" else None  # the server's, never the page's
+            runner = SweepRunner(preview, make_executor(executor, ray_address), store=run_store())
         start_task(RUNNER_KEY, runner)
     except AevizError as exc:
         st.error(str(exc))

@@ -7,6 +7,7 @@ import streamlit as st
 from ui.common import (dataset_or_stop, dataset_selector, dataset_statuses, device_summary, job_manager,
                        pca_curve, session_owner)
 from ui.params import changed_params, param_widgets
+from ui.plain_text import plain
 from ui.runs import page_link
 from ui.train_links import publish_train_settings, restore_train_settings
 
@@ -62,7 +63,7 @@ with right:
     st.plotly_chart(themed(pca_curve_figure(curve, int(k)), width_share=CHOICE_COLUMNS[1] / sum(CHOICE_COLUMNS)),
                     key="train_pca_curve", width="stretch",
                     config={"displayModeBar": False})
-    st.caption(f"{dataset.title}: {len(dataset.train_images):,} training and {len(dataset.test_images):,} test "
+    st.caption(f"{plain(dataset.title)}: {len(dataset.train_images):,} training and {len(dataset.test_images):,} test "
                f"images of {dataset.image_shape[1]}x{dataset.image_shape[2]} pixels.")
 
 declared = variant.params_for_k(int(k))  # defaults that depend on k (k-sparse's active units) fitted

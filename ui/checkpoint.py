@@ -18,7 +18,9 @@ def checkpoint_panel(infos: list, key: str = "checkpoint") -> None:
     """An expander with an uploader (checked, then saved as a new run) and a download of a chosen run."""
     from aeviz.errors import AevizError
 
-    with st.expander("Import or download a run", icon=":material/upload_file:"):
+    # open after an import, so its outcome (what was measured, or why it was refused) is seen
+    with st.expander("Import or download a run", icon=":material/upload_file:",
+                     expanded=st.session_state.get(f"{key}_outcome") is not None):
         upload = st.file_uploader("A run archive (.zip from “Download this run”), up to 5 MB", type=["zip", "pt"],
                                   key=f"{key}_upload",
                                   help="Weights are read as plain tensors only: a file holding pickled code "
@@ -32,8 +34,12 @@ def checkpoint_panel(infos: list, key: str = "checkpoint") -> None:
             except AevizError as exc:
                 st.session_state[f"{key}_outcome"] = ("error", str(exc))
             else:
-                st.session_state[f"{key}_outcome"] = ("success", f"Imported as **{run_id}**: it is in the run "
-                                                                 f"lists of every page now.")
+                metrics = run_store().info(run_id).metrics
+                st.session_state[f"{key}_outcome"] = (
+                    "success", f"Imported as **{run_id}**, labelled “imported” in the run lists of every page. "
+                               f"Measured here: test MSE {metrics['test_mse']:.4f}; {metrics['status']} after "
+                               f"{metrics['epochs']:.2f} epochs by the history it holds. An imported run is never "
+                               f"offered as already trained, nor used as a lesson's reference.")
             st.rerun()
         outcome = st.session_state.get(f"{key}_outcome")
         if outcome is not None:

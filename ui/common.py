@@ -132,7 +132,9 @@ def dataset_statuses() -> dict:
 def dataset_selector(where=None, key: str = "dataset_choice") -> str:
     """A select box of the datasets (availability in the label) bound to st.session_state['dataset'];
     shows where the chosen one comes from, or why it is unavailable and how to fix that."""
-    from ui.user_dataset import OWN_CHOICE, user_dataset_uploader
+    from aeviz.data.user.owners import visible
+    from ui.user_dataset import (OWN_CHOICE, dataset_owners, delete_dataset_button, session_key,
+                                 user_dataset_label, user_dataset_uploader)
 
     where = where or st
     statuses = dataset_statuses()
@@ -140,7 +142,10 @@ def dataset_selector(where=None, key: str = "dataset_choice") -> str:
     if current not in statuses and current.startswith("user:"):  # converted in another process meanwhile
         dataset_statuses.clear()
         statuses = dataset_statuses()
-    names = list(statuses) + [OWN_CHOICE]
+    tables = dataset_owners(tuple(statuses))  # {user dataset: its owners, None when shared}
+    owner = session_key() if tables else ""
+    # A user dataset is listed only for the sessions that uploaded it, or for all when it is the teacher's.
+    names = [name for name in statuses if visible(name, owner, tables.get(name))] + [OWN_CHOICE]
     if current not in names:
         current = "digits"
     # The widget's key carries the current value: when another selector changes the dataset, this one
@@ -154,7 +159,8 @@ def dataset_selector(where=None, key: str = "dataset_choice") -> str:
         if name == OWN_CHOICE:
             return "Your own…"
         s = statuses[name]
-        return s["title"] + ("" if s["available"] else " (not available)")
+        title = user_dataset_label(name, s["title"], tables[name], owner) if name in tables else s["title"]
+        return title + ("" if s["available"] else " (not available)")
 
     def changed():
         if st.session_state[widget_key] != OWN_CHOICE:
@@ -170,13 +176,29 @@ def dataset_selector(where=None, key: str = "dataset_choice") -> str:
         st.session_state[DATASET_KEY] = added
         st.rerun()
     st.session_state[DATASET_KEY] = chosen
-    status = statuses[chosen]
-    if status["available"]:
-        where.caption(f"Source: {status['source']}")
-    else:
-        where.warning(f"{status['title']} is not available here. Looked in: " + "; ".join(status["tried"])
-                      + f". To fix: {status['hint']}.")
+    mine = (tables.get(chosen) or {}).get(owner)
+    dataset_source(where, statuses[chosen], mine, shared=chosen in tables and tables[chosen] is None)
+    if mine and delete_dataset_button(where, key, chosen, owner):
+        dataset_statuses.clear()
+        st.session_state[DATASET_KEY] = "digits"
+        st.rerun()
     return chosen
+
+
+def dataset_source(where, status: dict, mine: dict | None, shared: bool) -> None:
+    """Where the chosen dataset comes from (a user dataset's file name as plain text: ui.plain_text), or why
+    it is unavailable and how to fix that. `mine`: this session's entry as its owner; `shared`: the teacher's."""
+    from ui.plain_text import plain
+
+    if status["available"] and mine:  # under the name this session uploaded it as
+        where.caption(f"Source: your file {plain(mine.get('file_name', ''))}: {plain(status['source'].split(':', 1)[-1])}")
+    elif status["available"] and shared:  # a user dataset the teacher added: every session's
+        where.caption(f"Source: {plain(status['source'].replace('your file', 'shared file', 1))}")
+    elif status["available"]:
+        where.caption(f"Source: {plain(status['source'])}")
+    else:
+        where.warning(f"{plain(status['title'])} is not available here. Looked in: " + "; ".join(status["tried"])
+                      + f". To fix: {status['hint']}.")
 
 
 def dataset_or_stop(name: str | None = None):

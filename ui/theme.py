@@ -42,12 +42,42 @@ def chart_columns(count: int):
     return st.columns(count)
 
 
+def spreadsheet_safe(data):
+    """`data` (a DataFrame, a list of row dicts or a dict of columns) with every formula-like text cell and
+    column name neutralised; returned as it is when none is, or when it is of another kind."""
+    import pandas as pd
+
+    from aeviz.export.cells import neutralised
+
+    def formula_like(value) -> bool:
+        return isinstance(value, str) and neutralised(value) != value
+
+    if isinstance(data, (list, dict)):
+        try:
+            data = pd.DataFrame(data)
+        except (ValueError, TypeError):
+            return data  # st.dataframe says what is wrong with it
+    if not isinstance(data, pd.DataFrame):
+        return data
+    text = [c for c in data.columns if not pd.api.types.is_numeric_dtype(data[c].dtype)]
+    if not any(formula_like(c) for c in data.columns) and not any(formula_like(v) for c in text for v in data[c]):
+        return data
+    safe = data.rename(columns=neutralised)
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column].dtype):
+            safe[column] = safe[column].map(neutralised)
+    return safe
+
+
 PROJECTOR_TABLE_ROWS = 30  # in projector mode a longer table stays a scrolling grid (a plain one would not end)
 
 
 def data_table(data, hide_index: bool = False, **grid_options) -> None:
     """st.dataframe; in projector mode a plain table, whose text grows with the page's (a grid is drawn on a
-    canvas at its own small size), unless it has more than PROJECTOR_TABLE_ROWS rows."""
+    canvas at its own small size), unless it has more than PROJECTOR_TABLE_ROWS rows. Text cells that a
+    spreadsheet would take for a formula (a class name from a user's file) are neutralised first: the grid's
+    own "Download as CSV" writes them as shown (aeviz.export.cells)."""
+    data = spreadsheet_safe(data)
     if projector_on():
         import pandas as pd
 

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from aeviz.errors import AevizError
+from aeviz.server_settings import RAY_ADDRESS_ENV
 from aeviz.training.tasks import describe_error
 
-ADDRESS_ENV = "AEVIZ_RAY_ADDRESS"
+ADDRESS_ENV = RAY_ADDRESS_ENV  # the server's setting (aeviz.server_settings), never a page's
 INSTALL_HINT = ("the ray executor needs Ray, which is not installed; install it with "
                 "`.venv/bin/python -m pip install -r requirements-ray.txt` (or use --executor local)")
 

@@ -13,6 +13,8 @@ import numpy as np
 from aeviz.analysis.comparison import stratified_subsample
 from aeviz.figures.images import mosaic
 
+from aeviz.export.cells import table_line
+
 # The Projector refuses sprites larger than 8192 x 8192 pixels; it also slows down beyond ~10k points.
 MAX_SPRITE_PIXELS = 8192
 DEFAULT_MAX_POINTS = 10_000
@@ -50,7 +52,7 @@ def write_projector(data, folder: Path, result, run_id: str, max_points: int | N
         handle.write("class\ttest_index\n")  # more than one column: the Projector wants a header row
         for index in chosen:
             name = data.class_names[data.labels[index]] if data.labelled else "unlabelled"
-            handle.write(f"{_tsv_cell(name)}\t{int(index)}\n")
+            handle.write(table_line([_tsv_cell(name), int(index)], "\t") + "\n")
     Image.fromarray(sprite_image(data.images[chosen]), mode="L").save(folder / "sprite.png")
     tensor_name = f"{run_id} test codes"
     (folder / "projector_config.pbtxt").write_text(
@@ -75,4 +77,5 @@ def write_projector(data, folder: Path, result, run_id: str, max_points: int | N
 
 
 def _tsv_cell(text: str) -> str:
+    """One line's worth of text (tabs and line breaks become spaces); `table_line` then neutralises it."""
     return " ".join(str(text).replace("\t", " ").split()) or "?"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
+
+from aeviz.export.cells import write_table
 
 
 def write_codes(data, folder: Path, result, fmt: str) -> None:
@@ -21,10 +22,10 @@ def write_codes(data, folder: Path, result, fmt: str) -> None:
                                if data.labelled else "the dataset has no labels, so labels.npy is all -1"))
         return
     k = data.codes.shape[1]
-    with open(folder / "codes.csv", "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["test_index", "label", "class", *[f"z{j}" for j in range(k)]])
-        for i, (code, label, name) in enumerate(zip(data.codes, data.labels, names)):
-            writer.writerow([i, int(label) if data.labelled else "", name, *(f"{v:.7g}" for v in code)])
+    rows = ([i, int(label) if data.labelled else "", name, *(f"{v:.7g}" for v in code)]
+            for i, (code, label, name) in enumerate(zip(data.codes, data.labels, names)))
+    with open(folder / "codes.csv", "w", newline="") as handle:  # class names are neutralised (export.cells)
+        write_table(handle, [["test_index", "label", "class", *[f"z{j}" for j in range(k)]]], ",", "\r\n")
+        write_table(handle, rows, ",", "\r\n")
     result.files.append("codes.csv")
     result.notes.append(f"codes.csv: {len(data.codes)} rows (test images) of index, label, class and z0..z{k - 1}")

@@ -24,10 +24,12 @@ def saved_fingerprint(info) -> str | None:
 
 
 def find_reusable(store, config: TrainConfig):
-    """The newest undamaged, completed run in `store` with `config`'s fingerprint (a RunInfo), or None."""
+    """The newest undamaged, completed run in `store` with `config`'s fingerprint (a RunInfo), or None.
+    An imported run never counts: it was trained elsewhere, and its archive could claim anything (this is
+    what `--reuse`, the Train page's offer, `lessons prepare` and a lesson's reference all ask)."""
     wanted = config_fingerprint(config)
     for info in store.list():  # newest first
-        if info.damaged or info.metrics.get("status") != REUSABLE_STATUS:
+        if info.damaged or info.imported or info.metrics.get("status") != REUSABLE_STATUS:
             continue
         if info.config.get("dataset") != config.dataset or info.config.get("variant") != config.variant:
             continue  # cheap filter before computing fingerprints of old runs

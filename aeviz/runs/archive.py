@@ -5,12 +5,18 @@ file is refused because it does not say which model it belongs to.
 
     data = export_run(RunStore(), run_id)             # bytes of run_id.zip
     new_id = import_run(data, RunStore(), "run.zip")  # checked, re-measured on the test set, saved
+
+An imported run is marked so (`is_imported`): its figures are measured here, its status comes from the
+history it holds, it is labelled "imported" in every list, and it never serves as an already-trained run
+(reuse) or as a lesson's reference.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
+import numbers
 import zipfile
 
 from aeviz.errors import AevizError
@@ -23,6 +29,8 @@ from aeviz.runs.format import run_files
 
 MAX_ARCHIVE_BYTES = 50 * 1024 * 1024   # bytes actually inflated, all members together (a zip bomb is refused)
 ARCHIVE_FILES = (CONFIG_FILE, METRICS_FILE, HISTORY_FILE, WEIGHTS_FILE)
+IMPORTED_KEY = "imported"  # in an imported run's metrics.json (with "imported_from": the file's name)
+CLAIMED_TAGS = ("session", "sweep", "sweep_point")  # dropped from an imported run's config tags
 
 
 class CheckpointRefused(AevizError):
@@ -88,14 +96,78 @@ def import_run(data: bytes, store: RunStore, name: str = "upload") -> str:
         model = load_weights_into_model(config_json, members[WEIGHTS_FILE], input_shape=dataset.image_shape)
     except AevizError as exc:
         raise CheckpointRefused(f"{name}: {exc}") from None
-    metrics = _json_member(members, METRICS_FILE, dict)
+    claimed = _json_member(members, METRICS_FILE, dict)
     history = _json_member(members, HISTORY_FILE, dict)
-    # Never trust the archive's figure: measure the uploaded weights on this machine's test set.
-    metrics.update({"test_mse": reconstruction_mse(model, dataset.test_images), "imported_from": name})
-    config.tags = {**(config.tags or {}), "imported": name}
-    result = TrainResult(config, model, params, metrics, list(history.get("history", [])),
-                         list(history.get("test_history", [])), {})
+    per_epoch = steps_per_epoch(config, len(dataset.train_images))
+    steps = _checked_history(history.get("history"), per_epoch)
+    # Never trust the archive's figures: the weights are measured on this machine's test set, the status
+    # and the epochs come from the history it holds measured against the budget its config names.
+    metrics = {**measured_metrics(model, dataset, config.k),
+               **derived_progress(config, steps, per_epoch),
+               IMPORTED_KEY: True, "imported_from": str(name)[:200],
+               "archive_status": str(claimed.get("status", ""))[:40]}
+    # The archive's tags say nothing this server can check: which session trained it, or which sweep it
+    # belongs to, is not for an upload to claim.
+    config.tags = {key: value for key, value in (config.tags or {}).items() if key not in CLAIMED_TAGS}
+    config.tags["imported"] = str(name)[:200]
+    result = TrainResult(config, model, params, metrics, steps,
+                         _checked_history(history.get("test_history"), per_epoch), {})
     return store.save(result)
+
+
+def measured_metrics(model, dataset, k: int) -> dict:
+    """What a run's weights score on this server's copy of the dataset, as a finished training measures
+    them (aeviz.training.result.model_metrics), with the sizes of the splits."""
+    # lazy: torch only when called (this module imports without it)
+    from aeviz.training.result import model_metrics
+
+    return {**model_metrics(model, dataset, k, dataset.test_images),
+            "train_size": len(dataset.train_images), "test_size": len(dataset.test_images)}
+
+
+def steps_per_epoch(config, train_size: int) -> int:
+    """As the trainer counts them: the batch size is clamped to the training set."""
+    return math.ceil(train_size / max(1, min(config.batch_size, train_size)))
+
+
+def derived_progress(config, history: list[dict], per_epoch: int) -> dict:
+    """Status, steps, epochs and seconds of an imported run from its history: `completed` only when the
+    last step recorded reaches the budget its configuration names (as the trainer counts steps), else
+    `stopped`. The archive's own status is never read."""
+    # lazy: torch only when called (this module imports without it)
+    from aeviz.training.config import default_epochs
+
+    epochs = config.epochs if config.epochs is not None else (
+        None if config.max_seconds else default_epochs(config.dataset))
+    total_steps = math.ceil(epochs * per_epoch) if epochs else None
+    last = history[-1] if history else {"step": 0, "elapsed": 0.0}
+    step, elapsed = int(last["step"]), float(last.get("elapsed", 0.0))
+    done = bool(history) and ((total_steps is not None and step >= total_steps)
+                              or (bool(config.max_seconds) and elapsed >= config.max_seconds))
+    return {"status": "completed" if done else "stopped", "steps": step, "epochs": step / per_epoch,
+            "train_seconds": elapsed}
+
+
+def _checked_history(entries, per_epoch: int) -> list[dict]:
+    """The archive's loss history, kept only when it is one: entries with a whole step that never goes
+    back and finite numbers (seconds, losses). Anything else counts as no history at all (nothing
+    trained). Each entry's epoch is its step's, as this server counts them."""
+    if not isinstance(entries, list):
+        return []
+    kept, previous = [], 0
+    for entry in entries:
+        if not isinstance(entry, dict):
+            return []
+        step, elapsed = entry.get("step"), entry.get("elapsed", 0.0)
+        if (isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < previous
+                or isinstance(elapsed, bool) or not isinstance(elapsed, numbers.Real) or not math.isfinite(elapsed)):
+            return []
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+                   for key, v in entry.items() if key not in ("step",)):
+            return []
+        previous = int(step)
+        kept.append({**entry, "step": int(step), **({"epoch": int(step) / per_epoch} if "epoch" in entry else {})})
+    return kept
 
 
 def _is_bare_weights(data: bytes) -> bool:

@@ -61,15 +61,25 @@ class RunInfo:
         return run_settings(self.config)
 
     @property
+    def imported(self) -> bool:
+        """Made from an uploaded archive (aeviz.runs.archive.import_run): trained elsewhere, so it is labelled
+        so and never reused or made a lesson's reference."""
+        tags = self.config.get("tags") if isinstance(self.config, dict) else None
+        return bool(isinstance(self.metrics, dict) and (self.metrics.get("imported") or "imported_from" in self.metrics)
+                    or isinstance(tags, dict) and "imported" in tags)
+
+    @property
     def label(self) -> str:
         if self.damaged:
             return f"{self.run_id} (damaged)"
         c = self.config
-        return f"{c.get('variant')} · k={c.get('k')} · {c.get('dataset')} · {self.run_id.rsplit('-', 1)[-1]}"
+        return (f"{c.get('variant')} · k={c.get('k')} · {c.get('dataset')} · {self.run_id.rsplit('-', 1)[-1]}"
+                + (" · imported" if self.imported else ""))
 
     def to_json(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "path": str(self.path), "config": self.config, "metrics": self.metrics,
-                "created": self.created, "damaged": self.damaged, "problem": self.problem}
+                "created": self.created, "damaged": self.damaged, "problem": self.problem,
+                "imported": self.imported}
 
 
 @dataclass

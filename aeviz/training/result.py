@@ -68,6 +68,21 @@ class CodeRecord:
                 "losses": np.array(self.losses, dtype=np.float32), "codes": np.stack(self.codes)}
 
 
+def model_metrics(model, dataset, k: int, device=None) -> dict[str, Any]:
+    """What trained weights score on `dataset`'s test set (the model in eval mode): test MSE per pixel, PCA's
+    at the same k (where that comparison means something), the variant's own measures, and for a model
+    that spans PCA's subspace the principal angles to it (degrees, ascending: all near 0 once learned)."""
+    model.eval()
+    test = dataset.test_images
+    metrics = {"test_mse": reconstruction_mse(model, test, device if device is not None else "cpu"),
+               "pca_test_mse": pca_test_mse(dataset, k) if model.pca_baseline else None}
+    metrics.update(model.extra_metrics(test.to(device) if device is not None else test))
+    if model.spans_pca_subspace:
+        angles = linear_run_angles(model, dataset_pca(dataset))
+        metrics["principal_angles_deg"] = [round(float(a), 3) for a in angles]
+    return metrics
+
+
 def trainer_result(trainer, status: str) -> TrainResult:
     """A Trainer's result as it stands (measured on the full test set): what a run saves when it ends, and
     what keeping an interrupted run saves (aeviz.runs.checkpoints)."""
@@ -75,8 +90,7 @@ def trainer_result(trainer, status: str) -> TrainResult:
     model.eval()
     elapsed = trainer.elapsed
     metrics = {
-        "status": status, "test_mse": reconstruction_mse(model, trainer.test_x, trainer.device),
-        "pca_test_mse": pca_test_mse(trainer.dataset, trainer.config.k) if model.pca_baseline else None,
+        "status": status, **model_metrics(model, trainer.dataset, trainer.config.k, trainer.device),
         "epochs": trainer.step / trainer.steps_per_epoch, "steps": trainer.step, "train_seconds": elapsed,
         "samples_per_second": trainer.samples_seen / elapsed if elapsed > 0 else 0.0,
         "device": trainer.device_choice.device, "device_name": trainer.device_choice.name,
@@ -84,9 +98,5 @@ def trainer_result(trainer, status: str) -> TrainResult:
         "lr_schedule": trainer.trainer_params["lr_schedule"], "train_size": len(trainer.train_x),
         "test_size": len(trainer.test_x), "warnings": list(trainer.warnings),
     }
-    metrics.update(model.extra_metrics(trainer.test_x.to(trainer.device)))
-    if model.spans_pca_subspace:  # principal_angles_deg: ascending, all near 0 once it has learned the subspace
-        angles = linear_run_angles(model, dataset_pca(trainer.dataset))
-        metrics["principal_angles_deg"] = [round(float(a), 3) for a in angles]
     return TrainResult(trainer.config, model, trainer.params, metrics, list(trainer.history),
                        list(trainer.test_history), trainer.recorded.arrays())

@@ -12,6 +12,7 @@ file raises BadUserData naming the file, the row or member, and what to change.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +20,12 @@ import numpy as np
 from aeviz.data.user.convert import split
 from aeviz.data.user.limits import BadUserData, check_file_size
 from aeviz.data.user.store import (PREFIX, UserDatasetInfo, dataset_name, folder_of, is_user_dataset, list_infos,
-                                   load_arrays, read_info, save)
+                                   load_arrays, plain_file_name, read_info, save)
 from aeviz.data.types import Dataset, DatasetSpec, DatasetStatus, SPECS
 from aeviz.data.user.csv_file import read_csv
 from aeviz.data.user.image_folder import read_image_folder
 from aeviz.data.user.npz_file import read_npz
+from aeviz.data.user.owners import OWNERS_FILE, owners_record
 from aeviz.errors import AevizError
 
 FORMATS = {".zip": "image folder zip", ".npz": "npz", ".csv": "csv"}
@@ -33,13 +35,17 @@ __all__ = ["BadUserData", "PREFIX", "UserDatasetInfo", "import_file", "is_user_d
            "load_user_dataset", "read_info", "remove", "resolve_dataset", "user_spec", "user_status"]
 
 
-def import_file(source: Path | str | bytes, file_name: str | None = None, size: int | None = None) -> UserDatasetInfo:
+def import_file(source: Path | str | bytes, file_name: str | None = None, size: int | None = None,
+                owner: str | None = None) -> UserDatasetInfo:
     """Convert a file (a path, or the bytes of an upload named `file_name`) into a cached user dataset.
 
     `size`: side of the square images (4..64); None: the images' own size where square and at most 64
-    (npz, CSV), else 28 (or an earlier import of the same file). Returns the dataset's info.
+    (npz, CSV), else 28 (or an earlier import of the same file). `owner`: the uploading session's key
+    (aeviz.data.user.owners): a dataset it converts is its own; None (the command line): shared with all.
+    Returns the dataset's info.
     """
     data, file_name = _read_source(source, file_name)
+    file_name = plain_file_name(file_name)  # kept and shown to others: never Markdown, HTML or a path
     suffix = Path(file_name).suffix.lower()
     if suffix not in FORMATS:
         raise BadUserData(f"{file_name}: unknown kind of file; use {ACCEPTED}")
@@ -57,8 +63,11 @@ def import_file(source: Path | str | bytes, file_name: str | None = None, size: 
     pixels = np.round(converted.images * 255).astype(np.uint8)
     info = UserDatasetInfo(name, file_name, FORMATS[suffix], size, converted.class_names,
                            converted.labels is not None, len(train), len(test), tuple(converted.notes))
+    owned = None
+    if owner is not None:
+        owned = {OWNERS_FILE: json.dumps(owners_record(owner, file_name))}
     save(info, {"train_images": pixels[train], "train_labels": labels[train],
-                "test_images": pixels[test], "test_labels": labels[test]})
+                "test_images": pixels[test], "test_labels": labels[test]}, owned)
     return read_info(name)
 
 
@@ -89,7 +98,7 @@ def user_status(name: str):
         return DatasetStatus(name, name, False, None, [str(folder_of(name)) if name[len(PREFIX):] else name],
                              f"import the file again ({exc})")
     labels = f"{len(info.class_names)} classes" if info.labelled else "no labels"
-    return DatasetStatus(name, info.title, True, f"your file {info.file_name}: {info.train_count} train / "
+    return DatasetStatus(name, info.title, True, f"your file {plain_file_name(info.file_name)}: {info.train_count} train / "
                          f"{info.test_count} test images, {labels}", [])
 
 
@@ -107,7 +116,7 @@ def load_user_dataset(name: str):
     notes = list(info.notes) + ([] if info.labelled else ["this dataset has no labels"])
     return Dataset(name, info.title, images("train_images"), torch.from_numpy(arrays["train_labels"].astype(np.int64)),
                    images("test_images"), torch.from_numpy(arrays["test_labels"].astype(np.int64)), info.class_names,
-                   f"your file {info.file_name} ({info.file_format}), converted in {folder_of(name)}", notes,
+                   f"your file {plain_file_name(info.file_name)} ({info.file_format}), converted in {folder_of(name)}", notes,
                    labelled=info.labelled)
 
 

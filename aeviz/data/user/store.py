@@ -4,9 +4,11 @@ so the same file imported twice is converted once, and runs name their dataset `
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,23 @@ from aeviz.data.types import cache_dir
 ARRAYS_FILE = "data.npz"
 META_FILE = "meta.json"
 HASH_CHARS = 12
+MAX_FILE_NAME_CHARS = 80
+# Characters that make Markdown or HTML of a name (a link, an image, a tag, a directive, LaTeX): an uploaded
+# file's name is shown to its uploader and listed for others, so it keeps none of them.
+_MARKUP_CHARACTERS = re.compile(r"[\[\]<>`!$|{}\\:*#^~]")
+
+
+def plain_file_name(name: str) -> str:
+    """An uploaded file's name as it is kept and shown: its last path part, one line without control
+    characters, Markdown's and HTML's special characters replaced by `_`, at most MAX_FILE_NAME_CHARS."""
+    base = re.split(r"[/\\]", str(name))[-1]
+    base = " ".join("".join(c if unicodedata.category(c)[0] != "C" else " " for c in base).split())
+    base = _MARKUP_CHARACTERS.sub("_", base)
+    if len(base) > MAX_FILE_NAME_CHARS:
+        stem, dot, suffix = base.rpartition(".")
+        suffix = dot + suffix if dot and len(suffix) <= 8 else ""
+        base = base[:MAX_FILE_NAME_CHARS - len(suffix) - 1] + "…" + suffix
+    return base or "upload"
 
 
 @dataclass(frozen=True)
@@ -38,7 +57,7 @@ class UserDatasetInfo:
 
     @property
     def title(self) -> str:
-        return f"{self.file_name} ({self.size}x{self.size}, yours)"
+        return f"{plain_file_name(self.file_name)} ({self.size}x{self.size}, yours)"
 
     def to_json(self) -> dict:
         return {**self.__dict__, "class_names": list(self.class_names), "notes": list(self.notes)}
@@ -90,14 +109,17 @@ def list_infos() -> list[UserDatasetInfo]:
     return sorted(infos, key=lambda info: info.created, reverse=True)
 
 
-def save(info: UserDatasetInfo, arrays: dict[str, np.ndarray]) -> None:
-    """Write atomically: a half-written dataset is never listed."""
+def save(info: UserDatasetInfo, arrays: dict[str, np.ndarray], extra_files: dict[str, str] | None = None) -> None:
+    """Write atomically: a half-written dataset is never listed. `extra_files` (name -> text) are written
+    with it (an upload's owners, aeviz.data.user.owners)."""
     target = folder_of(info.name)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         np.savez_compressed(staging / ARRAYS_FILE, **arrays)
         (staging / META_FILE).write_text(json.dumps({**info.to_json(), "created": time.time()}, indent=1))
+        for file_name, text in (extra_files or {}).items():
+            (staging / file_name).write_text(text)
         if target.exists():  # converted meanwhile by another session: the same content, keep theirs
             return
         staging.rename(target)
