@@ -62,7 +62,7 @@ def test_a_local_ray_instance_is_offered_only_where_the_server_allows_it(no_ray_
 
 def test_a_ray_sweep_goes_to_the_servers_address_and_no_other(no_ray_settings, monkeypatch):
     pytest.importorskip("ray")
-    import aeviz.sweeps.runner as runner_module
+    import aeviz.jobs.sweep_executors as executors_module
 
     asked = []
 
@@ -73,7 +73,7 @@ def test_a_ray_sweep_goes_to_the_servers_address_and_no_other(no_ray_settings, m
         asked.append((executor, ray_address))
         raise Refused(f"not connecting to {ray_address} in a test")
 
-    monkeypatch.setattr(runner_module, "make_executor", make_executor)
+    monkeypatch.setattr(executors_module, "make_executor", make_executor)
     monkeypatch.setenv("AEVIZ_RAY_ADDRESS", "127.0.0.1:1")
     at = sweeps_page()
     at.radio(key="sweep_executor").set_value("ray").run()
