@@ -225,7 +225,7 @@ FOREIGN_PRIVATES = {
     "aeviz/analysis/umap_embed.py: value._cache",          # numba's Dispatcher: is its disk cache on?
     "aeviz/cluster/connection.py: getattr(ray, '_private')",  # Ray's auto-connect hook, switched off
     "tests/test_server_config.py: config._config_options",  # Streamlit's table of known options
-    "tests/test_sweeps.py: os._exit",                      # the standard library's public os._exit
+    "tests/sweeps/test_sweeps.py: os._exit",               # the standard library's public os._exit
 }
 
 
@@ -253,3 +253,13 @@ def test_no_code_reaches_into_another_objects_private_state():
     reaches = [reach for path in paths if path.name != "test_structure.py" for reach in private_reaches(path)]
     assert not [r for r in reaches if r not in FOREIGN_PRIVATES], (
         "use the object's public interface:\n" + "\n".join(r for r in reaches if r not in FOREIGN_PRIVATES))
+
+
+def test_tests_mirror_the_packages():
+    """A module's tests are found by its path: tests/<package>/ for each package of aeviz; tests/app/ for the
+    pages (AppTest), tests/e2e/ for the browser; only tests of the whole (layout, packaging, docs) at the top."""
+    packages = {path.parent.name for path in (ROOT / "aeviz").glob("*/__init__.py")}
+    folders = {path.parent.name for path in (ROOT / "tests").glob("*/__init__.py")}
+    assert folders <= packages | {"app", "e2e"}, sorted(folders - packages - {"app", "e2e"})
+    top = sorted(path.name for path in (ROOT / "tests").glob("test_*.py"))
+    assert len(top) <= 10, f"tests at the top of tests/ (move each to its package's folder): {top}"

@@ -103,7 +103,7 @@ def test_an_imported_run_is_labelled_and_measured(trust_app, browser_or_skip, tm
     from aeviz.training.config import TrainConfig
     from aeviz.runs.store import RunStore
     from aeviz.variants import get_variant
-    from tests.test_trust_imports import forged
+    from tests.runs.test_trust_imports import forged
 
     url, _ = trust_app
     defaults = get_variant("plain").training_defaults()

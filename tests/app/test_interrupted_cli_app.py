@@ -19,7 +19,7 @@ EPOCHS = 12
 
 def interrupted_run(store, digits, run_id: str, owner: str = OWNER) -> float:
     """Train with a checkpoint at every step and drop the trainer mid-run, its lock freed as when the process
-    dies (the killed-process case itself is tests/test_crash_safety.py). Returns the checkpoint's epoch."""
+    dies (the killed-process case itself is tests/runs/test_crash_safety.py). Returns the checkpoint's epoch."""
     config = TrainConfig(dataset="digits", variant="linear", k=4, epochs=EPOCHS, batch_size=64, snapshot_seconds=0.0)
     trainer = Trainer(config, digits, store=store, run_id=run_id)
     trainer.checkpointer = Checkpointer(store, run_id, owner_tag(owner), seconds=1e-6)

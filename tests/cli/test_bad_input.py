@@ -15,7 +15,7 @@ from aeviz.data import datasets as data
 from aeviz.cli import main
 from aeviz.runs.format import WEIGHTS_FILE
 from aeviz.runs.store import RunStore
-from tests.test_data import fake_arrays, idx_bytes, write_idx_folder
+from tests.data.test_data import fake_arrays, idx_bytes, write_idx_folder
 
 QUICK = ["--dataset", "digits", "--variant", "plain", "--k", "4", "--epochs", "1", "--set", "hidden=16",
          "--device", "cpu"]

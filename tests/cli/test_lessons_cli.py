@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.test_cli import aeviz, last_json
+from tests.cli.test_cli import aeviz, last_json
 
 SMALL_RUN = ("train", "--dataset", "digits", "--variant", "plain", "--k", "3", "--epochs", "2", "--set", "hidden=16",
              "--device", "cpu")

@@ -89,7 +89,7 @@ def test_variants_json_lists_the_registry_with_parameters():
 
 
 def test_datasets_json_says_what_is_available_and_from_where(tmp_path):
-    from tests.test_data import fake_arrays, write_idx_folder
+    from tests.data.test_data import fake_arrays, write_idx_folder
 
     folder = tmp_path / "data" / "FashionMNIST" / "raw"
     write_idx_folder(folder, fake_arrays())

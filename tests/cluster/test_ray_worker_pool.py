@@ -12,8 +12,8 @@ from aeviz.training.config import TrainConfig
 from aeviz.jobs.manager import JobManager
 from aeviz.cluster.training_actor import TrainingActor
 from aeviz.cluster.worker_pool import WORKERS, WorkerPool
-from tests.test_ray_cluster_lost import wait_until
-from tests.test_ray_jobs import RAY_TIMEOUT, small
+from tests.cluster.test_ray_cluster_lost import wait_until
+from tests.cluster.test_ray_jobs import RAY_TIMEOUT, small
 
 
 

@@ -13,7 +13,7 @@ from aeviz.analysis import latent
 from aeviz.errors import AevizError
 from aeviz.variants import build_model
 from tests.conftest import ROOT
-from tests.test_explore import hand_built_linear
+from tests.analysis.test_explore import hand_built_linear
 
 
 # ---------------------------------------------------------------------------- encoding and decoding

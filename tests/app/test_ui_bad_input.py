@@ -26,7 +26,7 @@ from aeviz.training.result import reconstruction_mse
 from aeviz.training.trainer import train
 from aeviz.variants import VARIANTS
 from tests.conftest import ROOT
-from tests.test_data import fake_arrays, write_idx_folder
+from tests.data.test_data import fake_arrays, write_idx_folder
 
 TIMEOUT = 60
 
