@@ -82,7 +82,9 @@ class FrontierPoint:
 
     @property
     def beats_pca(self) -> bool:
-        return self.test_mse < self.pca_test_mse
+        from aeviz.facts import beats_pca
+
+        return beats_pca(self.test_mse, self.pca_test_mse)
 
 
 def pca_frontier(dataset, max_k: int = FRONTIER_MAX_K) -> tuple[np.ndarray, np.ndarray]:

@@ -76,7 +76,9 @@ def summary_sections(run) -> dict[str, str]:
     test_mse, pca_mse = metrics.get("test_mse"), metrics.get("pca_test_mse")
     metric_rows = [("test MSE per pixel", test_mse), ("PCA test MSE at the same k", pca_mse)]
     if isinstance(test_mse, (int, float)) and isinstance(pca_mse, (int, float)) and pca_mse > 0:
-        verdict = "better than" if test_mse < pca_mse else "no better than"
+        from aeviz.facts import beats_pca
+
+        verdict = "better than" if beats_pca(test_mse, pca_mse) else "no better than"
         metric_rows.append(("autoencoder / PCA", f"{test_mse / pca_mse:.3f} ({verdict} PCA)"))
     skip = {"test_mse", "pca_test_mse", "warnings", "created"}
     metric_rows += [(name, value) for name, value in metrics.items() if name not in skip and not isinstance(value, (dict, list))]

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from aeviz import facts
 from aeviz.errors import AevizError
 
-DEFAULT_THRESHOLD = 0.05
+DEFAULT_THRESHOLD = facts.ACTIVE_THRESHOLD  # the one rule for "active" (aeviz.facts)
 
 
 @dataclass
@@ -34,7 +35,7 @@ class ActivationStats:
     @property
     def active(self) -> np.ndarray:
         """(N, units) boolean: unit j active on image i."""
-        return np.abs(self.activations) > self.threshold
+        return facts.active_mask(self.activations, self.threshold)
 
     @property
     def dormant(self) -> np.ndarray:

@@ -123,8 +123,14 @@ try:
     elif variant.has_prior:
         kl_dims = vae_kl(run.run_id, run.created, dataset)
         st.plotly_chart(themed(figs.vae_kl_bars(kl_dims)), width="stretch", key="info_vae_fig")
+        from aeviz import facts
+
+        gone = facts.collapsed_dimensions(kl_dims)
         st.markdown("A latent dimension whose KL is near zero has a posterior equal to the prior for every "
-                    "image: the decoder ignores it (posterior collapse).")
+                    f"image: the decoder ignores it (posterior collapse). Counted as collapsed here, on every "
+                    f"page and in the lessons: {facts.collapse_rule_words()}. This run: "
+                    + (f"dimension{'s' if len(gone) > 1 else ''} {', '.join(map(str, gone))}." if gone
+                       else "none."))
     else:
         st.info(f"Per-unit KL(ρ‖ρ̂_j) is shown for {' and '.join(variants_where('activation_target_param'))} runs "
                 f"and KL per latent dimension for {' and '.join(variants_where('has_prior'))} runs; "

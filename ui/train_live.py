@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from aeviz.facts import pca_verdict
 from aeviz.job_cluster import ON_RAY
 from aeviz.queue_estimate import queue_starts
 from aeviz.figures.training import (format_duration, loss_curves_figure, progress_text, snapshot_figure,
@@ -86,8 +87,7 @@ def show_outcome(view, pca_mse: float) -> None:
     if view.status in ("completed", "stopped"):
         verdict = ""
         if mse is not None:
-            verdict = (f" Test MSE {mse:.4f} {'beats' if mse < pca_mse else 'does not beat'} PCA's {pca_mse:.4f} "
-                       f"at the same k.")
+            verdict = f" Test MSE {mse:.4f} {pca_verdict(mse, pca_mse)} PCA's {pca_mse:.4f} at the same k."
         saved = f" Saved as **{view.run_id}**." if view.run_id else ""
         box = st.success if view.status == "completed" else st.info
         if view.error:  # trained but not saved (e.g. a full disk): the model is kept; offer to save or download it

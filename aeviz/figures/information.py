@@ -135,11 +135,14 @@ def unit_kl_bars(kl: np.ndarray, unit_means: np.ndarray, rho: float, title: str 
                    "hidden unit (sorted)", "KL (nats)")
 
 
-def vae_kl_bars(kl: np.ndarray, used_threshold: float = 0.01, title: str = "") -> go.Figure:
-    """The VAE's KL per latent dimension; dimensions under `used_threshold` nats are drawn grey (unused)."""
-    colors = [KL_COLOR if v >= used_threshold else "#bbbbbb" for v in kl]
-    used = int((kl >= used_threshold).sum())
+def vae_kl_bars(kl: np.ndarray, title: str = "") -> go.Figure:
+    """The VAE's KL per latent dimension; collapsed ones (aeviz.facts' rule) are drawn grey."""
+    from aeviz import facts
+
+    collapsed = facts.collapsed_mask(kl)
+    colors = ["#bbbbbb" if gone else KL_COLOR for gone in collapsed]
+    used = facts.used_dimensions(kl)
     fig = go.Figure(go.Bar(x=[str(j) for j in range(len(kl))], y=kl, marker_color=colors))
     fig.update_xaxes(type="category")
-    return _layout(fig, title or f"KL per latent dimension: {used} of {len(kl)} used (≥ {used_threshold:g} nats)",
-                   "latent dimension", "KL (nats)")
+    return _layout(fig, title or f"KL per latent dimension: {used} of {len(kl)} used, grey: collapsed "
+                   f"({facts.collapse_rule_words()})", "latent dimension", "KL (nats)")

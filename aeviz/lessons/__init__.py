@@ -30,6 +30,7 @@ from aeviz.errors import AevizError, InvalidConfig
 CATALOG = Path(__file__).resolve().parent / "catalog"
 COMPARISONS = {"<": lambda v, t: v < t, "<=": lambda v, t: v <= t,
                ">": lambda v, t: v > t, ">=": lambda v, t: v >= t}
+RULED_OPTIONS = {"kl_below", "threshold"}  # thresholds decided by aeviz.facts, never by one lesson
 RUN_FIELDS = ("variant", "k", "seed", "settings", "lr", "batch_size", "epochs", "max_seconds")
 
 
@@ -147,8 +148,12 @@ def parse_lesson(data: dict[str, Any], source: str = "lesson") -> Lesson:
     if comparison not in COMPARISONS:
         raise InvalidConfig(f"{source}: goal.comparison must be one of {', '.join(COMPARISONS)}")
     target = need(goal_table, "target", (int, float), "goal.")
-    goal = Goal(metric, comparison, float(target), need(goal_table, "text", str, "goal."),
-                dict(goal_table.get("options", {})))
+    options = dict(goal_table.get("options", {}))
+    ruled = sorted(set(options) & RULED_OPTIONS)
+    if ruled:
+        raise InvalidConfig(f"{source}: goal.options {', '.join(ruled)} would set a threshold of its own; the "
+                            f"app has one rule per fact (aeviz.facts), which every lesson and page uses")
+    goal = Goal(metric, comparison, float(target), _words(need(goal_table, "text", str, "goal."), source), options)
     for dataset, budget in budgets.items():
         if not isinstance(budget, dict) or not ({"epochs", "max_seconds"} & set(budget)):
             raise InvalidConfig(f"{source}: run.budget.{dataset} needs epochs or max_seconds")
@@ -158,9 +163,22 @@ def parse_lesson(data: dict[str, Any], source: str = "lesson") -> Lesson:
     return Lesson(
         id=need(data, "id", str, ""), title=need(data, "title", str, ""),
         concepts=tuple(need(data, "concepts", list, "")), page=need(data, "page", str, ""),
-        question=need(data, "question", str, "").strip(), hints=tuple(need(data, "hints", list, "")),
-        answer=need(data, "answer", str, "").strip(), goal=goal, run=run_table, budgets=dict(budgets),
+        question=_words(need(data, "question", str, "").strip(), source),
+        hints=tuple(_words(hint, source) for hint in need(data, "hints", list, "")),
+        answer=_words(need(data, "answer", str, "").strip(), source), goal=goal, run=run_table, budgets=dict(budgets),
         reference=dict(data["reference"]) if "reference" in data else None)
+
+
+def _words(text: str, source: str) -> str:
+    """A lesson's text with the rules' numbers filled in: `{collapsed_kl_nats}` and the others of
+    aeviz.facts.placeholders(), so a lesson quotes the threshold its check and the pages use."""
+    from aeviz.facts import placeholders
+
+    try:
+        return str(text).format_map(placeholders())
+    except (KeyError, ValueError, IndexError) as exc:
+        raise InvalidConfig(f"{source}: a text names {exc} in braces; the numbers a lesson may quote are "
+                            f"{', '.join('{' + name + '}' for name in placeholders())}") from None
 
 
 @lru_cache(maxsize=1)
