@@ -12,7 +12,7 @@ from aeviz.noise import NOISE_HELP, NOISE_KINDS
 from aeviz.variants import REFERENCE_VARIANT, get_variant, variants_where
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop, run_store
 from ui.runs import no_runs_message, pick_run
-from ui.sweep_panel import completed_points, start_sweep, sweep_section
+from ui.sweep_panel import completed_points, current_sweep, start_sweep, sweep_section
 from ui.theme import chart_columns, themed
 
 SWEEP_KEY = "denoising_heatmap_runner"
@@ -146,7 +146,7 @@ train_text = c2.text_input("Training levels", train_levels_text, key="denoising_
 heat_k = c3.number_input("Bottleneck k", 1, 4096, 32, key="denoising_heat_k")
 heat_epochs = c4.number_input("Epochs per run", 0.1, 100.0, 5.0, 0.5, format="%g", key="denoising_heat_epochs")
 test_text = st.text_input("Test levels", "0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6", key="denoising_heat_test")
-runner = st.session_state.get(SWEEP_KEY)
+runner = current_sweep(SWEEP_KEY, dataset_name)
 if st.button("Train the runs", key="denoising_heat_start", icon=":material/play_arrow:",
              disabled=runner is not None and runner.running):
     try:
@@ -180,7 +180,7 @@ def draw_heatmap(sweep) -> None:
                         key="denoising_heat_fig")
 
 
-sweep_section(SWEEP_KEY, draw_heatmap)
+sweep_section(SWEEP_KEY, draw_heatmap, dataset_name)
 
 # ---------------------------------------------------------------- inpainting
 st.header("Inpainting")

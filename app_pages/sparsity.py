@@ -12,7 +12,7 @@ from aeviz.figures import sparsity as figs
 from aeviz.variants import get_variant
 from ui.common import cached_dataset, cached_run, current_dataset_name
 from ui.runs import no_runs_message, pick_runs
-from ui.sweep_panel import completed_points, start_sweep, sweep_section
+from ui.sweep_panel import completed_points, current_sweep, start_sweep, sweep_section
 from ui.theme import chart_columns, data_table, themed
 
 SWEEP_KEY = "sparsity_sweep_runner"
@@ -114,7 +114,7 @@ FILTERS_KEY = "sparsity_ksparse_filters"
 fc1, fc2 = st.columns([1, 3])
 filter_epochs = fc1.number_input("Epochs per run", 0.5, 500.0, float(default_epochs(dataset_name)), 0.5,
                                  format="%g", key=f"sparsity_filters_epochs.{dataset_name}")
-filters_runner = st.session_state.get(FILTERS_KEY)
+filters_runner = current_sweep(FILTERS_KEY, dataset_name)
 if fc2.button("Train the runs and draw their filters", key="sparsity_filters_start", icon=":material/play_arrow:",
               disabled=filters_runner is not None and filters_runner.running):
     try:
@@ -134,14 +134,14 @@ def draw_filters(sweep) -> None:
     for column, point in zip(st.columns(len(points)), points):
         run = cached_run(point.run_id, run_store().info(point.run_id).created)
         encoder, _ = sparsity.feature_images(run.model)
-        stats = stats_of(point.run_id, run_store().info(point.run_id).created, dataset_name, 0.0)
+        stats = stats_of(point.run_id, run_store().info(point.run_id).created, sweep.spec.dataset, 0.0)
         shown = list(sparsity.order_units(stats)[:36])
         column.plotly_chart(themed(figs.feature_grid(encoder[shown], f"{point.values['active_units']} active of {k}"),
                                    1 / len(points)),
                             width="stretch", key=f"sparsity_filters_{point.run_id}")
 
 
-sweep_section(FILTERS_KEY, draw_filters)
+sweep_section(FILTERS_KEY, draw_filters, dataset_name)
 
 # ---------------------------------------------------------------- the sparsity sweep
 st.header("Sparsity sweep")
@@ -154,7 +154,7 @@ suggested = ", ".join(f"{v:g}" for v in get_variant(variant).sweep_suggestions.g
 values_text = c1.text_input(f"Values of {knob}", suggested, key=f"sparsity_sweep_values_{variant}")
 k = c2.number_input("Bottleneck k", 1, 4096, 48, key="sparsity_sweep_k")
 epochs = c3.number_input("Epochs per point", 0.1, 100.0, 5.0, 0.5, format="%g", key="sparsity_sweep_epochs")
-runner = st.session_state.get(SWEEP_KEY)
+runner = current_sweep(SWEEP_KEY, dataset_name)
 if st.button("Run the sweep", key="sparsity_sweep_start", icon=":material/play_arrow:",
              disabled=runner is not None and runner.running):
     try:
@@ -190,4 +190,4 @@ def draw_sweep(sweep) -> None:
                    "run": r["run_id"]} for r in rows], hide_index=True)
 
 
-sweep_section(SWEEP_KEY, draw_sweep)
+sweep_section(SWEEP_KEY, draw_sweep, dataset_name)

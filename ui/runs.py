@@ -70,6 +70,7 @@ def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", va
     if not infos:
         return []
     by_id = {i.run_id: i for i in infos}
+    forget_other_runs(key, by_id)
     if url_param:
         restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, max_runs))
     _take_handoff(key, by_id, multiple=True)
@@ -92,6 +93,7 @@ def pick_run(dataset: str, key: str, label: str = "Run", variants=None, url_para
     if not infos:
         return None
     by_id = {i.run_id: i for i in infos}
+    forget_other_runs(key, by_id)
     if url_param:
         restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, 1))
     _take_handoff(key, by_id, multiple=False)
@@ -102,6 +104,25 @@ def pick_run(dataset: str, key: str, label: str = "Run", variants=None, url_para
     if picked is not None:
         show_run_health(picked)
     return picked
+
+
+def forget_other_runs(key: str, by_id: dict) -> None:
+    """Drop from a run picker's state the runs it no longer lists (those of another dataset, after the
+    dataset was switched, or deleted ones), before the picker is drawn: what remains stays chosen, and a
+    picker left with nothing gets the newest run of this dataset (`by_id` lists newest first), as when it
+    was first drawn. Set through session state, so the browser's widget shows it too (a stale value the
+    browser sends back is replaced, not kept). Every run picker calls this, so no page can keep a run of
+    the other dataset chosen."""
+    if key not in st.session_state or not by_id:
+        return
+    value = st.session_state[key]
+    newest = next(iter(by_id))
+    if isinstance(value, (list, tuple)):
+        kept = [run_id for run_id in value if run_id in by_id]
+        if kept != list(value):
+            st.session_state[key] = kept or [newest]
+    elif value not in by_id:
+        st.session_state[key] = newest
 
 
 def _runs_from_link(query: dict, url_param: str, by_id: dict, key: str, most: int) -> None:
