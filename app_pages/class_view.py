@@ -15,7 +15,7 @@ REFRESH_SECONDS = 10.0
 
 st.title("Class view")
 st.caption("Every run trained on this server since the class began, live. Sessions appear as short tags, "
-           "never by their id.")
+           "never by their id; runs a lesson's preparation or a sweep trained are named as such.")
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
 minutes = st.number_input("The class began this many minutes ago", 5, 24 * 60, 90, step=15, key="class_minutes")
@@ -34,7 +34,10 @@ def class_board(since: float) -> None:
     top_k = max(min(64, dataset.input_size // 2), *(p.k for p in points), 1)
     ks, mses = analysis.pca_frontier(dataset, top_k)
     st.plotly_chart(themed(frontier_figure(ks, mses, points)), key="class_frontier")
-    sessions = {info.run_id: str(info.config.get("tags", {}).get("session", "cli")) for info in infos}
+    from aeviz.run_origin import origin_label
+
+    # who made each run: a session's tag, a lesson's preparation, a sweep, an import, or the command line
+    sessions = {info.run_id: origin_label(info.config.get("tags")) for info in infos}
     rows = beat_pca_table(points, sessions)
     if rows:
         st.markdown("**Who beat PCA, by variant and k**")

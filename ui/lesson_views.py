@@ -76,16 +76,35 @@ def _image_datasets() -> tuple[str, ...]:
     return tuple(DATASET_NAMES)
 
 
+def own_run_ids() -> set:
+    """Ids of the runs this session trained itself: its finished jobs, less those a lesson's Prepare button
+    queued (tagged as prepared, aeviz.run_origin), which are the teacher's runs for everyone."""
+    from aeviz.run_origin import is_prepared
+
+    return {v.run_id for v in job_manager().jobs(owner=session_owner())
+            if v.run_id and not is_prepared(v.config.tags)}
+
+
 def candidate_runs(lesson) -> tuple[list, set]:
     """Saved runs the lesson can be checked on (its datasets, variant and k), this session's first, and the
-    ids of this session's runs."""
+    ids of this session's own runs (never a prepared one)."""
     from ui.runs import saved_runs
 
     config = lesson.config()
-    mine = {v.run_id for v in job_manager().jobs(owner=session_owner()) if v.run_id}
+    mine = own_run_ids()
     infos = [i for dataset in lesson.datasets for i in saved_runs(dataset, (config.variant,))
              if i.config.get("k") == config.k]
     return sorted(infos, key=lambda i: (i.run_id not in mine, -i.created)), mine
+
+
+def run_choice_label(info, mine: set) -> str:
+    """'yours · …' for this session's own runs; else where the run came from ('lesson vae-kl (prepared) · …')."""
+    import time
+
+    from aeviz.run_origin import origin_label
+
+    whose = "yours" if info.run_id in mine else origin_label(info.config.get("tags"))
+    return f"{whose} · {info.label} · trained {time.strftime('%H:%M', time.localtime(info.created))}"
 
 
 @st.cache_data(show_spinner="Measuring the run…", max_entries=256)
@@ -98,9 +117,9 @@ def cached_check(lesson_id: str, run_id: str, created: float) -> dict:
 
 
 def check_panel(lesson) -> None:
-    """Pick a run, check it, show passed or not with the numbers; the session's progress is kept."""
-    import time
-
+    """Pick a run, check it, show passed or not with the numbers; the session's progress is kept. The run
+    chosen at first is the newest this session trained itself; with none, nothing is chosen (a run prepared
+    for the lesson, or another session's, can be picked and checked, but passes only count on your own)."""
     from aeviz.errors import AevizError
     from aeviz.lessons.check import CheckResult
     from aeviz.lessons.record import record_check, session_tag
@@ -110,10 +129,23 @@ def check_panel(lesson) -> None:
         st.caption(f"No saved {lesson.config().variant} run with k = {lesson.config().k} yet: set it up above.")
         return
     by_id = {i.run_id: i for i in infos}
-    run_id = st.selectbox("Run to check", list(by_id), key=f"lesson_run.{lesson.id}",
-                          format_func=lambda r: ("yours · " if r in mine else "")
-                          + f"{by_id[r].label} · trained {time.strftime('%H:%M', time.localtime(by_id[r].created))}")
-    if not st.button("Check my run", type="primary", key=f"lesson_check.{lesson.id}", icon=":material/task_alt:"):
+    key = f"lesson_run.{lesson.id}"
+    if st.session_state.get(key) is not None and st.session_state[key] not in by_id:
+        del st.session_state[key]
+    own = [i.run_id for i in infos if i.run_id in mine]
+    if own and key in st.session_state and st.session_state[key] is None:
+        st.session_state[key] = own[0]  # the student's first own run is chosen as soon as it is saved
+    if not own:
+        st.caption("You have not trained a run for this lesson in this session yet: train one with the lesson's "
+                   "settings (Set up, above). The runs listed are others' (prepared for the lesson, or other "
+                   "sessions'): you can check one to compare, but only your own run counts as passed.")
+    run_id = st.selectbox("Run to check", list(by_id), index=0 if own else None, key=key,
+                          placeholder="Choose a run (none of yours yet)",
+                          format_func=lambda r: run_choice_label(by_id[r], mine))
+    if run_id is None:
+        return
+    if not st.button("Check my run" if run_id in mine else "Check this run", type="primary",
+                     key=f"lesson_check.{lesson.id}", icon=":material/task_alt:"):
         state = progress().get(lesson.id)
         if state and state.get("run_id") == run_id:
             show_result(state["result"])
@@ -122,6 +154,11 @@ def check_panel(lesson) -> None:
         result = cached_check(lesson.id, run_id, by_id[run_id].created)
     except AevizError as exc:
         st.error(str(exc))
+        return
+    if run_id not in mine:  # shown, never counted: a pass is earned on a run of your own
+        st.info("This run is not one you trained in this session, so the lesson is not marked as passed by it.",
+                icon=":material/info:")
+        show_result(result)
         return
     progress()[lesson.id] = {"passed": result["passed"], "run_id": run_id, "result": result}
     record_check(CheckResult(**result), session_tag(session_owner()))

@@ -78,8 +78,14 @@ class Lesson:
         return self.datasets[0]
 
     def config(self, dataset: str | None = None) -> TrainConfig:
-        """The run the lesson asks for, on `dataset` (default: the lesson's own)."""
-        return _train_config(self._fields(dataset), self._dataset(dataset))
+        """The run the lesson asks for, on `dataset` (default: the lesson's own), tagged as prepared for the
+        lesson (aeviz.run_origin): what trains it is the teacher's preparation, never a student's own run.
+        Tags do not count in reuse's fingerprint, so a student's identical run still matches it."""
+        from aeviz.run_origin import prepared_tags
+
+        config = _train_config(self._fields(dataset), self._dataset(dataset))
+        config.tags = prepared_tags(self.id)
+        return config
 
     def reference_config(self, dataset: str | None = None) -> TrainConfig | None:
         """The run the goal compares against, or None when the goal needs none."""
@@ -89,7 +95,11 @@ class Lesson:
         if "settings" in self.reference:
             fields["settings"] = {}  # the reference names its settings in full
         fields.update(copy.deepcopy(self.reference))
-        return _train_config(fields, self._dataset(dataset))
+        from aeviz.run_origin import prepared_tags
+
+        config = _train_config(fields, self._dataset(dataset))
+        config.tags = prepared_tags(self.id, reference=True)
+        return config
 
     def configs(self, dataset: str | None = None) -> list[TrainConfig]:
         """Every run the lesson needs: its own, then the reference if any."""
