@@ -171,12 +171,13 @@ def drawn_or_uploaded() -> np.ndarray | None:
         try:
             from streamlit_drawable_canvas import st_canvas
 
-            result = st_canvas(stroke_width=18, stroke_color="#000000", background_color="#FFFFFF",
+            # white on black, as the datasets' images and every picture in the app are
+            result = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000",
                                height=280, width=280, drawing_mode="freedraw", return_image_data=True,
                                key="explore_canvas")
             pixels = result.image_data
             if pixels is not None and pixels.size:
-                grey = drawing.to_grey(pixels)
+                grey = drawing.to_grey(pixels, clear=0.0)
         except ImportError:
             st.warning("The drawing canvas needs `pip install streamlit-drawable-canvas`; upload an image instead.")
         thing = "a piece of clothing (a trouser, a bag…)" if dataset_name == "fashion-mnist" else "a digit"

@@ -172,11 +172,22 @@ def dataset_selector(where=None, key: str = "dataset_choice") -> str:
     st.session_state[DATASET_KEY] = chosen
     status = statuses[chosen]
     if status["available"]:
-        where.caption(f"Source: {status['source']}")
+        source, path = source_and_path(status["source"])
+        # the folder is a server path: no caption in front of a class shows one; hovering the caption does
+        where.caption(f"Source: {source}", help=f"On the server: {path}" if path else None)
     else:
         where.warning(f"{status['title']} is not available here. Looked in: " + "; ".join(status["tried"])
                       + f". To fix: {status['hint']}.")
     return chosen
+
+
+def source_and_path(source: str) -> tuple[str, str | None]:
+    """A dataset's source ('AEVIZ_DATA_DIR: /data/FashionMNIST/raw') as the words a caption shows
+    ('AEVIZ_DATA_DIR') and the server path it names, if any (kept out of captions)."""
+    label, sep, rest = str(source).partition(": ")
+    if sep and (rest[:1] in ("/", "~", "\\") or rest[1:3] in (":\\", ":/")):
+        return label, rest
+    return str(source), None
 
 
 def dataset_or_stop(name: str | None = None):

@@ -8,6 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from aeviz.figures.images import image_heatmap
+
 SPACE_COLOURS = {"codes": "#636efa", "pca": "#ef553b", "pixels": "#7f7f7f",
                  "autoencoder": "#636efa"}
 SPACE_NAMES = {"codes": "autoencoder codes", "pca": "PCA codes (same k)", "pixels": "raw pixels",
@@ -30,8 +32,7 @@ def image_row(images: np.ndarray, captions: Sequence[str] = (), title: str = "",
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=captions or None,
                         horizontal_spacing=0.01, vertical_spacing=0.08 if rows > 1 else 0.02)
     for index, image in enumerate(images):
-        fig.add_trace(go.Heatmap(z=image[::-1], colorscale="gray_r", zmin=0, zmax=1, showscale=False,
-                                 hoverinfo="skip"), row=index // columns + 1, col=index % columns + 1)
+        fig.add_trace(image_heatmap(image[::-1], hoverinfo="skip"), row=index // columns + 1, col=index % columns + 1)
     fig.update_xaxes(visible=False, scaleanchor=None)
     fig.update_yaxes(visible=False)
     for annotation in fig.layout.annotations:
