@@ -8,6 +8,8 @@ from ui.common import job_manager, run_store, session_owner
 from ui.theme import data_table
 
 PROGRESS_KEY = "lesson_progress"  # {lesson id: {"passed": bool, "run_id": str, "value": float}}
+CHOICE_KEY = "lesson_choice"      # the Lessons page's selector: a lesson id, or LIST_CHOICE
+LIST_CHOICE = ""                  # the selector's first entry: the list of every lesson
 
 
 def progress() -> dict:
@@ -23,6 +25,50 @@ def lesson_label(lesson) -> str:
 def progress_summary(lessons) -> None:
     done = sum(1 for lesson in lessons if progress().get(lesson.id, {}).get("passed"))
     st.progress(done / max(len(lessons), 1), text=f"This session: {done} of {len(lessons)} lessons passed")
+
+
+def _choose(lesson_id: str) -> None:
+    st.session_state[CHOICE_KEY] = lesson_id
+
+
+def lesson_list(lessons) -> None:
+    """Every lesson, in order, with this session's progress and a button that opens it."""
+    for number, lesson in enumerate(lessons, 1):
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        state = progress().get(lesson.id)
+        mark = " · **passed**" if state and state["passed"] else (" · tried" if state else "")
+        text.markdown(f"**{number}. {lesson.title}**{mark}  \n{', '.join(lesson.concepts)}")
+        button.button("Open", key=f"lesson_open.{lesson.id}", on_click=_choose, args=(lesson.id,),
+                      icon=":material/school:")
+
+
+def lesson_nav(lessons, lesson, where: str) -> None:
+    """Back to the list of lessons, and on to the next lesson (or back to the first after the last)."""
+    ids = [item.id for item in lessons]
+    following = lessons[(ids.index(lesson.id) + 1) % len(lessons)]
+    back, forward = st.columns(2)
+    back.button("All lessons", key=f"lesson_list.{where}", on_click=_choose, args=(LIST_CHOICE,),
+                icon=":material/arrow_back:")
+    words = "Next lesson" if ids.index(lesson.id) + 1 < len(lessons) else "First lesson"
+    forward.button(f"{words}: {following.title}", key=f"lesson_next.{where}", on_click=_choose,
+                   args=(following.id,), icon=":material/arrow_forward:")
+
+
+def lesson_sidebar_link() -> None:
+    """On any other page opened from a lesson (its URL names it: ?lesson=ID), a way back to that lesson."""
+    from aeviz.lessons import LessonNotFound, get_lesson
+    from ui.runs import page_link
+
+    lesson_id = st.query_params.get("lesson")
+    if not lesson_id:
+        return
+    try:
+        lesson = get_lesson(lesson_id)
+    except LessonNotFound:
+        return
+    with st.sidebar:
+        page_link("lessons.py", f"Back to the lesson: {lesson.title}", ":material/school:",
+                  query_params={"lesson": lesson.id})
 
 
 def setup_links(lesson) -> None:
@@ -42,7 +88,8 @@ def setup_links(lesson) -> None:
         runs = ",".join(info.run_id for info in found)
         title = lesson.page.removesuffix(".py").replace("_", " ").capitalize()
         page_link(lesson.page, f"Open the {title} page on the prepared run{'s' if len(found) > 1 else ''}",
-                  ":material/open_in_new:", query_params={"runs": runs, "dataset": lesson.dataset})
+                  ":material/open_in_new:", query_params={"runs": runs, "dataset": lesson.dataset,
+                                                          "lesson": lesson.id})
     elif not trainable_here:
         st.caption(f"Prepare it ahead of class: `python -m aeviz lessons prepare {lesson.id}`")
     missing = [c for c, info in zip(lesson.configs(), found) if info is None]
