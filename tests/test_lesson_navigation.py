@@ -29,7 +29,7 @@ def test_the_list_a_lesson_back_to_the_list_and_on_to_the_next():
     assert at.session_state["lesson_choice"] == lessons[0].id and query_value(at, "lesson") == lessons[0].id
     assert any(s.value == lessons[0].title for s in at.subheader)
     next_button = at.button(key="lesson_next.top")
-    assert next_button.label == f"Next lesson: {lessons[1].title}"
+    assert next_button.label == f"Next: {lessons[1].title}"
     next_button.click().run()
     assert at.session_state["lesson_choice"] == lessons[1].id and query_value(at, "lesson") == lessons[1].id
     at.button(key="lesson_list.bottom").click().run()  # back to the list, from the foot of the lesson
@@ -38,7 +38,7 @@ def test_the_list_a_lesson_back_to_the_list_and_on_to_the_next():
     assert query_value(at, "lesson") is None
     # after the last lesson, the next is the first
     at.button(key=f"lesson_open.{lessons[-1].id}").click().run()
-    assert at.button(key="lesson_next.top").label == f"First lesson: {lessons[0].title}"
+    assert at.button(key="lesson_next.top").label == f"First: {lessons[0].title}"
 
 
 def test_a_lesson_link_still_opens_its_lesson():

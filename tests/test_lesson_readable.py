@@ -90,3 +90,10 @@ def test_captions_show_no_server_paths():
     assert "numba_cache_dir()" not in latent  # the UMAP caption named the server's cache folder
     for path in [*(ROOT / "app_pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]:
         assert "cache_dir()}" not in path.read_text() and "runs_dir()}" not in path.read_text(), path
+
+
+def test_image_rows_keep_square_pixels():
+    fig = image_row(np.stack([stroke()] * 12), [str(i) for i in range(12)], columns=6)
+    for index in range(12):
+        axis = "" if index == 0 else str(index + 1)
+        assert fig.layout[f"yaxis{axis}"].scaleanchor == f"x{axis}"

@@ -49,9 +49,9 @@ def lesson_nav(lessons, lesson, where: str) -> None:
     back, forward = st.columns(2)
     back.button("All lessons", key=f"lesson_list.{where}", on_click=_choose, args=(LIST_CHOICE,),
                 icon=":material/arrow_back:")
-    words = "Next lesson" if ids.index(lesson.id) + 1 < len(lessons) else "First lesson"
+    words = "Next" if ids.index(lesson.id) + 1 < len(lessons) else "First"
     forward.button(f"{words}: {following.title}", key=f"lesson_next.{where}", on_click=_choose,
-                   args=(following.id,), icon=":material/arrow_forward:")
+                   args=(following.id,), icon=":material/arrow_forward:", help=f"{words} lesson: {following.title}")
 
 
 def lesson_sidebar_link() -> None:

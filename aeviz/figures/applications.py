@@ -33,8 +33,11 @@ def image_row(images: np.ndarray, captions: Sequence[str] = (), title: str = "",
                         horizontal_spacing=0.01, vertical_spacing=0.08 if rows > 1 else 0.02)
     for index, image in enumerate(images):
         fig.add_trace(image_heatmap(image[::-1], hoverinfo="skip"), row=index // columns + 1, col=index % columns + 1)
-    fig.update_xaxes(visible=False, scaleanchor=None)
-    fig.update_yaxes(visible=False)
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, constrain="domain")
+    for cell in range(rows * columns):  # square pixels: a stretched 8x8 digit read as another shape
+        axis = "" if cell == 0 else str(cell + 1)
+        fig.layout[f"yaxis{axis}"].scaleanchor = f"x{axis}"
     for annotation in fig.layout.annotations:
         annotation.font.size = 10
     size = 90 if columns <= 12 else 60
