@@ -65,3 +65,27 @@ def test_projector_mode_survives_a_reload_and_stays_out_of_shared_links(monkeypa
     assert reloaded.sidebar.toggle(key="projector_mode").value is True
     reloaded.sidebar.toggle(key="projector_mode").set_value(False).run()
     assert query_value(reloaded, "projector") is None
+
+
+def test_lesson_progress_survives_a_reload():
+    """Item 10: progress lived in Streamlit's session state, which a reload starts afresh."""
+    from aeviz import sessions
+    from aeviz.jobs import default_manager
+    from aeviz.lessons import get_lesson
+    from aeviz.lessons.record import session_tag
+
+    student = sessions.mint()
+    config = get_lesson("bottleneck").config()
+    config.tags, config.epochs = {"session": session_tag(student)}, 1
+    manager = default_manager()
+    job = manager.submit(config, owner=student)
+    assert manager.wait(job.job_id, 300).status == "completed"
+    at = open_page("lessons.py", TIMEOUT)
+    at.query_params["session"], at.query_params["lesson"] = student, "bottleneck"
+    at.run()
+    at.button(key="lesson_check.bottleneck").click().run()
+    assert not at.exception
+    reloaded = open_page("lessons.py", TIMEOUT)  # a new Streamlit session, the same ?session= id
+    reloaded.query_params["session"] = student
+    reloaded.run()
+    assert reloaded.selectbox(key="lesson_choice").options[1].startswith(("tried · ", "passed · "))

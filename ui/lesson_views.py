@@ -13,7 +13,12 @@ LIST_CHOICE = ""                  # the selector's first entry: the list of ever
 
 
 def progress() -> dict:
-    return st.session_state.setdefault(PROGRESS_KEY, {})
+    """This session's lesson progress, kept for the browser session (ui.kept): a reload, which starts a new
+    Streamlit session with the same ?session= id, finds it again."""
+    from ui.kept import keep, kept
+
+    found = kept(PROGRESS_KEY)
+    return found if found is not None else keep(PROGRESS_KEY, {})
 
 
 def lesson_label(lesson) -> str:
