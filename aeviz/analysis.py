@@ -78,7 +78,11 @@ class FrontierPoint:
     variant: str
     k: int
     test_mse: float
-    pca_test_mse: float
+    pca_test_mse: float          # PCA's test MSE with pca_k components: the run's baseline
+    pca_k: int = 0               # components of that baseline (aeviz.facts.pca_comparison_k); 0: the run's k
+
+    def __post_init__(self):
+        self.pca_k = self.pca_k or self.k
 
     @property
     def beats_pca(self) -> bool:
@@ -108,11 +112,23 @@ def frontier_points(run_infos, dataset_name: str, pca_curve: np.ndarray | None =
             continue
         k = int(info.config.get("k", 0))
         pca = info.metrics.get("pca_test_mse")
-        if pca is None and pca_curve is not None and k < len(pca_curve):
-            pca = float(pca_curve[k])
+        compared = _compared_k(info, k)
+        if (pca is None or compared != k) and pca_curve is not None and compared < len(pca_curve):
+            pca = float(pca_curve[compared])  # a k-sparse run: PCA with as many components as its active units
         points.append(FrontierPoint(info.run_id, info.label, str(info.config.get("variant")), k,
-                                    float(mse), float(pca) if pca is not None else float("nan")))
+                                    float(mse), float(pca) if pca is not None else float("nan"), compared))
     return points
+
+
+def _compared_k(info, k: int) -> int:
+    """The PCA components a saved run is compared with (aeviz.facts); its k when that cannot be read."""
+    from aeviz.errors import AevizError
+    from aeviz.facts import pca_comparison_k
+
+    try:
+        return pca_comparison_k(str(info.config.get("variant")), k, info.config.get("params") or {})
+    except (AevizError, KeyError, ValueError, TypeError):
+        return k
 
 
 # ---------------------------------------------------------------------------- errors per class

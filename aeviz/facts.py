@@ -83,6 +83,27 @@ def pca_verdict(test_mse: float, pca_mse: float) -> str:
     return "beats" if beats_pca(test_mse, pca_mse) else "does not beat"
 
 
+def pca_comparison_k(variant: str, k: int, params: dict[str, Any] | None = None) -> int:
+    """How many PCA components a run is compared with: its k, except for a run that rebuilds each image from
+    only some of its code units (k-sparse: its `active_units`, Makhzani & Frey), compared with PCA using as
+    many components as the numbers each image may use. (At its full k, k-sparse has more numbers to choose
+    from than it uses: a win over PCA at k would say little; a loss would be unfair.)"""
+    from aeviz.variants import get_variant
+
+    cls = get_variant(variant)
+    if "active_units" not in {p.name for p in cls.declared_params()}:
+        return int(k)
+    return int(cls.parse_params(dict(params or {}), int(k))["active_units"])
+
+
+def pca_comparison_words(variant: str, k: int, params: dict[str, Any] | None = None) -> str:
+    """'PCA at the same k' or 'PCA with 12 components (as many as the code units each image may use)'."""
+    compared = pca_comparison_k(variant, k, params)
+    if compared == int(k):
+        return "PCA at the same k"
+    return f"PCA with {compared} components (as many as the code units each image may use)"
+
+
 # ---------------------------------------------------------------------------- far from converged
 
 # A run is far from converged (undertrained) when its test MSE is worse than PCA's with this many components:

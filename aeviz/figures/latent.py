@@ -53,7 +53,8 @@ def frontier_figure(ks: np.ndarray, pca_mse: np.ndarray, points=(), highlight: s
             x=[p.k for p in group], y=[p.test_mse for p in group], mode="markers", name=variant,
             marker=dict(size=[14 if p.run_id == highlight else 9 for p in group], color=PALETTE[i % len(PALETTE)],
                         line=dict(width=[2 if p.run_id == highlight else 0 for p in group], color="black")),
-            text=[f"{p.label}<br>PCA at k={p.k}: {p.pca_test_mse:.4f}<br>"
+            text=[f"{p.label}<br>PCA at k={p.pca_k}{' (its active units)' if p.pca_k != p.k else ''}: "
+                  f"{p.pca_test_mse:.4f}<br>"
                   f"{'beats' if p.beats_pca else 'does not beat'} PCA" for p in group],
             hovertemplate="%{text}<br>test MSE %{y:.4f}<extra></extra>"))
     # the legend names the dashed line "PCA (exact)" even before any run is drawn (plotly hides a legend of one)
