@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from aeviz import noise_robustness
+from aeviz.config import default_epochs
 from aeviz.errors import AevizError
 from aeviz.figures import denoising as figs
 from aeviz.noise import NOISE_HELP, NOISE_KINDS
@@ -144,7 +145,9 @@ suggested_levels = noise_robustness.noise_heatmap_variant().sweep_suggestions["n
 train_levels_text = ", ".join(f"{v:g}" for v in suggested_levels)
 train_text = c2.text_input("Training levels", train_levels_text, key="denoising_heat_train")
 heat_k = c3.number_input("Bottleneck k", 1, 4096, 32, key="denoising_heat_k")
-heat_epochs = c4.number_input("Epochs per run", 0.1, 100.0, 5.0, 0.5, format="%g", key="denoising_heat_epochs")
+heat_epochs = c4.number_input("Epochs per run", 0.1, 500.0, float(default_epochs(dataset_name)), 0.5, format="%g",
+                              key=f"denoising_heat_epochs.{dataset_name}",  # the dataset's default budget
+                              help="A run's default budget on this dataset: fewer epochs leave the runs unfinished.")
 test_text = st.text_input("Test levels", "0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6", key="denoising_heat_test")
 runner = current_sweep(SWEEP_KEY, dataset_name)
 if st.button("Train the runs", key="denoising_heat_start", icon=":material/play_arrow:",

@@ -153,7 +153,9 @@ c1, c2, c3 = st.columns(3)
 suggested = ", ".join(f"{v:g}" for v in get_variant(variant).sweep_suggestions.get(knob, ()))
 values_text = c1.text_input(f"Values of {knob}", suggested, key=f"sparsity_sweep_values_{variant}")
 k = c2.number_input("Bottleneck k", 1, 4096, 48, key="sparsity_sweep_k")
-epochs = c3.number_input("Epochs per point", 0.1, 100.0, 5.0, 0.5, format="%g", key="sparsity_sweep_epochs")
+epochs = c3.number_input("Epochs per point", 0.1, 500.0, float(default_epochs(dataset_name)), 0.5, format="%g",
+                         key=f"sparsity_sweep_epochs.{dataset_name}",  # the dataset's default budget
+                         help="A run's default budget on this dataset: fewer epochs leave the runs unfinished.")
 runner = current_sweep(SWEEP_KEY, dataset_name)
 if st.button("Run the sweep", key="sparsity_sweep_start", icon=":material/play_arrow:",
              disabled=runner is not None and runner.running):

@@ -62,8 +62,39 @@ def sweep_section(key: str, draw: Callable, dataset: str) -> None:
             draw(sweep)
         except AevizError as exc:
             st.error(str(exc))
+        if not runner.running:
+            undertrained_note(sweep)
 
     task_panel(key, runner, draw_sweep, stop_label="Stop the sweep", note_unfinished=False)
+
+
+def undertrained_points(sweep) -> list:
+    """Completed points whose run is far from converged by the one rule of aeviz.facts."""
+    from aeviz.facts import far_from_converged
+    from ui.common import pca_curve
+
+    points = [p for p in completed_points(sweep) if isinstance(p.metrics.get("test_mse"), (int, float))
+              and p.metrics.get("pca_test_mse") is not None]
+    if not points:
+        return []
+    curve = pca_curve(sweep.spec.dataset)
+    return [p for p in points if far_from_converged(p.metrics["test_mse"], curve)]
+
+
+def undertrained_note(sweep) -> None:
+    """A word beside the sweep's picture when some of its runs are too short to show anything."""
+    from aeviz.facts import undertrained_words
+    from ui.common import pca_curve
+
+    late = undertrained_points(sweep)
+    if not late:
+        return
+    budget = f"{sweep.spec.epochs:g} epochs" if sweep.spec.epochs else f"{sweep.spec.max_seconds:g} s"
+    worst = max(late, key=lambda p: p.metrics["test_mse"])
+    st.warning(f"{len(late)} of the {len(completed_points(sweep))} runs of this sweep are far from converged after "
+               f"{budget} each ({worst.label}: {undertrained_words(worst.metrics['test_mse'], pca_curve(sweep.spec.dataset))}), "
+               f"so what they show is an unfinished model. Give each run more epochs and run the sweep again.",
+               icon=":material/hourglass_top:")
 
 
 def completed_points(sweep) -> list:
