@@ -12,7 +12,7 @@ from aeviz.figures import denoising as figs
 from aeviz.noise import NOISE_HELP, NOISE_KINDS
 from aeviz.variants import REFERENCE_VARIANT, get_variant, variants_where
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop, run_store
-from ui.runs import no_runs_message, pick_run
+from ui.runs import converged, no_runs_message, pick_run
 from ui.sweep_panel import completed_points, current_sweep, start_sweep, sweep_section
 from ui.theme import chart_columns, themed
 
@@ -46,7 +46,9 @@ def training_noise(info) -> tuple[str, float] | None:
     return get_variant(info.config["variant"]).training_noise(info.settings) if info is not None else None
 
 
-run = pick_run(dataset_name, key="denoising_run")
+run = pick_run(dataset_name, key="denoising_run",  # starts on a run that shows the idea: trained on noise, converged
+               prefer=(lambda info: training_noise(info) is not None and converged(info),
+                       lambda info: training_noise(info) is not None, converged))
 if run is None:
     no_runs_message(dataset_name)
     st.stop()

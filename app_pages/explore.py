@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop
-from ui.runs import load_run, pick_runs, picked_run_or_stop
+from ui.runs import converged, load_run, pick_runs, picked_run_or_stop
 
 st.title("Explore")
 st.caption("Move through a trained model's code space and see what the decoder makes of each point; watch the "
@@ -63,7 +63,20 @@ def report_html(run_id: str, created: float, dataset: str) -> bytes:
     return build_report(cached_run(run_id, created), cached_dataset(dataset)).encode("utf-8")
 
 
-info, run = picked_run_or_stop(dataset_name, key="explore_run")
+def plane_of_codes(info) -> bool:
+    """A run whose codes are a plane to click in as they are: k = 2, or a VAE (its prior is the plane's scale)."""
+    from aeviz.errors import AevizError
+    from aeviz.variants import get_variant
+
+    try:
+        return int(info.config.get("k", 0)) == 2 or get_variant(info.config["variant"]).has_prior
+    except (AevizError, KeyError, ValueError):
+        return False
+
+
+# The page starts on a run that shows its idea: converged, and with a plane of codes if there is one.
+info, run = picked_run_or_stop(dataset_name, key="explore_run",
+                               prefer=(lambda i: converged(i) and plane_of_codes(i), converged))
 k, vae = run.config.k, run.model.has_prior
 ref = reference(info.run_id, info.created, dataset_name)
 shown = np.arange(len(labels)) if len(labels) <= SHOWN else np.linspace(0, len(labels) - 1, SHOWN).astype(int)
