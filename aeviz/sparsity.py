@@ -167,3 +167,48 @@ def ksparse_filters_spec(dataset: str, input_size: int, epochs: float, seed: int
     else:  # the same shares of a narrower code
         counts = sorted({max(1, round(k * c / PAPER_CODE_UNITS * 4)) for c in PAPER_ACTIVE_UNITS}, reverse=True)
     return sparsity_sweep_spec(dataset, "ksparse", counts, k, epochs=epochs, seed=seed)
+
+
+# ---------------------------------------------------------------- Makhzani & Frey's trend, measured
+def locality_window(side: int) -> int:
+    """The side of the patch a filter's locality is measured in: a third of the image's side (at least 2)."""
+    return max(2, round(side / 3))
+
+
+def locality_index(filters: np.ndarray, window: int | None = None) -> np.ndarray:
+    """Per filter (n, H, W): the share of its energy (squared weights) inside its densest window x window
+    patch. 1 for a filter whose weight sits in one patch (a local stroke); window²/(H·W) for one spread evenly
+    over the image (a global template)."""
+    filters = np.asarray(filters, dtype=np.float64)
+    energy = filters ** 2
+    n, h, w = energy.shape
+    side = window or locality_window(min(h, w))
+    total = energy.reshape(n, -1).sum(axis=1)
+    padded = np.pad(energy, ((0, 0), (1, 0), (1, 0))).cumsum(axis=1).cumsum(axis=2)  # integral images
+    patches = (padded[:, side:, side:] - padded[:, :-side, side:] - padded[:, side:, :-side]
+               + padded[:, :-side, :-side])
+    best = patches.reshape(n, -1).max(axis=1)
+    return np.where(total > 0, best / np.where(total > 0, total, 1.0), 0.0)
+
+
+def locality_trend_words(points: list[tuple[int, float]], side: int) -> str:
+    """What the measured locality per number of active units shows (points: (active units, mean locality
+    index)), in words that follow the numbers: Makhzani & Frey's finding (fewer active units, more global
+    filters) only when the index falls at every step as the active units fall."""
+    points = sorted(points, key=lambda p: -p[0])
+    window = locality_window(side)
+    spread = window * window / (side * side)
+    numbers = ", ".join(f"{active} active: {value:.2f}" for active, value in points)
+    head = (f"Locality index (the share of a filter's energy in its densest {window}x{window} patch; "
+            f"{spread:.2f} for a filter spread evenly over the image, 1 for one inside a single patch), the "
+            f"mean over the filters shown: {numbers}. ")
+    if len(points) < 2:
+        return head
+    values = [value for _, value in points]
+    falling = all(later < earlier for earlier, later in zip(values, values[1:]))
+    if falling:
+        return head + ("It falls at every step as fewer units are active: the filters grow more global, as in "
+                       "Makhzani & Frey's figure.")
+    return head + ("It does not fall steadily as fewer units are active, so these runs do not show the paper's "
+                   "trend from local strokes to global templates (on MNIST with 1000 units it did): on this "
+                   "dataset, code width and budget, read the filters for what they are.")
