@@ -191,10 +191,11 @@ def locality_index(filters: np.ndarray, window: int | None = None) -> np.ndarray
     return np.where(total > 0, best / np.where(total > 0, total, 1.0), 0.0)
 
 
-def locality_trend_words(points: list[tuple[int, float]], side: int) -> str:
+def locality_trend_words(points: list[tuple[int, float]], side: int, final: bool = True) -> str:
     """What the measured locality per number of active units shows (points: (active units, mean locality
     index)), in words that follow the numbers: Makhzani & Frey's finding (fewer active units, more global
-    filters) only when the index falls at every step as the active units fall."""
+    filters) only when the index falls at every step as the active units fall. Not `final` (runs still
+    training): the numbers so far, no verdict."""
     points = sorted(points, key=lambda p: -p[0])
     window = locality_window(side)
     spread = window * window / (side * side)
@@ -202,8 +203,8 @@ def locality_trend_words(points: list[tuple[int, float]], side: int) -> str:
     head = (f"Locality index (the share of a filter's energy in its densest {window}x{window} patch; "
             f"{spread:.2f} for a filter spread evenly over the image, 1 for one inside a single patch), the "
             f"mean over the filters shown: {numbers}. ")
-    if len(points) < 2:
-        return head
+    if len(points) < 2 or not final:
+        return head + ("" if final else "The verdict comes when every run has trained.")
     values = [value for _, value in points]
     falling = all(later < earlier for earlier, later in zip(values, values[1:]))
     if falling:

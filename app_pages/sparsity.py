@@ -104,7 +104,7 @@ else:
                                         width="stretch", key="sparsity_dec")
 
 # ---------------------------------------------------------------- Makhzani & Frey's filter figure
-st.header("Fewer active units, more global features")
+st.header("Fewer active units: do the features grow more global?")
 st.markdown("Makhzani & Frey's figure, rebuilt with one click: k-sparse runs with the same wide code and fewer "
             "and fewer active units per image, their encoder filters side by side (most used first). In the "
             "paper (MNIST, 1000 units), many active units gave local, stroke-like filters and few gave "
@@ -144,7 +144,8 @@ def draw_filters(sweep) -> None:
                                    1 / len(points)),
                             width="stretch", key=f"sparsity_filters_{point.run_id}")
         column.caption(f"locality {locality:.2f}")
-    st.markdown(sparsity.locality_trend_words(measured, min(encoder.shape[-2:])))
+    st.markdown(sparsity.locality_trend_words(measured, min(encoder.shape[-2:]),
+                                              final=sweep.status in ("completed", "stopped")))
 
 
 sweep_section(FILTERS_KEY, draw_filters, dataset_name)

@@ -27,6 +27,8 @@ def test_the_words_follow_the_numbers():
     assert "as in Makhzani & Frey's figure" in falling
     flat = locality_trend_words([(70, 0.2), (40, 0.21), (25, 0.2), (10, 0.19)], 28)
     assert "do not show the paper's trend" in flat and "as in Makhzani" not in flat
+    running = locality_trend_words([(70, 0.40), (40, 0.31)], 28, final=False)
+    assert "as in Makhzani" not in running and "do not show" not in running and "verdict comes" in running
 
 
 def test_the_sparsity_page_no_longer_promises_the_papers_picture():
