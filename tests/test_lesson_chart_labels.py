@@ -27,9 +27,20 @@ def legend_shown(fig) -> bool:
     return fig.layout.showlegend is True or len(visible) >= 2
 
 
+def on_the_plot(fig, annotation) -> bool:
+    """Whether an annotation in y-axis units lies inside the y axis's range (on a log axis those units are
+    log10 of the data: plotly's add_hline put the PCA label at 10^0.016, far off a chart ending at 0.03)."""
+    axis = fig.layout.yaxis
+    if annotation.yref != "y" or axis.range is None:
+        return True
+    low, high = sorted(axis.range)
+    return low <= annotation.y <= high
+
+
 def pca_labelled(fig) -> bool:
-    """'PCA' beside a line (an annotation), in a shown legend, or in the title of a chart of PCA alone."""
-    if any("PCA" in (a.text or "") for a in fig.layout.annotations):
+    """'PCA' beside a line (an annotation on the plot), in a shown legend, or in the title of a chart of PCA
+    alone."""
+    if any("PCA" in (a.text or "") and on_the_plot(fig, a) for a in fig.layout.annotations):
         return True
     if legend_shown(fig) and any("PCA" in (t.name or "") and t.showlegend is not False for t in fig.data):
         return True

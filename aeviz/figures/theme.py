@@ -49,6 +49,16 @@ def log_axis(values: Iterable[float], pad: float = 1.25) -> dict:
             "ticktext": [tick_label(t) for t in ticks], "minor": {"showgrid": False}}
 
 
+def reference_line(fig, y: float, text: str, log_y: bool, **line) -> None:
+    """A horizontal line at `y` across the plot, labelled `text` at its left end, above it. Plotly's own
+    add_hline(annotation_text=...) places the label at y in the axis's internal units, which on a log axis
+    are log10 of the data: a label at y = 0.016 stood at 10^0.016 ≈ 1, far above a chart ending at 0.03, and
+    the PCA line was drawn without its name."""
+    fig.add_hline(y=y, **line)
+    fig.add_annotation(x=0, xref="x domain", y=math.log10(y) if log_y and y > 0 else y, yref="y", text=text,
+                       showarrow=False, xanchor="left", yanchor="bottom")
+
+
 def apply_theme(fig, projector: bool = False, width_share: float = 1.0):
     """`fig` (a plotly Figure) with this app's fonts and line widths; in projector mode larger fonts,
     thicker lines, larger markers and images, black on white. `width_share`: the share of the page's width
