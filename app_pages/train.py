@@ -179,7 +179,9 @@ if len(known) > 1:
     ids = list(known)
     if st.session_state.get(SHOW_KEY) != job_id:
         st.session_state[SHOW_KEY] = job_id
-    job_id = st.selectbox("Show run", ids, format_func=lambda j: f"{known[j].label} ({known[j].status})",
+    # No status in the labels: the browser kept showing an option's first label ("running" long after the run
+    # had finished) while the server sent the new one; the status is under the run's heading and in the sidebar.
+    job_id = st.selectbox("Show run", ids, format_func=lambda j: known[j].label,
                           key=SHOW_KEY, on_change=lambda: st.session_state.update({JOB_KEY: st.session_state[SHOW_KEY]}))
 st.session_state[JOB_KEY] = job_id
 if st.query_params.get(JOB_PARAM) != job_id:

@@ -33,6 +33,8 @@ def test_each_new_run_is_the_one_shown_and_a_choice_in_the_selector_holds_until_
         assert shown(at) == job_id
         if number >= 1:  # the selector appears with the second run, and names the newest
             assert at.selectbox(key="train_show").value == job_id
+            # labels that never go stale in the browser: no status in them (it kept showing "running")
+            assert not any("running" in o or "completed" in o for o in at.selectbox(key="train_show").options)
         assert any(s.value.startswith("Finished") for s in at.success)
     # choosing an older run in the selector shows it (and keeps showing it on reruns)
     at.selectbox(key="train_show").set_value(started[0]).run()
