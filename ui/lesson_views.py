@@ -96,7 +96,11 @@ def setup_links(lesson) -> None:
                   ":material/open_in_new:", query_params={"runs": runs, "dataset": lesson.dataset,
                                                           "lesson": lesson.id})
     elif not trainable_here:
-        st.caption(f"Prepare it ahead of class: `python -m aeviz lessons prepare {lesson.id}`")
+        title = lesson.page.removesuffix(".py").replace("_", " ").capitalize()
+        page_link(lesson.page, f"Set up: the {title} page, which trains this lesson's model "
+                               f"(k = {config.k}); the run it saves is yours to check here", ":material/model_training:",
+                  query_params={"lesson": lesson.id})
+        st.caption(f"Or prepare it ahead of class: `python -m aeviz lessons prepare {lesson.id}`")
     missing = [c for c, info in zip(lesson.configs(), found) if info is None]
     if missing and trainable_here:
         prepare_button(lesson, missing)
@@ -128,13 +132,18 @@ def _image_datasets() -> tuple[str, ...]:
     return tuple(DATASET_NAMES)
 
 
-def own_run_ids() -> set:
-    """Ids of the runs this session trained itself: its finished jobs, less those a lesson's Prepare button
-    queued (tagged as prepared, aeviz.run_origin), which are the teacher's runs for everyone."""
-    from aeviz.run_origin import is_prepared
+def own_run_ids(infos=()) -> set:
+    """Ids of the runs this session trained itself: its finished jobs, and among `infos` (saved runs) those
+    tagged with its session (a page that trains outside the job manager, the Recommender, tags them so),
+    less any a lesson's preparation trained (aeviz.run_origin), which are the teacher's runs for everyone."""
+    from aeviz.lessons.record import session_tag
+    from aeviz.run_origin import SESSION, is_prepared
 
-    return {v.run_id for v in job_manager().jobs(owner=session_owner())
-            if v.run_id and not is_prepared(v.config.tags)}
+    owner = session_owner()
+    mine = {v.run_id for v in job_manager().jobs(owner=owner) if v.run_id and not is_prepared(v.config.tags)}
+    tag = session_tag(owner)
+    return mine | {i.run_id for i in infos if (i.config.get("tags") or {}).get(SESSION) == tag
+                   and not is_prepared(i.config.get("tags"))}
 
 
 def candidate_runs(lesson) -> tuple[list, set]:
@@ -143,9 +152,9 @@ def candidate_runs(lesson) -> tuple[list, set]:
     from ui.runs import saved_runs
 
     config = lesson.config()
-    mine = own_run_ids()
     infos = [i for dataset in lesson.datasets for i in saved_runs(dataset, (config.variant,))
              if i.config.get("k") == config.k]
+    mine = own_run_ids(infos)
     return sorted(infos, key=lambda i: (i.run_id not in mine, -i.created)), mine
 
 
