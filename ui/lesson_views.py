@@ -97,10 +97,10 @@ def setup_links(lesson) -> None:
                                                           "lesson": lesson.id})
     elif not trainable_here:
         title = lesson.page.removesuffix(".py").replace("_", " ").capitalize()
-        page_link(lesson.page, f"Set up: the {title} page, which trains this lesson's model "
-                               f"(k = {config.k}); the run it saves is yours to check here", ":material/model_training:",
+        page_link(lesson.page, f"Set up: train it (k = {config.k}) on the {title} page", ":material/model_training:",
                   query_params={"lesson": lesson.id})
-        st.caption(f"Or prepare it ahead of class: `python -m aeviz lessons prepare {lesson.id}`")
+        st.caption(f"The run that page saves is yours to check here. A teacher can also prepare it ahead of "
+                   f"class: `python -m aeviz lessons prepare {lesson.id}`")
     missing = [c for c, info in zip(lesson.configs(), found) if info is None]
     if missing and trainable_here:
         prepare_button(lesson, missing)
