@@ -99,7 +99,8 @@ def pick_run(dataset: str, key: str, label: str = "Run", variants=None, url_para
     if url_param:
         restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, 1))
     _take_handoff(key, by_id, multiple=False)
-    start = next((index for test in prefer for index, info in enumerate(infos) if test(info)), 0)
+    start = 0 if key in st.session_state else next(  # (the state wins: no default beside it)
+        (index for test in prefer for index, info in enumerate(infos) if test(info)), 0)
     run_id = st.selectbox(label, list(by_id), index=start, format_func=lambda r: run_label(by_id[r]), key=key)
     if url_param:
         publish(key, {url_param: run_id})
