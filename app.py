@@ -12,5 +12,5 @@ page = st.navigation(pages)
 
 from ui.shell import sidebar  # noqa: E402  (after set_page_config)
 
-sidebar()
+sidebar(page)
 page.run()

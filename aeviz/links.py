@@ -3,8 +3,8 @@
     ?dataset=digits&variant=sparse_l1&k=48&epochs=60&seed=0&set=l1_weight=0.003&lesson=sparse-l1
 
 `set` repeats, one `name=value` per variant or optimiser setting. Chosen runs travel as
-`runs=ID,ID`. A browser session's id (`session`) and its training job (`job`) never belong in a link
-someone else opens: `shareable` drops them.
+`runs=ID,ID`. A browser session's id (`session`), its training job (`job`) and its projector mode
+(`projector`) never belong in a link someone else opens: `shareable` drops them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from aeviz.training.config import TrainConfig
 from aeviz.errors import InvalidConfig
 from aeviz.variants import get_variant
 
-PRIVATE_PARAMS = ("session", "job")  # this browser tab's own: never in a shared link
+PRIVATE_PARAMS = ("session", "job", "projector")  # this browser tab's own: never in a shared link
 MAX_PARAM_CHARS = 2000               # a query value longer than this is refused before parsing
 
 

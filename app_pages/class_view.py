@@ -8,6 +8,7 @@ import time
 
 import streamlit as st
 
+from aeviz.run_origin import origin_label
 from ui.class_join import join_panel
 from ui.common import current_dataset_name, dataset_or_stop, pca_curve
 from ui.plain_text import plain
@@ -18,7 +19,7 @@ REFRESH_SECONDS = 10.0
 
 st.title("Class view")
 st.caption("Every run trained on this server since the class began, live. Sessions appear as short tags, "
-           "never by their id.")
+           "never by their id; runs a lesson's preparation or a sweep trained are named as such.")
 join_panel()
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
@@ -38,7 +39,8 @@ def class_board(since: float) -> None:
     top_k = max(min(64, dataset.input_size // 2), *(p.k for p in points), 1)
     ks, mses = analysis.pca_frontier(dataset, top_k)
     st.plotly_chart(themed(frontier_figure(ks, mses, points)), key="class_frontier")
-    sessions = {info.run_id: "imported" if info.imported else str(info.config.get("tags", {}).get("session", "cli"))
+    # who made each run: a session's tag, a lesson's preparation, a sweep, an import, or the command line
+    sessions = {info.run_id: "imported" if info.imported else origin_label(info.config.get("tags"))
                 for info in infos}
     rows = beat_pca_table(points, sessions)
     if rows:

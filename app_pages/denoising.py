@@ -7,13 +7,14 @@ import streamlit as st
 
 from aeviz.analysis import noise_robustness
 from aeviz.sweeps import presets
+from aeviz.training.config import default_epochs
 from aeviz.errors import AevizError
 from aeviz.figures import denoising as figs
 from aeviz.data.noise import NOISE_HELP, NOISE_KINDS
 from aeviz.variants import REFERENCE_VARIANT, get_variant, variants_where
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop, run_store
-from ui.runs import no_runs_message, pick_run
-from ui.sweep_panel import completed_points, start_sweep, sweep_section
+from ui.runs import converged, no_runs_message, pick_run
+from ui.sweep_panel import completed_points, current_sweep, start_sweep, sweep_section
 from ui.theme import chart_columns, themed
 
 SWEEP_KEY = "denoising_heatmap_runner"
@@ -46,7 +47,9 @@ def training_noise(info) -> tuple[str, float] | None:
     return get_variant(info.config["variant"]).training_noise(info.settings) if info is not None else None
 
 
-run = pick_run(dataset_name, key="denoising_run")
+run = pick_run(dataset_name, key="denoising_run",  # starts on a run that shows the idea: trained on noise, converged
+               prefer=(lambda info: training_noise(info) is not None and converged(info),
+                       lambda info: training_noise(info) is not None, converged))
 if run is None:
     no_runs_message(dataset_name)
     st.stop()
@@ -145,9 +148,11 @@ suggested_levels = noise_robustness.noise_heatmap_variant().sweep_suggestions["n
 train_levels_text = ", ".join(f"{v:g}" for v in suggested_levels)
 train_text = c2.text_input("Training levels", train_levels_text, key="denoising_heat_train")
 heat_k = c3.number_input("Bottleneck k", 1, 4096, 32, key="denoising_heat_k")
-heat_epochs = c4.number_input("Epochs per run", 0.1, 100.0, 5.0, 0.5, format="%g", key="denoising_heat_epochs")
+heat_epochs = c4.number_input("Epochs per run", 0.1, 500.0, float(default_epochs(dataset_name)), 0.5, format="%g",
+                              key=f"denoising_heat_epochs.{dataset_name}",  # the dataset's default budget
+                              help="A run's default budget on this dataset: fewer epochs leave the runs unfinished.")
 test_text = st.text_input("Test levels", "0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6", key="denoising_heat_test")
-runner = st.session_state.get(SWEEP_KEY)
+runner = current_sweep(SWEEP_KEY, dataset_name)
 if st.button("Train the runs", key="denoising_heat_start", icon=":material/play_arrow:",
              disabled=runner is not None and runner.running):
     try:
@@ -181,7 +186,7 @@ def draw_heatmap(sweep) -> None:
                         key="denoising_heat_fig")
 
 
-sweep_section(SWEEP_KEY, draw_heatmap)
+sweep_section(SWEEP_KEY, draw_heatmap, dataset_name)
 
 # ---------------------------------------------------------------- inpainting
 st.header("Inpainting")

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop
-from ui.runs import load_run, pick_runs, picked_run_or_stop
+from ui.runs import converged, load_run, pick_runs, picked_run_or_stop
 
 st.title("Explore")
 st.caption("Move through a trained model's code space and see what the decoder makes of each point; watch the "
@@ -67,7 +67,20 @@ def report_html(run_id: str, created: float, dataset: str) -> bytes:
     return build_report(cached_run(run_id, created), cached_dataset(dataset)).encode("utf-8")
 
 
-info, run = picked_run_or_stop(dataset_name, key="explore_run")
+def plane_of_codes(info) -> bool:
+    """A run whose codes are a plane to click in as they are: k = 2, or a VAE (its prior is the plane's scale)."""
+    from aeviz.errors import AevizError
+    from aeviz.variants import get_variant
+
+    try:
+        return int(info.config.get("k", 0)) == 2 or get_variant(info.config["variant"]).has_prior
+    except (AevizError, KeyError, ValueError):
+        return False
+
+
+# The page starts on a run that shows its idea: converged, and with a plane of codes if there is one.
+info, run = picked_run_or_stop(dataset_name, key="explore_run",
+                               prefer=(lambda i: converged(i) and plane_of_codes(i), converged))
 k, vae = run.config.k, run.model.has_prior
 ref = reference(info.run_id, info.created, dataset_name)
 shown = np.arange(len(labels)) if len(labels) <= SHOWN else np.linspace(0, len(labels) - 1, SHOWN).astype(int)
@@ -175,12 +188,13 @@ def drawn_or_uploaded() -> np.ndarray | None:
         try:
             from streamlit_drawable_canvas import st_canvas
 
-            result = st_canvas(stroke_width=18, stroke_color="#000000", background_color="#FFFFFF",
+            # white on black, as the datasets' images and every picture in the app are
+            result = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000",
                                height=280, width=280, drawing_mode="freedraw", return_image_data=True,
                                key="explore_canvas")
             pixels = result.image_data
             if pixels is not None and pixels.size:
-                grey = drawing.to_grey(pixels)
+                grey = drawing.to_grey(pixels, clear=0.0)
         except ImportError:
             st.warning("The drawing canvas needs `pip install streamlit-drawable-canvas`; upload an image instead.")
         thing = "a piece of clothing (a trouser, a bag…)" if dataset_name == "fashion-mnist" else "a digit"

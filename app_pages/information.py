@@ -8,6 +8,7 @@ import streamlit as st
 from aeviz.analysis import information
 from aeviz.errors import AevizError
 from aeviz.figures import information as figs
+from aeviz.figures.information import sparse_penalty_words
 from aeviz.variants import get_variant, variants_where
 from ui.common import cached_dataset, cached_run, current_dataset_name
 from ui.runs import no_runs_message, pick_run
@@ -77,9 +78,7 @@ a, b = st.columns(2)
 rho = a.slider("Target mean activation ρ", 0.01, 0.5, 0.05, 0.01, key="info_rho")
 rho_hat = b.slider("A unit's actual mean activation ρ̂", 0.0, 1.0, 0.2, 0.01, key="info_rho_hat")
 st.plotly_chart(themed(figs.bernoulli_kl_curve(rho, rho_hat)), width="stretch", key="info_kl_fig")
-st.markdown("Read each sigmoid unit as a coin that is *on* with probability ρ̂ (its mean activation). The "
-            "penalty is zero only at ρ̂ = ρ and grows steeply as ρ̂ → 1 or 0, so no unit may stay always on "
-            "(nor, unlike L1, completely dormant).")
+st.markdown(sparse_penalty_words(rho))
 
 # ---------------------------------------------------------------- trained runs
 st.header("Measured on a trained run")
@@ -123,8 +122,14 @@ try:
     elif variant.has_prior:
         kl_dims = vae_kl(run.run_id, run.created, dataset)
         st.plotly_chart(themed(figs.vae_kl_bars(kl_dims)), width="stretch", key="info_vae_fig")
+        from aeviz import facts
+
+        gone = facts.collapsed_dimensions(kl_dims)
         st.markdown("A latent dimension whose KL is near zero has a posterior equal to the prior for every "
-                    "image: the decoder ignores it (posterior collapse).")
+                    f"image: the decoder ignores it (posterior collapse). Counted as collapsed here, on every "
+                    f"page and in the lessons: {facts.collapse_rule_words()}. This run: "
+                    + (f"dimension{'s' if len(gone) > 1 else ''} {', '.join(map(str, gone))}." if gone
+                       else "none."))
     else:
         st.info(f"Per-unit KL(ρ‖ρ̂_j) is shown for {' and '.join(variants_where('activation_target_param'))} runs "
                 f"and KL per latent dimension for {' and '.join(variants_where('has_prior'))} runs; "

@@ -120,7 +120,7 @@ if run is not None:
                     (f"UMAP of all {len(codes):,} test codes. " if len(points) == len(codes) else
                      f"UMAP of a stratified subsample of {len(points):,} of the {len(codes):,} test codes (to keep "
                      f"it to seconds). ")
-                    + f"numba's compiled kernels are cached on disk ({umap_embed.numba_cache_dir()}) "
+                    + "numba's compiled kernels are cached on the server's disk "
                     f"and warmed up in the background when the app starts (warm-up: {warm.state}"
                     + (f", {warm.seconds:.0f} s" if warm.state == "done" else "") + "); each result is kept "
                     "for the app's lifetime.")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from aeviz.lessons import load_lessons
-from ui.lesson_views import check_panel, lesson_label, progress_summary, setup_links
+from ui.lesson_views import (LIST_CHOICE, check_panel, lesson_label, lesson_list, lesson_nav, progress_summary,
+                             setup_links)
 from ui.links import publish, restore, share_link
 
 st.title("Lessons")
@@ -16,9 +17,18 @@ lessons = {lesson.id: lesson for lesson in load_lessons()}
 restore("lessons", lambda query: st.session_state.update(lesson_choice=query["lesson"])
         if query.get("lesson") in lessons else None)
 progress_summary(list(lessons.values()))
-lesson_id = st.selectbox("Lesson", list(lessons), format_func=lambda i: lesson_label(lessons[i]), key="lesson_choice")
+choices = [LIST_CHOICE, *lessons]
+if st.session_state.get("lesson_choice") not in choices:
+    st.session_state["lesson_choice"] = LIST_CHOICE
+lesson_id = st.selectbox("Lesson", choices, key="lesson_choice",
+                         format_func=lambda i: "All lessons" if i == LIST_CHOICE else lesson_label(lessons[i]))
+if lesson_id == LIST_CHOICE:
+    publish("lessons", {"lesson": None}, owned=("runs",))
+    lesson_list(list(lessons.values()))
+    st.stop()
 publish("lessons", {"lesson": lesson_id}, owned=("runs",))
 lesson = lessons[lesson_id]
+lesson_nav(list(lessons.values()), lesson, "top")
 share_link("Link to this lesson")
 
 st.subheader(lesson.title)
@@ -38,3 +48,4 @@ if st.toggle("Reveal the answer", key=f"lesson_answer.{lesson.id}"):
 
 st.markdown("#### Check my run")
 check_panel(lesson)
+lesson_nav(list(lessons.values()), lesson, "bottom")

@@ -15,7 +15,7 @@ from aeviz.recommender import movielens
 from aeviz.errors import AevizError
 from aeviz.figures.recommender import masked_loss_figure, rmse_bars, rmse_history
 from aeviz.training.tasks import TrainerTask
-from ui.common import job_manager
+from ui.common import job_manager, session_owner
 from ui.kept import kept
 from ui.task_panel import start_task, task_section
 from ui.theme import data_table, themed
@@ -69,11 +69,31 @@ with st.form("recommender_train"):
                           help="λ/2 (‖W‖² + ‖V‖²): too small overfits the 80,000 ratings, too large underfits.")
     lr = c4.select_slider("Learning rate", [3e-4, 1e-3, 3e-3, 1e-2], value=autorec.IAutoRec.default_lr)
     submitted = st.form_submit_button("Train I-AutoRec", disabled=busy, icon=":material/play_arrow:")
+def saved(finished):
+    """The finished training's result, saved as a run of this session (so the AutoRec lesson can check it and
+    other pages list it, as for a run of the Train page); its id in `saved_run_id` (None if not saved)."""
+    from aeviz.errors import SaveFailed
+    from aeviz.runs.store import RunStore
+
+    result = finished.result
+    if result is not None:
+        result.saved_run_id = None
+        if finished.status == "completed":
+            try:
+                result.saved_run_id = RunStore().save(result)
+            except SaveFailed:
+                pass
+    return result
+
+
 if submitted and not busy:
     try:
+        from aeviz.lessons.record import session_tag
+
         config = autorec.autorec_config(k=int(k), epochs=float(epochs), lr=float(lr), l2=float(l2))
+        config.tags["session"] = session_tag(session_owner())  # the class view's "who", and the lessons' "yours"
         cluster = job_manager().cluster  # on the app's Ray cluster when it has one, as Train page runs
-        start_task(TRAINER_KEY, TrainerTask(label="I-AutoRec", describe=masked_mse,
+        start_task(TRAINER_KEY, TrainerTask(label="I-AutoRec", describe=masked_mse, outcome=saved,
                                             build=lambda: autorec.placed_trainer(data, config, cluster)[0]))
         st.session_state.pop(MODEL_KEY, None)
     except AevizError as exc:
@@ -85,6 +105,8 @@ if live is not None and not live.running and live.result is not None and MODEL_K
                                    "history": live.result.test_history,
                                    "report": autorec.evaluation_report(live.result.model, data)}
 trained = st.session_state.get(MODEL_KEY)
+if live is not None and not live.running and getattr(live.result, "saved_run_id", None):
+    st.caption(f"Saved as run **{live.result.saved_run_id}**: the AutoRec lesson can check it.")
 
 left, right = st.columns(2)
 with left:

@@ -67,8 +67,16 @@ count = st.slider("Images shown", 4, 16, 10, key="recon_count")
 first_of_class = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
 shown = np.array((first_of_class + [i for i in range(len(labels)) if i not in first_of_class])[:count])
 
+from aeviz.analysis.comparison import pca_comparison_k  # noqa: E402
+
+
+def compared_k(info) -> int:
+    """The PCA components this run is compared with: its k, or a k-sparse run's active units (aeviz.facts)."""
+    return pca_comparison_k(info.config["variant"], int(info.config["k"]), info.config.get("params") or {})
+
+
 rows = []
-pca_ks = sorted({info.config.get("k") for info, _, _ in loaded})
+pca_ks = sorted({info.config.get("k") for info, _, _ in loaded} | {compared_k(info) for info, _, _ in loaded})
 for info, recons, errors in loaded:
     rows.append((info.label, recons[shown], errors[shown]))
 for k in pca_ks:
@@ -76,14 +84,22 @@ for k in pca_ks:
     rows.append((f"PCA k={k}", recons[shown], errors[shown]))
 st.plotly_chart(themed(reconstruction_grid_figure(test_images[shown], rows)), key="recon_grid", width="content")
 
-summary = {"run": [], "k": [], "test MSE": [], "PCA at same k": []}
+summary = {"run": [], "k": [], "test MSE": [], "PCA at same k": [], "PCA compared with": []}
 for info, _, errors in loaded:
     k = int(info.config.get("k"))
     summary["run"].append(info.label)
     summary["k"].append(k)
     summary["test MSE"].append(float(errors.mean()))
     summary["PCA at same k"].append(float(pca_reconstructions(dataset_name, k)[1].mean()))
+    compared = compared_k(info)
+    summary["PCA compared with"].append(
+        f"k = {compared}" + (f" (its active units): {pca_reconstructions(dataset_name, compared)[1].mean():.4f}"
+                             if compared != k else ""))
 data_table(summary, hide_index=True)
+if any(compared_k(info) != int(info.config["k"]) for info, _, _ in loaded):
+    st.caption("A k-sparse run rebuilds each image from only its active units, so it is compared with PCA using "
+               "as many components (Makhzani & Frey); at its full k it has more numbers to choose from than "
+               "it uses.")
 
 st.subheader("Best and worst reconstructed test images")
 which = st.selectbox("For run", range(len(loaded)), format_func=lambda i: loaded[i][0].label, key="recon_bw")

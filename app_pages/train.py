@@ -12,6 +12,7 @@ from ui.runs import page_link
 from ui.train_links import publish_train_settings, restore_train_settings
 
 JOB_KEY = "train_job"
+SHOW_KEY = "train_show"  # the "Show run" selector, kept equal to JOB_KEY
 JOB_PARAM = "job"
 REFRESH_SECONDS = 2.0  # live status redraw period; Stop acts at once (its click reruns)
 FIGURE_REFRESH_SECONDS = 5.0  # live figures redraw period
@@ -174,9 +175,15 @@ if job_id is None:
             "other pages or reload; the run goes on and this page finds it again.")
     st.stop()
 if len(known) > 1:
+    # The selector follows the job this page shows (JOB_KEY: a run just started, or the one chosen here), so
+    # a third run in one tab is shown at once; a widget left to itself would keep its earlier choice.
     ids = list(known)
-    job_id = st.selectbox("Show run", ids, index=ids.index(job_id),
-                          format_func=lambda j: f"{known[j].label} ({known[j].status})", key="train_show")
+    if st.session_state.get(SHOW_KEY) != job_id:
+        st.session_state[SHOW_KEY] = job_id
+    # No status in the labels: the browser kept showing an option's first label ("running" long after the run
+    # had finished) while the server sent the new one; the status is under the run's heading and in the sidebar.
+    job_id = st.selectbox("Show run", ids, format_func=lambda j: known[j].label,
+                          key=SHOW_KEY, on_change=lambda: st.session_state.update({JOB_KEY: st.session_state[SHOW_KEY]}))
 st.session_state[JOB_KEY] = job_id
 if st.query_params.get(JOB_PARAM) != job_id:
     st.query_params[JOB_PARAM] = job_id

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui.plain_text import plain
+
 DATASET_KEY = "dataset"
 
 
@@ -187,18 +189,29 @@ def dataset_selector(where=None, key: str = "dataset_choice") -> str:
 
 def dataset_source(where, status: dict, mine: dict | None, shared: bool) -> None:
     """Where the chosen dataset comes from (a user dataset's file name as plain text: ui.plain_text), or why
-    it is unavailable and how to fix that. `mine`: this session's entry as its owner; `shared`: the teacher's."""
-    from ui.plain_text import plain
-
-    if status["available"] and mine:  # under the name this session uploaded it as
-        where.caption(f"Source: your file {plain(mine.get('file_name', ''))}: {plain(status['source'].split(':', 1)[-1])}")
-    elif status["available"] and shared:  # a user dataset the teacher added: every session's
-        where.caption(f"Source: {plain(status['source'].replace('your file', 'shared file', 1))}")
-    elif status["available"]:
-        where.caption(f"Source: {plain(status['source'])}")
-    else:
+    it is unavailable and how to fix that. `mine`: this session's entry as its owner; `shared`: the teacher's.
+    A folder on the server is never in the caption (a class sees it on the projector): hovering shows it."""
+    if not status["available"]:
         where.warning(f"{plain(status['title'])} is not available here. Looked in: " + "; ".join(status["tried"])
                       + f". To fix: {status['hint']}.")
+        return
+    source, path = source_and_path(status["source"])
+    hover = f"On the server: {path}" if path else None
+    if mine:  # under the name this session uploaded it as
+        where.caption(f"Source: your file {plain(mine.get('file_name', ''))}", help=hover)
+    elif shared:  # a user dataset the teacher added: every session's
+        where.caption(f"Source: {plain(source.replace('your file', 'shared file', 1))}", help=hover)
+    else:
+        where.caption(f"Source: {plain(source)}", help=hover)
+
+
+def source_and_path(source: str) -> tuple[str, str | None]:
+    """A dataset's source ('AEVIZ_DATA_DIR: /data/FashionMNIST/raw') as the words a caption shows
+    ('AEVIZ_DATA_DIR') and the server path it names, if any (kept out of captions)."""
+    label, sep, rest = str(source).partition(": ")
+    if sep and (rest[:1] in ("/", "~", "\\") or rest[1:3] in (":\\", ":/")):
+        return label, rest
+    return str(source), None
 
 
 def dataset_or_stop(name: str | None = None):

@@ -8,10 +8,17 @@ from ui.common import job_manager, run_store, session_owner
 from ui.theme import data_table
 
 PROGRESS_KEY = "lesson_progress"  # {lesson id: {"passed": bool, "run_id": str, "value": float}}
+CHOICE_KEY = "lesson_choice"      # the Lessons page's selector: a lesson id, or LIST_CHOICE
+LIST_CHOICE = ""                  # the selector's first entry: the list of every lesson
 
 
 def progress() -> dict:
-    return st.session_state.setdefault(PROGRESS_KEY, {})
+    """This session's lesson progress, kept for the browser session (ui.kept): a reload, which starts a new
+    Streamlit session with the same ?session= id, finds it again."""
+    from ui.kept import keep, kept
+
+    found = kept(PROGRESS_KEY)
+    return found if found is not None else keep(PROGRESS_KEY, {})
 
 
 def lesson_label(lesson) -> str:
@@ -23,6 +30,50 @@ def lesson_label(lesson) -> str:
 def progress_summary(lessons) -> None:
     done = sum(1 for lesson in lessons if progress().get(lesson.id, {}).get("passed"))
     st.progress(done / max(len(lessons), 1), text=f"This session: {done} of {len(lessons)} lessons passed")
+
+
+def _choose(lesson_id: str) -> None:
+    st.session_state[CHOICE_KEY] = lesson_id
+
+
+def lesson_list(lessons) -> None:
+    """Every lesson, in order, with this session's progress and a button that opens it."""
+    for number, lesson in enumerate(lessons, 1):
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        state = progress().get(lesson.id)
+        mark = " · **passed**" if state and state["passed"] else (" · tried" if state else "")
+        text.markdown(f"**{number}. {lesson.title}**{mark}  \n{', '.join(lesson.concepts)}")
+        button.button("Open", key=f"lesson_open.{lesson.id}", on_click=_choose, args=(lesson.id,),
+                      icon=":material/school:")
+
+
+def lesson_nav(lessons, lesson, where: str) -> None:
+    """Back to the list of lessons, and on to the next lesson (or back to the first after the last)."""
+    ids = [item.id for item in lessons]
+    following = lessons[(ids.index(lesson.id) + 1) % len(lessons)]
+    back, forward = st.columns(2)
+    back.button("All lessons", key=f"lesson_list.{where}", on_click=_choose, args=(LIST_CHOICE,),
+                icon=":material/arrow_back:")
+    words = "Next" if ids.index(lesson.id) + 1 < len(lessons) else "First"
+    forward.button(f"{words}: {following.title}", key=f"lesson_next.{where}", on_click=_choose,
+                   args=(following.id,), icon=":material/arrow_forward:", help=f"{words} lesson: {following.title}")
+
+
+def lesson_sidebar_link() -> None:
+    """On any other page opened from a lesson (its URL names it: ?lesson=ID), a way back to that lesson."""
+    from aeviz.lessons import LessonNotFound, get_lesson
+    from ui.runs import page_link
+
+    lesson_id = st.query_params.get("lesson")
+    if not lesson_id:
+        return
+    try:
+        lesson = get_lesson(lesson_id)
+    except LessonNotFound:
+        return
+    with st.sidebar:
+        page_link("lessons.py", f"Back to the lesson: {lesson.title}", ":material/school:",
+                  query_params={"lesson": lesson.id})
 
 
 def setup_links(lesson) -> None:
@@ -42,9 +93,14 @@ def setup_links(lesson) -> None:
         runs = ",".join(info.run_id for info in found)
         title = lesson.page.removesuffix(".py").replace("_", " ").capitalize()
         page_link(lesson.page, f"Open the {title} page on the prepared run{'s' if len(found) > 1 else ''}",
-                  ":material/open_in_new:", query_params={"runs": runs, "dataset": lesson.dataset})
+                  ":material/open_in_new:", query_params={"runs": runs, "dataset": lesson.dataset,
+                                                          "lesson": lesson.id})
     elif not trainable_here:
-        st.caption(f"Prepare it ahead of class: `python -m aeviz lessons prepare {lesson.id}`")
+        title = lesson.page.removesuffix(".py").replace("_", " ").capitalize()
+        page_link(lesson.page, f"Set up: train it (k = {config.k}) on the {title} page", ":material/model_training:",
+                  query_params={"lesson": lesson.id})
+        st.caption(f"The run that page saves is yours to check here. A teacher can also prepare it ahead of "
+                   f"class: `python -m aeviz lessons prepare {lesson.id}`")
     missing = [c for c, info in zip(lesson.configs(), found) if info is None]
     if missing and trainable_here:
         prepare_button(lesson, missing)
@@ -76,16 +132,40 @@ def _image_datasets() -> tuple[str, ...]:
     return tuple(DATASET_NAMES)
 
 
+def own_run_ids(infos=()) -> set:
+    """Ids of the runs this session trained itself: its finished jobs, and among `infos` (saved runs) those
+    tagged with its session (a page that trains outside the job manager, the Recommender, tags them so),
+    less any a lesson's preparation trained (aeviz.run_origin), which are the teacher's runs for everyone."""
+    from aeviz.lessons.record import session_tag
+    from aeviz.run_origin import SESSION, is_prepared
+
+    owner = session_owner()
+    mine = {v.run_id for v in job_manager().jobs(owner=owner) if v.run_id and not is_prepared(v.config.tags)}
+    tag = session_tag(owner)
+    return mine | {i.run_id for i in infos if (i.config.get("tags") or {}).get(SESSION) == tag
+                   and not is_prepared(i.config.get("tags"))}
+
+
 def candidate_runs(lesson) -> tuple[list, set]:
     """Saved runs the lesson can be checked on (its datasets, variant and k), this session's first, and the
-    ids of this session's runs."""
+    ids of this session's own runs (never a prepared one)."""
     from ui.runs import saved_runs
 
     config = lesson.config()
-    mine = {v.run_id for v in job_manager().jobs(owner=session_owner()) if v.run_id}
     infos = [i for dataset in lesson.datasets for i in saved_runs(dataset, (config.variant,))
              if i.config.get("k") == config.k]
+    mine = own_run_ids(infos)
     return sorted(infos, key=lambda i: (i.run_id not in mine, -i.created)), mine
+
+
+def run_choice_label(info, mine: set) -> str:
+    """'yours · …' for this session's own runs; else where the run came from ('lesson vae-kl (prepared) · …')."""
+    import time
+
+    from aeviz.run_origin import origin_label
+
+    whose = "yours" if info.run_id in mine else origin_label(info.config.get("tags"))
+    return f"{whose} · {info.label} · trained {time.strftime('%H:%M', time.localtime(info.created))}"
 
 
 @st.cache_data(show_spinner="Measuring the run…", max_entries=256)
@@ -98,9 +178,9 @@ def cached_check(lesson_id: str, run_id: str, created: float) -> dict:
 
 
 def check_panel(lesson) -> None:
-    """Pick a run, check it, show passed or not with the numbers; the session's progress is kept."""
-    import time
-
+    """Pick a run, check it, show passed or not with the numbers; the session's progress is kept. The run
+    chosen at first is the newest this session trained itself; with none, nothing is chosen (a run prepared
+    for the lesson, or another session's, can be picked and checked, but passes only count on your own)."""
     from aeviz.errors import AevizError
     from aeviz.lessons.check import CheckResult
     from aeviz.lessons.record import record_check, session_tag
@@ -110,10 +190,23 @@ def check_panel(lesson) -> None:
         st.caption(f"No saved {lesson.config().variant} run with k = {lesson.config().k} yet: set it up above.")
         return
     by_id = {i.run_id: i for i in infos}
-    run_id = st.selectbox("Run to check", list(by_id), key=f"lesson_run.{lesson.id}",
-                          format_func=lambda r: ("yours · " if r in mine else "")
-                          + f"{by_id[r].label} · trained {time.strftime('%H:%M', time.localtime(by_id[r].created))}")
-    if not st.button("Check my run", type="primary", key=f"lesson_check.{lesson.id}", icon=":material/task_alt:"):
+    key = f"lesson_run.{lesson.id}"
+    if st.session_state.get(key) is not None and st.session_state[key] not in by_id:
+        del st.session_state[key]
+    own = [i.run_id for i in infos if i.run_id in mine]
+    if own and key in st.session_state and st.session_state[key] is None:
+        st.session_state[key] = own[0]  # the student's first own run is chosen as soon as it is saved
+    if not own:
+        st.caption("You have not trained a run for this lesson in this session yet: train one with the lesson's "
+                   "settings (Set up, above). The runs listed are others' (prepared for the lesson, or other "
+                   "sessions'): you can check one to compare, but only your own run counts as passed.")
+    run_id = st.selectbox("Run to check", list(by_id), index=0 if own else None, key=key,
+                          placeholder="Choose a run (none of yours yet)",
+                          format_func=lambda r: run_choice_label(by_id[r], mine))
+    if run_id is None:
+        return
+    if not st.button("Check my run" if run_id in mine else "Check this run", type="primary",
+                     key=f"lesson_check.{lesson.id}", icon=":material/task_alt:"):
         state = progress().get(lesson.id)
         if state and state.get("run_id") == run_id:
             show_result(state["result"])
@@ -122,6 +215,11 @@ def check_panel(lesson) -> None:
         result = cached_check(lesson.id, run_id, by_id[run_id].created)
     except AevizError as exc:
         st.error(str(exc))
+        return
+    if run_id not in mine:  # shown, never counted: a pass is earned on a run of your own
+        st.info("This run is not one you trained in this session, so the lesson is not marked as passed by it.",
+                icon=":material/info:")
+        show_result(result)
         return
     progress()[lesson.id] = {"passed": result["passed"], "run_id": run_id, "result": result}
     record_check(CheckResult(**result), session_tag(session_owner()))

@@ -70,6 +70,7 @@ def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", va
     if not infos:
         return []
     by_id = {i.run_id: i for i in infos}
+    forget_other_runs(key, by_id)
     if url_param:
         restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, max_runs))
     _take_handoff(key, by_id, multiple=True)
@@ -83,25 +84,49 @@ def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", va
     return picked
 
 
-def pick_run(dataset: str, key: str, label: str = "Run", variants=None, url_param: str | None = "runs"):
+def pick_run(dataset: str, key: str, label: str = "Run", variants=None, url_param: str | None = "runs",
+             prefer=()):
     """A select box of saved runs on `dataset`; returns a RunInfo or None when there are none. The choice
-    lives in the URL (`?runs=ID`)."""
+    lives in the URL (`?runs=ID`). `prefer`: tests of a RunInfo, best first; the box starts on the newest run
+    passing the first test any run passes (a page's default run should show the page's idea), else the newest."""
     infos = saved_runs(dataset, variants)
     damaged_runs_note(dataset)
     interrupted_runs_note(dataset)
     if not infos:
         return None
     by_id = {i.run_id: i for i in infos}
+    forget_other_runs(key, by_id)
     if url_param:
         restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, 1))
     _take_handoff(key, by_id, multiple=False)
-    run_id = st.selectbox(label, list(by_id), format_func=lambda r: run_label(by_id[r]), key=key)
+    start = 0 if key in st.session_state else next(  # (the state wins: no default beside it)
+        (index for test in prefer for index, info in enumerate(infos) if test(info)), 0)
+    run_id = st.selectbox(label, list(by_id), index=start, format_func=lambda r: run_label(by_id[r]), key=key)
     if url_param:
         publish(key, {url_param: run_id})
     picked = by_id.get(run_id)
     if picked is not None:
         show_run_health(picked)
     return picked
+
+
+def forget_other_runs(key: str, by_id: dict) -> None:
+    """Drop from a run picker's state the runs it no longer lists (those of another dataset, after the
+    dataset was switched, or deleted ones), before the picker is drawn: what remains stays chosen, and a
+    picker left with nothing gets the newest run of this dataset (`by_id` lists newest first), as when it
+    was first drawn. Set through session state, so the browser's widget shows it too (a stale value the
+    browser sends back is replaced, not kept). Every run picker calls this, so no page can keep a run of
+    the other dataset chosen."""
+    if key not in st.session_state or not by_id:
+        return
+    value = st.session_state[key]
+    newest = next(iter(by_id))
+    if isinstance(value, (list, tuple)):
+        kept = [run_id for run_id in value if run_id in by_id]
+        if kept != list(value):
+            st.session_state[key] = kept or [newest]
+    elif value not in by_id:
+        st.session_state[key] = newest
 
 
 def _runs_from_link(query: dict, url_param: str, by_id: dict, key: str, most: int) -> None:
@@ -127,10 +152,21 @@ def load_run(info):
         return None
 
 
-def picked_run_or_stop(dataset: str, key: str):
-    """(RunInfo, LoadedRun) of the run chosen in a select box; stops the page with a message when
-    there is no run on `dataset` or the chosen one is damaged."""
-    info = pick_run(dataset, key=key)
+def converged(info) -> bool:
+    """Not far from converged by the one rule of aeviz.facts (a run without a PCA baseline counts as converged)."""
+    from aeviz.facts import far_from_converged
+    from ui.common import pca_curve
+
+    mse = info.metrics.get("test_mse")
+    if not isinstance(mse, (int, float)) or info.metrics.get("pca_test_mse") is None:
+        return True
+    return not far_from_converged(mse, pca_curve(info.config["dataset"]))
+
+
+def picked_run_or_stop(dataset: str, key: str, prefer=()):
+    """(RunInfo, LoadedRun) of the run chosen in a select box (`prefer`: as pick_run's); stops the page with a
+    message when there is no run on `dataset` or the chosen one is damaged."""
+    info = pick_run(dataset, key=key, prefer=prefer)
     if info is None:
         no_runs_message(dataset)
         st.stop()

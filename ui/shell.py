@@ -10,6 +10,7 @@ import time
 import streamlit as st
 
 from ui.common import dataset_selector, device_summary, session_owner
+from ui.lesson_views import lesson_sidebar_link
 from ui.links import publish, restore
 from ui.runs import session_runs_sidebar
 from ui.theme import projector_toggle
@@ -56,7 +57,8 @@ def settings_or_stop() -> None:
         st.stop()
 
 
-def sidebar() -> None:
+def sidebar(page=None) -> None:
+    """`page`: the st.Page about to run (its url_path says which), when known."""
     settings_or_stop()
     session_owner()
     restore("shell", _dataset_from_link)
@@ -64,5 +66,7 @@ def sidebar() -> None:
         publish("shell", {"dataset": dataset_selector(st.sidebar, key="sidebar_dataset")})
         st.caption(f"Device: **{device_summary()}**")
         projector_toggle(st.sidebar)
+    if getattr(page, "url_path", None) != "lessons":
+        lesson_sidebar_link()  # a page opened from a lesson links back to it
     session_runs_sidebar()
     start_umap_warmup()

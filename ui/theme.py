@@ -7,6 +7,7 @@ import streamlit as st
 from aeviz.figures.theme import apply_theme
 
 PROJECTOR_KEY = "projector_mode"
+PROJECTOR_PARAM = "projector"  # ?projector=1 in this tab's URL: projector mode survives a reload
 # Page text and widgets scale with the root font size; 22 px reads from the back of a lecture hall.
 # The main column's side padding is in rem too: narrowed, so the larger text still gets the width.
 PROJECTOR_CSS = ("<style>html { font-size: 22px; } [data-testid='stImage'] img { image-rendering: pixelated; } "
@@ -25,12 +26,20 @@ def themed(fig, width_share: float = 1.0):
 
 
 def projector_toggle(where=None) -> None:
-    """The sidebar toggle, and the page-wide larger text while it is on."""
+    """The sidebar toggle, and the page-wide larger text while it is on. The toggle's state lives in this
+    tab's URL too (?projector=1, like the session id, never in a shared link): a reload, which starts a new
+    Streamlit session, comes back in projector mode, and so does every page the tab opens."""
     where = where or st.sidebar
+    if PROJECTOR_KEY not in st.session_state and st.query_params.get(PROJECTOR_PARAM) == "1":
+        st.session_state[PROJECTOR_KEY] = True
     where.toggle("Projector mode", key=PROJECTOR_KEY,
                  help="Larger text, thicker lines, larger images and black on white: for showing a page to a room.")
     if projector_on():
+        if st.query_params.get(PROJECTOR_PARAM) != "1":
+            st.query_params[PROJECTOR_PARAM] = "1"
         st.html(PROJECTOR_CSS)
+    elif PROJECTOR_PARAM in st.query_params:
+        del st.query_params[PROJECTOR_PARAM]
 
 
 def chart_columns(count: int):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from aeviz.analysis.comparison import pca_comparison_k, pca_comparison_words
+from aeviz.facts import pca_verdict
 from aeviz.jobs.executors import ON_RAY
 from aeviz.jobs.queue_estimate import queue_starts
 from aeviz.figures.training import (format_duration, loss_curves_figure, progress_text, snapshot_figure,
@@ -15,8 +17,13 @@ from ui.formation import show_live_formation
 from ui.theme import chart_columns, themed
 
 
+def compared_k(view) -> int:
+    """The number of PCA components the run is compared with (aeviz.facts: k, or a k-sparse run's active units)."""
+    return pca_comparison_k(view.config.variant, view.config.k, view.config.params)
+
+
 def pca_mse_at_k(view, pca_curve: np.ndarray) -> float:
-    return float(pca_curve[min(view.config.k, len(pca_curve) - 1)])
+    return float(pca_curve[min(compared_k(view), len(pca_curve) - 1)])
 
 
 def show_status(view, manager, pca_curve: np.ndarray) -> None:
@@ -55,7 +62,8 @@ def show_status(view, manager, pca_curve: np.ndarray) -> None:
               f"{current_mse:.4f}" if current_mse is not None else "…",
               delta=f"{current_mse - pca_mse:+.4f} vs PCA" if current_mse is not None else None,
               delta_color="inverse")
-    m2.metric(f"PCA at k = {k}", f"{pca_mse:.4f}")
+    m2.metric(f"PCA at k = {compared_k(view)}", f"{pca_mse:.4f}",
+              help=pca_comparison_words(view.config.variant, k, view.config.params))
     if view.progress is not None:
         m3.metric("Samples per second", f"{view.progress.samples_per_second:,.0f}",  # fits a projector's third
                   help=f"{view.started.device_name if view.started else ''}; "
@@ -68,6 +76,7 @@ def show_figures(view, pca_curve: np.ndarray) -> None:
     if view.status == "queued":
         return
     pca_mse = pca_mse_at_k(view, pca_curve)
+    words = pca_comparison_words(view.config.variant, view.config.k, view.config.params).split(" (")[0]
     snapshot = view.snapshot
     if snapshot is not None:
         st.plotly_chart(themed(snapshot_figure(snapshot.originals, snapshot.reconstructions,
@@ -77,7 +86,8 @@ def show_figures(view, pca_curve: np.ndarray) -> None:
     if view.history:
         loss_col.plotly_chart(themed(loss_curves_figure(thin(view.history))), key=f"loss.{view.job_id}")
     if view.test_history:
-        mse_col.plotly_chart(themed(test_mse_figure(view.test_history, pca_mse)), key=f"testmse.{view.job_id}")
+        mse_col.plotly_chart(themed(test_mse_figure(view.test_history, pca_mse, title=f"Test MSE against {words}")),
+                             key=f"testmse.{view.job_id}")
     show_live_formation(view)  # the codes forming (Explore's "watch it form"), live
 
 
@@ -86,8 +96,8 @@ def show_outcome(view, pca_mse: float) -> None:
     if view.status in ("completed", "stopped"):
         verdict = ""
         if mse is not None:
-            verdict = (f" Test MSE {mse:.4f} {'beats' if mse < pca_mse else 'does not beat'} PCA's {pca_mse:.4f} "
-                       f"at the same k.")
+            verdict = (f" Test MSE {mse:.4f} {pca_verdict(mse, pca_mse)} PCA's {pca_mse:.4f}, "
+                       f"{pca_comparison_words(view.config.variant, view.config.k, view.config.params)[4:]}.")
         saved = f" Saved as **{view.run_id}**." if view.run_id else ""
         box = st.success if view.status == "completed" else st.info
         if view.error:  # trained but not saved (e.g. a full disk): the model is kept; offer to save or download it

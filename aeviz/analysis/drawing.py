@@ -49,16 +49,17 @@ def read_upload(data: bytes, name: str = "upload") -> np.ndarray:
         raise UnsupportedImage(str(exc)) from None
 
 
-def to_grey(pixels: np.ndarray) -> np.ndarray:
+def to_grey(pixels: np.ndarray, clear: float = 1.0) -> np.ndarray:
     """Greyscale (H, W) in [0, 1] from an array (H, W), (H, W, 3) or (H, W, 4) of 0…255 values;
-    transparent pixels count as white paper (a drawing canvas returns RGBA on a clear background)."""
+    transparent pixels count as `clear`: white paper for an uploaded image, black for the app's drawing
+    canvas (white strokes on black, as the datasets' images are; it returns RGBA on a clear background)."""
     array = np.asarray(pixels, np.float32)
     if array.max(initial=0) > 1.0:
         array = array / 255.0
     if array.ndim == 2:
         return np.clip(array, 0, 1)
     rgb, alpha = array[..., :3], (array[..., 3:4] if array.shape[-1] == 4 else np.ones_like(array[..., :1]))
-    rgb = rgb * alpha + (1 - alpha)  # composite over white
+    rgb = rgb * alpha + clear * (1 - alpha)  # composite over the background
     # ITU-R 601 luma, as PIL's "L" conversion
     grey = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
     return np.clip(grey, 0, 1)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 from aeviz.data.datasets import load_dataset
 
+from aeviz import facts
+
 ACTIVE_SHARE = 0.5        # a VAE with fewer than half its dimensions active gets a word
 # A linear run whose mean principal angle to PCA is above this. The mean, not the largest: where two
 # eigenvalues are nearly equal (digits' 8th and 9th components) the last angle stays large long after
@@ -30,12 +32,12 @@ def run_health(run, pca_curve=None) -> list[str]:
     if metrics.get("status") == "stopped":
         messages.append(f"This run was stopped after {metrics.get('epochs', 0):.2g} epochs, before its budget "
                         f"ran out: what it shows is a partly trained model.")
-    pca_k1 = _pca_at(config, metrics, pca_curve, 1)
-    if test_mse is not None and pca_k1 is not None and test_mse > pca_k1:
+    curve = _pca_curve(config, metrics, pca_curve)
+    if test_mse is not None and curve is not None and facts.far_from_converged(test_mse, curve):
         messages.append(
-            f"Far from converged: its test MSE ({test_mse:.4f}) is worse than PCA with a single component "
-            f"({pca_k1:.4f}), so its pictures show an unfinished model (blur, or the mean image), not the "
-            f"idea of the variant. Train longer (more epochs or seconds) or with a larger learning rate.")
+            f"Far from converged: {facts.undertrained_words(test_mse, curve)}, so its pictures show an "
+            f"unfinished model (blur, or the mean image), not the idea of the variant. Train longer (more "
+            f"epochs or seconds) or with a larger learning rate.")
     messages += _variant_messages(config, metrics)
     return messages
 
@@ -46,8 +48,9 @@ def _variant_messages(config: dict[str, Any], metrics: dict[str, Any]) -> list[s
     active = metrics.get("active_dims")
     if active is not None and k and active < ACTIVE_SHARE * k:
         out.append(
-            f"Only {active} of the {k} latent dimensions carry information (KL above 0.01 nats); the others "
-            f"have collapsed to the prior, so prior samples and traversals along them change nothing. Early "
+            f"Only {active} of the {k} latent dimensions carry information; the other {k - active} have "
+            f"collapsed to the prior ({facts.collapse_rule_words()}), so prior samples and traversals along "
+            f"them change nothing. Early "
             f"in training, or with a large β, a VAE uses few dimensions: train longer, lower β, or choose a "
             f"smaller k.")
     noisy, noisy_input = metrics.get("noisy_test_mse"), metrics.get("noisy_input_mse")
@@ -57,7 +60,7 @@ def _variant_messages(config: dict[str, Any], metrics: dict[str, Any]) -> list[s
                 f"It does not remove noise yet: its output on noisy test images is as far from the clean ones "
                 f"({noisy:.4f}) as the noisy images themselves ({noisy_input:.4f}). Train longer.")
         clean, pca = metrics.get("test_mse"), metrics.get("pca_test_mse")
-        if clean is not None and pca is not None and clean > pca:
+        if clean is not None and pca is not None and not facts.beats_pca(clean, pca):
             out.append(
                 f"On clean test images it is worse than PCA at the same k ({clean:.4f} against {pca:.4f}). That "
                 f"is expected of a denoising autoencoder: it was trained to rebuild clean images from corrupted "
@@ -72,7 +75,8 @@ def _variant_messages(config: dict[str, Any], metrics: dict[str, Any]) -> list[s
     return out
 
 
-def _pca_at(config: dict[str, Any], metrics: dict[str, Any], pca_curve, k: int) -> float | None:
+def _pca_curve(config: dict[str, Any], metrics: dict[str, Any], pca_curve):
+    """PCA's test MSE per k on the run's dataset, or None when the run has no PCA baseline."""
     if metrics.get("pca_test_mse") is None:  # no PCA baseline for this model (AutoRec's ratings)
         return None
     if pca_curve is None:
@@ -83,7 +87,7 @@ def _pca_at(config: dict[str, Any], metrics: dict[str, Any], pca_curve, k: int) 
         from aeviz.analysis.pca import pca_test_mse_curve
 
         pca_curve = pca_test_mse_curve(load_dataset(dataset))
-    return float(pca_curve[min(k, len(pca_curve) - 1)])
+    return pca_curve
 
 
 def _config_dict(config) -> dict[str, Any]:

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from aeviz import facts
 from aeviz.errors import AevizError
 from aeviz.variants import get_variant, variants_where
 from aeviz.analysis.latent import run_in_batches
 
-DEFAULT_THRESHOLD = 0.05
+DEFAULT_THRESHOLD = facts.ACTIVE_THRESHOLD  # the one rule for "active" (aeviz.facts)
 
 
 @dataclass
@@ -36,7 +37,7 @@ class ActivationStats:
     @property
     def active(self) -> np.ndarray:
         """(N, units) boolean: unit j active on image i."""
-        return np.abs(self.activations) > self.threshold
+        return facts.active_mask(self.activations, self.threshold)
 
     @property
     def dormant(self) -> np.ndarray:
@@ -129,3 +130,49 @@ def sparsity_point_row(point, model, images: torch.Tensor, threshold: float = DE
     stats = activation_stats(model, images, threshold)
     return {"variant": point.variant, knob: point.values[knob], "test_mse": point.metrics.get("test_mse"),
             "run_id": point.run_id, **stats.summary()}
+
+
+# ---------------------------------------------------------------- Makhzani & Frey's trend, measured
+def locality_window(side: int) -> int:
+    """The side of the patch a filter's locality is measured in: a third of the image's side (at least 2)."""
+    return max(2, round(side / 3))
+
+
+def locality_index(filters: np.ndarray, window: int | None = None) -> np.ndarray:
+    """Per filter (n, H, W): the share of its energy (squared weights) inside its densest window x window
+    patch. 1 for a filter whose weight sits in one patch (a local stroke); window²/(H·W) for one spread evenly
+    over the image (a global template)."""
+    filters = np.asarray(filters, dtype=np.float64)
+    energy = filters ** 2
+    n, h, w = energy.shape
+    side = window or locality_window(min(h, w))
+    total = energy.reshape(n, -1).sum(axis=1)
+    padded = np.pad(energy, ((0, 0), (1, 0), (1, 0))).cumsum(axis=1).cumsum(axis=2)  # integral images
+    patches = (padded[:, side:, side:] - padded[:, :-side, side:] - padded[:, side:, :-side]
+               + padded[:, :-side, :-side])
+    best = patches.reshape(n, -1).max(axis=1)
+    return np.where(total > 0, best / np.where(total > 0, total, 1.0), 0.0)
+
+
+def locality_trend_words(points: list[tuple[int, float]], side: int, final: bool = True) -> str:
+    """What the measured locality per number of active units shows (points: (active units, mean locality
+    index)), in words that follow the numbers: Makhzani & Frey's finding (fewer active units, more global
+    filters) only when the index falls at every step as the active units fall. Not `final` (runs still
+    training): the numbers so far, no verdict."""
+    points = sorted(points, key=lambda p: -p[0])
+    window = locality_window(side)
+    spread = window * window / (side * side)
+    numbers = ", ".join(f"{active} active: {value:.2f}" for active, value in points)
+    head = (f"Locality index (the share of a filter's energy in its densest {window}x{window} patch; "
+            f"{spread:.2f} for a filter spread evenly over the image, 1 for one inside a single patch), the "
+            f"mean over the filters shown: {numbers}. ")
+    if len(points) < 2 or not final:
+        return head + ("" if final else "The verdict comes when every run has trained.")
+    values = [value for _, value in points]
+    falling = all(later < earlier for earlier, later in zip(values, values[1:]))
+    if falling:
+        return head + ("It falls at every step as fewer units are active: the filters grow more global, as in "
+                       "Makhzani & Frey's figure.")
+    return head + ("It does not fall steadily as fewer units are active, so these runs do not show the paper's "
+                   "trend from local strokes to global templates (on MNIST with 1000 units it did): on this "
+                   "dataset, code width and budget, read the filters for what they are.")

@@ -8,10 +8,22 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-SPACE_COLOURS = {"codes": "#636efa", "pca": "#ef553b", "pixels": "#7f7f7f",
-                 "autoencoder": "#636efa"}
+from aeviz.figures.images import image_heatmap
+from aeviz.figures.theme import CLASS_COLORS, PCA_COLOR
+
+# One colour and one name per method on every chart of the page (they differed between charts): the
+# autoencoder blue, PCA the vermilion it has on every page, pixels grey. "codes" and "pca" name feature
+# spaces (retrieval, clustering, the probe); "autoencoder" and "pca" name the anomaly detectors, where PCA
+# is scored by its reconstruction error, not by its codes.
+AUTOENCODER_COLOUR, PIXELS_COLOUR = CLASS_COLORS[0], "#7f7f7f"
+SPACE_COLOURS = {"codes": AUTOENCODER_COLOUR, "pca": PCA_COLOR, "pixels": PIXELS_COLOUR,
+                 "autoencoder": AUTOENCODER_COLOUR}
 SPACE_NAMES = {"codes": "autoencoder codes", "pca": "PCA codes (same k)", "pixels": "raw pixels",
                "autoencoder": "autoencoder"}
+METHOD_NAMES = {"autoencoder": "autoencoder", "pca": "PCA (same k)"}  # the anomaly detectors
+# Normal and held-out images in the score histograms: Okabe & Ito's sky blue and orange (red against green
+# is the pair most colour-vision deficiencies cannot tell apart).
+NORMAL_COLOUR, HELD_OUT_COLOUR = "#56B4E9", "#E69F00"
 
 
 def image_row(images: np.ndarray, captions: Sequence[str] = (), title: str = "", columns: int | None = None,
@@ -30,10 +42,12 @@ def image_row(images: np.ndarray, captions: Sequence[str] = (), title: str = "",
     fig = make_subplots(rows=rows, cols=columns, subplot_titles=captions or None,
                         horizontal_spacing=0.01, vertical_spacing=0.08 if rows > 1 else 0.02)
     for index, image in enumerate(images):
-        fig.add_trace(go.Heatmap(z=image[::-1], colorscale="gray_r", zmin=0, zmax=1, showscale=False,
-                                 hoverinfo="skip"), row=index // columns + 1, col=index % columns + 1)
-    fig.update_xaxes(visible=False, scaleanchor=None)
-    fig.update_yaxes(visible=False)
+        fig.add_trace(image_heatmap(image[::-1], hoverinfo="skip"), row=index // columns + 1, col=index % columns + 1)
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, constrain="domain")
+    for cell in range(rows * columns):  # square pixels: a stretched 8x8 digit read as another shape
+        axis = "" if cell == 0 else str(cell + 1)
+        fig.layout[f"yaxis{axis}"].scaleanchor = f"x{axis}"
     for annotation in fig.layout.annotations:
         annotation.font.size = 10
     size = 90 if columns <= 12 else 60
@@ -44,9 +58,10 @@ def image_row(images: np.ndarray, captions: Sequence[str] = (), title: str = "",
 
 def score_histograms(scores: dict[str, np.ndarray], is_anomaly: np.ndarray, bins: int = 60) -> go.Figure:
     """Per method, the distribution of anomaly scores for normal vs anomalous test images."""
-    fig = make_subplots(rows=1, cols=len(scores), subplot_titles=[SPACE_NAMES.get(m, m) for m in scores])
+    fig = make_subplots(rows=1, cols=len(scores), subplot_titles=[METHOD_NAMES.get(m, m) for m in scores])
     for col, (method, values) in enumerate(scores.items(), 1):
-        for mask, name, colour in ((~is_anomaly, "normal classes", "#2ca02c"), (is_anomaly, "held-out classes", "#d62728")):
+        for mask, name, colour in ((~is_anomaly, "normal classes", NORMAL_COLOUR),
+                                   (is_anomaly, "held-out classes", HELD_OUT_COLOUR)):
             fig.add_trace(go.Histogram(x=values[mask], nbinsx=bins, name=name, marker_color=colour, opacity=0.6,
                                        histnorm="probability density", legendgroup=name, showlegend=col == 1),
                           row=1, col=col)
@@ -59,7 +74,7 @@ def roc_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], aucs: dict[str,
     """ROC curves {method: (fpr, tpr)} with their AUC in the legend, and the chance diagonal."""
     fig = go.Figure()
     for method, (fpr, tpr) in curves.items():
-        fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{SPACE_NAMES.get(method, method)} "
+        fig.add_trace(go.Scatter(x=fpr, y=tpr, mode="lines", name=f"{METHOD_NAMES.get(method, method)} "
                                  f"(AUC {aucs[method]:.3f})", line=dict(color=SPACE_COLOURS.get(method))))
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance (AUC 0.5)",
                              line=dict(color="#bbbbbb", dash="dash")))
@@ -89,8 +104,8 @@ def held_out_auc_bars(per_class: dict[str, dict[str, float]]) -> go.Figure:
     """AUC of the autoencoder and of PCA with each class held out in turn: {class name: {"auc", "pca_auc"}}."""
     fig = go.Figure()
     classes = list(per_class)
-    for key, name, colour in (("auc", "autoencoder", SPACE_COLOURS["autoencoder"]),
-                              ("pca_auc", "PCA (same k)", SPACE_COLOURS["pca"])):
+    for key, name, colour in (("auc", METHOD_NAMES["autoencoder"], SPACE_COLOURS["autoencoder"]),
+                              ("pca_auc", METHOD_NAMES["pca"], SPACE_COLOURS["pca"])):
         values = [per_class[c][key] for c in classes]
         fig.add_trace(go.Bar(x=classes, y=values, name=name, marker_color=colour,
                              text=[f"{v:.2f}" for v in values], textposition="outside"))

@@ -7,6 +7,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from aeviz.figures.images import image_heatmap
 from aeviz.figures.sparsity import COLORS, tile_images
 
 
@@ -16,7 +17,7 @@ def image_rows(rows: Mapping[str, np.ndarray], title: str = "", pad: int = 1) ->
     n, h, w = next(iter(rows.values())).shape
     stacked = np.concatenate([np.asarray(rows[name])[:n] for name in names])
     tiled = tile_images(np.clip(stacked, 0.0, 1.0), columns=n, pad=pad, normalize="none")
-    fig = go.Figure(go.Heatmap(z=tiled[::-1], zmin=0, zmax=1, colorscale="gray", showscale=False, hoverongaps=False))
+    fig = go.Figure(image_heatmap(tiled[::-1], hoverongaps=False))
     centers = [len(tiled) - 1 - (i * (h + pad) + (h - 1) / 2) for i in range(len(names))]
     fig.update_yaxes(tickvals=centers, ticktext=names, scaleanchor="x", showgrid=False, zeroline=False, showline=False)
     fig.update_xaxes(visible=False)

@@ -8,6 +8,19 @@ import numpy as np
 
 from aeviz.figures.theme import CAPTION, LINE_HEIGHT, PROJECTOR
 
+# One image convention on every page: a pixel's intensity as grey, 0 black and 1 white, as the datasets
+# store them, so digits and clothes are drawn white on black wherever they appear (a reversed scale drew
+# them dark on white on one page and white on dark on the next). Mosaics draw their pixels with it too.
+IMAGE_COLORSCALE = [[0.0, "#000000"], [1.0, "#ffffff"]]
+
+
+def image_heatmap(z, **trace):
+    """A plotly Heatmap of image pixels in [0, 1] by the convention above (no colour bar)."""
+    import plotly.graph_objects as go
+
+    return go.Heatmap(z=z, zmin=0, zmax=1, colorscale=IMAGE_COLORSCALE, showscale=False, **trace)
+
+
 # Screen pixels above each mosaic row for its label and under it for its captions: a line of text at
 # projector size, so a label never runs into the images.
 TEXT_BAND_PX = math.ceil(PROJECTOR["font"] * LINE_HEIGHT)

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from aeviz.analysis import information
+from aeviz import facts
 
 GRID = np.linspace(0.0005, 0.9995, 400)
 P_COLOR, Q_COLOR, KL_COLOR = "#1f77b4", "#ff7f0e", "#d62728"
@@ -107,6 +108,28 @@ def bernoulli_kl_curve(rho: float, rho_hat: float | None = None) -> go.Figure:
     return _layout(fig, title, "mean activation ρ̂ of a unit", "KL (nats)")
 
 
+RARE, OFTEN = 0.01, 0.99  # a unit on for 1% of the images, and one on for 99%: the two ends the words compare
+
+
+def sparse_penalty_words(rho: float) -> str:
+    """What the curve of KL(ρ‖ρ̂) shows at this ρ, with its own numbers. The penalty has no upper bound at
+    either end (ρ̂ exactly 0 or 1 costs infinitely much), but for a small ρ it rises far faster towards 1 than
+    towards 0: with ρ = 0.05, ρ̂ = 0.01 costs 0.041 nats and ρ̂ = 0.2 costs 0.094. Words that said it 'grows
+    steeply as ρ̂ → 1 or 0' were contradicted by the curve and the value beside them."""
+    rare, often = (float(information.bernoulli_kl(rho, x)) for x in (RARE, OFTEN))
+    if often > 2 * rare:
+        side = ("So it pushes far harder against a unit that fires too often than against one that fires too "
+                "rarely: it keeps units from staying always on, while a nearly silent unit costs much less.")
+    elif rare > 2 * often:
+        side = "So it pushes far harder against a unit that fires too rarely than against one that fires too often."
+    else:
+        side = "At this ρ it pushes about equally hard against a unit that fires too often and one that fires too rarely."
+    return ("Read each sigmoid unit as a coin that is *on* with probability ρ̂ (its mean activation). The penalty "
+            "is zero only at ρ̂ = ρ and has no upper bound: a unit on for every image (ρ̂ = 1) or for none (ρ̂ = 0) "
+            f"would cost infinitely much. How fast it rises depends on the side: with ρ = {rho:g}, a unit on for "
+            f"{RARE:.0%} of the images costs {rare:.3f} nats and one on for {OFTEN:.0%} costs {often:.3f}. " + side)
+
+
 def pixel_bce_split_figure(split: information.PixelBCESplit, title: str = "") -> go.Figure:
     """Three maps per pixel: BCE = H(x) (the data's own entropy) + KL(x‖r) (the model's part)."""
     maps = [split.bce, split.data_entropy, split.kl]
@@ -135,11 +158,13 @@ def unit_kl_bars(kl: np.ndarray, unit_means: np.ndarray, rho: float, title: str 
                    "hidden unit (sorted)", "KL (nats)")
 
 
-def vae_kl_bars(kl: np.ndarray, used_threshold: float = 0.01, title: str = "") -> go.Figure:
-    """The VAE's KL per latent dimension; dimensions under `used_threshold` nats are drawn grey (unused)."""
-    colors = [KL_COLOR if v >= used_threshold else "#bbbbbb" for v in kl]
-    used = int((kl >= used_threshold).sum())
+def vae_kl_bars(kl: np.ndarray, title: str = "") -> go.Figure:
+    """The VAE's KL per latent dimension; collapsed ones (aeviz.facts' rule) are drawn grey."""
+
+    collapsed = facts.collapsed_mask(kl)
+    colors = ["#bbbbbb" if gone else KL_COLOR for gone in collapsed]
+    used = facts.used_dimensions(kl)
     fig = go.Figure(go.Bar(x=[str(j) for j in range(len(kl))], y=kl, marker_color=colors))
     fig.update_xaxes(type="category")
-    return _layout(fig, title or f"KL per latent dimension: {used} of {len(kl)} used (≥ {used_threshold:g} nats)",
-                   "latent dimension", "KL (nats)")
+    return _layout(fig, title or f"KL per latent dimension: {used} of {len(kl)} used, grey: collapsed "
+                   f"({facts.collapse_rule_words()})", "latent dimension", "KL (nats)")

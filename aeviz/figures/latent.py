@@ -53,11 +53,13 @@ def frontier_figure(ks: np.ndarray, pca_mse: np.ndarray, points=(), highlight: s
             x=[p.k for p in group], y=[p.test_mse for p in group], mode="markers", name=variant,
             marker=dict(size=[14 if p.run_id == highlight else 9 for p in group], color=PALETTE[i % len(PALETTE)],
                         line=dict(width=[2 if p.run_id == highlight else 0 for p in group], color="black")),
-            text=[f"{p.label}<br>PCA at k={p.k}: {p.pca_test_mse:.4f}<br>"
+            text=[f"{p.label}<br>PCA at k={p.pca_k}{' (its active units)' if p.pca_k != p.k else ''}: "
+                  f"{p.pca_test_mse:.4f}<br>"
                   f"{'beats' if p.beats_pca else 'does not beat'} PCA" for p in group],
             hovertemplate="%{text}<br>test MSE %{y:.4f}<extra></extra>"))
+    # the legend names the dashed line "PCA (exact)" even before any run is drawn (plotly hides a legend of one)
     fig.update_layout(title=title, xaxis_title="k (code size)", yaxis_title="test MSE per pixel", height=420,
-                      margin=dict(l=10, r=10, t=40, b=10))
+                      margin=dict(l=10, r=10, t=40, b=10), showlegend=True)
     # The log range covers the runs and PCA up to the largest run's k, down to a decade below the best run:
     # PCA's error near k = input size falls towards 0 (1e-7 at k = 64 on the 8x8 digits, where an
     # overcomplete run has k = 128) and would stretch the axis over decades that squash every run into one

@@ -49,6 +49,16 @@ def log_axis(values: Iterable[float], pad: float = 1.25) -> dict:
             "ticktext": [tick_label(t) for t in ticks], "minor": {"showgrid": False}}
 
 
+def reference_line(fig, y: float, text: str, log_y: bool, **line) -> None:
+    """A horizontal line at `y` across the plot, labelled `text` at its left end, above it. Plotly's own
+    add_hline(annotation_text=...) places the label at y in the axis's internal units, which on a log axis
+    are log10 of the data: a label at y = 0.016 stood at 10^0.016 ≈ 1, far above a chart ending at 0.03, and
+    the PCA line was drawn without its name."""
+    fig.add_hline(y=y, **line)
+    fig.add_annotation(x=0, xref="x domain", y=math.log10(y) if log_y and y > 0 else y, yref="y", text=text,
+                       showarrow=False, xanchor="left", yanchor="bottom")
+
+
 def apply_theme(fig, projector: bool = False, width_share: float = 1.0):
     """`fig` (a plotly Figure) with this app's fonts and line widths; in projector mode larger fonts,
     thicker lines, larger markers and images, black on white. `width_share`: the share of the page's width
@@ -71,7 +81,7 @@ def apply_theme(fig, projector: bool = False, width_share: float = 1.0):
     _legend_below_axis_title(fig, style["font"])
     if projector:
         _wrap_long_title(fig, style["title"], int(PROJECTOR_TITLE_CHARS * width_share))
-        _title_above_subplot_titles(fig, style)
+        _title_below_toolbars(fig, style)
     if fig.layout.height and not fig.layout.width:  # a figure of fixed size (a mosaic) is drawn to its pixels
         fig.update_layout(height=int(fig.layout.height * style["size"]))
     if projector:
@@ -168,20 +178,25 @@ def _wrap_long_title(fig, size: float, chars: int) -> None:
     _add_room_on_top(fig, (len(lines) - 1) * LINE_HEIGHT * size)
 
 
-def _title_above_subplot_titles(fig, style: dict) -> None:
-    """Subplot titles stand in the top margin, just above their plots, where the figure's title also is: at
-    projector size the two ran into each other. Pin the title to the figure's top edge and make the top
-    margin (and the figure, so the plots keep their height) tall enough for both."""
+# px: the band at a chart's top edge where its toolbars appear on hover, plotly's modebar and Streamlit's
+# element toolbar (sized in rem, so larger under the projector's 22 px root font). A title in it was covered.
+TOOLBAR_PX = 48
+
+
+def _title_below_toolbars(fig, style: dict) -> None:
+    """In projector mode: the title pinned under the toolbars' band at the figure's top edge, and under it
+    the subplot titles (which stand in the top margin just above their plots, where the title also was: at
+    projector size the two ran into each other). The top margin, and the figure so that the plots keep
+    their height, grow to hold the band, the title's lines and the subplot titles."""
+    title = fig.layout.title.text
+    if not title:
+        return
     tops = [a for a in fig.layout.annotations
             if a.yref == "paper" and a.yanchor == "bottom" and a.y is not None and a.y >= 0.99 and a.text]
-    title = fig.layout.title.text
-    if not tops or not title:
-        return
-    title_lines = title.count("<br>") + 1
-    subplot_lines = max(a.text.count("<br>") + 1 for a in tops)
     pad = 10
-    needed = (pad + title_lines * LINE_HEIGHT * style["title"] + pad
-              + subplot_lines * LINE_HEIGHT * style["font"] + pad)
-    fig.update_layout(title=dict(yref="container", y=1, yanchor="top", pad=dict(t=pad)))
+    needed = TOOLBAR_PX + (title.count("<br>") + 1) * LINE_HEIGHT * style["title"] + pad
+    if tops:
+        needed += max(a.text.count("<br>") + 1 for a in tops) * LINE_HEIGHT * style["font"] + pad
+    fig.update_layout(title=dict(yref="container", y=1, yanchor="top", pad=dict(t=TOOLBAR_PX)))
     if needed > _margin(fig, "t"):
         _add_room_on_top(fig, needed - _margin(fig, "t"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from aeviz.figures.images import mosaic_figure
-from aeviz.figures.theme import PCA_COLOR, log_axis
+from aeviz.figures.theme import PCA_COLOR, log_axis, reference_line
 
 TERM_ORDER_FIRST = ("loss", "reconstruction")
 
@@ -42,7 +42,7 @@ def loss_curves_figure(history: list[dict[str, float]], x: str = "epoch", log_y:
         fig.add_trace(go.Scatter(x=[r.get(x, 0.0) for r in test_history], y=[r["test_mse"] for r in test_history],
                                  mode="lines+markers", name="test MSE"))
     if pca_mse is not None:
-        fig.add_hline(y=pca_mse, line_dash="dot", annotation_text="PCA test MSE at the same k")
+        reference_line(fig, pca_mse, "PCA test MSE at the same k", log_y, line_dash="dot", line_color=PCA_COLOR)
     fig.update_layout(title=title, xaxis_title={"epoch": "epoch", "step": "step",
                                                 "elapsed": "seconds"}.get(x, x),
                       yaxis_title="loss (per pixel)", height=320, margin=dict(l=10, r=10, t=40, b=10),
@@ -63,8 +63,7 @@ def test_mse_figure(test_history: list[dict[str, float]], pca_mse: float | None,
     fig.add_trace(go.Scatter(x=xs, y=[r["test_mse"] for r in test_history], mode="lines+markers",
                              name="autoencoder"))
     if pca_mse is not None and test_history:
-        fig.add_hline(y=pca_mse, line_dash="dash", line_color=PCA_COLOR,
-                      annotation_text=f"PCA {pca_mse:.4f}", annotation_position="top left")
+        reference_line(fig, pca_mse, f"PCA {pca_mse:.4f}", True, line_dash="dash", line_color=PCA_COLOR)
     fig.update_layout(title=title, xaxis_title="seconds" if x == "elapsed" else x, yaxis_title="MSE per pixel",
                       height=320, margin=dict(l=10, r=10, t=40, b=10), showlegend=False)
     # The range follows the run after its first snapshot (the untrained model) and PCA's line, so the gap

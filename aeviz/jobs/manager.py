@@ -34,6 +34,7 @@ from aeviz.training.tasks import ACTIVE, RUNNING, STARTING, TrainerTask
 from aeviz.runs.store import RunStore, new_run_id
 from aeviz.training.events import Finished, Progress, Snapshot
 from aeviz.runs.interrupted import job_trainer
+from aeviz.runs.checkpoints import owner_tag
 
 
 class Job(TrainerTask):
@@ -69,7 +70,6 @@ class Job(TrainerTask):
         manager = self._manager
         if manager.cluster is not None and not self.resume:  # on the Ray cluster, or here with a note saying why
             # lazy: PIL only when called (this module imports without it)
-            from aeviz.runs.checkpoints import owner_tag
 
             source, self.note = manager.cluster.source_for(self.config, manager.store(), self.save_as,
                                                            fallback=self.local_trainer, tag=owner_tag(self.owner))

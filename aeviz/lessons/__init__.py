@@ -28,10 +28,13 @@ from aeviz.training.config import TrainConfig
 from aeviz.errors import AevizError, InvalidConfig
 from aeviz.lessons.metrics import METRICS
 from aeviz.variants import get_variant
+from aeviz.facts import placeholders
+from aeviz.run_origin import prepared_tags
 
 CATALOG = Path(__file__).resolve().parent / "catalog"
 COMPARISONS = {"<": lambda v, t: v < t, "<=": lambda v, t: v <= t,
                ">": lambda v, t: v > t, ">=": lambda v, t: v >= t}
+RULED_OPTIONS = {"kl_below", "threshold"}  # thresholds decided by aeviz.facts, never by one lesson
 RUN_FIELDS = ("variant", "k", "seed", "settings", "lr", "batch_size", "epochs", "max_seconds")
 
 
@@ -79,8 +82,13 @@ class Lesson:
         return self.datasets[0]
 
     def config(self, dataset: str | None = None) -> TrainConfig:
-        """The run the lesson asks for, on `dataset` (default: the lesson's own)."""
-        return _train_config(self._fields(dataset), self._dataset(dataset))
+        """The run the lesson asks for, on `dataset` (default: the lesson's own), tagged as prepared for the
+        lesson (aeviz.run_origin): what trains it is the teacher's preparation, never a student's own run.
+        Tags do not count in reuse's fingerprint, so a student's identical run still matches it."""
+
+        config = _train_config(self._fields(dataset), self._dataset(dataset))
+        config.tags = prepared_tags(self.id)
+        return config
 
     def reference_config(self, dataset: str | None = None) -> TrainConfig | None:
         """The run the goal compares against, or None when the goal needs none."""
@@ -90,7 +98,10 @@ class Lesson:
         if "settings" in self.reference:
             fields["settings"] = {}  # the reference names its settings in full
         fields.update(copy.deepcopy(self.reference))
-        return _train_config(fields, self._dataset(dataset))
+
+        config = _train_config(fields, self._dataset(dataset))
+        config.tags = prepared_tags(self.id, reference=True)
+        return config
 
     def configs(self, dataset: str | None = None) -> list[TrainConfig]:
         """Every run the lesson needs: its own, then the reference if any."""
@@ -146,8 +157,12 @@ def parse_lesson(data: dict[str, Any], source: str = "lesson") -> Lesson:
     if comparison not in COMPARISONS:
         raise InvalidConfig(f"{source}: goal.comparison must be one of {', '.join(COMPARISONS)}")
     target = need(goal_table, "target", (int, float), "goal.")
-    goal = Goal(metric, comparison, float(target), need(goal_table, "text", str, "goal."),
-                dict(goal_table.get("options", {})))
+    options = dict(goal_table.get("options", {}))
+    ruled = sorted(set(options) & RULED_OPTIONS)
+    if ruled:
+        raise InvalidConfig(f"{source}: goal.options {', '.join(ruled)} would set a threshold of its own; the "
+                            f"app has one rule per fact (aeviz.facts), which every lesson and page uses")
+    goal = Goal(metric, comparison, float(target), _words(need(goal_table, "text", str, "goal."), source), options)
     for dataset, budget in budgets.items():
         if not isinstance(budget, dict) or not ({"epochs", "max_seconds"} & set(budget)):
             raise InvalidConfig(f"{source}: run.budget.{dataset} needs epochs or max_seconds")
@@ -157,9 +172,21 @@ def parse_lesson(data: dict[str, Any], source: str = "lesson") -> Lesson:
     return Lesson(
         id=need(data, "id", str, ""), title=need(data, "title", str, ""),
         concepts=tuple(need(data, "concepts", list, "")), page=need(data, "page", str, ""),
-        question=need(data, "question", str, "").strip(), hints=tuple(need(data, "hints", list, "")),
-        answer=need(data, "answer", str, "").strip(), goal=goal, run=run_table, budgets=dict(budgets),
+        question=_words(need(data, "question", str, "").strip(), source),
+        hints=tuple(_words(hint, source) for hint in need(data, "hints", list, "")),
+        answer=_words(need(data, "answer", str, "").strip(), source), goal=goal, run=run_table, budgets=dict(budgets),
         reference=dict(data["reference"]) if "reference" in data else None)
+
+
+def _words(text: str, source: str) -> str:
+    """A lesson's text with the rules' numbers filled in: `{collapsed_kl_nats}` and the others of
+    aeviz.facts.placeholders(), so a lesson quotes the threshold its check and the pages use."""
+
+    try:
+        return str(text).format_map(placeholders())
+    except (KeyError, ValueError, IndexError) as exc:
+        raise InvalidConfig(f"{source}: a text names {exc} in braces; the numbers a lesson may quote are "
+                            f"{', '.join('{' + name + '}' for name in placeholders())}") from None
 
 
 @lru_cache(maxsize=1)

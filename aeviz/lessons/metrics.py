@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from aeviz import facts
 from aeviz.errors import AevizError
 from aeviz.analysis.comparison import linear_run_angles
 from aeviz.analysis.information import pixel_bce_split, vae_kl_per_dimension
@@ -88,7 +89,7 @@ def largest_principal_angle(m: MetricInput) -> Measurement:
 def mean_active_fraction(m: MetricInput) -> Measurement:
     """Average share of code units active (|a| > threshold) per test image."""
 
-    stats = activation_stats(m.run.model, m.dataset.test_images, m.options.get("threshold", DEFAULT_THRESHOLD))
+    stats = activation_stats(m.run.model, m.dataset.test_images)  # the one rule for "active" (aeviz.facts)
     numbers = {"mean_active_units": float(stats.active_per_image.mean()), "units": stats.units,
                "dormant_units": int(stats.dormant.sum())}
     conditions = error_within(numbers, m)
@@ -141,14 +142,14 @@ def jacobian_ratio_to_reference(m: MetricInput) -> Measurement:
 
 
 def collapsed_dimensions(m: MetricInput) -> Measurement:
-    """How many latent dimensions of a VAE carry less than `kl_below` nats of KL (their posterior is
-    the prior whatever the image); the numbers name them."""
+    """How many latent dimensions of a VAE have collapsed by the one rule of aeviz.facts (mean KL below
+    COLLAPSED_KL_NATS: their posterior is the prior whatever the image); the note names them."""
 
-    threshold = float(m.options.get("kl_below", 0.05))
     kl = vae_kl_per_dimension(m.run.model, m.dataset.test_images)
-    collapsed = [int(i) for i in np.flatnonzero(kl < threshold)]
-    numbers = {"kl_total_nats": float(kl.sum()), "kl_below": threshold}
-    return Measurement(float(len(collapsed)), numbers, note="collapsed dimensions: "
+    collapsed = facts.collapsed_dimensions(kl)
+    numbers = {"kl_total_nats": float(kl.sum()), "collapsed_below_nats": facts.COLLAPSED_KL_NATS,
+               "dimensions_used": facts.used_dimensions(kl)}
+    return Measurement(float(len(collapsed)), numbers, note=f"collapsed dimensions ({facts.collapse_rule_words()}): "
                        + (", ".join(str(i) for i in collapsed) if collapsed else "none"))
 
 

@@ -20,6 +20,7 @@ from aeviz.errors import InvalidConfig
 from aeviz.variants.nets import Flatten, FlattenCentered, Unflatten, first_linear, last_linear, mlp
 from aeviz.params import Param, ParamSet
 from aeviz.variants.trainer_settings import trainer_settings
+from aeviz.facts import code_sparsity as by_the_rule
 
 COMMON_PARAMS: tuple[Param, ...] = (
     Param("hidden", "widths", (1024,), "Widths of the hidden layers between the input and the code "
@@ -286,10 +287,9 @@ class Autoencoder(nn.Module):
         return enc, dec
 
 
-def code_sparsity(codes: torch.Tensor, threshold: float = 1e-6) -> dict[str, Any]:
-    """How sparse codes (N, k) are: the mean fraction of units active (|a| > threshold) per image,
-    the mean number of active units per image, and how many units are active for no image."""
-    active = codes.abs() > threshold
-    return {"active_fraction": float(active.float().mean()),
-            "active_units_per_image": float(active.float().sum(dim=1).mean()),
-            "dormant_units": int((~active.any(dim=0)).sum())}
+def code_sparsity(codes: torch.Tensor) -> dict[str, Any]:
+    """How sparse codes (N, k) are, by the one rule of aeviz.facts (the Sparsity page's default): the
+    mean fraction of units active per image, the mean number of active units per image, and how many
+    units are dormant (active on no image)."""
+
+    return by_the_rule(codes)

@@ -84,4 +84,4 @@ class KSparseAutoencoder(Autoencoder):
 
     @torch.no_grad()
     def extra_metrics(self, test_images: torch.Tensor) -> dict:
-        return code_sparsity(self.encode(test_images), threshold=0.0)
+        return code_sparsity(self.encode(test_images))

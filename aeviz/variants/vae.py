@@ -16,13 +16,13 @@ import math
 import torch
 from torch import nn
 
+from aeviz.facts import used_dimensions
 from aeviz.variants.nets import Flatten, mlp
 from aeviz.params import Param
 from aeviz.variants.base import Autoencoder, LossParts
 
 METRICS_SEED = 4321
 EVAL_BATCH = 2048
-ACTIVE_KL = 0.01  # nats: a latent dimension carrying less than this is counted as collapsed
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -88,7 +88,7 @@ class VariationalAutoencoder(Autoencoder):
     @torch.no_grad()
     def extra_metrics(self, test_images: torch.Tensor) -> dict:
         """ELBO (β = 1) and its parts on the test set, in nats per image (one sample of z each);
-        kl_per_dim: mean KL of each latent dimension; active_dims: those above 0.01 nats."""
+        kl_per_dim: mean KL of each latent dimension; active_dims: those not collapsed (aeviz.facts)."""
         generator = torch.Generator(device=test_images.device).manual_seed(METRICS_SEED)
         nll = 0.0
         kl_per_dim = torch.zeros(self.k, device=test_images.device, dtype=torch.float64)
@@ -103,7 +103,7 @@ class VariationalAutoencoder(Autoencoder):
         kl = float(kl_per_dim.sum())
         return {"elbo": -(nll / count + kl), "reconstruction_nll": nll / count, "kl": kl,
                 "kl_per_dim": [round(float(v), 5) for v in kl_per_dim],
-                "active_dims": int((kl_per_dim > ACTIVE_KL).sum()), "likelihood":
+                "active_dims": used_dimensions(kl_per_dim.cpu().numpy()), "likelihood":
                 "bernoulli" if self.params["loss"] == "bce" else "gaussian (unit variance)"}
 
     def feature_images(self):

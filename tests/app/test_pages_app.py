@@ -131,7 +131,7 @@ def test_reconstructions_page_shows_runs_and_pca(store_env):
     assert "PCA k=" in grid.proto.spec
     assert "scrambled test images" in charts(at)[4].proto.spec
     table = at.dataframe[0].value
-    assert list(table.columns) == ["run", "k", "test MSE", "PCA at same k"]
+    assert list(table.columns) == ["run", "k", "test MSE", "PCA at same k", "PCA compared with"]
     # the newest run is preselected; add the other: two runs, two PCA rows
     ids = [i.run_id for i in store_env.list()]
     at.multiselect(key="recon_runs").set_value(ids).run()

@@ -74,10 +74,10 @@ def test_sparsity_page_compares_runs_and_runs_a_sweep(store_env):
     at.selectbox(key="sparsity_sweep_variant").set_value("sparse_l1").run()
     at.text_input(key="sparsity_sweep_values_sparse_l1").set_value("0.0001, 0.1")
     at.number_input(key="sparsity_sweep_k").set_value(8)
-    at.number_input(key="sparsity_sweep_epochs").set_value(1.0)
+    at.number_input(key="sparsity_sweep_epochs.digits").set_value(1.0)
     at.button(key="sparsity_sweep_start").click().run()
     assert not at.exception, at.exception
-    runner = at.session_state["sparsity_sweep_runner"]
+    runner = at.session_state["sparsity_sweep_runner.digits"]
     runner.wait(timeout=60)
     assert not runner.running
     at.run()
@@ -109,10 +109,10 @@ def test_denoising_page_grid_sweep_heatmap_and_inpainting(store_env):
     # The train-level x test-level heatmap from two short runs of the sweep engine.
     at.text_input(key="denoising_heat_train").set_value("0, 0.5")
     at.number_input(key="denoising_heat_k").set_value(8)
-    at.number_input(key="denoising_heat_epochs").set_value(1.0)
+    at.number_input(key="denoising_heat_epochs.digits").set_value(1.0)
     at.text_input(key="denoising_heat_test").set_value("0, 0.5")
     at.button(key="denoising_heat_start").click().run()
-    runner = at.session_state["denoising_heatmap_runner"]
+    runner = at.session_state["denoising_heatmap_runner.digits"]
     runner.wait(timeout=60)
     at.run()
     assert not at.exception, at.exception
@@ -131,15 +131,15 @@ def test_sparsity_sweep_can_be_stopped_from_the_page_after_a_reload(store_env):
     first.selectbox(key="sparsity_sweep_variant").set_value("ksparse").run()
     first.text_input(key="sparsity_sweep_values_ksparse").set_value("2, 4, 6")
     first.number_input(key="sparsity_sweep_k").set_value(8)
-    first.number_input(key="sparsity_sweep_epochs").set_value(100.0)
+    first.number_input(key="sparsity_sweep_epochs.digits").set_value(100.0)
     first.button(key="sparsity_sweep_start").click().run()
-    runner = first.session_state["sparsity_sweep_runner"]
+    runner = first.session_state["sparsity_sweep_runner.digits"]
     assert runner.running
     at = page("sparsity.py")  # a reload: a new Streamlit session with the same ?session= id
     at.query_params["session"] = student
     at.run()
     assert not at.exception
-    at.button(key="sparsity_sweep_runner_stop").click().run()
+    at.button(key="sparsity_sweep_runner.digits_stop").click().run()
     runner.wait(timeout=60)
     assert not runner.running
     sweep, _ = runner.snapshot()
