@@ -216,13 +216,19 @@ class JobManager:
             job.stop()
         return self.view(job_id)
 
-    def stop_all_and_wait(self, timeout: float = 20.0) -> list[JobView]:
-        """Cancel queued jobs, stop running ones (each saves what it learned, as stopped), wait up to `timeout` s."""
+    def stop_all(self) -> list[Job]:
+        """Cancel queued jobs and stop running ones (each saves what it learned, as stopped), without waiting;
+        returns the jobs that were active."""
         with self._lock:
             self._queue = []  # nothing starts any more
             active = [j for j in self._jobs.values() if j.status in ACTIVE]
         for job in active:  # a queued job cancels; a running one stops within a step and saves
             job.cancel("cancelled before it started: the server is shutting down") or job.stop()
+        return active
+
+    def stop_all_and_wait(self, timeout: float = 20.0) -> list[JobView]:
+        """stop_all, then wait up to `timeout` s for the running jobs to save."""
+        active = self.stop_all()
         deadline = time.monotonic() + timeout
         for job in active:
             job.wait(max(0.0, deadline - time.monotonic()))
