@@ -8,18 +8,21 @@ from typing import Callable
 import streamlit as st
 
 from aeviz.errors import AevizError
+from ui.common import job_manager, session_owner
 from ui.kept import kept
 from ui.task_panel import start_task, task_panel
 
 
 def start_sweep(key: str, spec) -> None:
-    """Start `spec` (a validated SweepSpec) on the local executor, kept for this session (ui.kept)."""
+    """Start `spec` (a validated SweepSpec) on the local executor, kept for this session (ui.kept); its points
+    take turns with the server's other trainings (aeviz.jobs.sweep_executors.QueuedExecutor)."""
+    from aeviz.jobs.sweep_executors import make_executor
     from aeviz.sweeps.runner import SweepRunner
 
     old = kept(key)
     if old is not None and old.running:
         raise AevizError("a sweep is already running here; stop it first")
-    start_task(key, SweepRunner(spec))
+    start_task(key, SweepRunner(spec, make_executor("local", manager=job_manager(), owner=session_owner())))
 
 
 def sweep_section(key: str, draw: Callable) -> None:

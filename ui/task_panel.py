@@ -9,6 +9,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from aeviz.training.tasks import COMPLETED, FAILED
+from ui.common import job_manager, session_owner
 from ui.kept import keep, kept
 
 REFRESH_SECONDS = 1.0
@@ -39,6 +40,7 @@ def task_panel(key: str, task, draw: Callable[[Any], None] | None = None, *, sto
     def panel():
         running = task.running
         if running:
+            job_manager().touch(session_owner())  # a sign the tab is open: its work is not abandoned
             progress = task.progress
             st.progress(min(max(progress.fraction, 0.0), 1.0), text=progress.text)
             st.button(stop_label, key=f"{key}_stop", on_click=task.stop, icon=":material/stop:",

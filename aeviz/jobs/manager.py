@@ -32,6 +32,7 @@ from aeviz.training.config import TrainConfig, ValidConfig
 from aeviz.training.device import share_cpu_threads, warm_up_optimizers
 from aeviz.errors import AevizError, QueueFull
 from aeviz.jobs.executors import JobCluster
+from aeviz.jobs.slots import SlotHold
 from aeviz.jobs.view import JobView
 from aeviz.server_settings import MAX_QUEUED_ENV, abandon_seconds_from_env, max_jobs_from_env, max_queued_from_env
 from aeviz.training.fingerprint import config_fingerprint
@@ -178,6 +179,7 @@ class JobManager:
         self._store_factory = store_factory
         self.dataset_loader = dataset_loader
         self._jobs: dict[str, Job] = {}
+        self._holds: dict[str, SlotHold] = {}  # slots held (or waited for) by training outside the jobs: sweeps
         self._queue: list[str] = []
         self._seen: dict[str, float] = {}     # owner -> time.monotonic() of the last sign of them
         self._lock = threading.RLock()  # reentrant: a job that cannot start ends, and its end asks for the next
@@ -218,7 +220,7 @@ class JobManager:
         """QueueFull when `owner` has `max_queued` jobs waiting already; called with the lock held."""
         if self.max_queued is None:
             return
-        waiting = sum(1 for job_id in self._queue if self._jobs[job_id].owner == owner)
+        waiting = sum(1 for job_id in self._queue if job_id in self._jobs and self._jobs[job_id].owner == owner)
         if waiting >= self.max_queued:
             raise QueueFull(f"you already have {waiting} run(s) waiting in the queue, the most one session may "
                             f"queue on this server ({MAX_QUEUED_ENV}={self.max_queued}); wait for one to start, "
@@ -238,7 +240,40 @@ class JobManager:
     def queued_count(self, owner: str) -> int:
         """How many of the jobs waiting in the queue `owner` started (what max_queued limits)."""
         with self._lock:
-            return sum(1 for job_id in self._queue if self._jobs[job_id].owner == owner)
+            return sum(1 for job_id in self._queue if job_id in self._jobs and self._jobs[job_id].owner == owner)
+
+    def hold_slot(self, owner: str, label: str) -> SlotHold:
+        """Queue a hold of one training slot for `owner`'s work that trains outside a job (a sweep's point):
+        it waits in the same queue under the same limit and abandonment rule as the jobs (aeviz.jobs.slots).
+        Release it with `release` once that work is done. Not a sign of `owner` (the work asks, not its session)."""
+        hold = SlotHold(f"hold-{secrets.token_hex(4)}", owner, label, self.job_ended)
+        with self._lock:
+            self._holds[hold.job_id] = hold
+            self._queue.append(hold.job_id)
+        self._start_queued()
+        return hold
+
+    def release(self, hold: SlotHold) -> None:
+        """Give back `hold`'s slot (or its place in the queue): the next queued job or hold starts."""
+        with self._lock:
+            queued = hold.job_id in self._queue
+            if queued:
+                self._queue.remove(hold.job_id)
+            self._holds.pop(hold.job_id, None)
+        if not (queued and hold.cancel("released before its turn")):
+            hold.stop()
+
+    def position(self, job_id: str) -> int | None:
+        """A job's or a hold's place in the queue (1: next), None when it is not waiting."""
+        with self._lock:
+            return self._position(job_id)
+
+    def _entry(self, entry_id: str) -> Job | SlotHold:
+        return self._jobs[entry_id] if entry_id in self._jobs else self._holds[entry_id]
+
+    def _training_now(self) -> int:
+        """Jobs and holds holding a slot; called with the lock held."""
+        return sum(1 for entry in [*self._jobs.values(), *self._holds.values()] if entry.status in (STARTING, RUNNING))
 
     def _position(self, job_id: str) -> int | None:
         return self._queue.index(job_id) + 1 if job_id in self._queue else None
@@ -259,9 +294,9 @@ class JobManager:
     def _start_queued(self) -> None:
         cancelled = []
         with self._lock:
-            running = sum(1 for j in self._jobs.values() if j.status in (STARTING, RUNNING))
+            running = self._training_now()
             while self._queue and running < self.max_running:
-                job = self._jobs[self._queue.pop(0)]
+                job = self._entry(self._queue.pop(0))
                 if self._abandoned(job) or TASKS.closing:
                     cancelled.append(job)
                     continue
@@ -311,7 +346,8 @@ class JobManager:
         with self._lock:
             self._queue = []  # nothing starts any more
             active = [j for j in self._jobs.values() if j.status in ACTIVE]
-        for job in active:  # a queued job cancels; a running one stops within a step and saves
+            holds = list(self._holds.values())
+        for job in [*active, *holds]:  # a queued job cancels; a running one stops within a step and saves
             job.cancel("cancelled before it started: the server is shutting down") or job.stop()
         return active
 
