@@ -21,6 +21,7 @@ on the cluster's workers (aeviz.jobs.executors). A job is a background task (aev
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import secrets
 import threading
@@ -37,7 +38,7 @@ from aeviz.jobs.view import JobView
 from aeviz.server_settings import MAX_QUEUED_ENV, abandon_seconds_from_env, max_jobs_from_env, max_queued_from_env
 from aeviz.training.fingerprint import config_fingerprint
 from aeviz.jobs.shutdown import stop_jobs_at_exit
-from aeviz.training.tasks import ACTIVE, RUNNING, STARTING, TASKS, TrainerTask
+from aeviz.training.tasks import ACTIVE, CANCELLED, RUNNING, STARTING, TASKS, TrainerTask
 from aeviz.runs.store import RunStore, new_run_id
 from aeviz.training.events import Finished, Progress, Snapshot
 from aeviz.runs.interrupted import job_trainer
@@ -252,6 +253,19 @@ class JobManager:
             self._queue.append(hold.job_id)
         self._start_queued()
         return hold
+
+    def slot_gate(self, owner: str, label: str) -> Callable[[threading.Event], Any]:
+        """A gate for BackgroundTask.take_turns: the task's work waits for a training slot held for `owner`
+        (hold_slot), and gives it back when it ends."""
+        @contextlib.contextmanager
+        def turn(stop: threading.Event):
+            hold = self.hold_slot(owner, label)
+            try:
+                granted = hold.wait_turn(stop)
+                yield "" if granted else (hold.message if hold.status == CANCELLED else "stopped before its turn")
+            finally:
+                self.release(hold)
+        return turn
 
     def release(self, hold: SlotHold) -> None:
         """Give back `hold`'s slot (or its place in the queue): the next queued job or hold starts."""

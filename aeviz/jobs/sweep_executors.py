@@ -15,7 +15,6 @@ from typing import Any, Iterator
 
 from aeviz.errors import AevizError
 from aeviz.sweeps.engine import LocalExecutor
-from aeviz.training.tasks import CANCELLED
 
 EXECUTORS = ("local", "ray")
 
@@ -41,19 +40,15 @@ class QueuedExecutor:
         for point in points:
             if stop.is_set():
                 return
-            hold = self.manager.hold_slot(self.owner, f"sweep {sweep.sweep_id}: {point.label}")
-            try:
-                self.waiting = "waiting for a free training slot"
-                granted = hold.wait_turn(stop)
+            self.waiting = "waiting for a free training slot"
+            with self.manager.slot_gate(self.owner, f"sweep {sweep.sweep_id}: {point.label}")(stop) as why_not:
                 self.waiting = ""
-                if not granted:
-                    if hold.status == CANCELLED and not stop.is_set():  # its session had gone
-                        self.stopped_because = hold.message
+                if why_not or stop.is_set():
+                    if why_not and not stop.is_set():  # its turn was cancelled: its session had gone
+                        self.stopped_because = why_not
                         stop.set()
                     return
                 yield from self.inner.run(sweep, [point], stop)
-            finally:
-                self.manager.release(hold)
 
 
 def make_executor(executor: Any = "local", ray_address: str | None = None, num_workers: int | None = None,

@@ -16,6 +16,8 @@ Every task that starts is known to one process-wide registry (`TASKS`, weakly he
 it stops them all and waits for them (a bounded wait), so a process that exits with work running exits
 cleanly with that work saved or cancelled, never aborting inside torch ("terminate called without an active
 exception"). A job manager stops its queue first (`TASKS.stop_first`; aeviz.jobs.shutdown arranges it).
+A task may also wait for its turn before its work (`take_turns(gate)`: a job manager's training slot, so
+a page's trainer counts against the server's limit of trainings at once, as its jobs do).
 """
 
 from __future__ import annotations
@@ -74,6 +76,17 @@ class BackgroundTask:
         self._error = ""
         self._result: Any = None
         self._progress = TaskProgress(0.0, f"{label}: starting…")
+        self._gate: Callable[[threading.Event], Any] | None = None
+
+    def take_turns(self, gate: Callable[[threading.Event], Any]) -> "BackgroundTask":
+        """Before its work, wait for its turn: `gate(stop_event)` is a context manager (a job manager's
+        `slot_gate`) that returns "" once the work may run, or why it may not (its turn was cancelled), and
+        frees the turn when the work ends. Call before start(); returns the task."""
+        with self.lock:
+            if self._thread is not None:
+                raise AevizError(f"{self.label} has started; it takes turns from its start only")
+            self._gate = gate
+        return self
 
     # ------------------------------------------------------------------ for subclasses
     def work(self) -> Any:
@@ -182,7 +195,7 @@ class BackgroundTask:
     # ------------------------------------------------------------------ the thread
     def _main(self) -> None:
         try:
-            result = self.work()
+            result = self.work_in_turn() if self._gate is not None else self.work()
             with self.lock:
                 self._result = result
                 if self._status in ACTIVE:
@@ -197,6 +210,17 @@ class BackgroundTask:
                 if self._status in ACTIVE:  # e.g. a BaseException went through
                     self._status, self._message = FAILED, f"{self.label} ended without finishing"
             self._finish()
+
+    def work_in_turn(self) -> Any:
+        """work() once the gate gives this task its turn (see take_turns); cancelled if it never does."""
+        self.report(text=f"{self.label}: waiting for a free training slot", status=QUEUED,
+                    message="waiting for a free training slot")
+        with self._gate(self.stop_event) as why_not:
+            if why_not or self.stop_requested:
+                self.end(CANCELLED, why_not or "stopped before its turn")
+                return None
+            self.report(text=f"{self.label}: starting…", status=STARTING, message="")
+            return self.work()
 
     def _finish(self) -> None:
         self.cleanup()

@@ -12,6 +12,8 @@ from aeviz.sweeps.runner import SweepRunner
 from aeviz.sweeps.spec import SweepSpec
 from aeviz.sweeps.store import SweepStore
 from aeviz.training.config import TrainConfig
+from aeviz.training.tasks import TrainerTask
+from aeviz.training.trainer import Trainer
 
 
 def long_job(seed=0):
@@ -85,3 +87,36 @@ def test_make_executor_queues_local_sweeps_only_with_a_manager():
     manager = JobManager(max_running=1, ray_address=None)
     assert isinstance(make_executor("local", manager=manager, owner="s"), QueuedExecutor)
     assert isinstance(make_executor("local"), LocalExecutor)  # the command line: no server, no queue
+
+
+def test_a_pages_trainer_waits_for_a_training_slot_and_gives_it_back(digits):
+    manager = JobManager(max_running=1, ray_address=None)
+    job = manager.submit(long_job(), owner="ann")
+    config = TrainConfig(dataset="digits", variant="linear", k=3, epochs=1.0, device="cpu")
+    task = TrainerTask(Trainer(config, digits), "a page's training")
+    task.take_turns(manager.slot_gate("bob", task.label)).start()
+    try:
+        wait_until(lambda: "waiting for a free training slot" in task.progress.text)
+        time.sleep(1.0)
+        assert task.status == "queued" and not task.done  # the job has the only slot
+        later = manager.submit(long_job(seed=1), owner="cyd")
+        assert later.queue_position == 2  # behind the page's training
+        manager.stop(job.job_id, owner="ann")
+        assert task.wait(60) and task.status == "completed"  # its turn came, it trained
+        wait_until(lambda: manager.view(later.job_id).status == "running")  # and gave the slot back
+    finally:
+        manager.stop_all_and_wait(60)
+
+
+def test_a_pages_trainer_stopped_while_it_waits_is_cancelled(digits):
+    manager = JobManager(max_running=1, ray_address=None)
+    job = manager.submit(long_job(), owner="ann")
+    task = TrainerTask(Trainer(TrainConfig(dataset="digits", variant="linear", k=3, epochs=1.0, device="cpu"), digits))
+    task.take_turns(manager.slot_gate("bob", "t")).start()
+    try:
+        wait_until(lambda: task.status == "queued")
+        task.stop()
+        assert task.wait(30) and task.status == "cancelled"
+        assert manager.position(job.job_id) is None and manager.view(job.job_id).status == "running"
+    finally:
+        manager.stop_all_and_wait(60)
