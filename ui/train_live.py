@@ -30,7 +30,7 @@ def show_status(view, manager, pca_curve: np.ndarray) -> None:
     if others:
         st.caption(f"{others} other session(s) follow this run: it trains once for all of you.")
     if view.status == "queued":
-        start = queue_starts(manager.jobs(), manager.max_running).get(view.job_id)
+        start = queue_starts(manager.jobs(), manager.max_running, manager.held_slots()).get(view.job_id)
         when = f", starts in about {format_duration(start)}" if start is not None else ""
         head.info(f"Queued: position {view.queue_position}{when} (at most {manager.max_running} run(s) train at "
                   f"once; set AEVIZ_MAX_JOBS to change that).")

@@ -277,6 +277,11 @@ class JobManager:
         if not (queued and hold.cancel("released before its turn")):
             hold.stop()
 
+    def held_slots(self) -> int:
+        """Training slots held now by work outside the jobs (holds whose turn has come)."""
+        with self._lock:
+            return sum(1 for hold in self._holds.values() if hold.status in (STARTING, RUNNING))
+
     def position(self, job_id: str) -> int | None:
         """A job's or a hold's place in the queue (1: next), None when it is not waiting."""
         with self._lock:
