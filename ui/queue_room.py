@@ -15,14 +15,17 @@ START_ERROR_KEY = "train_start_error"
 @dataclass(frozen=True)
 class TrainButton:
     label: str
-    disabled: bool    # this session's queue is full (following costs no place, so that is never refused)
+    disabled: bool    # its queue is full, or it has these settings on the way (following is never refused)
     caption: str      # "" when there is nothing to say
 
 
 def train_button(manager, owner: str, valid, busy: bool) -> TrainButton:
     """The Train button for `valid` (None: the settings have a problem) in this session's state."""
     same = manager.active_job_for(valid) if valid is not None else None
-    if same is not None and not same.followed_by(owner):
+    if same is not None and same.followed_by(owner):
+        return TrainButton("Training these settings", True,
+                           "This session's run of these settings is on its way; change a setting to train another.")
+    if same is not None:
         others = len(same.followers)
         return TrainButton("Follow this run", False,
                            f"{others} other session(s) already {same.status} this exact configuration: pressing "

@@ -37,6 +37,8 @@ def test_a_second_session_follows_the_run_live_and_leaves_it_running(digits):
     ann.button(key="train_start").click().run()
     assert not ann.exception
     [job] = manager.jobs(owner="follow-ann")
+    again = ann.button(key="train_start")  # the same settings again: no second run of its own either
+    assert again.label == "Training these settings" and again.disabled
     try:
         bob = long_settings(train_page("follow-bob"), seed=11)
         assert not bob.exception
