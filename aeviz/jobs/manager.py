@@ -13,7 +13,9 @@ and it stops when its last follower leaves (or when stopped without an owner: th
 `max_running` jobs train at once (``$AEVIZ_MAX_JOBS``, default 1: CPUs are shared); the others wait in a
 queue and know their position; one session may have at most ``$AEVIZ_MAX_QUEUED_PER_SESSION`` (default 3)
 waiting (QueueFull past that); a queued job none of whose followers has been seen for
-``$AEVIZ_ABANDON_SECONDS`` (default 600; a closed tab) is cancelled when its turn comes. A running job is checkpointed (a crash loses
+``$AEVIZ_ABANDON_SECONDS`` (default 600; a closed tab) is cancelled when its turn comes. Work that trains
+outside a job (a page's trainer, a sweep's point) holds one of the same slots (`hold_slot`, `slot_gate`:
+aeviz.jobs.slots), waiting its turn in the same queue. A running job is checkpointed (a crash loses
 little: aeviz.runs.checkpoints); an ended one is saved with the run store; at exit or SIGTERM/Ctrl-C
 running jobs are stopped and saved (aeviz.jobs.shutdown). With a Ray address (``$AEVIZ_RAY_ADDRESS``) jobs train
 on the cluster's workers (aeviz.jobs.executors). A job is a background task (aeviz.training.tasks).

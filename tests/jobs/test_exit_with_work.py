@@ -35,8 +35,8 @@ WORK_THEN_EXIT = textwrap.dedent("""
 
 
 def test_a_process_exiting_with_a_task_and_a_sweep_running_exits_cleanly(tmp_path):
-    env = {**os.environ, "AEVIZ_RUNS_DIR": str(tmp_path), "AEVIZ_SWEEPS_DIR": str(tmp_path / "sweeps"), "AEVIZ_OFFLINE": "1", "PYTHONPATH": str(ROOT),
-           "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "AEVIZ_RUNS_DIR": str(tmp_path), "AEVIZ_SWEEPS_DIR": str(tmp_path / "sweeps"),
+           "AEVIZ_OFFLINE": "1", "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     done = subprocess.run([sys.executable, "-c", WORK_THEN_EXIT], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=240)
     assert done.stdout.startswith("both running"), done.stdout + done.stderr[-3000:]
