@@ -28,3 +28,7 @@ class DamagedRun(AevizError):
 
 class SaveFailed(AevizError):
     """A run could not be written (full disk, read-only or unwritable folder); nothing was left behind."""
+
+
+class QueueFull(AevizError):
+    """A session already has as many runs waiting in the queue as one session may."""

@@ -1,7 +1,7 @@
-"""How many training jobs this server runs at once, when a queued job's owner counts as gone, and how often
-a training run is checkpointed: the operator's settings, read from the environment (README, "Serving a
-class on one machine"). Every number is read by `number_from_env`, so each bad value gets the same kind of
-one-line message naming the setting, what it takes and what it got."""
+"""How many training jobs this server runs at once and how many one session may queue, when a queued job's
+owner counts as gone, and how often a training run is checkpointed: the operator's settings, read from the
+environment (README, "Serving a class on one machine"). Every number is read by `number_from_env`, so each
+bad value gets the same kind of one-line message naming the setting, what it takes and what it got."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import os
 from aeviz.errors import AevizError
 
 MAX_JOBS_ENV = "AEVIZ_MAX_JOBS"
+MAX_QUEUED_ENV = "AEVIZ_MAX_QUEUED_PER_SESSION"
+DEFAULT_MAX_QUEUED = 3  # runs one session may have waiting in the queue at once (more are refused at submit)
 ABANDON_ENV = "AEVIZ_ABANDON_SECONDS"
 CHECKPOINT_ENV = "AEVIZ_CHECKPOINT_SECONDS"
 DEFAULT_ABANDON_SECONDS = 600.0  # a queued job whose owner has not been seen this long is cancelled at its turn
@@ -52,6 +54,12 @@ def number_from_env(name: str, default, takes: str, *, whole: bool = False, mini
 
 def max_jobs_from_env(default: int | None = 1) -> int | None:
     return number_from_env(MAX_JOBS_ENV, default, "a whole number of at least 1", whole=True, minimum=1)
+
+
+def max_queued_from_env(default: int | None = DEFAULT_MAX_QUEUED) -> int | None:
+    """How many queued jobs one session may have at once (None: 0 was set, no limit)."""
+    return number_from_env(MAX_QUEUED_ENV, default, "a whole number, 0 for no limit", whole=True,
+                           zero_is_none=True)
 
 
 def abandon_seconds_from_env(default: float = DEFAULT_ABANDON_SECONDS) -> float | None:
@@ -114,6 +122,7 @@ def user_data_limits() -> dict[str, int]:
 def check_settings() -> None:
     """Read every setting above; the first bad one raises AevizError (the app checks them before any page)."""
     max_jobs_from_env()
+    max_queued_from_env()
     abandon_seconds_from_env()
     checkpoint_seconds_from_env()
     session_idle_seconds_from_env()

@@ -6,7 +6,7 @@ import streamlit as st
 
 from aeviz.errors import AevizError
 from aeviz.server_settings import page_executors, page_ray_address
-from ui.common import dataset_or_stop, dataset_selector, run_store
+from ui.common import dataset_or_stop, dataset_selector, job_manager, run_store, session_owner
 from ui.kept import kept
 from ui.runs import open_run_on, page_link
 from ui.task_panel import start_task, task_panel
@@ -22,7 +22,7 @@ from aeviz.sweeps import (Sweep, SweepRunner, SweepSpec, SweepStore, parse_grid_
                           suggest_values, sweep_table)
 from aeviz.cluster.connection import ray_available  # noqa: E402
 from aeviz.jobs.sweep_executors import make_executor  # noqa: E402
-from aeviz.sweeps.spec import format_value, input_size_of, sweepable_names  # noqa: E402
+from aeviz.sweeps.spec import format_value, input_size_of, sweep_cost, sweepable_names  # noqa: E402
 from aeviz.figures.sweeps import sweep_figure  # noqa: E402
 from aeviz.variants import VARIANTS  # noqa: E402
 from ui.theme import data_table, themed
@@ -100,8 +100,9 @@ runner: SweepRunner | None = kept(RUNNER_KEY)
 busy = runner is not None and runner.running
 try:
     preview = Sweep.create(build_spec(), executor)
-    per_point = f"{budget:g} epochs" if budget_kind == "epochs" else f"{budget:g} s"
-    st.caption(f"{len(preview.points)} points × {per_point} each.")
+    st.caption(sweep_cost(preview.spec, len(preview.points)) + (
+        " Its points take turns with the class's runs (the server trains a few at once)." if executor == "local"
+        else ""))
 except AevizError as exc:
     preview = None
     st.error(str(exc))
@@ -110,7 +111,8 @@ if st.button("Start the sweep", type="primary", disabled=busy or preview is None
     try:
         with st.spinner("Starting…" if executor == "local" else "Connecting to Ray…"):
             ray_address = page_ray_address() if executor == "ray" else None  # the server's, never the page's
-            runner = SweepRunner(preview, make_executor(executor, ray_address), store=run_store())
+            runner = SweepRunner(preview, make_executor(executor, ray_address, manager=job_manager(),
+                                                        owner=session_owner()), store=run_store())
         start_task(RUNNER_KEY, runner)
     except AevizError as exc:
         st.error(str(exc))
@@ -145,7 +147,8 @@ else:
     sweep = by_id[chosen]
     unfinished = [p for p in sweep.points if not p.done]
     if unfinished and st.button(f"Resume ({len(unfinished)} points left, local)", disabled=busy, key="sweep_resume"):
-        start_task(RUNNER_KEY, SweepRunner(sweep, store=run_store()))
+        start_task(RUNNER_KEY, SweepRunner(sweep, make_executor("local", manager=job_manager(), owner=session_owner()),
+                                           store=run_store()))
         st.rerun()
     show_results(sweep, "past")
 page_link("train.py", "Train a single run", ":material/model_training:")

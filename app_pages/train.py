@@ -28,7 +28,7 @@ restore_train_settings()  # a link's settings, before the widgets are drawn
 
 # ---------------------------------------------------------------------------- choices
 from aeviz.training.config import TrainConfig, default_epochs  # noqa: E402
-from aeviz.errors import AevizError  # noqa: E402
+from aeviz.errors import AevizError, QueueFull  # noqa: E402
 from aeviz.training.tasks import QUEUED, RUNNING, STARTING  # noqa: E402
 from aeviz.variants.trainer_settings import LR_SCHEDULE_WORDS, optimizer_words  # noqa: E402
 from aeviz.variants import VARIANTS  # noqa: E402
@@ -152,16 +152,24 @@ def start_run(valid, owner: str) -> None:
     from aeviz.lessons.record import session_tag
 
     valid.config.tags["session"] = session_tag(owner)  # the class view's "who", never the session id itself
-    follow_new_job(manager.submit(valid, owner=owner))
+    try:  # the same configuration queued or training already: this session follows that run
+        follow_new_job(manager.submit(valid, owner=owner))
+    except QueueFull as exc:
+        note_start_error(str(exc))
 
 
 from ui.interrupted import interrupted_notice  # noqa: E402
+from ui.queue_room import note_start_error, show_start_error, train_button  # noqa: E402
 
 interrupted_notice(owner, manager, show_new_job)  # this session's runs that a server stop interrupted
 my_jobs = manager.jobs(owner=owner)
 busy = any(j.active for j in my_jobs)
-st.button("Queue this run" if busy else "Train", type="primary", disabled=bool(problem),
+button = train_button(manager, owner, valid, busy)
+st.button(button.label, type="primary", disabled=bool(problem) or button.disabled,
           icon=":material/play_arrow:", key="train_start", on_click=start_run, args=(valid, owner))
+if button.caption:
+    st.caption(button.caption)
+show_start_error()
 
 # ---------------------------------------------------------------------------- which job to show
 known = {j.job_id: j for j in my_jobs}

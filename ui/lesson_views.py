@@ -121,8 +121,14 @@ def prepare_button(lesson, missing) -> None:
     if todo and st.button(f"Prepare: train {len(todo)} run(s) on this server", key=f"lesson_prepare.{lesson.id}",
                           icon=":material/play_arrow:",
                           help="Trains " + " and ".join(roles[:len(lesson.configs())]) + " once, for everyone."):
-        for config in todo:
-            manager.submit(config, owner=owner)
+        from aeviz.errors import QueueFull
+
+        try:
+            for config in todo:
+                manager.submit(config, owner=owner)
+        except QueueFull as exc:  # this session's queue is full: said, not raised
+            st.error(str(exc))
+            return
         st.rerun()
 
 

@@ -58,11 +58,11 @@ def training_elsewhere(manager, fingerprint: str, owner: str) -> None:
     from aeviz.training.fingerprint import config_fingerprint
 
     for view in manager.jobs():
-        if view.active and view.owner != owner and config_fingerprint(view.config) == fingerprint:
+        if view.active and not view.followed_by(owner) and config_fingerprint(view.config) == fingerprint:
             started = time.strftime("%H:%M", time.localtime(view.created))
-            st.info(f"Another session started this exact configuration at {started} ({view.status}). Once it "
-                    f"finishes it is offered here, with no training of your own needed.",
-                    icon=":material/hourglass_top:")
+            st.info(f"Another session started this exact configuration at {started} ({view.status}). Press "
+                    f"**Follow this run** to watch it live, with no training of your own needed; once it "
+                    f"finishes it is offered here too.", icon=":material/hourglass_top:")
             return
 
 

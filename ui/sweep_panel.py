@@ -12,6 +12,9 @@ from typing import Callable
 import streamlit as st
 
 from aeviz.errors import AevizError
+from aeviz.jobs.sweep_executors import make_executor
+from aeviz.sweeps.runner import SweepRunner
+from ui.common import job_manager, session_owner
 from ui.kept import keep, kept
 from ui.task_panel import start_task, task_panel
 
@@ -28,13 +31,13 @@ def current_sweep(key: str, dataset: str):
 
 def start_sweep(key: str, spec) -> None:
     """Start `spec` (a validated SweepSpec) on the local executor, kept for this session (ui.kept) as
-    section `key`'s sweep on the spec's dataset. One sweep per section runs at a time, on any dataset."""
-    from aeviz.sweeps.runner import SweepRunner
-
+    section `key`'s sweep on the spec's dataset. One sweep per section runs at a time, on any dataset; its
+    points take turns with the server's other trainings (aeviz.jobs.sweep_executors.QueuedExecutor)."""
     old = kept(f"{key}.latest")
     if old is not None and old.running:
         raise AevizError(f"a sweep is already running here (on {old.sweep.spec.dataset}); stop it first")
-    runner = start_task(dataset_key(key, spec.dataset), SweepRunner(spec))
+    executor = make_executor("local", manager=job_manager(), owner=session_owner())
+    runner = start_task(dataset_key(key, spec.dataset), SweepRunner(spec, executor))
     keep(f"{key}.latest", runner)
 
 

@@ -8,14 +8,19 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from aeviz.training.tasks import COMPLETED, FAILED
+from aeviz.training.tasks import COMPLETED, FAILED, TrainerTask
+from ui.common import job_manager, session_owner
 from ui.kept import keep, kept
 
 REFRESH_SECONDS = 1.0
 
 
 def start_task(key: str, task) -> Any:
-    """Start `task` as this session's task `key` (replacing any before it); returns it."""
+    """Start `task` as this session's task `key` (replacing any before it); returns it. A page's trainer
+    (a TrainerTask) first waits for one of the server's training slots, as the Train page's jobs do (a
+    sweep's points each wait for theirs: aeviz.jobs.sweep_executors)."""
+    if isinstance(task, TrainerTask):
+        task.take_turns(job_manager().slot_gate(session_owner(), task.label))
     return keep(key, task.start())
 
 
@@ -39,6 +44,7 @@ def task_panel(key: str, task, draw: Callable[[Any], None] | None = None, *, sto
     def panel():
         running = task.running
         if running:
+            job_manager().touch(session_owner())  # a sign the tab is open: its work is not abandoned
             progress = task.progress
             st.progress(min(max(progress.fraction, 0.0), 1.0), text=progress.text)
             st.button(stop_label, key=f"{key}_stop", on_click=task.stop, icon=":material/stop:",

@@ -32,20 +32,26 @@ def show_status(view, manager, pca_curve: np.ndarray) -> None:
     pca_mse = pca_mse_at_k(view, pca_curve)
     head, stop_col = st.columns([5, 1])
     head.subheader(view.label)
+    me = st.session_state.get(SESSION_KEY)
+    others = view.followers_besides(me) if view.active else 0
+    if others:
+        st.caption(f"{others} other session(s) follow this run: it trains once for all of you.")
     if view.status == "queued":
-        start = queue_starts(manager.jobs(), manager.max_running).get(view.job_id)
+        start = queue_starts(manager.jobs(), manager.max_running, manager.held_slots()).get(view.job_id)
         when = f", starts in about {format_duration(start)}" if start is not None else ""
         head.info(f"Queued: position {view.queue_position}{when} (at most {manager.max_running} run(s) train at "
                   f"once; set AEVIZ_MAX_JOBS to change that).")
-        stop_col.button("Cancel", key=f"cancel.{view.job_id}", on_click=manager.stop,
-                        args=(view.job_id, st.session_state.get(SESSION_KEY)), icon=":material/close:")
+        stop_col.button("Leave" if others else "Cancel", key=f"cancel.{view.job_id}", on_click=manager.stop,
+                        args=(view.job_id, me), icon=":material/close:",
+                        help="It stays queued for the other sessions that follow it." if others else None)
         return
     if view.active and view.where:  # on a Ray worker, or here because the cluster is out of reach
         (st.caption if view.where.startswith(ON_RAY) else st.info)(f"Training {view.where}.")
     if view.active:
-        stop_col.button("Stop", key=f"stop.{view.job_id}", on_click=manager.stop,
-                        args=(view.job_id, st.session_state.get(SESSION_KEY)), icon=":material/stop:",
-                        help="Stops within a second; the weights learned so far are kept and saved.")
+        stop_col.button("Leave" if others else "Stop", key=f"stop.{view.job_id}", on_click=manager.stop,
+                        args=(view.job_id, me), icon=":material/logout:" if others else ":material/stop:",
+                        help="It goes on for the other sessions that follow it; its run is saved for all."
+                        if others else "Stops within a second; the weights learned so far are kept and saved.")
         fraction = view.progress.fraction if view.progress is not None else 0.0
         st.progress(min(max(fraction, 0.0), 1.0), text=progress_text(view.progress) if view.status == "running"
                     else view.message)

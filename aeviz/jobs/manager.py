@@ -5,10 +5,17 @@
     view = manager.view(job.job_id)   # a consistent copy: status, latest progress/snapshot, history
     manager.stop(job.job_id)          # within one training step; the weights learned so far are kept
 
-Each job belongs to an owner (the app's session id) so a reloaded page finds its runs again. At most
+Each job belongs to the sessions that follow it (the app's session ids: the one that started it, its
+owner, and each that asked for the same configuration since), so a reloaded page finds its runs again.
+One training per configuration: a submit whose configuration (aeviz.training.fingerprint) is queued or
+training already follows that job instead of queuing a duplicate; a follower that stops it only leaves it,
+and it stops when its last follower leaves (or when stopped without an owner: the teacher). At most
 `max_running` jobs train at once (``$AEVIZ_MAX_JOBS``, default 1: CPUs are shared); the others wait in a
-queue and know their position; a queued job whose owner has not been seen for ``$AEVIZ_ABANDON_SECONDS``
-(default 600; a closed tab) is cancelled when its turn comes. A running job is checkpointed (a crash loses
+queue and know their position; one session may have at most ``$AEVIZ_MAX_QUEUED_PER_SESSION`` (default 3)
+waiting (QueueFull past that); a queued job none of whose followers has been seen for
+``$AEVIZ_ABANDON_SECONDS`` (default 600; a closed tab) is cancelled when its turn comes. Work that trains
+outside a job (a page's trainer, a sweep's point) holds one of the same slots (`hold_slot`, `slot_gate`:
+aeviz.jobs.slots), waiting its turn in the same queue. A running job is checkpointed (a crash loses
 little: aeviz.runs.checkpoints); an ended one is saved with the run store; at exit or SIGTERM/Ctrl-C
 running jobs are stopped and saved (aeviz.jobs.shutdown). With a Ray address (``$AEVIZ_RAY_ADDRESS``) jobs train
 on the cluster's workers (aeviz.jobs.executors). A job is a background task (aeviz.training.tasks).
@@ -16,6 +23,7 @@ on the cluster's workers (aeviz.jobs.executors). A job is a background task (aev
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import secrets
 import threading
@@ -25,12 +33,14 @@ from typing import Any, Callable
 from aeviz.data.datasets import get_spec
 from aeviz.training.config import TrainConfig, ValidConfig
 from aeviz.training.device import share_cpu_threads, warm_up_optimizers
-from aeviz.errors import AevizError
+from aeviz.errors import AevizError, QueueFull
 from aeviz.jobs.executors import JobCluster
+from aeviz.jobs.slots import SlotHold
 from aeviz.jobs.view import JobView
-from aeviz.server_settings import abandon_seconds_from_env, max_jobs_from_env
+from aeviz.server_settings import MAX_QUEUED_ENV, abandon_seconds_from_env, max_jobs_from_env, max_queued_from_env
+from aeviz.training.fingerprint import config_fingerprint
 from aeviz.jobs.shutdown import stop_jobs_at_exit
-from aeviz.training.tasks import ACTIVE, RUNNING, STARTING, TrainerTask
+from aeviz.training.tasks import ACTIVE, CANCELLED, RUNNING, STARTING, TASKS, TrainerTask
 from aeviz.runs.store import RunStore, new_run_id
 from aeviz.training.events import Finished, Progress, Snapshot
 from aeviz.runs.interrupted import job_trainer
@@ -59,6 +69,31 @@ class Job(TrainerTask):
 
         self.save_as = resume or new_run_id(self.config.variant, self.config.k, self.config.dataset)  # one id throughout
         self.note = ""                     # where it trains, when worth saying; added to its final message
+        # what it trains (None for a resumed run: it continues one run, and takes no followers)
+        self.fingerprint = None if resume else config_fingerprint(self.config)
+        self._followers = {owner}          # the sessions that follow it; its owner first
+
+    def follow(self, owner: str) -> None:
+        """`owner` (a session) follows this job from now on: it is among its jobs, and it may leave it."""
+        with self.lock:
+            self._followers.add(owner)
+
+    def leave(self, owner: str) -> bool:
+        """`owner` stops following: True if it left and other sessions still follow; False if it is the last
+        follower (it stays one, and the job should stop)."""
+        with self.lock:
+            if self._followers - {owner}:
+                self._followers.discard(owner)
+                return True
+            return False
+
+    def followed_by(self, owner: str) -> bool:
+        with self.lock:
+            return owner in self._followers
+
+    def followers(self) -> frozenset[str]:
+        with self.lock:
+            return frozenset(self._followers)
 
     def saved_as(self, run_id: str) -> None:
         """Record that the run, not saved when the job ended, has now been saved as `run_id`."""
@@ -123,7 +158,8 @@ class Job(TrainerTask):
                            self.created, self.started, self.last_progress, self.snapshot,
                            list(self.history) if with_history else [],
                            list(self.test_history) if with_history else [],
-                           dict(self.metrics), self.run_id, self._error, self.save_as, self.where())
+                           dict(self.metrics), self.run_id, self._error, self.save_as, self.where(),
+                           frozenset(self._followers))
 
 
 class JobManager:
@@ -131,7 +167,7 @@ class JobManager:
 
     def __init__(self, max_running: int | None = None, store_factory: Callable[[], Any] | None = None,
                  dataset_loader: Callable[[str], Any] | None = None, abandon_seconds: float | None | str = "env",
-                 ray_address: str | None = "env"):
+                 ray_address: str | None = "env", max_queued: int | None | str = "env"):
         # `ray_address`: a Ray cluster to train on ("env": $AEVIZ_RAY_ADDRESS; None: this process only).
         explicit = max_running if max_running is not None else max_jobs_from_env(default=None)
         self.max_running = explicit or 1  # with Ray and no setting: 1 until a job has joined the cluster
@@ -140,27 +176,128 @@ class JobManager:
         # while one is active, so an owner unseen for `abandon_seconds` has gone: its queued job is
         # cancelled at its turn (running jobs never are; they end with their budget and are saved).
         self.abandon_seconds = abandon_seconds_from_env() if abandon_seconds == "env" else abandon_seconds
+        # Queued runs one session may have at once ("env": $AEVIZ_MAX_QUEUED_PER_SESSION; None: no limit), so
+        # that one session pressing Train again and again cannot push everyone else's runs back.
+        self.max_queued = max_queued_from_env() if max_queued == "env" else max_queued
         self._store_factory = store_factory
         self.dataset_loader = dataset_loader
         self._jobs: dict[str, Job] = {}
+        self._holds: dict[str, SlotHold] = {}  # slots held (or waited for) by training outside the jobs: sweeps
         self._queue: list[str] = []
         self._seen: dict[str, float] = {}     # owner -> time.monotonic() of the last sign of them
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # reentrant: a job that cannot start ends, and its end asks for the next
 
     # ------------------------------------------------------------------ submitting
     def submit(self, config: TrainConfig | ValidConfig, owner: str = "", resume: str | None = None) -> JobView:
         """Queue a training job (`resume`: continuing that interrupted run, whose own settings it keeps); it
         starts at once when a slot is free. A TrainConfig is validated first (TrainConfig.validate: InvalidConfig
-        at once, nothing queued); a ValidConfig is taken as it is."""
+        at once, nothing queued); a ValidConfig is taken as it is. When a job with the same configuration
+        fingerprint is queued or training, `owner` follows that job instead (its view is returned); when
+        `owner` already has `max_queued` jobs waiting, QueueFull says so and nothing is queued."""
         if resume is None and not isinstance(config, ValidConfig):
             config = copy.deepcopy(config).validate(get_spec(config.dataset).image_shape)
         job = Job(f"job-{secrets.token_hex(4)}", owner, copy.deepcopy(config), self, resume)
         with self._lock:
+            self._seen[owner] = time.monotonic()
+            same = self._attachable(job.fingerprint)
+            if same is not None:
+                same.follow(owner)
+                return same.view(self._position(same.job_id), True)
+            self._check_queue_room(owner)
             self._jobs[job.job_id] = job
             self._queue.append(job.job_id)
-            self._seen[owner] = time.monotonic()
         self._start_queued()
         return self.view(job.job_id)
+
+    def _attachable(self, fingerprint: str | None) -> Job | None:
+        """The job queued or training `fingerprint` (not one being stopped), if any; called with the lock held."""
+        if fingerprint is None:
+            return None
+        for job in self._jobs.values():
+            if (job.fingerprint == fingerprint and not job.stop_requested
+                    and (job.job_id in self._queue or job.status in (STARTING, RUNNING))):
+                return job
+        return None
+
+    def _check_queue_room(self, owner: str) -> None:
+        """QueueFull when `owner` has `max_queued` jobs waiting already; called with the lock held."""
+        if self.max_queued is None:
+            return
+        waiting = sum(1 for job_id in self._queue if job_id in self._jobs and self._jobs[job_id].owner == owner)
+        if waiting >= self.max_queued:
+            raise QueueFull(f"you already have {waiting} run(s) waiting in the queue, the most one session may "
+                            f"queue on this server ({MAX_QUEUED_ENV}={self.max_queued}); wait for one to start, "
+                            f"or cancel one")
+
+    def active_job_for(self, config: TrainConfig | ValidConfig) -> JobView | None:
+        """The job queued or training `config` now (the one a submit of it would follow), or None."""
+        valid = config.config if isinstance(config, ValidConfig) else config
+        try:
+            fingerprint = config_fingerprint(valid)
+        except AevizError:
+            return None
+        with self._lock:
+            job = self._attachable(fingerprint)
+            return None if job is None else job.view(self._position(job.job_id), False)
+
+    def queued_count(self, owner: str) -> int:
+        """How many of the jobs waiting in the queue `owner` started (what max_queued limits)."""
+        with self._lock:
+            return sum(1 for job_id in self._queue if job_id in self._jobs and self._jobs[job_id].owner == owner)
+
+    def hold_slot(self, owner: str, label: str) -> SlotHold:
+        """Queue a hold of one training slot for `owner`'s work that trains outside a job (a sweep's point):
+        it waits in the same queue under the same limit and abandonment rule as the jobs (aeviz.jobs.slots).
+        Release it with `release` once that work is done. Not a sign of `owner` (the work asks, not its session)."""
+        hold = SlotHold(f"hold-{secrets.token_hex(4)}", owner, label, self.job_ended)
+        with self._lock:
+            self._holds[hold.job_id] = hold
+            self._queue.append(hold.job_id)
+        self._start_queued()
+        return hold
+
+    def slot_gate(self, owner: str, label: str) -> Callable[[threading.Event], Any]:
+        """A gate for BackgroundTask.take_turns: the task's work waits for a training slot held for `owner`
+        (hold_slot), and gives it back when it ends."""
+        @contextlib.contextmanager
+        def turn(stop: threading.Event):
+            hold = self.hold_slot(owner, label)
+            try:
+                granted = hold.wait_turn(stop)
+                yield "" if granted else (hold.message if hold.status == CANCELLED else "stopped before its turn")
+            finally:
+                self.release(hold)
+        return turn
+
+    def release(self, hold: SlotHold) -> None:
+        """Give back `hold`'s slot (or its place in the queue): the next queued job or hold starts."""
+        with self._lock:
+            queued = hold.job_id in self._queue
+            if queued:
+                self._queue.remove(hold.job_id)
+            self._holds.pop(hold.job_id, None)
+        if not (queued and hold.cancel("released before its turn")):
+            hold.stop()
+
+    def held_slots(self) -> int:
+        """Training slots held now by work outside the jobs (holds whose turn has come)."""
+        with self._lock:
+            return sum(1 for hold in self._holds.values() if hold.status in (STARTING, RUNNING))
+
+    def position(self, job_id: str) -> int | None:
+        """A job's or a hold's place in the queue (1: next), None when it is not waiting."""
+        with self._lock:
+            return self._position(job_id)
+
+    def _entry(self, entry_id: str) -> Job | SlotHold:
+        return self._jobs[entry_id] if entry_id in self._jobs else self._holds[entry_id]
+
+    def _training_now(self) -> int:
+        """Jobs and holds holding a slot; called with the lock held."""
+        return sum(1 for entry in [*self._jobs.values(), *self._holds.values()] if entry.status in (STARTING, RUNNING))
+
+    def _position(self, job_id: str) -> int | None:
+        return self._queue.index(job_id) + 1 if job_id in self._queue else None
 
     def touch(self, owner: str) -> None:
         """A sign that `owner` (a browser session) is still there."""
@@ -168,24 +305,28 @@ class JobManager:
             self._seen[owner] = time.monotonic()
 
     def _abandoned(self, job: Job) -> bool:
+        """Whether none of the job's followers has been seen for `abandon_seconds`."""
         if self.abandon_seconds is None:
             return False
-        return time.monotonic() - self._seen.get(job.owner, job.created_monotonic) > self.abandon_seconds
+        now = time.monotonic()
+        return all(now - self._seen.get(owner, job.created_monotonic) > self.abandon_seconds
+                   for owner in job.followers())
 
     def _start_queued(self) -> None:
-        abandoned = []
+        cancelled = []
         with self._lock:
-            running = sum(1 for j in self._jobs.values() if j.status in (STARTING, RUNNING))
+            running = self._training_now()
             while self._queue and running < self.max_running:
-                job = self._jobs[self._queue.pop(0)]
-                if self._abandoned(job):
-                    abandoned.append(job)
+                job = self._entry(self._queue.pop(0))
+                if self._abandoned(job) or TASKS.closing:
+                    cancelled.append(job)
                     continue
                 job.report(message="loading the dataset and building the model")
-                job.start()
+                job.start()  # (one started as the process exits is cancelled: the lock is reentrant for it)
                 running += 1
-        for job in abandoned:  # outside the lock: a cancelled job's end starts the next one
-            job.cancel(f"cancelled at its turn: its browser session had not been seen for over "
+        for job in cancelled:  # outside the lock: a cancelled job's end starts the next one
+            job.cancel("cancelled: the process is exiting" if TASKS.closing else
+                       f"cancelled at its turn: its browser sessions had not been seen for over "
                        f"{self.abandon_seconds:g} s (tab closed?)")
 
     def job_ended(self, job: Job) -> None:
@@ -200,12 +341,16 @@ class JobManager:
 
     # ------------------------------------------------------------------ control
     def stop(self, job_id: str, owner: str | None = None) -> JobView:
-        """Stop a running job (it keeps and saves what it learned) or cancel a queued one.
-        With `owner`, only that owner's job can be stopped (one session cannot stop another's)."""
+        """Stop a running job (it keeps and saves what it learned) or cancel a queued one. With `owner` (a
+        session), that session leaves the job: it stops only when no other session follows it (one session
+        never stops another's training; a session that does not follow it gets AevizError). Without
+        `owner` (the teacher, the command line), it stops for everyone."""
         job = self.job(job_id)
-        if owner is not None and job.owner != owner:
-            raise AevizError(f"job {job_id} belongs to another session; only the session that started it "
+        if owner is not None and not job.followed_by(owner):
+            raise AevizError(f"job {job_id} belongs to another session; only the sessions that follow it "
                              f"can stop it")
+        if owner is not None and job.leave(owner):
+            return self.view(job_id)  # it goes on for the others
         with self._lock:
             queued = job_id in self._queue
             if queued:
@@ -216,13 +361,20 @@ class JobManager:
             job.stop()
         return self.view(job_id)
 
-    def stop_all_and_wait(self, timeout: float = 20.0) -> list[JobView]:
-        """Cancel queued jobs, stop running ones (each saves what it learned, as stopped), wait up to `timeout` s."""
+    def stop_all(self) -> list[Job]:
+        """Cancel queued jobs and stop running ones (each saves what it learned, as stopped), without waiting;
+        returns the jobs that were active."""
         with self._lock:
             self._queue = []  # nothing starts any more
             active = [j for j in self._jobs.values() if j.status in ACTIVE]
-        for job in active:  # a queued job cancels; a running one stops within a step and saves
+            holds = list(self._holds.values())
+        for job in [*active, *holds]:  # a queued job cancels; a running one stops within a step and saves
             job.cancel("cancelled before it started: the server is shutting down") or job.stop()
+        return active
+
+    def stop_all_and_wait(self, timeout: float = 20.0) -> list[JobView]:
+        """stop_all, then wait up to `timeout` s for the running jobs to save."""
+        active = self.stop_all()
         deadline = time.monotonic() + timeout
         for job in active:
             job.wait(max(0.0, deadline - time.monotonic()))
@@ -232,7 +384,7 @@ class JobManager:
         """Try again to save an ended job whose run could not be written (a full disk freed since, say).
         Raises SaveFailed (the model stays in memory) or AevizError for another session's job."""
         job = self.job(job_id)
-        if owner is not None and job.owner != owner:
+        if owner is not None and not job.followed_by(owner):
             raise AevizError(f"job {job_id} belongs to another session")
         result = job.result
         if result is None or job.run_id is not None:
@@ -262,16 +414,16 @@ class JobManager:
     def view(self, job_id: str, with_history: bool = True) -> JobView:
         job = self.job(job_id)
         with self._lock:
-            position = self._queue.index(job_id) + 1 if job_id in self._queue else None
+            position = self._position(job_id)
         return job.view(position, with_history)
 
     def jobs(self, owner: str | None = None, with_history: bool = False) -> list[JobView]:
-        """Jobs (of one owner, or all), oldest first. Asking for an owner's jobs counts as a sign of them."""
+        """Jobs (that one owner follows, or all), oldest first. Asking for an owner's jobs counts as a sign of them."""
         with self._lock:
             if owner is not None:
                 self._seen[owner] = time.monotonic()
             ids = [j.job_id for j in sorted(self._jobs.values(), key=lambda j: j.created)
-                   if owner is None or j.owner == owner]
+                   if owner is None or j.followed_by(owner)]
         return [self.view(job_id, with_history) for job_id in ids]
 
     def result(self, job_id: str):

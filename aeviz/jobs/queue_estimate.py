@@ -59,10 +59,14 @@ def seconds_left(view, per_epoch: dict[str, float]) -> float | None:
     return expected_seconds(view.config, per_epoch)
 
 
-def queue_starts(views, slots: int) -> dict[str, float | None]:
-    """job_id -> estimated seconds until it starts, for every queued job among `views` (all the manager's)."""
+def queue_starts(views, slots: int, held: int = 0) -> dict[str, float | None]:
+    """job_id -> estimated seconds until it starts, for every queued job among `views` (all the manager's).
+    `held`: slots held by other work (a page's trainer, a sweep's point: aeviz.jobs.slots), whose time left is
+    unknown; a queue position no view has is such work waiting, for an unknown time."""
     per_epoch = seconds_per_epoch(views)
-    running = [seconds_left(v, per_epoch) for v in views if v.status in (STARTING, RUNNING)]
-    queued = sorted((v for v in views if v.status == QUEUED and v.queue_position), key=lambda v: v.queue_position)
-    starts = estimated_starts(running, [expected_seconds(v.config, per_epoch) for v in queued], slots)
-    return {view.job_id: start for view, start in zip(queued, starts)}
+    running = [seconds_left(v, per_epoch) for v in views if v.status in (STARTING, RUNNING)] + [None] * held
+    by_position = {v.queue_position: v for v in views if v.status == QUEUED and v.queue_position}
+    durations = [expected_seconds(by_position[p].config, per_epoch) if p in by_position else None
+                 for p in range(1, max(by_position, default=0) + 1)]
+    starts = estimated_starts(running, durations, slots)
+    return {view.job_id: starts[position - 1] for position, view in by_position.items()}

@@ -30,6 +30,14 @@ class JobView:
     error: str = ""
     save_as: str = ""                   # the run id it will be saved under, known from the start
     where: str = ""                     # where it trains, when that is worth saying (aeviz.jobs.executors)
+    followers: frozenset[str] = frozenset()  # the sessions that follow it (its owner among them)
+
+    def followed_by(self, owner: str) -> bool:
+        return owner in self.followers
+
+    def followers_besides(self, owner: str) -> int:
+        """How many other sessions than `owner` follow it (they keep it going if `owner` leaves)."""
+        return len(self.followers - {owner})
 
     @property
     def active(self) -> bool:

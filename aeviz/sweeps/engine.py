@@ -132,21 +132,23 @@ def iter_sweep(sweep: Sweep, executor: Any = None, store: RunStore | None = None
                 sweep.status, sweep.message = "failed", describe_error(exc)
         sweeps.save(sweep)
         raise
-    with lock:
-        end_sweep(sweep, todo, stop.is_set())
+    with lock:  # an executor that stopped the sweep by itself says why (aeviz.jobs.sweep_executors)
+        end_sweep(sweep, todo, stop.is_set(), getattr(executor, "stopped_because", ""))
     sweeps.save(sweep)
     yield SweepFinished(sweep)
 
 
-def end_sweep(sweep: Sweep, todo: list[SweepPoint], stopped: bool) -> None:
-    """The sweep's final status and message once its executor has run out of points."""
+def end_sweep(sweep: Sweep, todo: list[SweepPoint], stopped: bool, why: str = "") -> None:
+    """The sweep's final status and message once its executor has run out of points (`why`: the reason it
+    was stopped, when not by request)."""
     for point in todo:
         if point.status == "running":
             point.status = "stopped"
     failed = sweep.counts().get("failed", 0)
     if stopped and any(not p.done for p in sweep.points):
         sweep.status = "stopped"
-        sweep.message = f"stopped by request; {sum(p.done for p in sweep.points)} of {len(sweep.points)} points kept"
+        sweep.message = (f"stopped {'(' + why + ')' if why else 'by request'}; "
+                         f"{sum(p.done for p in sweep.points)} of {len(sweep.points)} points kept")
     else:
         sweep.status = "completed"
         sweep.message = f"{len(sweep.points) - failed} of {len(sweep.points)} points trained" + (

@@ -70,6 +70,8 @@ class SweepRunner(BackgroundTask):
         text = f"{done} of {total} points done"
         if current is not None:
             text += f" · now {current.point.label}: {current.fraction:.0%}"
+        elif self.running and getattr(self.executor, "waiting", ""):  # its next point waits for a slot
+            text += f" · {self.executor.waiting}"
         elif self.running and sweep.executor == "ray":
             queued = sum(p.status == "queued" for p in sweep.points)
             text += f" · {queued} queued or training on Ray" if sweep.startup_seconds else " · starting Ray…"

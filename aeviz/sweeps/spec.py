@@ -18,7 +18,7 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from aeviz.training.config import TrainConfig, check_positive
+from aeviz.training.config import DEFAULT_EPOCHS, TrainConfig, check_positive
 from aeviz.variants.trainer_settings import TRAINER_PARAMS
 from aeviz.sweeps.grid_args import parse_grid_arg, parse_seeds
 from aeviz.errors import InvalidConfig
@@ -273,3 +273,18 @@ def _unique(values: list[Any]) -> list[Any]:
         if value not in out:
             out.append(value)
     return out
+
+
+def sweep_cost(spec: SweepSpec, points: int | None = None) -> str:
+    """What a sweep will cost, said before it starts: its points times the budget of each, in all."""
+    count = len(spec.points()) if points is None else points
+    if spec.max_seconds is not None:
+        total = count * float(spec.max_seconds)
+        each, whole = f"{spec.max_seconds:g} s", f"{total:,.0f} s of training" + (
+            f" (about {total / 3600:.1f} hours)" if total >= 3600 else f" (about {total / 60:.0f} min)" if total >= 120
+            else "")
+    else:
+        epochs = float(spec.epochs if spec.epochs is not None else DEFAULT_EPOCHS)
+        total = f"{count * epochs:,.1f}".rstrip("0").rstrip(".")
+        each, whole = f"{epochs:g} epochs", f"{total} epochs of training"
+    return f"{count} points × {each} each = {whole} in all."

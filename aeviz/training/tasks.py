@@ -11,11 +11,22 @@ Training jobs (aeviz.jobs.manager), sweeps (aeviz.sweeps.runner.SweepRunner) and
 are BackgroundTasks with one status vocabulary; a page shows any of them with one panel (ui.task_panel),
 and the Train page adds its richer live view of a job. State that the worker thread writes and other
 threads read is guarded by `task.lock`. Nothing here imports streamlit.
+
+Every task that starts is known to one process-wide registry (`TASKS`, weakly held): at interpreter exit
+it stops them all and waits for them (a bounded wait), so a process that exits with work running exits
+cleanly with that work saved or cancelled, never aborting inside torch ("terminate called without an active
+exception"). A job manager stops its queue first (`TASKS.stop_first`; aeviz.jobs.shutdown arranges it).
+A task may also wait for its turn before its work (`take_turns(gate)`: a job manager's training slot, so
+a page's trainer counts against the server's limit of trainings at once, as its jobs do).
 """
 
 from __future__ import annotations
 
+import atexit
+import sys
 import threading
+import time
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -65,6 +76,17 @@ class BackgroundTask:
         self._error = ""
         self._result: Any = None
         self._progress = TaskProgress(0.0, f"{label}: starting…")
+        self._gate: Callable[[threading.Event], Any] | None = None
+
+    def take_turns(self, gate: Callable[[threading.Event], Any]) -> "BackgroundTask":
+        """Before its work, wait for its turn: `gate(stop_event)` is a context manager (a job manager's
+        `slot_gate`) that returns "" once the work may run, or why it may not (its turn was cancelled), and
+        frees the turn when the work ends. Call before start(); returns the task."""
+        with self.lock:
+            if self._thread is not None:
+                raise AevizError(f"{self.label} has started; it takes turns from its start only")
+            self._gate = gate
+        return self
 
     # ------------------------------------------------------------------ for subclasses
     def work(self) -> Any:
@@ -96,9 +118,14 @@ class BackgroundTask:
 
     # ------------------------------------------------------------------ control
     def start(self) -> "BackgroundTask":
+        """Start the work in its thread; a task started while the process exits is cancelled instead."""
         with self.lock:
             if self._thread is not None or self._done.is_set():
                 raise AevizError(f"{self.label} was already started")
+        if not TASKS.add(self):
+            self.cancel("cancelled: the process is exiting")
+            return self
+        with self.lock:
             self._status = STARTING
             self._thread = threading.Thread(target=self._main, name=f"aeviz-{self.label}", daemon=True)
         self._thread.start()
@@ -168,7 +195,7 @@ class BackgroundTask:
     # ------------------------------------------------------------------ the thread
     def _main(self) -> None:
         try:
-            result = self.work()
+            result = self.work_in_turn() if self._gate is not None else self.work()
             with self.lock:
                 self._result = result
                 if self._status in ACTIVE:
@@ -183,6 +210,17 @@ class BackgroundTask:
                 if self._status in ACTIVE:  # e.g. a BaseException went through
                     self._status, self._message = FAILED, f"{self.label} ended without finishing"
             self._finish()
+
+    def work_in_turn(self) -> Any:
+        """work() once the gate gives this task its turn (see take_turns); cancelled if it never does."""
+        self.report(text=f"{self.label}: waiting for a free training slot", status=QUEUED,
+                    message="waiting for a free training slot")
+        with self._gate(self.stop_event) as why_not:
+            if why_not or self.stop_requested:
+                self.end(CANCELLED, why_not or "stopped before its turn")
+                return None
+            self.report(text=f"{self.label}: starting…", status=STARTING, message="")
+            return self.work()
 
     def _finish(self) -> None:
         self.cleanup()
@@ -264,3 +302,99 @@ class TrainerTask(BackgroundTask):
             if extra:
                 text += " · " + extra
         return text
+
+
+SHUTDOWN_SECONDS = 20.0  # how long an exiting process waits for its background work to stop and save
+
+
+class TaskRegistry:
+    """Every background task started in this process, held weakly (an ended task nobody keeps goes), and
+    stopping them all: `stop_all_and_wait(timeout)` runs the `stop_first` callbacks (each stops a source of
+    new tasks, such as a job manager's queue, and the tasks it runs), stops every task still running, and
+    waits for them, all within `timeout` seconds. The first task to start installs it at interpreter exit
+    (atexit runs in the main thread after it returns, while the tasks' daemon threads still run). Once it
+    has begun, a task that starts is cancelled instead. Thread-safe."""
+
+    def __init__(self):
+        self._tasks: weakref.WeakSet[BackgroundTask] = weakref.WeakSet()
+        self._first: list[Callable[[], Any]] = []
+        self._lock = threading.Lock()
+        self._installed = False
+        self._closing = False
+
+    def add(self, task: BackgroundTask) -> bool:
+        """Know `task` (about to start); False once the process is stopping its work (it must not start)."""
+        with self._lock:
+            if self._closing:
+                return False
+            self._tasks.add(task)
+        self.install_at_exit()
+        return True
+
+    def stop_first(self, callback: Callable[[], Any]) -> None:
+        """Call `callback()` first when stopping (it should stop without waiting; the registry waits)."""
+        with self._lock:
+            self._first.append(callback)
+        self.install_at_exit()
+
+    def live(self) -> list[BackgroundTask]:
+        """The tasks started and not yet ended."""
+        with self._lock:
+            return [task for task in list(self._tasks) if not task.done]
+
+    @property
+    def closing(self) -> bool:
+        with self._lock:
+            return self._closing
+
+    def install_at_exit(self, timeout: float = SHUTDOWN_SECONDS) -> None:
+        """Stop and wait for every task at interpreter exit (once per registry)."""
+        with self._lock:
+            if self._installed:
+                return
+            self._installed = True
+        register_exit_hooks_early()
+        atexit.register(self.stop_at_exit, timeout)
+
+    def stop_at_exit(self, timeout: float = SHUTDOWN_SECONDS, close: bool = True) -> None:
+        """stop_all_and_wait, saying so on stderr when there is work to stop and when some did not stop."""
+        live = len(self.live())
+        if live:
+            print(f"aeviz: stopping {live} background task(s) (training jobs, page trainings, sweeps) and saving "
+                  f"what they did…", file=sys.stderr)
+        left = self.stop_all_and_wait(timeout, close)
+        if left:
+            print(f"aeviz: {len(left)} task(s) did not stop within {timeout:g} s: "
+                  f"{', '.join(task.label for task in left)}", file=sys.stderr)
+
+    def stop_all_and_wait(self, timeout: float = SHUTDOWN_SECONDS, close: bool = True) -> list[BackgroundTask]:
+        """Stop all work and wait up to `timeout` s; returns the tasks still running. With `close` (the
+        process is exiting), no task starts from now on; without (a signal whose handler may carry on, as
+        Ctrl-C in a notebook does), later tasks may start."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            self._closing = self._closing or close
+            first = list(self._first)
+        for callback in first:
+            callback()
+        live = self.live()
+        for task in live:
+            task.stop()
+        for task in live:
+            task.wait(max(0.0, deadline - time.monotonic()))
+        return self.live()
+
+
+def register_exit_hooks_early() -> None:
+    """A task still importing torch when the process is told to stop finishes that import during shutdown,
+    where Python refuses what the import registers then: concurrent.futures' thread-pool hooks (the import
+    failed with a traceback, and the task with it) and weakref.finalize's exit hook (torch's finalizers then
+    ran after their modules were torn down, printing a traceback each). Registered here, before shutdown,
+    and earlier than the registry's exit hook, so they run after the tasks are stopped and saved."""
+    import concurrent.futures.process  # noqa: F401
+    import concurrent.futures.thread  # noqa: F401
+
+    weakref.finalize(register_exit_hooks_early, lambda: None)  # a function lives until exit: never runs early
+
+
+TASKS = TaskRegistry()  # the process's one registry

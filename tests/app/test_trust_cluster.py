@@ -69,7 +69,7 @@ def test_a_ray_sweep_goes_to_the_servers_address_and_no_other(no_ray_settings, m
     class Refused(AevizError):
         pass
 
-    def make_executor(executor, ray_address=None, num_workers=None):
+    def make_executor(executor, ray_address=None, num_workers=None, **for_local):
         asked.append((executor, ray_address))
         raise Refused(f"not connecting to {ray_address} in a test")
 

@@ -292,7 +292,7 @@ def test_sessions_cannot_stop_each_others_runs_and_each_saves_its_own(digits):
 def test_queue_position_is_shown_and_finished_models_leave_the_device(digits):
     manager = default_manager()
     limit = manager.max_running
-    long_jobs = [manager.submit(small(epochs=10_000.0), owner="filler") for _ in range(limit)]
+    long_jobs = [manager.submit(small(epochs=10_000.0, seed=seed), owner="filler") for seed in range(limit)]
     waiting = manager.submit(small(), owner="queued-session")
     try:
         assert manager.view(waiting.job_id).queue_position == 1

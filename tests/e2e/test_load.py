@@ -142,12 +142,16 @@ def test_a_class_trains_and_one_more_session_stays_responsive(loaded_server, bro
 
         for page in trainers:  # each its own browser session, all opening at once
             page.goto(f"{base}/train", wait_until="commit")
-        for page in trainers:
+        for number, page in enumerate(trainers):
             wait_for_app(page, LONG)
             page.get_by_text("Train an autoencoder").wait_for(timeout=LONG)
             box = page.get_by_label("Epochs", exact=True)  # a short digits run
             box.fill(str(EPOCHS))
             box.press("Enter")
+            wait_for_app(page, LONG)
+            seed = page.get_by_label("Seed", exact=True)  # each its own configuration: the same one trains once
+            seed.fill(str(number))
+            seed.press("Enter")
         for page in trainers:
             wait_for_app(page, LONG)
         progress("all press Train")

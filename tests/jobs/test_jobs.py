@@ -57,7 +57,7 @@ def test_queue_positions_and_cancel(digits):
     manager = JobManager(max_running=1)
     first = manager.submit(small(epochs=10_000.0), owner="s")
     second = manager.submit(small(), owner="s")
-    third = manager.submit(small(), owner="t")
+    third = manager.submit(small(seed=1), owner="t")  # another configuration: the same one would follow `second`
     assert manager.view(second.job_id).status == "queued"
     assert manager.view(second.job_id).queue_position == 1
     assert manager.view(third.job_id).queue_position == 2
@@ -78,13 +78,17 @@ def test_a_queued_job_of_a_session_gone_quiet_is_cancelled_at_its_turn(digits):
     manager = JobManager(max_running=1, abandon_seconds=0.5)
     first = manager.submit(small(epochs=10_000.0), owner="present")
     gone = manager.submit(small(), owner="gone")
-    waiting = manager.submit(small(), owner="waiting")
+    waiting = manager.submit(small(seed=1), owner="waiting")
     for _ in range(15):  # 1.5 s: "gone" falls silent, "waiting" and "present" keep polling
         manager.jobs(owner="waiting")
         manager.jobs(owner="present")
         threading.Event().wait(0.1)
     assert manager.view(gone.job_id).status == "queued"  # nothing is cancelled before its turn
     manager.stop(first.job_id, owner="present")
+    for _ in range(600):  # "waiting" keeps polling until its job has left the queue (a stop can take a while)
+        if manager.jobs(owner="waiting")[0].status != "queued":
+            break
+        threading.Event().wait(0.05)
     cancelled = manager.wait(gone.job_id, 30)
     assert cancelled.status == "cancelled" and "not been seen" in cancelled.message
     assert manager.wait(waiting.job_id, 60).status == "completed"

@@ -21,6 +21,14 @@ def test_an_unknown_budget_makes_the_starts_behind_it_unknown():
     assert estimated_starts([None], [10], slots=1) == [None]
 
 
+def test_work_holding_or_waiting_for_a_slot_makes_the_starts_behind_it_unknown():
+    views = [view("a", "queued", max_seconds=10, position=1), view("b", "queued", max_seconds=10, position=3)]
+    assert queue_starts(views, slots=2) == {"a": 0.0, "b": 10.0}  # position 2: a sweep's point, length unknown
+    assert queue_starts(views, slots=1) == {"a": 0.0, "b": None}
+    assert queue_starts(views, slots=2, held=1) == {"a": 0.0, "b": None}  # one slot is a page's trainer's
+    assert queue_starts([view("a", "queued", max_seconds=10, position=1)], slots=1, held=1) == {"a": None}
+
+
 def view(job_id, status, dataset="digits", epochs=None, max_seconds=None, position=None, progress=None):
     config = SimpleNamespace(dataset=dataset, epochs=epochs, max_seconds=max_seconds)
     return SimpleNamespace(job_id=job_id, status=status, config=config, queue_position=position, progress=progress)

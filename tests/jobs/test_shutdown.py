@@ -14,9 +14,9 @@ from aeviz.runs.store import RunStore
 from tests.conftest import ROOT
 
 
-def long_job():
+def long_job(seed: int = 0):
     return TrainConfig(dataset="digits", variant="linear", k=4, epochs=100_000.0, batch_size=128,
-                       snapshot_seconds=0.0)
+                       snapshot_seconds=0.0, seed=seed)
 
 
 def wait_for_steps(manager, job_id, steps=5):
@@ -31,7 +31,7 @@ def wait_for_steps(manager, job_id, steps=5):
 def test_stop_all_and_wait_saves_running_jobs_as_stopped_and_cancels_queued(digits):
     manager = JobManager(max_running=1)
     running = manager.submit(long_job(), owner="a")
-    queued = manager.submit(long_job(), owner="b")
+    queued = manager.submit(long_job(seed=1), owner="b")  # another configuration (the same one would follow)
     wait_for_steps(manager, running.job_id)
     views = {view.job_id: view for view in manager.stop_all_and_wait(timeout=30)}
     assert views[running.job_id].status == "stopped"

@@ -1,0 +1,51 @@
+"""A place in the job manager's queue for training that runs elsewhere in this process (a sweep's point, on
+the local executor): it waits its turn like a job, under the same limit of trainings at once and the same
+abandonment rule, and holds a training slot from its turn until it is released.
+
+    hold = manager.hold_slot(owner, "sweep s-1: k=8")
+    if hold.wait_turn(stop):        # False: cancelled at its turn (its session had gone) or `stop` was set
+        try: ...train...
+        finally: manager.release(hold)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+from aeviz.training.tasks import COMPLETED, RUNNING, BackgroundTask
+
+TURN_POLL_SECONDS = 0.2  # how often a waiter looks at its stop flag while it waits for its turn
+
+
+class SlotHold(BackgroundTask):
+    """Holds one of the manager's training slots from its turn (its start) until released (its stop)."""
+
+    def __init__(self, hold_id: str, owner: str, label: str, on_end: Callable[[BackgroundTask], None]):
+        super().__init__(label, on_end)
+        self.job_id, self.owner = hold_id, owner
+        self.fingerprint = None               # never followed: what it trains is not a job's
+        self.created_monotonic = time.monotonic()
+        self.granted = threading.Event()
+        self.report(message="waiting for a free training slot")
+
+    def followers(self) -> frozenset[str]:
+        return frozenset({self.owner})
+
+    def followed_by(self, owner: str) -> bool:
+        return owner == self.owner
+
+    def work(self) -> None:
+        self.report(status=RUNNING, message="training")
+        self.granted.set()
+        self.stop_event.wait()  # released
+        self.end(COMPLETED, "released")
+
+    def wait_turn(self, stop: threading.Event) -> bool:
+        """Block until the slot is this hold's (True), or it was cancelled at its turn, or `stop` is set
+        (False; the caller releases it either way)."""
+        while not self.granted.wait(TURN_POLL_SECONDS):
+            if self.done or stop.is_set():
+                return False
+        return not stop.is_set()
