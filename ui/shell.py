@@ -9,7 +9,7 @@ import time
 
 import streamlit as st
 
-from ui.common import dataset_selector, device_summary, session_owner
+from ui.common import XSRF_REFUSAL, dataset_selector, device_summary, session_owner, xsrf_protected
 from ui.links import publish, restore
 from ui.runs import session_runs_sidebar
 from ui.theme import projector_toggle
@@ -47,6 +47,9 @@ def settings_or_stop() -> None:
     from aeviz.errors import AevizError
     from aeviz.server_settings import check_settings
 
+    if not xsrf_protected():
+        st.error(XSRF_REFUSAL)
+        st.stop()
     try:
         check_settings()
         max_params()
