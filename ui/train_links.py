@@ -113,7 +113,7 @@ def _widget_check(query: dict[str, Any]):
         ranges = {"epochs": EPOCHS_RANGE, "seconds": SECONDS_RANGE, "seed": SEED_RANGE}
         if name in ranges:
             low, high = ranges[name]
-            return None if low <= value <= high else f"the page takes {name} from {low:g} to {high:g}"
+            return None if low <= value <= high else f"the page takes {name} from {low:,} to {high:,}"
         if name == "lr" and value not in lr_choices(defaults["lr"]):
             return f"the Learning rate slider offers {', '.join(f'{v:g}' for v in lr_choices(defaults['lr']))}"
         if name == "batch" and value not in batch_choices(defaults["batch_size"]):
