@@ -5,12 +5,19 @@ that cannot be used is named in the page's warning and its default kept, never d
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import streamlit as st
 
-from aeviz.links import link_config
+from aeviz.data.types import SPECS
+from aeviz.errors import AevizError
+from aeviz.links import config_query, link_config
+from aeviz.variants import VARIANTS, get_variant
+from aeviz.variants.trainer_settings import TRAINER_PARAM_NAMES
+from ui.common import device_summary
 from ui.links import publish, restore
+from ui.params import widget_problem
 from ui.plain_text import plain
 
 PAGE = "train"
@@ -42,8 +49,6 @@ def k_slider(variant, input_size: int) -> tuple[int, int, int]:
 
 def page_defaults(variant) -> dict:
     """The variant's learning rate and batch size as the page offers them on this machine's device."""
-    from ui.common import device_summary
-
     return variant.training_defaults("cuda" if device_summary().startswith("GPU") else "cpu")
 
 
@@ -83,9 +88,6 @@ def _apply(query: dict[str, Any]) -> None:
 
 
 def _input_shape(dataset: str) -> tuple[int, ...]:
-    from aeviz.data.types import SPECS
-    from aeviz.errors import AevizError
-
     if dataset not in SPECS:
         raise AevizError(f"not a dataset here; choose one of: {', '.join(SPECS)}")
     return tuple(SPECS[dataset].image_shape)
@@ -93,13 +95,6 @@ def _input_shape(dataset: str) -> tuple[int, ...]:
 
 def _widget_check(query: dict[str, Any]):
     """fits(name, value) for link_config: None when the value fits the Train page's widget, else its range."""
-    import math
-
-    from aeviz.data.types import SPECS
-    from aeviz.variants import VARIANTS
-    from aeviz.variants.trainer_settings import TRAINER_PARAM_NAMES
-    from ui.params import widget_problem
-
     variant = VARIANTS.get(str(query.get("variant")))
     dataset = SPECS.get(str(query.get("dataset")))
 
@@ -113,7 +108,8 @@ def _widget_check(query: dict[str, Any]):
         ranges = {"epochs": EPOCHS_RANGE, "seconds": SECONDS_RANGE, "seed": SEED_RANGE}
         if name in ranges:
             low, high = ranges[name]
-            return None if low <= value <= high else f"the page takes {name} from {low:,} to {high:,}"
+            words = [f"{v:,}" if isinstance(v, int) else f"{v:g}" for v in (low, high)]
+            return None if low <= value <= high else f"the page takes {name} from {words[0]} to {words[1]}"
         if name == "lr" and value not in lr_choices(defaults["lr"]):
             return f"the Learning rate slider offers {', '.join(f'{v:g}' for v in lr_choices(defaults['lr']))}"
         if name == "batch" and value not in batch_choices(defaults["batch_size"]):
@@ -131,8 +127,6 @@ def _widget_check(query: dict[str, Any]):
 
 def _apply_params(slug: str, values: dict[str, Any]) -> None:
     """Every declared setting of the variant: the link's value, else its default (a link is complete)."""
-    from aeviz.variants import get_variant
-
     for param in get_variant(slug).declared_params():
         value = values[param.name]
         if param.kind == "widths":
@@ -142,6 +136,4 @@ def _apply_params(slug: str, values: dict[str, Any]) -> None:
 
 def publish_train_settings(config) -> None:
     """After the widgets: the URL says what the page shows."""
-    from aeviz.links import config_query
-
     publish(PAGE, config_query(config), owned=OWNED)
