@@ -101,7 +101,11 @@ def link_config(query: Mapping[str, Any], input_shape: Callable[[str], tuple[int
     low, high = model.k_range(math.prod(shape))
     config = TrainConfig(dataset=dataset, variant=variant, k=int(min(max(model.default_k, low), high)),
                          lr=defaults["lr"], batch_size=defaults["batch_size"])
-    linked = LinkedConfig(config.validate(shape))
+    try:
+        linked = LinkedConfig(config.validate(shape))
+    except AevizError as exc:  # the variant's own defaults do not fit this dataset
+        return LinkedConfig(None, [f"the link's variant={shown(variant)} cannot train on {shown(dataset)} ({exc}); "
+                                   f"none of its settings were applied"])
     for name, attribute, kind in LINK_FIELDS:
         text = _raw(query, name)
         if text is None or text == "":
