@@ -9,11 +9,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
 
-from aeviz.training.config import TrainConfig
-from aeviz.errors import InvalidConfig
-from aeviz.variants import get_variant
+from aeviz.training.config import TrainConfig, ValidConfig
+from aeviz.errors import AevizError, InvalidConfig
+from aeviz.variants import VARIANTS, get_variant
 
 PRIVATE_PARAMS = ("session", "job", "projector")  # this browser tab's own: never in a shared link
 MAX_PARAM_CHARS = 2000               # a query value longer than this is refused before parsing
@@ -59,14 +62,134 @@ def query_config(query: Mapping[str, Any]) -> TrainConfig | None:
     return config
 
 
+# query parameter -> (TrainConfig field, kind), in the order they are applied (k first: settings may depend on it)
+LINK_FIELDS = (("k", "k", int), ("seed", "seed", int), ("epochs", "epochs", float), ("seconds", "max_seconds", float),
+               ("lr", "lr", float), ("batch", "batch_size", int))
+SHOWN_CHARS = 40  # of a value quoted in a warning
+
+
+@dataclass
+class LinkedConfig:
+    """What a link asks for, through the one validation: `valid` is the configuration of every usable value
+    (defaults elsewhere); `problems` names each value that could not be used, one line each ("the link's
+    lr=1e+99 is out of range (…); kept the default"). `given`: the TrainConfig fields the link set."""
+
+    valid: ValidConfig | None
+    problems: list[str] = field(default_factory=list)
+    given: set[str] = field(default_factory=set)
+
+
+def link_config(query: Mapping[str, Any], input_shape: Callable[[str], tuple[int, ...]],
+                fits: Callable[[str, Any], str | None] = lambda name, value: None) -> LinkedConfig | None:
+    """The configuration a link describes (None without dataset and variant), each value applied on its own
+    and kept only if TrainConfig.validate accepts the result and `fits(name, value)` (a page's widget range)
+    returns None; every value left out is named in `problems`. `input_shape(dataset)` raises AevizError for a
+    dataset this server does not have."""
+    dataset, variant = _raw(query, "dataset"), _raw(query, "variant")
+    if not dataset or not variant:
+        return None
+    if variant not in VARIANTS:
+        return LinkedConfig(None, [f"the link's variant={shown(variant)} is not a variant here (one of "
+                                   f"{', '.join(VARIANTS)}); none of its settings were applied"])
+    try:
+        shape = input_shape(dataset)
+    except AevizError as exc:
+        return LinkedConfig(None, [f"the link's dataset={shown(dataset)} cannot be used ({exc}); none of its "
+                                   f"settings were applied"])
+    model = get_variant(variant)
+    defaults = model.training_defaults()
+    low, high = model.k_range(math.prod(shape))
+    config = TrainConfig(dataset=dataset, variant=variant, k=int(min(max(model.default_k, low), high)),
+                         lr=defaults["lr"], batch_size=defaults["batch_size"])
+    try:
+        linked = LinkedConfig(config.validate(shape))
+    except AevizError as exc:  # the variant's own defaults do not fit this dataset
+        return LinkedConfig(None, [f"the link's variant={shown(variant)} cannot train on {shown(dataset)} ({exc}); "
+                                   f"none of its settings were applied"])
+    for name, attribute, kind in LINK_FIELDS:
+        text = _raw(query, name)
+        if text is None or text == "":
+            continue
+        value, problem = _parsed(name, text, kind)
+        if problem is None:
+            candidate = dataclasses.replace(config, **{attribute: value})
+            if attribute == "max_seconds":  # a budget in seconds replaces one in epochs
+                candidate.epochs = None
+            problem = _tried(candidate, shape, linked, f"{name}={shown(text)}", fits(name, value))
+        if problem is None:
+            config = candidate
+            linked.given.add(attribute)
+        else:
+            linked.problems.append(problem)
+    raw = query.get("set") or []
+    for pair in [raw] if isinstance(raw, str) else list(raw):
+        try:
+            ((name, text),) = query_settings({"set": [pair]}).items()
+        except InvalidConfig as exc:
+            linked.problems.append(f"{exc}; it was left out")
+            continue
+        candidate = dataclasses.replace(config, params=dict(config.params), trainer=dict(config.trainer))
+        candidate.split_settings({name: text})
+        problem = _tried(candidate, shape, linked, f"set={shown(name + '=' + text)}", fits(f"set:{name}", text))
+        if problem is None:
+            config = candidate
+        else:
+            linked.problems.append(problem)
+    return linked
+
+
+def shown(text: str) -> str:
+    """A value from a link as a warning quotes it: at most SHOWN_CHARS characters."""
+    text = str(text)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}… ({len(text):,} characters)"
+
+
+def _tried(candidate: TrainConfig, shape: tuple[int, ...], linked: LinkedConfig, what: str,
+           unfit: str | None) -> str | None:
+    """None when `candidate` validates (linked.valid becomes it), else the problem naming `what`."""
+    try:
+        valid = candidate.validate(shape)
+    except AevizError as exc:
+        return f"the link's {what} is out of range ({exc}); kept the default"
+    if unfit:
+        return f"the link's {what} is out of range ({unfit}); kept the default"
+    linked.valid = valid
+    return None
+
+
+def _parsed(name: str, text: str, kind) -> tuple[Any, str | None]:
+    if len(text) > MAX_PARAM_CHARS:
+        return None, f"the link's {name} is {len(text):,} characters long (at most {MAX_PARAM_CHARS:,}); kept the default"
+    try:
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError(text)
+        value = kind(number) if kind is int else number
+        if kind is int and value != number:
+            raise ValueError(text)
+    except (ValueError, OverflowError):
+        words = "a whole number" if kind is int else "a finite number"
+        return None, f"the link's {name}={shown(text)} is not {words}; kept the default"
+    return value, None
+
+
+def _raw(query: Mapping[str, Any], name: str) -> str | None:
+    value = query.get(name)
+    if isinstance(value, (list, tuple)):
+        value = value[-1] if value else None
+    return None if value is None else str(value)
+
+
 def query_settings(query: Mapping[str, Any]) -> dict[str, str]:
     """The `set=name=value` pairs of a query."""
     raw = query.get("set") or []
     settings = {}
     for pair in [raw] if isinstance(raw, str) else list(raw):
-        name, sep, value = str(pair)[:MAX_PARAM_CHARS].partition("=")
+        if len(str(pair)) > MAX_PARAM_CHARS:
+            raise InvalidConfig(f"the link's set={shown(pair)} is longer than {MAX_PARAM_CHARS:,} characters")
+        name, sep, value = str(pair).partition("=")
         if not sep or not name.strip():
-            raise InvalidConfig(f"link parameter set={pair!r} should be name=value")
+            raise InvalidConfig(f"link parameter set={shown(pair)} should be name=value")
         settings[name.strip()] = value.strip()
     return settings
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import threading
 import zipfile
 from pathlib import Path
@@ -88,6 +89,9 @@ def read_zip_bounded(data: bytes, name: str = "upload", wanted: Iterable[str] | 
     pass `max_total_bytes`), having held at most that much. Raises UploadRefused; a file that is
     not a zip archive raises zipfile.BadZipFile (callers say what they expected instead).
     """
+    count = zip_member_count(data)
+    if count is not None and count > max_members:
+        raise UploadRefused(f"{name} holds {count:,} files; at most {max_members} are accepted")
     archive = zipfile.ZipFile(io.BytesIO(data))
     infos = [info for info in archive.infolist() if not info.is_dir()]
     if len(infos) > max_members:
@@ -114,6 +118,29 @@ def read_zip_bounded(data: bytes, name: str = "upload", wanted: Iterable[str] | 
             raise UploadRefused(f"{name}: {info.filename} is damaged or cannot be unpacked ({exc})") from None
         out[info.filename] = buffer.getvalue()
     return out
+
+
+_END_RECORD = struct.Struct("<4s4H2LH")          # the zip's end of central directory record
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")
+_ZIP64_END_RECORD = struct.Struct("<4sQ2H2L4Q")
+
+
+def zip_member_count(data: bytes) -> int | None:
+    """How many files a zip archive says it holds, read from its end record alone (before zipfile parses a
+    directory that could hold millions of entries); None when there is no end record (not a zip file)."""
+    position = data.rfind(b"PK\x05\x06", max(0, len(data) - _END_RECORD.size - 0xFFFF))
+    if position < 0 or position + _END_RECORD.size > len(data):
+        return None
+    count = _END_RECORD.unpack_from(data, position)[4]
+    if count != 0xFFFF:
+        return count
+    locator = position - _ZIP64_LOCATOR.size  # a zip64 archive: the count is in its own end record
+    if locator < 0 or data[locator:locator + 4] != b"PK\x06\x07":
+        raise UploadRefused("its zip directory is damaged (no zip64 end record)")
+    offset = _ZIP64_LOCATOR.unpack_from(data, locator)[2]
+    if offset + _ZIP64_END_RECORD.size > len(data) or data[offset:offset + 4] != b"PK\x06\x06":
+        raise UploadRefused("its zip directory is damaged (the zip64 end record is not where it says)")
+    return _ZIP64_END_RECORD.unpack_from(data, offset)[7]
 
 
 def write_atomically(path: Path, data: bytes) -> None:

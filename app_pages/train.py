@@ -9,7 +9,8 @@ from ui.common import (dataset_or_stop, dataset_selector, dataset_statuses, devi
 from ui.params import changed_params, param_widgets
 from ui.plain_text import plain
 from ui.runs import page_link
-from ui.train_links import publish_train_settings, restore_train_settings
+from ui.train_links import (EPOCHS_RANGE, SECONDS_RANGE, SEED_RANGE, batch_choices, k_slider, lr_choices, page_defaults,
+                            publish_train_settings, restore_train_settings)
 
 JOB_KEY = "train_job"
 SHOW_KEY = "train_show"  # the "Show run" selector, kept equal to JOB_KEY
@@ -44,11 +45,7 @@ with left:
     slug = st.selectbox("Variant", slugs, format_func=lambda s: f"{VARIANTS[s].title} · {s}", key="train_variant")
     variant = VARIANTS[slug]
     st.caption(variant.summary)
-    low, high = variant.k_range(dataset.input_size)
-    high_shown = min(high, max(256, low, 2 * dataset.input_size))  # overcomplete needs k > input size
-    default_k = int(min(max(variant.default_k, low), high_shown))
-    if dataset.input_size <= 64:
-        default_k = min(default_k, 8) if low <= 8 else default_k
+    low, high_shown, default_k = k_slider(variant, dataset.input_size)
     k = st.slider("Bottleneck size k", low, high_shown, default_k, key=f"train_k.{slug}.{dataset_name}",
                   help="How many numbers the code has. Smaller k forces more compression.")
 with right:
@@ -73,25 +70,25 @@ with st.expander(f"{variant.title} settings", expanded=False):
     if not declared:
         st.caption("This variant has no settings of its own.")
 
-defaults = variant.training_defaults("cuda" if device_summary().startswith("GPU") else "cpu")
+defaults = page_defaults(variant)
 budget_col, opt_col, device_col = st.columns(3)
 with budget_col:
     budget_kind = st.radio("Budget", ["epochs", "seconds"], horizontal=True, key="train_budget_kind")
     if budget_kind == "epochs":
-        epochs = st.number_input("Epochs", 0.1, 1000.0, default_epochs(dataset_name), step=1.0,
+        epochs = st.number_input("Epochs", *EPOCHS_RANGE, default_epochs(dataset_name), step=1.0,
                                  format="%g", key="train_epochs")
         seconds = None
     else:
-        seconds = st.number_input("Seconds", 1.0, 3600.0, 30.0, step=5.0, format="%g", key="train_seconds")
+        seconds = st.number_input("Seconds", *SECONDS_RANGE, 30.0, step=5.0, format="%g", key="train_seconds")
         epochs = None
-    seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")  # here: the device column is the longest
+    seed = st.number_input("Seed", *SEED_RANGE, 0, key="train_seed")  # here: the device column is the longest
 with opt_col:
     # the variant's own defaults are always among the choices (plain's 4e-3 is not a round step)
-    lr = st.select_slider("Learning rate", sorted({1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2, defaults["lr"]}),
+    lr = st.select_slider("Learning rate", lr_choices(defaults["lr"]),
                           value=defaults["lr"], format_func=lambda v: f"{v:g}", key=f"train_lr.{slug}",
                           help=f"The rate is {LR_SCHEDULE_WORDS[defaults['lr_schedule']]}; the optimiser is "
                                f"{optimizer_words(defaults)}.")
-    batch_size = st.select_slider("Batch size", sorted({32, 64, 128, 256, 512, 1024, defaults["batch_size"]}),
+    batch_size = st.select_slider("Batch size", batch_choices(defaults["batch_size"]),
                                   value=defaults["batch_size"], key=f"train_batch.{slug}")
 with device_col:
     device_name = device_summary()

@@ -39,3 +39,20 @@ def test_a_schedule_left_at_the_variants_default_and_typed_out_train_the_same_mo
     linear = TrainConfig(dataset="digits", variant="linear", k=4, epochs=3)  # its default is constant
     assert config_fingerprint(linear) == config_fingerprint(
         TrainConfig(dataset="digits", variant="linear", k=4, epochs=3, trainer={"lr_schedule": "constant"}))
+
+
+def test_link_config_applies_each_usable_value_and_names_every_other():
+    from aeviz.links import link_config
+
+    query = {"dataset": "digits", "variant": "plain", "k": "12", "lr": "1e99", "epochs": "inf", "seed": "1e400",
+             "batch": "-5", "set": ["hidden=32", "nonsense=1", "activation=<script>"]}
+    linked = link_config(query, lambda name: (1, 8, 8))
+    config = linked.valid.config
+    assert (config.k, config.params) == (12, {"hidden": "32"})  # the usable values, validated together
+    assert linked.given == {"k"}
+    assert [problem.split(" is ")[0] for problem in linked.problems] == [
+        "the link's seed=1e400", "the link's epochs=inf", "the link's lr=1e99", "the link's batch=-5",
+        "the link's set=nonsense=1", "the link's set=activation=<script>"]
+    assert all(problem.endswith("kept the default") for problem in linked.problems)
+    refused = link_config({**query, "k": "4"}, lambda name: (1, 8, 8), fits=lambda name, value: "too small" if name == "k" else None)
+    assert refused.valid.config.k != 4 and "the link's k=4 is out of range (too small)" in refused.problems[0]

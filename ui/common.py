@@ -56,12 +56,27 @@ def session_owner() -> str:
     if owner:  # server-side state: the client cannot set it
         sessions.touch(owner)
     else:
-        from_url = st.query_params.get(SESSION_PARAM)
+        # Without XSRF protection the browser holds nothing of its own to bind to: an id in the URL could be
+        # a classmate's, copied from their address bar, so it is never taken (the app refuses to run then).
+        from_url = st.query_params.get(SESSION_PARAM) if xsrf_protected() else None
         owner = from_url if sessions.accept(from_url, binding) else sessions.mint(binding)
         st.session_state[SESSION_KEY] = owner
     if st.query_params.get(SESSION_PARAM) != owner:
         st.query_params[SESSION_PARAM] = owner
     return owner
+
+
+XSRF_OPTION = "server.enableXsrfProtection"
+XSRF_REFUSAL = ("This server was started with XSRF protection off (server.enableXsrfProtection=false). aeviz ties "
+                "each student's session to their browser through Streamlit's XSRF cookie; without it, a session "
+                "id copied from a classmate's address bar would open their session, their runs and their "
+                "uploads. Whoever runs the server: restart it without that setting (aeviz serve always turns "
+                "it on; behind a proxy, let the proxy pass the _streamlit_xsrf cookie).")
+
+
+def xsrf_protected() -> bool:
+    """Whether Streamlit checks its XSRF cookie: what binds a session to one browser (browser_binding)."""
+    return bool(st.get_option(XSRF_OPTION))
 
 
 def browser_binding() -> str:

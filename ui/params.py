@@ -25,8 +25,7 @@ def param_widget(param, key_prefix: str, where=None):
         default = ",".join(str(w) for w in (param.default or ()))
         return where.text_input(label, value=default, help=param.help + " Comma-separated.", key=key)
     if param.kind == "int":
-        low = int(param.low) if param.low is not None else 0
-        high = int(param.high) if param.high is not None else max(int(param.default) * 10, 10)
+        low, high = int_range(param)
         if high - low <= 1000:
             return where.slider(label, low, high, int(param.default), help=param.help, key=key)
         return where.number_input(label, low, high, int(param.default), help=param.help, key=key)
@@ -44,6 +43,35 @@ def param_widget(param, key_prefix: str, where=None):
         return where.number_input(label, min_value=low, max_value=high, value=float(param.default),
                                   help=param.help, key=key, format="%g")  # as typed: %.4g showed 0.123456 as 0.1235
     return where.text_input(label, value=str(param.default), help=param.help, key=key)
+
+
+def int_range(param) -> tuple[int, int]:
+    """(low, high) of a whole-number setting's widget."""
+    low = int(param.low) if param.low is not None else 0
+    high = int(param.high) if param.high is not None else max(int(param.default) * 10, 10)
+    return low, high
+
+
+def widget_problem(param, value) -> str | None:
+    """None when `value` (a link's text, already accepted by the variant) fits `param`'s widget; else what
+    the widget offers (a value outside it would stop the page)."""
+    try:
+        value = param.parse(value)
+    except ValueError:
+        return None  # the variant refuses it, and says so
+    if param.kind == "int":
+        low, high = int_range(param)
+        return None if low <= value <= high else f"the {param.name} control runs from {low} to {high}"
+    if param.kind == "float" and param.log_scale and param.high is not None and (param.low or param.log_low):
+        low, high = param.log_axis()
+        with_off = param.low is not None and param.low <= 0
+        if low <= value <= high or (with_off and value == 0):
+            return None
+        return f"the {param.name} control runs from {low:g} to {high:g}" + (" or off" if with_off else "")
+    if param.kind == "float" and param.low is not None and param.high is not None:
+        low, high = float(param.low), float(param.high)
+        return None if low <= value <= high else f"the {param.name} control runs from {low:g} to {high:g}"
+    return None
 
 
 def log_slider(label: str, low: float, high: float, default: float, help: str, key: str, where=None,

@@ -9,7 +9,7 @@ import time
 
 import streamlit as st
 
-from ui.common import dataset_selector, device_summary, session_owner
+from ui.common import XSRF_REFUSAL, dataset_selector, device_summary, session_owner, xsrf_protected
 from ui.lesson_views import lesson_sidebar_link
 from ui.links import publish, restore
 from ui.runs import session_runs_sidebar
@@ -48,6 +48,9 @@ def settings_or_stop() -> None:
     from aeviz.errors import AevizError
     from aeviz.server_settings import check_settings
 
+    if not xsrf_protected():
+        st.error(XSRF_REFUSAL)
+        st.stop()
     try:
         check_settings()
         max_params()

@@ -1,20 +1,55 @@
 """The Train page's settings in its URL: a link (a lesson's, or one a student copied) fills in the
-dataset, variant, k, budget, seed, learning rate, batch size and the variant's settings."""
+dataset, variant, k, budget, seed, learning rate, batch size and the variant's settings. Each value goes
+through the one validation (aeviz.links.link_config, TrainConfig.validate) and must fit its widget; a value
+that cannot be used is named in the page's warning and its default kept, never dropped silently."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import streamlit as st
 
+from aeviz.data.types import SPECS
 from aeviz.errors import AevizError
+from aeviz.links import config_query, link_config
+from aeviz.variants import VARIANTS, get_variant
+from aeviz.variants.trainer_settings import TRAINER_PARAM_NAMES
+from ui.common import device_summary
 from ui.links import publish, restore
+from ui.params import widget_problem
+from ui.plain_text import plain
 
 PAGE = "train"
 OWNED = ("dataset", "variant", "k", "epochs", "seconds", "seed", "lr", "batch", "set")
 LR_CHOICES = (1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2)
 BATCH_CHOICES = (32, 64, 128, 256, 512, 1024)
+EPOCHS_RANGE, SECONDS_RANGE, SEED_RANGE = (0.1, 1000.0), (1.0, 3600.0), (0, 2**31 - 1)
 PROBLEM_KEY = "train_link_problem"
+
+
+def lr_choices(default_lr: float) -> list[float]:
+    """The Learning rate slider's stops: the round steps and the variant's own default."""
+    return sorted({*LR_CHOICES, default_lr})
+
+
+def batch_choices(default_batch: int) -> list[int]:
+    return sorted({*BATCH_CHOICES, default_batch})
+
+
+def k_slider(variant, input_size: int) -> tuple[int, int, int]:
+    """(low, high, default) of the Bottleneck size slider for this variant and dataset."""
+    low, high = variant.k_range(input_size)
+    high_shown = min(high, max(256, low, 2 * input_size))  # overcomplete needs k > input size
+    default_k = int(min(max(variant.default_k, low), high_shown))
+    if input_size <= 64:
+        default_k = min(default_k, 8) if low <= 8 else default_k
+    return low, high_shown, default_k
+
+
+def page_defaults(variant) -> dict:
+    """The variant's learning rate and batch size as the page offers them on this machine's device."""
+    return variant.training_defaults("cuda" if device_summary().startswith("GPU") else "cpu")
 
 
 def restore_train_settings() -> None:
@@ -25,20 +60,16 @@ def restore_train_settings() -> None:
 
 
 def _apply(query: dict[str, Any]) -> None:
-    from aeviz.data.types import SPECS
-    from aeviz.links import query_config
-
     st.session_state[PROBLEM_KEY] = ""
-    try:
-        config = query_config(query)
-        if config is None:
-            return
-        if config.dataset not in SPECS:
-            raise AevizError(f"unknown dataset {config.dataset!r}; choose one of: {', '.join(SPECS)}")
-        config.validate(SPECS[config.dataset].input_size)
-    except AevizError as exc:
-        st.session_state[PROBLEM_KEY] = f"This link's settings were not applied: {exc}"
+    linked = link_config(query, _input_shape, _widget_check(query))
+    if linked is None:
         return
+    if linked.problems:
+        st.session_state[PROBLEM_KEY] = "Some of this link's settings were not applied:\n\n" + "\n\n".join(
+            f"- {plain(problem)}" for problem in linked.problems)
+    if linked.valid is None:
+        return
+    config = linked.valid.config
     state, slug = st.session_state, config.variant
     state["dataset"] = config.dataset
     state["train_variant"] = slug
@@ -46,23 +77,57 @@ def _apply(query: dict[str, Any]) -> None:
     state["train_budget_kind"] = "seconds" if config.max_seconds else "epochs"
     if config.max_seconds:
         state["train_seconds"] = float(config.max_seconds)
-    else:
-        state["train_epochs"] = float(config.epochs or 5.0)
+    elif "epochs" in linked.given:
+        state["train_epochs"] = float(config.epochs)
     state["train_seed"] = int(config.seed)
-    if config.lr in LR_CHOICES:
+    if "lr" in linked.given:
         state[f"train_lr.{slug}"] = config.lr
-    if config.batch_size in BATCH_CHOICES:
+    if "batch_size" in linked.given:
         state[f"train_batch.{slug}"] = config.batch_size
-    _apply_params(slug, config.params)
+    _apply_params(slug, linked.valid.params)
 
 
-def _apply_params(slug: str, overrides: dict[str, Any]) -> None:
+def _input_shape(dataset: str) -> tuple[int, ...]:
+    if dataset not in SPECS:
+        raise AevizError(f"not a dataset here; choose one of: {', '.join(SPECS)}")
+    return tuple(SPECS[dataset].image_shape)
+
+
+def _widget_check(query: dict[str, Any]):
+    """fits(name, value) for link_config: None when the value fits the Train page's widget, else its range."""
+    variant = VARIANTS.get(str(query.get("variant")))
+    dataset = SPECS.get(str(query.get("dataset")))
+
+    def fits(name: str, value: Any) -> str | None:
+        if variant is None or dataset is None:
+            return None
+        defaults = page_defaults(variant)
+        if name == "k":
+            low, high, _ = k_slider(variant, math.prod(dataset.image_shape))
+            return None if low <= value <= high else f"the Bottleneck size slider runs from {low} to {high}"
+        ranges = {"epochs": EPOCHS_RANGE, "seconds": SECONDS_RANGE, "seed": SEED_RANGE}
+        if name in ranges:
+            low, high = ranges[name]
+            words = [f"{v:,}" if isinstance(v, int) else f"{v:g}" for v in (low, high)]
+            return None if low <= value <= high else f"the page takes {name} from {words[0]} to {words[1]}"
+        if name == "lr" and value not in lr_choices(defaults["lr"]):
+            return f"the Learning rate slider offers {', '.join(f'{v:g}' for v in lr_choices(defaults['lr']))}"
+        if name == "batch" and value not in batch_choices(defaults["batch_size"]):
+            return f"the Batch size slider offers {', '.join(str(v) for v in batch_choices(defaults['batch_size']))}"
+        if name.startswith("set:"):
+            setting = name.removeprefix("set:")
+            if setting in TRAINER_PARAM_NAMES:
+                return "the Train page has no control for this optimiser setting"
+            param = next((p for p in variant.declared_params() if p.name == setting), None)
+            return widget_problem(param, value) if param is not None else None
+        return None
+
+    return fits
+
+
+def _apply_params(slug: str, values: dict[str, Any]) -> None:
     """Every declared setting of the variant: the link's value, else its default (a link is complete)."""
-    from aeviz.variants import get_variant
-
-    variant = get_variant(slug)
-    values = variant.parse_params(overrides)
-    for param in variant.declared_params():
+    for param in get_variant(slug).declared_params():
         value = values[param.name]
         if param.kind == "widths":
             value = ",".join(str(w) for w in value)
@@ -71,6 +136,4 @@ def _apply_params(slug: str, overrides: dict[str, Any]) -> None:
 
 def publish_train_settings(config) -> None:
     """After the widgets: the URL says what the page shows."""
-    from aeviz.links import config_query
-
     publish(PAGE, config_query(config), owned=OWNED)

@@ -81,7 +81,7 @@ def user_dataset_uploader(where, key: str) -> str | None:
     from aeviz.data.user.owners import check_bytes, check_room, claim
 
     where.caption(f"A .zip of one folder per class of PNG/JPEG images, an .npz with `images` (N, H, W[, C]) and "
-                  f"optional `labels`, or a Kaggle-MNIST .csv (`label,pixel0,…`). Up to {upload_limit_mb()} MB here "
+                  f"optional `labels`, or a Kaggle-MNIST .csv (`label,pixel0,…`, up to 64x64 pixels a row). Up to {upload_limit_mb()} MB here "
                   f"and {MAX_IMAGES:,} images; larger files with `python -m aeviz datasets --add FILE`. Converted to "
                   f"grey squares and split 80/20 (seeded).")
     upload = where.file_uploader("Your images", type=["zip", "npz", "csv"], key=f"{key}_file")

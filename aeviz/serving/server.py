@@ -54,7 +54,8 @@ def streamlit_command(folder: Path, port: int, address: str, urls: list[str] = (
     the addresses students open (`student_urls`), which Streamlit's cross-origin check then accepts; the
     first is the one it prints (so it never asks a web service for this machine's external address)."""
     options = {**streamlit_options(folder), "server.port": str(port), "server.address": address,
-               "server.headless": "true"}
+               "server.headless": "true",
+               "server.enableXsrfProtection": "true"}  # what binds a session to its browser: never off
     if urls:
         options["browser.serverAddress"] = urlsplit(urls[0]).hostname
         options["browser.serverPort"] = str(port)

@@ -148,7 +148,7 @@ def test_size_budget_is_checked_from_the_header(cache, monkeypatch):
     monkeypatch.setattr(limits, "MAX_CONVERTED_PIXELS", 30 * 8 * 8 - 1)
     import aeviz.data.user.npz_file as npz_file
 
-    monkeypatch.setattr(npz_file, "convert_images", lambda *a: pytest.fail("decoded before the check"))
+    monkeypatch.setattr(npz_file, "Converter", lambda *a: pytest.fail("decoded before the check"))
     with pytest.raises(BadUserData, match="30 images at 8x8 exceed the budget.*use at most 29 images"):
         import_file(npz_bytes(images=images), "big.npz")
     with pytest.raises(BadUserData, match="image size must be a whole number from 4 to 64"):

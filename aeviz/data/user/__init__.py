@@ -11,8 +11,11 @@ file raises BadUserData naming the file, the row or member, and what to change.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
+import threading
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +31,8 @@ from aeviz.data.user.npz_file import read_npz
 from aeviz.data.user.owners import OWNERS_FILE, owners_record
 from aeviz.errors import AevizError
 
+CONVERSION_WAIT_SECONDS = 120  # a file waits this long for another conversion to end, then is refused
+_converting = threading.Lock()
 FORMATS = {".zip": "image folder zip", ".npz": "npz", ".csv": "csv"}
 ACCEPTED = "a .zip of class folders of images, an .npz with 'images' (and 'labels'), or a Kaggle-MNIST .csv"
 
@@ -53,14 +58,28 @@ def import_file(source: Path | str | bytes, file_name: str | None = None, size: 
     cached = _cached(content_hash, size)
     if cached is not None:
         return cached
-    converted = reader_for(suffix)(data, file_name, size)
+    if not _converting.acquire(timeout=CONVERSION_WAIT_SECONDS):
+        raise BadUserData(f"{file_name}: the server is busy converting other files; try again in a minute")
+    try:  # one conversion at a time in this process: the server's peak is one conversion's budget
+        return _convert_and_save(data, file_name, suffix, content_hash, size, owner)
+    finally:
+        _converting.release()
+
+
+def _convert_and_save(data: bytes, file_name: str, suffix: str, content_hash: str, size: int | None,
+                      owner: str | None) -> UserDatasetInfo:
+    try:
+        converted = reader_for(suffix)(data, file_name, size)
+    except (ValueError, UnicodeError, csv.Error, zipfile.BadZipFile, EOFError) as exc:  # what no check foresaw
+        raise BadUserData(f"{file_name} could not be read ({type(exc).__name__}: {str(exc)[:200]}); use "
+                          f"{ACCEPTED}") from None
     size = converted.images.shape[1]
     name = dataset_name(content_hash, size)
     if (folder_of(name)).is_dir():
         return read_info(name)
     train, test = split(converted)
     labels = converted.labels if converted.labels is not None else np.zeros(len(converted.images), dtype=np.int64)
-    pixels = np.round(converted.images * 255).astype(np.uint8)
+    pixels = _quantised(converted)
     info = UserDatasetInfo(name, file_name, FORMATS[suffix], size, converted.class_names,
                            converted.labels is not None, len(train), len(test), tuple(converted.notes))
     owned = None
@@ -69,6 +88,14 @@ def import_file(source: Path | str | bytes, file_name: str | None = None, size: 
     save(info, {"train_images": pixels[train], "train_labels": labels[train],
                 "test_images": pixels[test], "test_labels": labels[test]}, owned)
     return read_info(name)
+
+
+def _quantised(converted) -> np.ndarray:
+    """The converted images as uint8, rounded in place (no float copies); the float array is let go."""
+    images, converted.images = converted.images, None
+    np.multiply(images, np.float32(255), out=images)
+    np.rint(images, out=images)
+    return images.astype(np.uint8)
 
 
 def resolve_dataset(text: str, size: int | None = None) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from aeviz.data.user.limits import MAX_CLASSES, SPLIT_SEED, TEST_FRACTION, BadUserData
+from aeviz.data.user.limits import MAX_CLASSES, SPLIT_SEED, TEST_FRACTION, BadUserData, chunk_images
 
 # ITU-R 601-2 luma, as PIL's convert("L") uses for image files, so every format greys the same way.
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -23,27 +23,55 @@ class Converted:
     notes: list[str] = field(default_factory=list)
 
 
-CHUNK = 1024  # images converted at a time: float copies stay small whatever the input's size
+class Converter:
+    """Images converted a chunk at a time into one (count, size, size) float32 array, so that memory is the
+    output plus one chunk whatever the source holds (a reader streams its file through `add`).
+
+    Grey and the bilinear resize are linear, so each chunk is converted at its own scale; the scale (uint8,
+    or any value above 1: /255; else kept) and the range check need every value, and come in `finish`.
+    """
+
+    def __init__(self, count: int, size: int, name: str):
+        self.name, self.size, self.done = name, size, 0
+        self.images = np.empty((count, size, size), dtype=np.float32)
+        self.low, self.high, self.all_uint8 = np.inf, -np.inf, True
+
+    def add(self, images: np.ndarray) -> None:
+        """The next (n, H, W) or (n, H, W, C) images (numbers of any kind)."""
+        if images.ndim == 4 and images.shape[3] not in (1, 3, 4):
+            raise BadUserData(f"{self.name}: images have {images.shape[3]} channels; use 1 (grey), 3 (RGB) or 4 (RGBA)")
+        if len(images) == 0:
+            return
+        if images.dtype.kind == "f" and not np.isfinite(images).all():
+            raise BadUserData(f"{self.name}: images hold NaN or infinite values; use numbers in 0..255 or 0..1")
+        self.low, self.high = min(self.low, float(images.min())), max(self.high, float(images.max()))
+        self.all_uint8 = self.all_uint8 and images.dtype == np.uint8
+        self.images[self.done:self.done + len(images)] = resize_square(grey(images), self.size)
+        self.done += len(images)
+
+    def finish(self) -> np.ndarray:
+        """(count, size, size) float32 in [0, 1]; a value outside 0..255 is refused."""
+        if self.done != len(self.images):
+            raise BadUserData(f"{self.name}: {self.done} images were read; its header promised {len(self.images)}")
+        if self.low < 0 or self.high > 255:
+            raise BadUserData(f"{self.name}: pixel values run from {self.low:g} to {self.high:g}; use 0..255 or 0..1")
+        if self.all_uint8 or self.high > 1:
+            np.divide(self.images, np.float32(255), out=self.images)
+        np.clip(self.images, 0.0, 1.0, out=self.images)
+        return self.images
 
 
 def convert_images(images: np.ndarray, size: int, name: str) -> np.ndarray:
-    """(N, H, W) or (N, H, W, C) numbers -> (N, size, size) float32 grey in [0, 1], a chunk at a time.
+    """(N, H, W) or (N, H, W, C) numbers -> (N, size, size) float32 grey in [0, 1], in chunks sized in bytes.
 
     uint8 (and any values above 1, up to 255) are divided by 255; values already in [0, 1] are kept.
     Colour is turned to grey with the luma weights; the square is resized bilinearly (aspect not kept).
     """
-    if images.ndim == 4 and images.shape[3] not in (1, 3, 4):
-        raise BadUserData(f"{name}: images have {images.shape[3]} channels; use 1 (grey), 3 (RGB) or 4 (RGBA)")
-    if images.dtype.kind == "f" and not all(np.isfinite(images[i:i + CHUNK]).all() for i in range(0, len(images), CHUNK)):
-        raise BadUserData(f"{name}: images hold NaN or infinite values; use numbers in 0..255 or 0..1")
-    low, high = float(images.min()), float(images.max())
-    if low < 0 or high > 255:
-        raise BadUserData(f"{name}: pixel values run from {low:g} to {high:g}; use 0..255 or 0..1")
-    scale = np.float32(255) if images.dtype == np.uint8 or high > 1 else np.float32(1)
-    out = np.empty((len(images), size, size), dtype=np.float32)
-    for start in range(0, len(images), CHUNK):
-        out[start:start + CHUNK] = resize_square(grey(images[start:start + CHUNK]) / scale, size)
-    return out
+    converter = Converter(len(images), size, name)
+    step = chunk_images(int(np.prod(images.shape[1:], dtype=np.int64)) * 4)
+    for start in range(0, len(images), step):
+        converter.add(images[start:start + step])
+    return converter.finish()
 
 
 def grey(images: np.ndarray) -> np.ndarray:
@@ -53,11 +81,12 @@ def grey(images: np.ndarray) -> np.ndarray:
             images = images[..., 0]
         else:
             return images[..., :3].astype(np.float32) @ LUMA
-    return images.astype(np.float32)
+    return images.astype(np.float32, copy=False)
 
 
 def resize_square(images: np.ndarray, size: int) -> np.ndarray:
-    """(n, H, W) float32 -> (n, size, size), bilinear with PIL's antialiasing (aspect ratio not kept)."""
+    """(n, H, W) float32 -> (n, size, size), bilinear with PIL's antialiasing (aspect ratio not kept); values
+    keep their scale (Converter.finish scales and clips)."""
     if images.shape[1:] == (size, size):
         return images
     from PIL import Image
@@ -66,7 +95,7 @@ def resize_square(images: np.ndarray, size: int) -> np.ndarray:
     for i, image in enumerate(images):
         out[i] = np.asarray(Image.fromarray(np.ascontiguousarray(image), mode="F").resize(
             (size, size), Image.Resampling.BILINEAR))
-    return np.clip(out, 0.0, 1.0)
+    return out
 
 
 def class_indices(raw: np.ndarray, name: str) -> tuple[np.ndarray, tuple[str, ...]]:

@@ -13,8 +13,8 @@ from pathlib import PurePosixPath
 import numpy as np
 
 from aeviz.data.user.convert import Converted
-from aeviz.data.user.limits import (DEFAULT_SIZE, MAX_CLASSES, MAX_FILE_BYTES, MAX_INFLATED_BYTES, MAX_SOURCE_PIXELS,
-                                    BadUserData, check_counts, check_size)
+from aeviz.data.user.limits import (DEFAULT_SIZE, MAX_CLASSES, MAX_FILE_BYTES, MAX_IMAGES, MAX_INFLATED_BYTES,
+                                    MAX_SOURCE_PIXELS, BadUserData, check_counts, check_size, check_zip_members)
 from aeviz.safe_io import UploadRefused, read_image_bounded, read_zip_bounded
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
@@ -48,6 +48,7 @@ def image_members(archive: zipfile.ZipFile, name: str) -> tuple[list[str], list[
 
 def read_image_folder(data: bytes, name: str, size: int | None) -> Converted:
     size = check_size(DEFAULT_SIZE if size is None else size)
+    check_zip_members(data, name, MAX_IMAGES + MAX_CLASSES + 16, f"at most {MAX_IMAGES:,} images are accepted: use a subset")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
