@@ -6,16 +6,18 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from aeviz.analysis.pca import dataset_pca
 from aeviz.applications import anomaly, anomaly_tasks, clustering, retrieval, transfer
 from aeviz.applications.features import feature_spaces
 from aeviz.errors import AevizError
 from aeviz.figures import applications as figs
+
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop, job_manager
 from ui.kept import kept
 from ui.runs import picked_run_or_stop
 from ui.task_panel import start_task, task_section
-from ui.user_dataset import note_if_unlabelled
 from ui.theme import themed
+from ui.user_dataset import note_if_unlabelled
 
 ANOMALY_KEY = "apps_anomaly_trainer"
 SWEEP_KEY = "apps_anomaly_sweep"
@@ -42,7 +44,6 @@ names = dataset.class_names
 @st.cache_resource(show_spinner="Encoding the test set and a pool of train images…", max_entries=4)
 def spaces(run_id: str, created: float, name: str) -> dict:
     """Test and train-pool features in each space, with the pool's indices."""
-    from aeviz.analysis.pca import dataset_pca
 
     data, model = cached_dataset(name), cached_run(run_id, created).model
     pca = dataset_pca(data)

@@ -8,7 +8,12 @@ import time
 
 import streamlit as st
 
+from aeviz.analysis import comparison as analysis
+from aeviz.figures.latent import frontier_figure
+from aeviz.lessons import load_lessons
+from aeviz.lessons.record import beat_pca_table, pass_counts, read_checks
 from aeviz.run_origin import origin_label
+
 from ui.class_join import join_panel
 from ui.common import current_dataset_name, dataset_or_stop, pca_curve
 from ui.plain_text import plain
@@ -28,10 +33,6 @@ minutes = st.number_input("The class began this many minutes ago", 5, 24 * 60, 9
 
 @st.fragment(run_every=REFRESH_SECONDS)
 def class_board(since: float) -> None:
-    from aeviz.analysis import comparison as analysis
-    from aeviz.figures.latent import frontier_figure
-    from aeviz.lessons import load_lessons
-    from aeviz.lessons.record import beat_pca_table, pass_counts, read_checks
 
     infos = [info for info in saved_runs(dataset_name) if info.created >= since]
     points = analysis.frontier_points(infos, dataset_name, pca_curve(dataset_name))

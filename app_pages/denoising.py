@@ -6,12 +6,14 @@ import numpy as np
 import streamlit as st
 
 from aeviz.analysis import noise_robustness
-from aeviz.sweeps import presets
-from aeviz.training.config import default_epochs
+from aeviz.analysis.pca import dataset_pca
+from aeviz.data.noise import NOISE_HELP, NOISE_KINDS
 from aeviz.errors import AevizError
 from aeviz.figures import denoising as figs
-from aeviz.data.noise import NOISE_HELP, NOISE_KINDS
+from aeviz.sweeps import presets
+from aeviz.training.config import default_epochs
 from aeviz.variants import REFERENCE_VARIANT, get_variant, variants_where
+
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop, run_store
 from ui.runs import converged, no_runs_message, pick_run
 from ui.sweep_panel import completed_points, current_sweep, start_sweep, sweep_section
@@ -33,7 +35,6 @@ dataset = dataset_or_stop(dataset_name)
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def pca_of(name: str):
-    from aeviz.analysis.pca import dataset_pca
 
     return dataset_pca(cached_dataset(name))
 

@@ -3,27 +3,29 @@ codes forming during training, your own drawing through up to three runs, and th
 
 from __future__ import annotations
 
+from streamlit_drawable_canvas import st_canvas
+
 import numpy as np
 import streamlit as st
 
+from aeviz.analysis import drawing
+from aeviz.analysis import explore
+from aeviz.analysis import latent
+from aeviz.errors import AevizError
+from aeviz.export.report import build_report
+from aeviz.figures.explore import (formation_animation, latent_scatter, selected_point, tile,
+                                   upscale)
+from aeviz.variants import get_variant
+
 from ui.common import cached_dataset, cached_run, current_dataset_name, dataset_or_stop
 from ui.runs import converged, load_run, pick_runs, picked_run_or_stop
+from ui.theme import themed
 
 st.title("Explore")
 st.caption("Move through a trained model's code space and see what the decoder makes of each point; watch the "
            "codes form during training; draw your own image and see how typical it is to the model.")
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
-
-from aeviz.analysis import drawing  # noqa: E402
-
-from aeviz.analysis import explore
-
-from aeviz.analysis import latent
-from aeviz.errors import AevizError  # noqa: E402
-from aeviz.figures.explore import (formation_animation, latent_scatter, selected_point, tile,  # noqa: E402
-                                   upscale)
-from ui.theme import themed
 
 labels = dataset.test_labels.numpy()
 class_names = list(dataset.class_names)
@@ -62,15 +64,12 @@ def formation_figure(run_id: str, created: float, dataset: str):
 
 @st.cache_data(show_spinner="Writing the report…", max_entries=4)
 def report_html(run_id: str, created: float, dataset: str) -> bytes:
-    from aeviz.export.report import build_report
 
     return build_report(cached_run(run_id, created), cached_dataset(dataset)).encode("utf-8")
 
 
 def plane_of_codes(info) -> bool:
     """A run whose codes are a plane to click in as they are: k = 2, or a VAE (its prior is the plane's scale)."""
-    from aeviz.errors import AevizError
-    from aeviz.variants import get_variant
 
     try:
         return int(info.config.get("k", 0)) == 2 or get_variant(info.config["variant"]).has_prior
@@ -186,7 +185,6 @@ def drawn_or_uploaded() -> np.ndarray | None:
     if source == "Draw":
         grey = None
         try:
-            from streamlit_drawable_canvas import st_canvas
 
             # white on black, as the datasets' images and every picture in the app are
             result = st_canvas(stroke_width=18, stroke_color="#FFFFFF", background_color="#000000",

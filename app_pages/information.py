@@ -6,10 +6,12 @@ import numpy as np
 import streamlit as st
 
 from aeviz.analysis import information
+from aeviz.analysis.sparsity import activation_stats
 from aeviz.errors import AevizError
 from aeviz.figures import information as figs
 from aeviz.figures.information import sparse_penalty_words
 from aeviz.variants import get_variant, variants_where
+
 from ui.common import cached_dataset, cached_run, current_dataset_name
 from ui.runs import no_runs_message, pick_run
 from ui.theme import chart_columns, themed
@@ -96,7 +98,6 @@ def bce_split(run_id: str, created: float, dataset_name: str):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def unit_means(run_id: str, created: float, dataset_name: str):
-    from aeviz.analysis.sparsity import activation_stats
 
     return activation_stats(cached_run(run_id, created).model, cached_dataset(dataset_name).test_images).unit_means
 

@@ -6,25 +6,24 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from aeviz.analysis import comparison as analysis
+from aeviz.analysis import latent
+from aeviz.analysis import umap_embed
+from aeviz.analysis.contraction import jacobian_norms
+from aeviz.figures.images import mosaic_figure
+from aeviz.figures.latent import (code_scatter_figure, decoded_grid_figure, frontier_figure,
+                                  jacobian_norm_figure, principal_angles_figure)
+
 from ui.common import (cached_dataset, cached_run, current_dataset_name, dataset_or_stop,
                        pca_curve)
 from ui.export_download import export_downloads
-from ui.user_dataset import note_if_unlabelled
 from ui.runs import load_run, no_runs_message, pick_run, saved_runs
+from ui.theme import chart_columns, themed
+from ui.user_dataset import note_if_unlabelled
 
 st.title("Latent space")
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
-
-from aeviz.analysis import comparison as analysis  # noqa: E402
-
-from aeviz.analysis import latent
-
-from aeviz.analysis import umap_embed
-from aeviz.figures.images import mosaic_figure  # noqa: E402
-from aeviz.figures.latent import (code_scatter_figure, decoded_grid_figure, frontier_figure,  # noqa: E402
-                                  jacobian_norm_figure, principal_angles_figure)
-from ui.theme import chart_columns, themed
 
 labels = dataset.test_labels.numpy()
 class_names = list(dataset.class_names)
@@ -175,7 +174,6 @@ compare = st.selectbox("Compare with", [None, *others], key="latent_jacobian_oth
 
 @st.cache_data(show_spinner="Differentiating the encoder at 256 test images…", max_entries=32)
 def code_sensitivity(run_id: str, created: float, dataset: str) -> np.ndarray:
-    from aeviz.analysis.contraction import jacobian_norms
 
     return jacobian_norms(cached_run(run_id, created).model, cached_dataset(dataset).test_images)
 

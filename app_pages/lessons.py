@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from aeviz.lessons import load_lessons
+
 from ui.lesson_views import (LIST_CHOICE, check_panel, lesson_label, lesson_list, lesson_nav, progress_summary,
                              setup_links)
 from ui.links import publish, restore, share_link

@@ -9,12 +9,14 @@ import secrets
 import pandas as pd
 import streamlit as st
 
-from aeviz.recommender import autorec
-
-from aeviz.recommender import movielens
 from aeviz.errors import AevizError
+from aeviz.errors import SaveFailed
 from aeviz.figures.recommender import masked_loss_figure, rmse_bars, rmse_history
+from aeviz.recommender import autorec
+from aeviz.recommender import movielens
+from aeviz.runs.store import RunStore
 from aeviz.training.tasks import TrainerTask
+
 from ui.common import job_manager, session_owner
 from ui.kept import kept
 from ui.task_panel import start_task, task_section
@@ -72,8 +74,6 @@ with st.form("recommender_train"):
 def saved(finished):
     """The finished training's result, saved as a run of this session (so the AutoRec lesson can check it and
     other pages list it, as for a run of the Train page); its id in `saved_run_id` (None if not saved)."""
-    from aeviz.errors import SaveFailed
-    from aeviz.runs.store import RunStore
 
     result = finished.result
     if result is not None:

@@ -5,9 +5,20 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ui.common import cached_dataset, current_dataset_name, dataset_or_stop
+from aeviz.analysis.comparison import mean_error_per_class
+from aeviz.analysis.comparison import pca_comparison_k
+from aeviz.analysis.latent import per_image_mse, reconstruct_images
+from aeviz.analysis.pca import dataset_pca
+from aeviz.figures.copying import input_error_bars
+from aeviz.figures.reconstructions import (best_worst_indices, error_per_class_figure,
+                                           reconstruction_grid_figure)
+
 from ui.checkpoint import checkpoint_panel
+from ui.common import cached_dataset, current_dataset_name, dataset_or_stop
+from ui.common import cached_run
+from ui.copying import copying_view
 from ui.runs import load_run, no_runs_message, pick_runs, saved_runs
+from ui.theme import data_table, themed
 
 st.title("Reconstructions")
 st.caption("Each run's reconstructions of the same test images, with PCA at the same k as one more row: "
@@ -21,19 +32,10 @@ if not infos:
     no_runs_message(dataset_name)
     st.stop()
 
-from aeviz.analysis.comparison import mean_error_per_class  # noqa: E402
-from aeviz.analysis.latent import per_image_mse, reconstruct_images  # noqa: E402
-from aeviz.figures.reconstructions import (best_worst_indices, error_per_class_figure,  # noqa: E402
-                                           reconstruction_grid_figure)
-from ui.theme import data_table, themed
-from ui.copying import copying_view  # noqa: E402
-from aeviz.figures.copying import input_error_bars  # noqa: E402
-
 
 @st.cache_data(show_spinner="Reconstructing the test set…", max_entries=32)
 def run_reconstructions(run_id: str, created: float, dataset: str) -> tuple[np.ndarray, np.ndarray]:
     """(reconstructions of the whole test set, per-image MSE) for a saved run."""
-    from ui.common import cached_run
 
     run = cached_run(run_id, created)
     images = cached_dataset(dataset).test_images
@@ -43,7 +45,6 @@ def run_reconstructions(run_id: str, created: float, dataset: str) -> tuple[np.n
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def pca_reconstructions(dataset: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-    from aeviz.analysis.pca import dataset_pca
 
     data = cached_dataset(dataset)
     images = data.test_images.numpy()
@@ -66,8 +67,6 @@ count = st.slider("Images shown", 4, 16, 10, key="recon_count")
 # The same images for every run: one per class first, then the next ones, fixed.
 first_of_class = [int(np.flatnonzero(labels == c)[0]) for c in np.unique(labels)]
 shown = np.array((first_of_class + [i for i in range(len(labels)) if i not in first_of_class])[:count])
-
-from aeviz.analysis.comparison import pca_comparison_k  # noqa: E402
 
 
 def compared_k(info) -> int:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import streamlit as st
 
 from aeviz.analysis import sparsity
-from aeviz.sweeps import presets
-from aeviz.training.config import default_epochs
 from aeviz.errors import AevizError
 from aeviz.figures import sparsity as figs
+from aeviz.sweeps import presets
+from aeviz.sweeps.spec import SweepPoint
+from aeviz.training.config import default_epochs
 from aeviz.variants import get_variant
+
 from ui.common import cached_dataset, cached_run, current_dataset_name
+from ui.common import run_store
 from ui.runs import no_runs_message, pick_runs
 from ui.sweep_panel import completed_points, current_sweep, start_sweep, sweep_section
 from ui.theme import chart_columns, data_table, themed
@@ -127,7 +130,6 @@ if fc2.button("Train the runs and draw their filters", key="sparsity_filters_sta
 
 
 def draw_filters(sweep) -> None:
-    from ui.common import run_store
 
     points = sorted(completed_points(sweep), key=lambda p: -p.values["active_units"])
     if not points:
@@ -178,10 +180,8 @@ if st.button("Run the sweep", key="sparsity_sweep_start", icon=":material/play_a
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def sweep_row(point_json: dict, dataset: str) -> dict:
-    from aeviz.sweeps.spec import SweepPoint
 
     point = SweepPoint(**point_json)
-    from ui.common import run_store
 
     info = run_store().info(point.run_id)
     return sparsity.sparsity_point_row(point, cached_run(point.run_id, info.created).model,

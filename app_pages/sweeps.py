@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
+from aeviz.cluster.connection import ray_available
 from aeviz.errors import AevizError
+from aeviz.figures.sweeps import sweep_figure
+from aeviz.jobs.sweep_executors import make_executor
 from aeviz.server_settings import page_executors, page_ray_address
+from aeviz.sweeps import (Sweep, SweepRunner, SweepSpec, SweepStore, parse_grid_arg, parse_seeds,
+                          suggest_values, sweep_table)
+from aeviz.sweeps.spec import format_value, input_size_of, sweep_cost, sweepable_names
+from aeviz.variants import VARIANTS
+
 from ui.common import dataset_or_stop, dataset_selector, job_manager, run_store, session_owner
 from ui.kept import kept
 from ui.runs import open_run_on, page_link
 from ui.task_panel import start_task, task_panel
+from ui.theme import data_table, themed
 
 RUNNER_KEY = "sweeps_runner"
 
@@ -17,15 +26,6 @@ st.title("Sweeps")
 st.caption("A grid of short runs, each an ordinary saved run: test error against k, a penalty weight or a "
            "noise level, for one variant or several, repeated over seeds. Cost: points × budget per point ÷ "
            "workers (the local executor has one worker; Ray has one per core, or per core of a cluster).")
-
-from aeviz.sweeps import (Sweep, SweepRunner, SweepSpec, SweepStore, parse_grid_arg, parse_seeds,  # noqa: E402
-                          suggest_values, sweep_table)
-from aeviz.cluster.connection import ray_available  # noqa: E402
-from aeviz.jobs.sweep_executors import make_executor  # noqa: E402
-from aeviz.sweeps.spec import format_value, input_size_of, sweep_cost, sweepable_names  # noqa: E402
-from aeviz.figures.sweeps import sweep_figure  # noqa: E402
-from aeviz.variants import VARIANTS  # noqa: E402
-from ui.theme import data_table, themed
 
 
 def show_results(sweep: Sweep, key: str) -> None:

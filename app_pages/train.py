@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import (dataset_or_stop, dataset_selector, dataset_statuses, device_summary, job_manager,
+from aeviz.errors import AevizError, QueueFull
+from aeviz.lessons.record import session_tag
+from aeviz.training.config import TrainConfig, default_epochs
+from aeviz.training.tasks import QUEUED, RUNNING, STARTING
+from aeviz.variants import VARIANTS
+from aeviz.variants.trainer_settings import LR_SCHEDULE_WORDS, optimizer_words
+
+from ui.common import (dataset_or_stop, dataset_selector, dataset_statuses, device_summary, has_gpu, job_manager,
                        pca_curve, session_owner)
+from ui.interrupted import interrupted_notice
+from ui.links import share_link
 from ui.params import changed_params, param_widgets
 from ui.plain_text import plain
+from ui.queue_room import note_start_error, show_start_error, train_button
+from ui.reuse_offer import reuse_offer, show_reused_run
 from ui.runs import page_link
 from ui.train_links import (EPOCHS_RANGE, SECONDS_RANGE, SEED_RANGE, batch_choices, k_slider, lr_choices, page_defaults,
                             publish_train_settings, restore_train_settings)
+from ui.train_live import show_figures, show_status
 
 JOB_KEY = "train_job"
 SHOW_KEY = "train_show"  # the "Show run" selector, kept equal to JOB_KEY
@@ -28,11 +40,6 @@ manager = job_manager()
 restore_train_settings()  # a link's settings, before the widgets are drawn
 
 # ---------------------------------------------------------------------------- choices
-from aeviz.training.config import TrainConfig, default_epochs  # noqa: E402
-from aeviz.errors import AevizError, QueueFull  # noqa: E402
-from aeviz.training.tasks import QUEUED, RUNNING, STARTING  # noqa: E402
-from aeviz.variants.trainer_settings import LR_SCHEDULE_WORDS, optimizer_words  # noqa: E402
-from aeviz.variants import VARIANTS  # noqa: E402
 
 CHOICE_COLUMNS = (3, 2)  # the choices, and beside them the PCA curve of the dataset
 left, right = st.columns(CHOICE_COLUMNS)
@@ -91,8 +98,7 @@ with opt_col:
     batch_size = st.select_slider("Batch size", batch_choices(defaults["batch_size"]),
                                   value=defaults["batch_size"], key=f"train_batch.{slug}")
 with device_col:
-    device_name = device_summary()
-    has_cuda = device_name.startswith("GPU")
+    device_name, has_cuda = device_summary(), has_gpu()
     on_cluster = manager.cluster is not None  # runs train on Ray workers: the device is the worker's
     gpu_caption = ("a Ray worker's GPU (on a CPU if the cluster has none)" if on_cluster
                    else device_name.removeprefix("GPU: ") if has_cuda else "unavailable: no GPU here")
@@ -120,8 +126,6 @@ for warning in variant.warnings(int(k), dataset.input_size, values) if not probl
     st.warning(warning)
 if not problem:
     publish_train_settings(config)
-from ui.links import share_link  # noqa: E402
-from ui.reuse_offer import reuse_offer, show_reused_run  # noqa: E402
 
 share_link("Link to these settings")
 if not problem and reuse_offer(config, manager, owner):
@@ -146,7 +150,6 @@ def show_new_job(view) -> None:
 def start_run(valid, owner: str) -> None:
     """Train's callback: it runs before the page is drawn, so one redraw shows the new run (and its first
     picture) with everything around it."""
-    from aeviz.lessons.record import session_tag
 
     valid.config.tags["session"] = session_tag(owner)  # the class view's "who", never the session id itself
     try:  # the same configuration queued or training already: this session follows that run
@@ -154,9 +157,6 @@ def start_run(valid, owner: str) -> None:
     except QueueFull as exc:
         note_start_error(str(exc))
 
-
-from ui.interrupted import interrupted_notice  # noqa: E402
-from ui.queue_room import note_start_error, show_start_error, train_button  # noqa: E402
 
 interrupted_notice(owner, manager, show_new_job)  # this session's runs that a server stop interrupted
 my_jobs = manager.jobs(owner=owner)
@@ -194,7 +194,6 @@ if st.query_params.get(JOB_PARAM) != job_id:
     st.query_params[JOB_PARAM] = job_id
 
 st.divider()
-from ui.train_live import show_figures, show_status  # noqa: E402
 
 active = known[job_id].active
 status_at_render = known[job_id].status

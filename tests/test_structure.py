@@ -263,3 +263,22 @@ def test_tests_mirror_the_packages():
     assert folders <= packages | {"app", "e2e"}, sorted(folders - packages - {"app", "e2e"})
     top = sorted(path.name for path in (ROOT / "tests").glob("test_*.py"))
     assert len(top) <= 10, f"tests at the top of tests/ (move each to its package's folder): {top}"
+
+
+MAX_PAGE_IMPORTS_BELOW = 2
+
+
+def test_pages_read_top_to_bottom_imports_first():
+    """A page's imports sit at its top: at most two further down (after its first widgets, or in a function)."""
+    late = {}
+    for path in sorted((ROOT / "app_pages").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        body_imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+        first_code = next((node.lineno for node in tree.body if not isinstance(node, (ast.Import, ast.ImportFrom))
+                           and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))), 10**9)
+        below = [node.lineno for node in body_imports if node.lineno > first_code]
+        nested = [node.lineno for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                  and node not in body_imports]
+        if len(below) + len(nested) > MAX_PAGE_IMPORTS_BELOW:
+            late[path.name] = below + nested
+    assert not late, f"move these imports to the page's top: {late}"

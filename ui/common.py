@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from ui.plain_text import plain
@@ -107,7 +109,13 @@ def job_manager():
 
 # ---------------------------------------------------------------------------- device
 
-device_info: dict[str, str] = {}
+device_info: dict[str, Any] = {}  # "name": what device_summary says; "gpu": whether the check found one
+
+
+def has_gpu() -> bool:
+    """Whether this server trains on a GPU (False while the check is still running, or found none)."""
+    device_summary()
+    return bool(device_info.get("gpu"))
 
 
 def device_summary() -> str:
@@ -129,7 +137,8 @@ def device_summary() -> str:
                 from aeviz.training.device import resolve_device
 
                 choice = resolve_device("auto")
-                device_info["name"] = f"GPU: {choice.name}" if choice.device == "cuda" else "CPU"
+                device_info["gpu"] = choice.device == "cuda"
+                device_info["name"] = f"GPU: {choice.name}" if device_info["gpu"] else "CPU"
             except Exception as exc:  # torch broken: say so, train on nothing
                 device_info["name"] = f"CPU (device check failed: {exc})"
 

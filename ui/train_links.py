@@ -15,7 +15,7 @@ from aeviz.errors import AevizError
 from aeviz.links import config_query, link_config
 from aeviz.variants import VARIANTS, get_variant
 from aeviz.variants.trainer_settings import TRAINER_PARAM_NAMES
-from ui.common import device_summary
+from ui.common import has_gpu
 from ui.links import publish, restore
 from ui.params import widget_problem
 from ui.plain_text import plain
@@ -49,7 +49,7 @@ def k_slider(variant, input_size: int) -> tuple[int, int, int]:
 
 def page_defaults(variant) -> dict:
     """The variant's learning rate and batch size as the page offers them on this machine's device."""
-    return variant.training_defaults("cuda" if device_summary().startswith("GPU") else "cpu")
+    return variant.training_defaults("cuda" if has_gpu() else "cpu")
 
 
 def restore_train_settings() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from aeviz.analysis.pca import pca_test_mse_curve
 from aeviz.errors import AevizError
+from aeviz.facts import far_from_converged, undertrained_bar
 from aeviz.lessons import Lesson
 from aeviz.lessons.metrics import METRICS, MetricInput
 from aeviz.data.datasets import load_dataset
@@ -13,6 +15,7 @@ from aeviz.jobs.reuse import find_reusable
 from aeviz.recommender.autorec import ratings_dataset
 from aeviz.recommender.movielens import load_movielens
 from aeviz.runs.store import RunStore
+from aeviz.training.result import reconstruction_mse
 from aeviz.training.trainer import Trainer
 
 RATINGS_DATASET = "ml-100k"  # I-AutoRec's ratings: read by aeviz.recommender.movielens, not aeviz.data.datasets
@@ -78,12 +81,26 @@ def check_run(lesson: Lesson, run_id: str, store=None,
                              f"--dataset {config.dataset}` (or press Prepare on the Lessons page)")
         reference = store.load(found.run_id)
     goal = lesson.goal
-    measured = METRICS[goal.metric](MetricInput(run, dataset_loader(config.dataset), goal.options, reference))
+    dataset = dataset_loader(config.dataset)
+    measured = METRICS[goal.metric](MetricInput(run, dataset, goal.options, reference))
     conditions = [{"text": text, "met": bool(met)} for text, met in measured.conditions]
+    conditions += learned_something(run, dataset)
     passed = goal.reached(measured.value) and all(c["met"] for c in conditions)
     return CheckResult(lesson.id, run_id, passed, goal.metric, float(measured.value), goal.comparison, goal.target,
                        goal.text, measured.numbers, conditions, measured.note,
                        reference.run_id if reference is not None else None)
+
+
+def learned_something(run, dataset) -> list[dict[str, Any]]:
+    """Every image lesson's first condition, by the one rule of aeviz.facts: the run is not far from converged
+    (its test MSE under PCA's with one component). A run that learned nothing (the mean image, a collapsed
+    code, units all dormant) can meet a goal about its code; this keeps it from passing."""
+    if not run.model.pca_baseline:  # AutoRec's ratings: its goal compares with its own baselines
+        return []
+    mse, curve = reconstruction_mse(run.model, dataset.test_images), pca_test_mse_curve(dataset)
+    words = (f"test MSE {mse:.4f} under PCA's with one component ({undertrained_bar(curve):.4f}): the run has "
+             f"learned more than the mean image")
+    return [{"text": words, "met": not far_from_converged(mse, curve)}]
 
 
 @dataclass
