@@ -23,8 +23,7 @@ from ui.theme import data_table, themed
 REFRESH_SECONDS = 10.0
 
 st.title("Class view")
-st.caption("Every run trained on this server since the class began, live. Sessions appear as short tags, "
-           "never by their id; runs a lesson's preparation or a sweep trained are named as such.")
+st.caption("Every run trained here since the class began, named by session tag (never an id), lesson or sweep.")
 join_panel()
 dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)

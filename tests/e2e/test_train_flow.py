@@ -31,7 +31,7 @@ def test_short_run_trains_and_its_reconstructions_appear(app_server, page):
     open_train_page(page, app_server)
     set_number(page, "Epochs", 3)
     click_train(page)
-    outcome = page.get_by_text(re.compile(r"^Finished: .*Saved as"))
+    outcome = page.get_by_text(re.compile(r"^Finished: .*Saved as")).first  # a rerun can briefly show two
     outcome.wait_for(timeout=LONG)
     run_id = re.search(r"Saved as (\S+?)\.?$", outcome.inner_text()).group(1)
     wait_for_app(page)
