@@ -2,6 +2,7 @@
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,17 @@ def real_data_dir() -> Path | None:
 
 
 requires_real_data = pytest.mark.skipif(real_data_dir() is None, reason="AEVIZ_DATA_DIR is not set")
+
+
+def wait_until(condition, timeout: float = 60.0, what: str = "the condition", every: float = 0.05):
+    """Poll `condition` until it returns something true (returned), failing after `timeout` seconds: tests wait
+    on conditions with generous limits, never on fixed sleeps."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} did not happen within {timeout:g} s")
+        time.sleep(every)
+

@@ -8,16 +8,10 @@ from streamlit.testing.v1 import AppTest
 
 from aeviz.jobs.manager import default_manager
 from aeviz.training.config import TrainConfig
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_until
 
 TIMEOUT = 90
 
-
-def wait_until(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_the_sweep_page_states_the_cost_and_its_sweep_waits_for_a_training_slot(digits, tmp_path, monkeypatch):

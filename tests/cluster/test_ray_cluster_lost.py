@@ -12,6 +12,7 @@ from aeviz.training.config import TrainConfig
 from aeviz.jobs.executors import ON_RAY, live_nodes
 from aeviz.jobs.manager import JobManager
 from aeviz.runs.store import RunStore
+from tests.conftest import wait_until
 
 RAY_TIMEOUT = 300  # a fresh actor imports torch in a new process; slow on a loaded 2-core machine
 
@@ -19,16 +20,6 @@ RAY_TIMEOUT = 300  # a fresh actor imports torch in a new process; slow on a loa
 def small(epochs=2.0):
     return TrainConfig(dataset="digits", variant="linear", k=4, epochs=epochs, batch_size=128,
                        snapshot_seconds=0.0, seed=3)
-
-
-def wait_until(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
 def test_a_cluster_lost_mid_run_sends_its_job_and_later_ones_here(monkeypatch):

@@ -12,7 +12,7 @@ from aeviz.training.config import TrainConfig
 from aeviz.jobs.manager import JobManager
 from aeviz.cluster.training_actor import TrainingActor
 from aeviz.cluster.worker_pool import WORKERS, WorkerPool
-from tests.cluster.test_ray_cluster_lost import wait_until
+from tests.conftest import wait_until
 from tests.cluster.test_ray_jobs import RAY_TIMEOUT, small
 
 

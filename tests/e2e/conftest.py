@@ -49,7 +49,7 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> 
             raise RuntimeError(f"streamlit exited with code {process.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
+                if response.status == 200 and response.read() == b"ok":
                     return
         except OSError:
             pass

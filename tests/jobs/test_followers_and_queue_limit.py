@@ -7,7 +7,6 @@ teacher stops it. One session may have at most max_queued runs waiting (one sess
 ahead of a newcomer's)."""
 
 import threading
-import time
 
 import pytest
 
@@ -16,18 +15,13 @@ from aeviz.jobs.manager import JobManager
 from aeviz.runs.store import RunStore
 from aeviz.server_settings import max_queued_from_env
 from aeviz.training.config import TrainConfig
+from tests.conftest import wait_until
 
 
 def config(seed=0, epochs=100_000.0):
     return TrainConfig(dataset="digits", variant="linear", k=4, epochs=epochs, batch_size=128,
                        snapshot_seconds=0.0, seed=seed, device="cpu")
 
-
-def wait_until(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def steps(manager, job_id) -> int:

@@ -14,6 +14,7 @@ from aeviz.sweeps.store import SweepStore
 from aeviz.training.config import TrainConfig
 from aeviz.training.tasks import TrainerTask
 from aeviz.training.trainer import Trainer
+from tests.conftest import wait_until
 
 
 def long_job(seed=0):
@@ -25,12 +26,6 @@ def spec(points=(2, 3), **budget):
     return SweepSpec(dataset="digits", variants=["plain"], grid={"k": list(points)}, fixed={"hidden": [32]},
                      device="cpu", **(budget or {"epochs": 100_000.0})).validated()
 
-
-def wait_until(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def training(manager, runner) -> int:

@@ -6,30 +6,15 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 
 from aeviz.serving import server
 from tests.conftest import ROOT
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import free_port, wait_healthy
 
 START_LIMIT = 180.0  # seconds: Streamlit's start takes a few seconds, far longer on a loaded 2-core machine
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen, limit: float = START_LIMIT) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"aeviz serve exited with {process.returncode}"
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=5) as response:
-                if response.status == 200 and response.read() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not answer within {limit:.0f} s")
 
 
 def serve(*options: str, cwd=ROOT, env=None) -> subprocess.Popen:
@@ -52,7 +37,7 @@ def test_serve_answers_on_the_port_asked_for(tmp_path):
     port = free_port()
     process = serve("--port", str(port), "--runs-dir", str(tmp_path / "runs"), "--data-dir", str(tmp_path))
     try:
-        wait_until_healthy(f"http://127.0.0.1:{port}", process)
+        wait_healthy(f"http://127.0.0.1:{port}", process, timeout=START_LIMIT)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
             assert response.status == 200 and b"<html" in response.read(2000).lower()
     finally:
