@@ -194,9 +194,11 @@ class JobManager:
         at once, nothing queued); a ValidConfig is taken as it is. When a job with the same configuration
         fingerprint is queued or training, `owner` follows that job instead (its view is returned); when
         `owner` already has `max_queued` jobs waiting, QueueFull says so and nothing is queued."""
-        if resume is None and not isinstance(config, ValidConfig):
+        if resume is None and not isinstance(config, ValidConfig):  # validated on a copy: the caller's stays theirs
             config = copy.deepcopy(config).validate(get_spec(config.dataset).image_shape)
-        job = Job(f"job-{secrets.token_hex(4)}", owner, copy.deepcopy(config), self, resume)
+        else:
+            config = copy.deepcopy(config)
+        job = Job(f"job-{secrets.token_hex(4)}", owner, config, self, resume)
         with self._lock:
             self._seen[owner] = time.monotonic()
             same = self._attachable(job.fingerprint)
