@@ -118,7 +118,7 @@ def prepare_button(lesson, missing) -> None:
                 icon=":material/hourglass_top:")
     todo = [c for c in missing if config_fingerprint(c) not in busy]
     roles = ["the lesson's run", "the run it compares with"]
-    if todo and st.button(f"Prepare: train {len(todo)} run(s) on this server", key=f"lesson_prepare.{lesson.id}",
+    if todo and st.button(f"Prepare: train {len(todo)} run{'s' if len(todo) > 1 else ''} on this server", key=f"lesson_prepare.{lesson.id}",
                           icon=":material/play_arrow:",
                           help="Trains " + " and ".join(roles[:len(lesson.configs())]) + " once, for everyone."):
         from aeviz.errors import QueueFull

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from aeviz.variants import VARIANTS
+
 from ui.common import cached_run, job_manager, run_store, session_owner, set_current_dataset
 from ui.health import show_run_health
 from ui.interrupted import interrupted_runs_note
@@ -61,9 +63,10 @@ def _take_handoff(key: str, by_id: dict, multiple: bool) -> None:
 
 
 def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", variants=None,
-              url_param: str | None = "runs") -> list:
-    """A multiselect of saved runs on `dataset` (newest preselected); returns RunInfo objects. The choice
-    lives in the URL (`?runs=ID,ID`) so a link opens the page on the same runs."""
+              url_param: str | None = "runs", prefer=()) -> list:
+    """A multiselect of saved runs on `dataset`; returns RunInfo objects. The choice lives in the URL
+    (`?runs=ID,ID`) so a link opens the page on the same runs. Preselected: the newest run passing the first
+    test of `prefer` any run passes (as pick_run's), else the newest."""
     infos = saved_runs(dataset, variants)
     damaged_runs_note(dataset)
     interrupted_runs_note(dataset)
@@ -74,7 +77,8 @@ def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", va
     if url_param:
         restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, max_runs))
     _take_handoff(key, by_id, multiple=True)
-    chosen = st.multiselect(label, list(by_id), default=[infos[0].run_id], max_selections=max_runs,
+    first = next((info for test in prefer for info in infos if test(info)), infos[0])
+    chosen = st.multiselect(label, list(by_id), default=[first.run_id], max_selections=max_runs,
                             format_func=lambda run_id: run_label(by_id[run_id]), key=key)
     if url_param:
         publish(key, {url_param: ",".join(chosen)})
@@ -150,6 +154,11 @@ def load_run(info):
     except AevizError as exc:
         st.error(str(exc))
         return None
+
+
+def variant_of(info):
+    """The variant class a saved run was trained as, or None when this build does not know it."""
+    return VARIANTS.get(info.config.get("variant"))
 
 
 def converged(info) -> bool:

@@ -39,7 +39,7 @@ SPECS: dict[str, DatasetSpec] = {
         "fashion-mnist", "Fashion-MNIST", "FashionMNIST",
         ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
         "FashionMNIST", "/usr/share/datasets/fashion-mnist"),
-    "digits": DatasetSpec("digits", "Digits 8x8 (scikit-learn)", "", MNIST_CLASSES, image_shape=(1, 8, 8)),
+    "digits": DatasetSpec("digits", "Digits 8x8", "", MNIST_CLASSES, image_shape=(1, 8, 8)),
 }
 DATASET_NAMES = tuple(SPECS)
 USER_PREFIX = "user:"  # names of datasets made from your own files: user:<content hash>-<size>
