@@ -35,12 +35,14 @@ def show_status(view, manager, pca_curve: np.ndarray) -> None:
     me = st.session_state.get(SESSION_KEY)
     others = view.followers_besides(me) if view.active else 0
     if others:
-        st.caption(f"{others} other session(s) follow this run: it trains once for all of you.")
+        st.caption(f"{others} other session{'s' if others > 1 else ''} follow{'' if others > 1 else 's'} this run: "
+                   f"it trains once for all of you.")
     if view.status == "queued":
         start = queue_starts(manager.jobs(), manager.max_running, manager.held_slots()).get(view.job_id)
         when = f", starts in about {format_duration(start)}" if start is not None else ""
-        head.info(f"Queued: position {view.queue_position}{when} (at most {manager.max_running} run(s) train at "
-                  f"once; set AEVIZ_MAX_JOBS to change that).")
+        runs = "1 run" if manager.max_running == 1 else f"{manager.max_running} runs"
+        head.info(f"Queued: position {view.queue_position}{when} (this server trains at most {runs} at once; "
+                  f"the teacher sets that with AEVIZ_MAX_JOBS).")
         stop_col.button("Leave" if others else "Cancel", key=f"cancel.{view.job_id}", on_click=manager.stop,
                         args=(view.job_id, me), icon=":material/close:",
                         help="It stays queued for the other sessions that follow it." if others else None)
