@@ -49,7 +49,7 @@ def test_a_second_session_follows_the_run_live_and_leaves_it_running(digits):
         assert [v.job_id for v in manager.jobs(owner="follow-bob")] == [job.job_id]  # no second job
         assert len([v for v in manager.jobs() if v.active and v.config.seed == 11]) == 1
         assert bob.session_state["train_job"] == job.job_id  # its page shows that run live
-        assert "1 other session(s) follow this run" in texts(bob.caption)
+        assert "1 other session follows this run" in texts(bob.caption)
         leave = bob.button(key=f"stop.{job.job_id}")
         assert leave.label == "Leave"
         leave.click().run()
