@@ -10,6 +10,7 @@ from ui.theme import data_table
 PROGRESS_KEY = "lesson_progress"  # {lesson id: {"passed": bool, "run_id": str, "value": float}}
 CHOICE_KEY = "lesson_choice"      # the Lessons page's selector: a lesson id, or LIST_CHOICE
 LIST_CHOICE = ""                  # the selector's first entry: the list of every lesson
+CHECK_TASK_KEY = "lesson_check_task.{}"  # this session's background check of a lesson (ui.kept), by lesson id
 
 
 def progress() -> dict:
@@ -176,7 +177,8 @@ def run_choice_label(info, mine: set) -> str:
 
 @st.cache_data(show_spinner="Measuring the run…", max_entries=256)
 def cached_check(lesson_id: str, run_id: str, created: float) -> dict:
-    """A check's result as JSON (cached per run: the anomaly lesson's check trains a model)."""
+    """A check's result as JSON, cached per run (a check that trains runs in the background instead:
+    background_check)."""
     from aeviz.lessons import get_lesson
     from aeviz.lessons.check import check_run
 
@@ -188,13 +190,34 @@ def check_panel(lesson) -> None:
     chosen at first is the newest this session trained itself; with none, nothing is chosen (a run prepared
     for the lesson, or another session's, can be picked and checked, but passes only count on your own)."""
     from aeviz.errors import AevizError
-    from aeviz.lessons.check import CheckResult
-    from aeviz.lessons.record import record_check, session_tag
+    from aeviz.lessons.check import check_trains
 
     infos, mine = candidate_runs(lesson)
     if not infos:
         st.caption(f"No saved {lesson.config().variant} run with k = {lesson.config().k} yet: set it up above.")
         return
+    run_id = run_to_check(lesson, infos, mine)
+    if run_id is None:
+        return
+    if check_trains(lesson):
+        background_check(lesson, run_id, run_id in mine)
+        return
+    if not st.button(check_label(run_id in mine), type="primary", key=f"lesson_check.{lesson.id}",
+                     icon=":material/task_alt:"):
+        show_recorded(lesson, run_id)
+        return
+    try:
+        result = cached_check(lesson.id, run_id, {i.run_id: i for i in infos}[run_id].created)
+    except AevizError as exc:
+        st.error(str(exc))
+        return
+    if run_id in mine:
+        record_result(progress(), session_owner(), run_id, result)
+    show_check(result, run_id in mine)
+
+
+def run_to_check(lesson, infos, mine: set) -> str | None:
+    """The run picker: this session's own runs first, its first own run chosen as soon as it is saved."""
     by_id = {i.run_id: i for i in infos}
     key = f"lesson_run.{lesson.id}"
     if st.session_state.get(key) is not None and st.session_state[key] not in by_id:
@@ -206,29 +229,88 @@ def check_panel(lesson) -> None:
         st.caption("You have not trained a run for this lesson in this session yet: train one with the lesson's "
                    "settings (Set up, above). The runs listed are others' (prepared for the lesson, or other "
                    "sessions'): you can check one to compare, but only your own run counts as passed.")
-    run_id = st.selectbox("Run to check", list(by_id), index=0 if own else None, key=key,
-                          placeholder="Choose a run (none of yours yet)",
-                          format_func=lambda r: run_choice_label(by_id[r], mine))
-    if run_id is None:
-        return
-    if not st.button("Check my run" if run_id in mine else "Check this run", type="primary",
-                     key=f"lesson_check.{lesson.id}", icon=":material/task_alt:"):
-        state = progress().get(lesson.id)
-        if state and state.get("run_id") == run_id:
-            show_result(state["result"])
-        return
-    try:
-        result = cached_check(lesson.id, run_id, by_id[run_id].created)
-    except AevizError as exc:
-        st.error(str(exc))
-        return
-    if run_id not in mine:  # shown, never counted: a pass is earned on a run of your own
+    return st.selectbox("Run to check", list(by_id), index=0 if own else None, key=key,
+                        placeholder="Choose a run (none of yours yet)",
+                        format_func=lambda r: run_choice_label(by_id[r], mine))
+
+
+def check_label(own: bool) -> str:
+    return "Check my run" if own else "Check this run"
+
+
+def background_check(lesson, run_id: str, own: bool) -> None:
+    """A check that trains a model (the anomaly lesson's) never runs in the page's script run: the button starts
+    it as a background task that waits for a training slot like any training (or follows the check of this
+    run already going), the task panel shows its progress, and its result shows here once it ends (a check of
+    the session's own run is recorded as it ends, in the check's thread: a reload shows it)."""
+    from functools import partial
+
+    from ui.kept import kept
+    from ui.task_panel import task_section
+
+    key, owner = CHECK_TASK_KEY.format(lesson.id), session_owner()
+    task = kept(key)
+    if st.button(check_label(own), type="primary", key=f"lesson_check.{lesson.id}", icon=":material/task_alt:",
+                 disabled=task is not None and task.running and task.followed_by(owner),
+                 help="This check trains a fresh model like your run, for about as long as your run trained. It "
+                      "runs in the background and waits for a free training slot, like any training; its result "
+                      "shows here when it is done."):
+        start_background_check(key, lesson, run_id, own)
+        st.rerun()  # drawn again with the check going: its panel, and the button disabled meanwhile
+    task = task_section(key, partial(note_left, owner), stop_label="Stop the check",
+                        stop_help="Stops the check (unless another session waits for the same check: it goes on "
+                                  "for them). Nothing is recorded.", on_stop=lambda t: t.leave(owner))
+    if task is not None and task.run_id == run_id and not task.running and task.result is not None:
+        show_check(task.result.to_json(), own)
+    elif task is None or not task.running:
+        show_recorded(lesson, run_id)
+
+
+def start_background_check(key: str, lesson, run_id: str, own: bool):
+    """Start (or follow) the check of `run_id` as this session's task `key`; a run of its own is recorded
+    in this session's progress and the class's log when the check ends."""
+    from aeviz.lessons.check_task import CHECKS
+    from ui.kept import keep
+
+    owner, record = session_owner(), progress()
+    gate = job_manager().slot_gate(owner, f"lesson {lesson.id}: checking run {run_id}")
+    task = CHECKS.start(lesson, run_id, owner, gate=gate, store=run_store())
+
+    def record_if_followed(result) -> None:  # not if the session stopped waiting (it went on for another's)
+        if task.followed_by(owner):
+            record_result(record, owner, run_id, result.to_json())
+
+    if own:
+        task.when_checked(record_if_followed)
+    return keep(key, task)
+
+
+def note_left(owner: str, task) -> None:
+    if task.running and not task.followed_by(owner):
+        st.caption("You stopped waiting for this check; it goes on for another session that checks the same run.")
+
+
+def record_result(record: dict, owner: str, run_id: str, result: dict) -> None:
+    """Keep a check of the session's own run: in its progress (`record`: progress(), taken in the session's
+    script run, since this may run in a check's thread) and in the class's log."""
+    from aeviz.lessons.check import CheckResult
+    from aeviz.lessons.record import record_check, session_tag
+
+    record[result["lesson_id"]] = {"passed": result["passed"], "run_id": run_id, "result": result}
+    record_check(CheckResult(**result), session_tag(owner))
+
+
+def show_recorded(lesson, run_id: str) -> None:
+    """The session's last check of this lesson, if it was of `run_id`."""
+    state = progress().get(lesson.id)
+    if state and state.get("run_id") == run_id:
+        show_result(state["result"])
+
+
+def show_check(result: dict, own: bool) -> None:
+    if not own:  # shown, never counted: a pass is earned on a run of your own
         st.info("This run is not one you trained in this session, so the lesson is not marked as passed by it.",
                 icon=":material/info:")
-        show_result(result)
-        return
-    progress()[lesson.id] = {"passed": result["passed"], "run_id": run_id, "result": result}
-    record_check(CheckResult(**result), session_tag(session_owner()))
     show_result(result)
 
 

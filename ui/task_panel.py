@@ -26,19 +26,23 @@ def start_task(key: str, task) -> Any:
 
 def task_section(key: str, draw: Callable[[Any], None] | None = None, *, stop_label: str = "Stop",
                  stop_help: str | None = "Stops after the current step; what was learned so far is kept.",
-                 note_unfinished: bool = True) -> Any:
+                 note_unfinished: bool = True, on_stop: Callable[[Any], Any] | None = None) -> Any:
     """The panel for this session's task `key` (see start_task), or nothing; returns the task (or None)."""
     task = kept(key)
     if task is not None:
-        task_panel(key, task, draw, stop_label=stop_label, stop_help=stop_help, note_unfinished=note_unfinished)
+        task_panel(key, task, draw, stop_label=stop_label, stop_help=stop_help, note_unfinished=note_unfinished,
+                   on_stop=on_stop)
     return task
 
 
 def task_panel(key: str, task, draw: Callable[[Any], None] | None = None, *, stop_label: str = "Stop",
-               stop_help: str | None = None, note_unfinished: bool = True) -> None:
+               stop_help: str | None = None, note_unfinished: bool = True,
+               on_stop: Callable[[Any], Any] | None = None) -> None:
     """Progress and Stop while `task` runs, its failure (or, with `note_unfinished`, why it ended early)
     after, then `draw(task)`: redrawn every second while it runs (a fragment), and the whole page once
-    more when it ends, so what depends on the result (buttons, figures) redraws with it."""
+    more when it ends, so what depends on the result (buttons, figures) redraws with it. Stop calls
+    `on_stop(task)` if given (a task several sessions share: this session leaves it), else `task.stop()`."""
+    stop = task.stop if on_stop is None else (lambda: on_stop(task))
 
     @st.fragment(run_every=REFRESH_SECONDS if task.running else None)
     def panel():
@@ -47,7 +51,7 @@ def task_panel(key: str, task, draw: Callable[[Any], None] | None = None, *, sto
             job_manager().touch(session_owner())  # a sign the tab is open: its work is not abandoned
             progress = task.progress
             st.progress(min(max(progress.fraction, 0.0), 1.0), text=progress.text)
-            st.button(stop_label, key=f"{key}_stop", on_click=task.stop, icon=":material/stop:",
+            st.button(stop_label, key=f"{key}_stop", on_click=stop, icon=":material/stop:",
                       disabled=task.stopping, help=stop_help)
         elif task.status == FAILED:
             st.error(task.message)

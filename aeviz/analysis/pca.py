@@ -62,26 +62,44 @@ def fit_pca(train_images, chunk: int = 4096) -> PCAFit:
                   np.maximum(eigenvalues[order], 0.0).astype(np.float32))
 
 
+# Fitted once per dataset and process. Each dataset has its own lock, held while its PCA is fitted (a 64x64
+# dataset's takes ~25 s): sessions asking for the same dataset's PCA wait for that one fit, while another
+# dataset's PCA never waits for it. `_guard` only guards the dictionaries, for a moment.
 _fits: dict[str, PCAFit] = {}
 _curves: dict[str, np.ndarray] = {}
-_lock = threading.Lock()
+_locks: dict[str, threading.Lock] = {}
+_guard = threading.Lock()
+
+
+def _dataset_lock(name: str) -> threading.Lock:
+    with _guard:
+        return _locks.setdefault(name, threading.Lock())
+
+
+def _cached(cache: dict, name: str, compute):
+    """cache[name], computed by `compute()` under the dataset's own lock the first time it is asked for."""
+    with _guard:
+        if name in cache:
+            return cache[name]
+    with _dataset_lock(name):
+        with _guard:
+            if name in cache:  # computed while this caller waited for the dataset's lock
+                return cache[name]
+        value = compute()
+        with _guard:
+            cache[name] = value
+        return value
 
 
 def dataset_pca(dataset) -> PCAFit:
-    """PCA of a loaded dataset's train split, computed once per process."""
-    with _lock:
-        if dataset.name not in _fits:
-            _fits[dataset.name] = fit_pca(dataset.train_images)
-        return _fits[dataset.name]
+    """PCA of a loaded dataset's train split, computed once per process (per dataset: see _dataset_lock)."""
+    return _cached(_fits, dataset.name, lambda: fit_pca(dataset.train_images))
 
 
 def pca_test_mse_curve(dataset) -> np.ndarray:
     """PCA's test MSE per pixel for every k = 0 .. D (index k), cached per dataset."""
     fit = dataset_pca(dataset)
-    with _lock:
-        if dataset.name not in _curves:
-            _curves[dataset.name] = fit.test_mse_curve(dataset.test_images)
-        return _curves[dataset.name]
+    return _cached(_curves, dataset.name, lambda: fit.test_mse_curve(dataset.test_images))
 
 
 def pca_test_mse(dataset, k: int) -> float:

@@ -1,7 +1,8 @@
 """Lessons: a question, a goal measured on the student's own run, the training it needs, hints and
 an answer. Each lesson is one declarative file in `catalog/` (TOML); this module reads and checks
 them. The goal's metric is a function in `aeviz.lessons.metrics`; preparing and checking are in
-`aeviz.lessons.prepare` and `aeviz.lessons.check`.
+`aeviz.lessons.check`, and the app's check in the background (a check that trains) in
+`aeviz.lessons.check_task`.
 
 A lesson file:
 

@@ -9,7 +9,7 @@ from aeviz.analysis.pca import pca_test_mse_curve
 from aeviz.errors import AevizError
 from aeviz.facts import far_from_converged, undertrained_bar
 from aeviz.lessons import Lesson
-from aeviz.lessons.metrics import METRICS, MetricInput
+from aeviz.lessons.metrics import METRICS, TRAINING_METRICS, MetricInput, train_to_end
 from aeviz.data.datasets import load_dataset
 from aeviz.jobs.reuse import find_reusable
 from aeviz.recommender.autorec import ratings_dataset
@@ -55,10 +55,16 @@ def lesson_dataset(name: str):
     return load_dataset(name)
 
 
-def check_run(lesson: Lesson, run_id: str, store=None,
-              dataset_loader: Callable[[str], Any] = lesson_dataset) -> CheckResult:
+def check_trains(lesson: Lesson) -> bool:
+    """Whether checking a run for this lesson trains a model (the app then checks in the background)."""
+    return lesson.goal.metric in TRAINING_METRICS
+
+
+def check_run(lesson: Lesson, run_id: str, store=None, dataset_loader: Callable[[str], Any] = lesson_dataset,
+              train: Callable[[Any, str], None] = train_to_end) -> CheckResult:
     """Whether run `run_id` reaches the lesson's goal, with the numbers. Raises AevizError (with what to
-    do) when the run is not the kind the lesson asks for, or the reference run is not trained yet."""
+    do) when the run is not the kind the lesson asks for, or the reference run is not trained yet.
+    `train(trainer, what)` runs a model the metric trains (see check_trains; default: to its end, here)."""
 
     store = store or RunStore()
     run = store.load(run_id)
@@ -82,7 +88,7 @@ def check_run(lesson: Lesson, run_id: str, store=None,
         reference = store.load(found.run_id)
     goal = lesson.goal
     dataset = dataset_loader(config.dataset)
-    measured = METRICS[goal.metric](MetricInput(run, dataset, goal.options, reference))
+    measured = METRICS[goal.metric](MetricInput(run, dataset, goal.options, reference, train))
     conditions = [{"text": text, "met": bool(met)} for text, met in measured.conditions]
     conditions += learned_something(run, dataset)
     passed = goal.reached(measured.value) and all(c["met"] for c in conditions)

@@ -1,6 +1,11 @@
 """The numbers a lesson's goal is checked on, each computed from the student's own run with the
 library's functions (PCA, principal angles, sparsity statistics, noise sweeps, KL per dimension,
 the BCE split, AutoRec's baselines). A metric takes a MetricInput and returns a Measurement.
+
+A metric that trains a model (TRAINING_METRICS: the anomaly lesson's fresh model) runs it through
+`MetricInput.train`, so that whoever checks decides how: the command line runs it to its end here, the app
+in a background task that waits for a training slot, reports progress and can be stopped
+(aeviz.lessons.check_task).
 """
 
 from __future__ import annotations
@@ -23,12 +28,19 @@ from aeviz.training.result import reconstruction_mse
 from aeviz.applications.anomaly import anomaly_report, anomaly_trainer
 
 
+def train_to_end(trainer, what: str = "") -> None:
+    """Run a trainer a metric needs to its end, silently (`what` it trains, in words, is for a progress line)."""
+    for _ in trainer.run():
+        pass
+
+
 @dataclass
 class MetricInput:
     run: Any                      # runs.LoadedRun: the student's run
     dataset: Any                  # data.Dataset the run was trained on
     options: dict[str, Any]       # the goal's options
     reference: Any = None         # runs.LoadedRun the goal compares against, if it needs one
+    train: Callable[[Any, str], None] = train_to_end  # runs a Trainer the metric needs: train(trainer, what)
 
 
 @dataclass
@@ -174,15 +186,18 @@ def anomaly_auc_margin_over_pca(m: MetricInput) -> Measurement:
     images are then the anomalies; PCA is fitted on the same images at the same k."""
 
     held_out = int(m.options.get("held_out", 0))
+    name = m.dataset.class_names[held_out]
     normal = [c for c in range(len(m.dataset.class_names)) if c != held_out]
     config = m.run.config
     trainer = anomaly_trainer(config, m.dataset, normal, epochs=config.epochs, max_seconds=config.max_seconds)
-    for _ in trainer.run():
-        pass
-    report = anomaly_report(trainer.finished.result.model, m.dataset, normal)
+    m.train(trainer, f"a model like yours on every class but {name}")
+    finished = trainer.finished
+    if finished is None or finished.result is None:
+        raise AevizError(f"the model on every class but {name} did not train: "
+                         f"{finished.message if finished is not None else 'it ended without finishing'}")
+    report = anomaly_report(finished.result.model, m.dataset, normal)
     auc, pca = report.auc["autoencoder"], report.auc["pca"]
-    return Measurement(auc - pca, {"auc": auc, "pca_auc": pca},
-                       note=f"anomalies: the test images of class {m.dataset.class_names[held_out]}")
+    return Measurement(auc - pca, {"auc": auc, "pca_auc": pca}, note=f"anomalies: the test images of class {name}")
 
 
 METRICS: dict[str, Callable[[MetricInput], Measurement]] = {
@@ -198,3 +213,7 @@ METRICS: dict[str, Callable[[MetricInput], Measurement]] = {
     "rmse_ratio_to_biases": rmse_ratio_to_biases,
     "anomaly_auc_margin_over_pca": anomaly_auc_margin_over_pca,
 }
+
+# The metrics that train a model, which the app checks in a background task holding a training slot (the others
+# measure the run as it is: a forward pass over the test images, PCA of the dataset, AutoRec's baselines).
+TRAINING_METRICS = frozenset({"anomaly_auc_margin_over_pca"})
