@@ -87,7 +87,8 @@ def read_zip_bounded(data: bytes, name: str = "upload", wanted: Iterable[str] | 
     Each member is inflated in small chunks and counted as it goes, so a member whose header
     understates its size is refused once it passes `max_member_bytes` (or all of them together
     pass `max_total_bytes`), having held at most that much. Raises UploadRefused; a file that is
-    not a zip archive raises zipfile.BadZipFile (callers say what they expected instead).
+    not a zip archive raises zipfile.BadZipFile (callers say what they expected instead). To hold
+    one member at a time instead of all of them, use ZipInflater.
     """
     count = zip_member_count(data)
     if count is not None and count > max_members:
@@ -97,27 +98,47 @@ def read_zip_bounded(data: bytes, name: str = "upload", wanted: Iterable[str] | 
     if len(infos) > max_members:
         raise UploadRefused(f"{name} holds {len(infos)} files; at most {max_members} are accepted")
     wanted = set(wanted) if wanted is not None else None
-    out: dict[str, bytes] = {}
-    total = 0
-    for info in infos:
-        if wanted is not None and info.filename not in wanted:
-            continue
-        buffer = io.BytesIO()
+    inflater = ZipInflater(archive, name, max_member_bytes, max_total_bytes)
+    return {info.filename: inflater.read(info) for info in infos if wanted is None or info.filename in wanted}
+
+
+class ZipInflater:
+    """Members of an open zip archive inflated one at a time, each counted as it inflates: `read(member)`
+    holds at most `max_member_bytes` of it (a member whose header understates its size is refused once it
+    passes that), and all the members read together may inflate to at most `max_total_bytes` (which bounds
+    the time spent). A caller that converts each member before reading the next holds one member at a time.
+
+        inflater = ZipInflater(zipfile.ZipFile(io.BytesIO(data)), "photos.zip", 16 * 2**20, 256 * 2**20)
+        for member in names:
+            use(inflater.read(member))           # UploadRefused beyond a bound
+    """
+
+    def __init__(self, archive: zipfile.ZipFile, name: str, max_member_bytes: int, max_total_bytes: int):
+        self.archive, self.name = archive, name
+        self.max_member_bytes, self.max_total_bytes = max_member_bytes, max_total_bytes
+        self.total = 0  # bytes inflated so far, all members together
+
+    def read(self, member: str | zipfile.ZipInfo) -> bytes:
+        info = member if isinstance(member, zipfile.ZipInfo) else self.archive.getinfo(member)
+        if info.file_size > self.max_member_bytes:  # what its header says: refused before inflating a byte
+            raise UploadRefused(f"{self.name}: {info.filename} unpacks to more than "
+                                f"{self.max_member_bytes // 2**20} MB; refused")
+        buffer = bytearray()
         try:
-            with archive.open(info) as member:
-                while chunk := member.read(READ_CHUNK):
-                    buffer.write(chunk)
-                    total += len(chunk)
-                    if buffer.tell() > max_member_bytes:
-                        raise UploadRefused(f"{name}: {info.filename} unpacks to more than "
-                                            f"{max_member_bytes // 2**20} MB; refused")
-                    if total > max_total_bytes:
-                        raise UploadRefused(f"{name} unpacks to more than {max_total_bytes // 2**20} MB; refused")
+            with self.archive.open(info) as stream:
+                while chunk := stream.read(READ_CHUNK):
+                    buffer += chunk
+                    self.total += len(chunk)
+                    if len(buffer) > self.max_member_bytes:
+                        raise UploadRefused(f"{self.name}: {info.filename} unpacks to more than "
+                                            f"{self.max_member_bytes // 2**20} MB; refused")
+                    if self.total > self.max_total_bytes:
+                        raise UploadRefused(f"{self.name} unpacks to more than {self.max_total_bytes // 2**20} MB; "
+                                            f"refused")
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError,
                 RuntimeError) as exc:  # a bad CRC, a lying size, encryption, an unknown compression
-            raise UploadRefused(f"{name}: {info.filename} is damaged or cannot be unpacked ({exc})") from None
-        out[info.filename] = buffer.getvalue()
-    return out
+            raise UploadRefused(f"{self.name}: {info.filename} is damaged or cannot be unpacked ({exc})") from None
+        return bytes(buffer)
 
 
 _END_RECORD = struct.Struct("<4s4H2LH")          # the zip's end of central directory record

@@ -184,3 +184,49 @@ def test_chunked_conversion_gives_what_one_pass_gives(cache, monkeypatch):
     got = np.concatenate([dataset.train_images.numpy(), dataset.test_images.numpy()])[:, 0]
     assert sorted(np.round(got * 255).astype(np.uint8).tobytes()[i:i + 144] for i in range(0, 40 * 144, 144)) == \
         sorted(grey.tobytes()[i:i + 144] for i in range(0, 40 * 144, 144))
+
+
+CAPPED_CHILD = r"""
+import json, resource, sys
+from aeviz.data.user import BadUserData, import_file
+import numpy, pandas, PIL.Image, PIL.PngImagePlugin, sklearn.model_selection  # loaded before the baseline
+
+def address_space() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+
+baseline = address_space()
+cap = baseline + int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+try:
+    info = import_file(sys.argv[1], size=28)
+    outcome = f"converted {info.train_count + info.test_count} images"
+except BadUserData as exc:
+    outcome = f"refused: {exc}"
+except MemoryError:
+    outcome = "out of memory"
+print(json.dumps({"baseline_mb": baseline / 2**20, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "outcome": outcome}))
+"""
+
+
+def test_an_image_folder_zip_converts_a_member_at_a_time_under_an_address_space_cap(tmp_path):
+    """A 1 MB zip of 50 PNGs that unpack to 210 MB (each a 1-megapixel RGBA image saved uncompressed) converts
+    in a child whose address space is capped at its baseline (imports done) plus 160 MB: less than what the
+    members unpack to, so holding them all at once (as before: every member inflated, then decoded) fails."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGBA", (1024, 1024), (200, 30, 60, 255)).save(buffer, format="PNG", compress_level=0)
+    png = buffer.getvalue()
+    path, count, margin = tmp_path / "photos.zip", 50, 160 * 2**20
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for i in range(count):
+            archive.writestr(f"photos/{'ab'[i % 2]}/{i}.png", png)
+    assert count * len(png) > margin + 40 * 2**20 and path.stat().st_size < 2 * 2**20
+    env = {**os.environ, "AEVIZ_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", CAPPED_CHILD, str(path), str(margin)], capture_output=True,
+                          text=True, env=env, timeout=240, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["outcome"] == f"converted {count} images", result

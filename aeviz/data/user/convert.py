@@ -4,6 +4,7 @@ class indices, and a reproducible (seeded, stratified where there are labels) tr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -11,6 +12,9 @@ from aeviz.data.user.limits import MAX_CLASSES, SPLIT_SEED, TEST_FRACTION, BadUs
 
 # ITU-R 601-2 luma, as PIL's convert("L") uses for image files, so every format greys the same way.
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+# progress(images converted, images in all): a reader calls it as it goes; it may raise to stop the work.
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -31,8 +35,8 @@ class Converter:
     or any value above 1: /255; else kept) and the range check need every value, and come in `finish`.
     """
 
-    def __init__(self, count: int, size: int, name: str):
-        self.name, self.size, self.done = name, size, 0
+    def __init__(self, count: int, size: int, name: str, progress: Progress | None = None):
+        self.name, self.size, self.done, self.progress = name, size, 0, progress
         self.images = np.empty((count, size, size), dtype=np.float32)
         self.low, self.high, self.all_uint8 = np.inf, -np.inf, True
 
@@ -48,6 +52,8 @@ class Converter:
         self.all_uint8 = self.all_uint8 and images.dtype == np.uint8
         self.images[self.done:self.done + len(images)] = resize_square(grey(images), self.size)
         self.done += len(images)
+        if self.progress is not None:
+            self.progress(self.done, len(self.images))
 
     def finish(self) -> np.ndarray:
         """(count, size, size) float32 in [0, 1]; a value outside 0..255 is refused."""

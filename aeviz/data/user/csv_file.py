@@ -17,7 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
-from aeviz.data.user.convert import Converted, Converter, class_indices
+from aeviz.data.user.convert import Converted, Converter, Progress, class_indices
 from aeviz.data.user.limits import (DEFAULT_SIZE, MAX_CSV_CELLS, MAX_CSV_COLUMNS, MAX_IMAGES, MAX_LABEL_CHARS,
                                     MAX_SIZE, MIN_SIZE, BadUserData, check_conversion_memory, check_counts,
                                     check_size, chunk_images)
@@ -30,7 +30,8 @@ MAX_CELL_BYTES = 32                            # a number, generously written, i
 BOM = b"\xef\xbb\xbf"
 
 
-def read_csv(data: bytes, name: str, size: int | None) -> Converted:
+def read_csv(data: bytes, name: str, size: int | None, progress: Progress | None = None) -> Converted:
+    """`progress(done, total)` follows the rows converted."""
     data = _plain_text(data, name)
     newline = b"\n" if b"\n" in data else b"\r"  # `\r` alone: an old Mac's line endings
     if newline == b"\n" and data.count(b"\r") > data.count(b"\r\n"):
@@ -64,7 +65,7 @@ def read_csv(data: bytes, name: str, size: int | None) -> Converted:
         size = side if MIN_SIZE <= side <= MAX_SIZE else DEFAULT_SIZE
     check_counts(name, rows, side, side, check_size(size))
     check_conversion_memory(name, rows, size)
-    converter = Converter(rows, size, name)
+    converter = Converter(rows, size, name, progress)
     raw_labels = parse_rows(data, name, newline, delimiter, header, pixels, label_column, converter)
     labels, class_names = None, ("all images",)
     if raw_labels is not None:

@@ -9,7 +9,7 @@ import zipfile
 
 import numpy as np
 
-from aeviz.data.user.convert import Converted, Converter, class_indices
+from aeviz.data.user.convert import Converted, Converter, Progress, class_indices
 from aeviz.data.user.limits import (DEFAULT_SIZE, MAX_INFLATED_BYTES, MAX_LABEL_CHARS, MAX_MEMBERS, MAX_SIZE, MIN_SIZE,
                                     BadUserData, check_conversion_memory, check_counts, check_size, check_zip_members,
                                     chunk_images)
@@ -19,10 +19,10 @@ NUMERIC_KINDS = "biuf"
 HOW_TO_SAVE = "save it with numpy.savez(path, images=images, labels=labels)"
 
 
-def read_npz(data: bytes, name: str, size: int | None) -> Converted:
+def read_npz(data: bytes, name: str, size: int | None, progress: Progress | None = None) -> Converted:
     """Checked from the zip's directory and each .npy header before any data is inflated; the images are
     then inflated and converted a chunk (sized in bytes) at a time, so memory is the converted images plus
-    one chunk, never what the file unpacks to."""
+    one chunk, never what the file unpacks to. `progress(done, total)` follows the images converted."""
     check_zip_members(data, name, MAX_MEMBERS, f"an .npz holds at most {MAX_MEMBERS} arrays; {HOW_TO_SAVE}")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -53,7 +53,7 @@ def read_npz(data: bytes, name: str, size: int | None) -> Converted:
         # An array stored in Fortran order has its images interleaved: it is held whole (within the budget).
         held = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize if fortran else one_image
         check_conversion_memory(what, count, size, held)
-        converter = Converter(count, size, what)
+        converter = Converter(count, size, what, progress)
         if fortran:
             images = _data(stream, shape, dtype, fortran, what)
             step = chunk_images(image_values * 4)
