@@ -77,15 +77,18 @@ class BackgroundTask:
         self._result: Any = None
         self._progress = TaskProgress(0.0, f"{label}: starting…")
         self._gate: Callable[[threading.Event], Any] | None = None
+        self._waiting = ""
 
-    def take_turns(self, gate: Callable[[threading.Event], Any]) -> "BackgroundTask":
+    def take_turns(self, gate: Callable[[threading.Event], Any],
+                   waiting: str = "waiting for a free training slot") -> "BackgroundTask":
         """Before its work, wait for its turn: `gate(stop_event)` is a context manager (a job manager's
         `slot_gate`) that returns "" once the work may run, or why it may not (its turn was cancelled), and
-        frees the turn when the work ends. Call before start(); returns the task."""
+        frees the turn when the work ends; `waiting` says what it waits for meanwhile. Call before start();
+        returns the task."""
         with self.lock:
             if self._thread is not None:
                 raise AevizError(f"{self.label} has started; it takes turns from its start only")
-            self._gate = gate
+            self._gate, self._waiting = gate, waiting
         return self
 
     # ------------------------------------------------------------------ for subclasses
@@ -213,8 +216,7 @@ class BackgroundTask:
 
     def work_in_turn(self) -> Any:
         """work() once the gate gives this task its turn (see take_turns); cancelled if it never does."""
-        self.report(text=f"{self.label}: waiting for a free training slot", status=QUEUED,
-                    message="waiting for a free training slot")
+        self.report(text=f"{self.label}: {self._waiting}", status=QUEUED, message=self._waiting)
         with self._gate(self.stop_event) as why_not:
             if why_not or self.stop_requested:
                 self.end(CANCELLED, why_not or "stopped before its turn")

@@ -14,6 +14,7 @@ from aeviz.errors import AevizError
 from aeviz.data.user import import_file
 from aeviz.data.user.store import folder_of
 from tests.conftest import ROOT
+from ui.user_dataset import CONVERSION_KEY
 
 TIMEOUT = 90
 
@@ -90,6 +91,8 @@ def test_another_session_does_not_see_an_upload_and_its_owner_deletes_it():
     alice.sidebar.get("file_uploader")[0].set_value(("alice-digits.npz", npz(), "application/octet-stream")).run()
     alice.sidebar.number_input(key="sidebar_dataset_size").set_value(8).run()
     alice.sidebar.button(key="sidebar_dataset_use").click().run()
+    assert alice.session_state[CONVERSION_KEY].wait(TIMEOUT)  # converted in the background
+    alice.run()
     assert not alice.exception
     name = alice.session_state["dataset"]
     assert name.startswith("user:") and any("alice-digits.npz (8x8, yours)" == label for label in labels(alice))

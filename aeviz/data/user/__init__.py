@@ -6,7 +6,9 @@ split 80/20 reproducibly (seeded, stratified by class where there are labels), a
     dataset = load_dataset(info.name)               # (aeviz.data.datasets) like any other dataset
 
 Limits (aeviz.data.user.limits) are checked from sizes and headers before anything is decoded; a bad
-file raises BadUserData naming the file, the row or member, and what to change.
+file raises BadUserData naming the file, the row or member, and what to change. `progress(fraction, text)`,
+if given, hears how far a conversion has come (images converted of all, then saving); it may raise to stop
+it. The app converts uploads in the background, a few at a time (aeviz.jobs.conversions).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import threading
 import zipfile
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -31,8 +33,6 @@ from aeviz.data.user.npz_file import read_npz
 from aeviz.data.user.owners import OWNERS_FILE, owners_record
 from aeviz.errors import AevizError
 
-CONVERSION_WAIT_SECONDS = 120  # a file waits this long for another conversion to end, then is refused
-_converting = threading.Lock()
 FORMATS = {".zip": "image folder zip", ".npz": "npz", ".csv": "csv"}
 ACCEPTED = "a .zip of class folders of images, an .npz with 'images' (and 'labels'), or a Kaggle-MNIST .csv"
 
@@ -41,35 +41,50 @@ __all__ = ["BadUserData", "PREFIX", "UserDatasetInfo", "import_file", "is_user_d
 
 
 def import_file(source: Path | str | bytes, file_name: str | None = None, size: int | None = None,
-                owner: str | None = None) -> UserDatasetInfo:
+                owner: str | None = None, progress: Callable[[float, str], None] | None = None) -> UserDatasetInfo:
     """Convert a file (a path, or the bytes of an upload named `file_name`) into a cached user dataset.
 
     `size`: side of the square images (4..64); None: the images' own size where square and at most 64
     (npz, CSV), else 28 (or an earlier import of the same file). `owner`: the uploading session's key
     (aeviz.data.user.owners): a dataset it converts is its own; None (the command line): shared with all.
-    Returns the dataset's info.
+    `progress(fraction 0..1, text)`: told as the work goes (it may raise to stop it). Returns the dataset's info.
     """
     data, file_name = _read_source(source, file_name)
     file_name = plain_file_name(file_name)  # kept and shown to others: never Markdown, HTML or a path
     suffix = Path(file_name).suffix.lower()
     if suffix not in FORMATS:
         raise BadUserData(f"{file_name}: unknown kind of file; use {ACCEPTED}")
+    steps = _Steps(file_name, progress)
+    steps.tell(0.0, "checking it")
     content_hash = hashlib.sha256(data).hexdigest()
     cached = _cached(content_hash, size)
     if cached is not None:
         return cached
-    if not _converting.acquire(timeout=CONVERSION_WAIT_SECONDS):
-        raise BadUserData(f"{file_name}: the server is busy converting other files; try again in a minute")
-    try:  # one conversion at a time in this process: the server's peak is one conversion's budget
-        return _convert_and_save(data, file_name, suffix, content_hash, size, owner)
-    finally:
-        _converting.release()
+    return _convert_and_save(data, file_name, suffix, content_hash, size, owner, steps)
+
+
+class _Steps:
+    """A conversion's progress as one fraction: checking, converting the images (most of it), saving."""
+
+    CONVERTING, SAVING = 0.05, 0.9  # where each step starts
+
+    def __init__(self, file_name: str, progress: Callable[[float, str], None] | None):
+        self.file_name, self.progress = file_name, progress
+
+    def tell(self, fraction: float, text: str) -> None:
+        if self.progress is not None:
+            self.progress(fraction, f"{self.file_name}: {text}")
+
+    def images(self, done: int, total: int) -> None:
+        """A reader's progress (images converted of all)."""
+        share = done / total if total else 1.0
+        self.tell(self.CONVERTING + (self.SAVING - self.CONVERTING) * share, f"{done:,} of {total:,} images converted")
 
 
 def _convert_and_save(data: bytes, file_name: str, suffix: str, content_hash: str, size: int | None,
-                      owner: str | None) -> UserDatasetInfo:
+                      owner: str | None, steps: _Steps) -> UserDatasetInfo:
     try:
-        converted = reader_for(suffix)(data, file_name, size)
+        converted = reader_for(suffix)(data, file_name, size, steps.images)
     except (ValueError, UnicodeError, csv.Error, zipfile.BadZipFile, EOFError) as exc:  # what no check foresaw
         raise BadUserData(f"{file_name} could not be read ({type(exc).__name__}: {str(exc)[:200]}); use "
                           f"{ACCEPTED}") from None
@@ -77,6 +92,7 @@ def _convert_and_save(data: bytes, file_name: str, suffix: str, content_hash: st
     name = dataset_name(content_hash, size)
     if (folder_of(name)).is_dir():
         return read_info(name)
+    steps.tell(steps.SAVING, "saving the converted images")
     train, test = split(converted)
     labels = converted.labels if converted.labels is not None else np.zeros(len(converted.images), dtype=np.int64)
     pixels = _quantised(converted)
@@ -87,6 +103,7 @@ def _convert_and_save(data: bytes, file_name: str, suffix: str, content_hash: st
         owned = {OWNERS_FILE: json.dumps(owners_record(owner, file_name))}
     save(info, {"train_images": pixels[train], "train_labels": labels[train],
                 "test_images": pixels[test], "test_labels": labels[test]}, owned)
+    steps.tell(1.0, "converted")
     return read_info(name)
 
 
