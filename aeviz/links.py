@@ -3,7 +3,9 @@
     ?dataset=digits&variant=sparse_l1&k=48&epochs=60&seed=0&set=l1_weight=0.003&lesson=sparse-l1
 
 `set` repeats, one `name=value` per variant or optimiser setting. Chosen runs travel as
-`runs=ID,ID`. A browser session's id (`session`), its training job (`job`) and its projector mode
+`runs=ID,ID`. Every value a page reads from its link goes through one check here (`link_config` for a
+training configuration, `link_choice` for one of a few names, `link_runs` for runs), which names each value
+it cannot use, so the page's warning says so (ui.links) instead of dropping it. A browser session's id (`session`), its training job (`job`) and its projector mode
 (`projector`) never belong in a link someone else opens: `shareable` drops them.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 from aeviz.training.config import TrainConfig, ValidConfig
 from aeviz.errors import AevizError, InvalidConfig
@@ -192,6 +194,44 @@ def query_settings(query: Mapping[str, Any]) -> dict[str, str]:
             raise InvalidConfig(f"link parameter set={shown(pair)} should be name=value")
         settings[name.strip()] = value.strip()
     return settings
+
+
+MOST_NAMED = 5  # values of one parameter a warning names one by one; the rest are counted
+
+
+def link_choice(query: Mapping[str, Any], name: str, allowed: Collection[str], expected: str,
+                kept: str) -> tuple[str | None, list[str]]:
+    """The link's `name` when it is one of `allowed`: (value, []); else (None, [the problem]), naming the value,
+    what was `expected` ("a lesson here (one of …)") and what was `kept` instead; (None, []) without one."""
+    text = _raw(query, name)
+    if text is None or text == "":
+        return None, []
+    if text in allowed:
+        return text, []
+    return None, [f"the link's {name}={shown(text)} is not {expected}; {kept}"]
+
+
+def link_runs(query: Mapping[str, Any], name: str, known: Collection[str], most: int,
+              offered: str) -> tuple[list[str], list[str]]:
+    """(the runs of `runs=ID,ID` that are `known`, at most `most`, in the link's order; the problems): each run
+    left out is named, one line each, because it is not a run the picker `offered` ("saved here on digits")
+    or because the picker shows fewer."""
+    text = _raw(query, name)
+    if text is None or not text.strip():
+        return [], []
+    if len(text) > MAX_PARAM_CHARS:
+        return [], [f"the link's {name} is {len(text):,} characters long (at most {MAX_PARAM_CHARS:,}); no run was chosen"]
+    wanted = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    usable = [run_id for run_id in wanted if run_id in known]
+    problems = [f"the link's {name} names {shown(run_id)}, which is not a run {offered}; it was left out"
+                for run_id in wanted if run_id not in known]
+    if len(usable) > most:
+        shows = "one run" if most == 1 else f"at most {most} runs"
+        problems.append(f"the link's {name} names {len(usable)} runs and this picker shows {shows}; "
+                        f"{', '.join(shown(run_id) for run_id in usable[most:])} left out")
+    if len(problems) > MOST_NAMED + 1:
+        problems = problems[:MOST_NAMED] + [f"… and {len(problems) - MOST_NAMED} more of the link's {name} left out"]
+    return usable[:most], problems
 
 
 def query_runs(query: Mapping[str, Any]) -> list[str]:

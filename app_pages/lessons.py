@@ -6,8 +6,8 @@ import streamlit as st
 
 from aeviz.lessons import load_lessons
 
-from ui.lesson_views import (LIST_CHOICE, check_panel, lesson_label, lesson_list, lesson_nav, progress_summary,
-                             setup_links)
+from ui.lesson_views import (LIST_CHOICE, check_panel, lesson_from_link, lesson_label, lesson_list, lesson_nav,
+                             progress_summary, setup_links)
 from ui.links import publish, restore, share_link
 
 st.title("Lessons")
@@ -15,8 +15,7 @@ st.caption("Each lesson asks a question and sets a goal you reach with a run of 
            "your run and says whether it got there, with the numbers.")
 
 lessons = {lesson.id: lesson for lesson in load_lessons()}
-restore("lessons", lambda query: st.session_state.update(lesson_choice=query["lesson"])
-        if query.get("lesson") in lessons else None)
+restore("lessons", lambda query: lesson_from_link(query, lessons))
 progress_summary(list(lessons.values()))
 choices = [LIST_CHOICE, *lessons]
 if st.session_state.get("lesson_choice") not in choices:

@@ -56,3 +56,31 @@ def test_link_config_applies_each_usable_value_and_names_every_other():
     assert all(problem.endswith("kept the default") for problem in linked.problems)
     refused = link_config({**query, "k": "4"}, lambda name: (1, 8, 8), fits=lambda name, value: "too small" if name == "k" else None)
     assert refused.valid.config.k != 4 and "the link's k=4 is out of range (too small)" in refused.problems[0]
+
+
+def test_link_choice_takes_a_known_value_and_names_any_other():
+    from aeviz.links import link_choice
+
+    assert link_choice({"lesson": "vae"}, "lesson", ("vae", "pca"), "a lesson here", "kept none") == ("vae", [])
+    assert link_choice({}, "lesson", ("vae",), "a lesson here", "kept none") == (None, [])
+    assert link_choice({"lesson": ["pca", "nope"]}, "lesson", ("pca",), "a lesson here", "it was not opened") == (
+        None, ["the link's lesson=nope is not a lesson here; it was not opened"])  # the last of a repeated one
+    _, [problem] = link_choice({"dataset": "x" * 5000}, "dataset", ("digits",), "a dataset here", "kept digits")
+    assert problem.startswith("the link's dataset=" + "x" * 40 + "… (5,000 characters) is not a dataset here")
+
+
+def test_link_runs_keeps_the_known_runs_and_names_each_left_out():
+    from aeviz.links import link_runs
+
+    known = {"a": 1, "b": 2, "c": 3}
+    assert link_runs({"runs": "b, a"}, "runs", known, 4, "saved here") == (["b", "a"], [])
+    chosen, problems = link_runs({"runs": "nope,a,b,a,c"}, "runs", known, 2, "saved here on digits")
+    assert chosen == ["a", "b"]
+    assert problems == ["the link's runs names nope, which is not a run saved here on digits; it was left out",
+                        "the link's runs names 3 runs and this picker shows at most 2 runs; c left out"]
+    chosen, problems = link_runs({"runs": "a,b"}, "runs", known, 1, "saved here")
+    assert chosen == ["a"] and problems == ["the link's runs names 2 runs and this picker shows one run; b left out"]
+    chosen, problems = link_runs({"runs": ",".join(f"x{i}" for i in range(9))}, "runs", known, 4, "saved here")
+    assert chosen == [] and len(problems) == 6 and problems[-1] == "… and 4 more of the link's runs left out"
+    chosen, problems = link_runs({"runs": "a," * 1500}, "runs", known, 4, "saved here")
+    assert chosen == [] and problems == ["the link's runs is 3,000 characters long (at most 2,000); no run was chosen"]

@@ -155,23 +155,38 @@ def dataset_statuses() -> dict:
     return {name: dataset_status(name).to_json() for name in all_dataset_names()}
 
 
-def dataset_selector(where=None, key: str = "dataset_choice") -> str:
-    """A select box of the datasets (availability in the label) bound to st.session_state['dataset'];
-    shows where the chosen one comes from, or why it is unavailable and how to fix that."""
-    from aeviz.data.user.owners import visible
-    from ui.user_dataset import (OWN_CHOICE, dataset_owners, delete_dataset_button, session_key,
-                                 user_dataset_label, user_dataset_uploader)
+def offered_datasets(wanted: str | None = None) -> list[str]:
+    """The datasets this session may choose: the built-in ones, the teacher's and its own uploads (never
+    another session's). `wanted`: a name about to be chosen (a user dataset converted meanwhile is found)."""
+    return _offered(wanted or current_dataset_name())[3]
 
-    where = where or st
+
+def _offered(current: str) -> tuple[dict, dict, str, list[str]]:
+    """(statuses, {user dataset: its owners, None when shared}, this session's owner key, the names it may
+    choose)."""
+    from aeviz.data.user.owners import visible
+    from ui.user_dataset import dataset_owners, session_key
+
     statuses = dataset_statuses()
-    current = current_dataset_name()
     if current not in statuses and current.startswith("user:"):  # converted in another process meanwhile
         dataset_statuses.clear()
         statuses = dataset_statuses()
-    tables = dataset_owners(tuple(statuses))  # {user dataset: its owners, None when shared}
+    tables = dataset_owners(tuple(statuses))
     owner = session_key() if tables else ""
     # A user dataset is listed only for the sessions that uploaded it, or for all when it is the teacher's.
-    names = [name for name in statuses if visible(name, owner, tables.get(name))] + [OWN_CHOICE]
+    return statuses, tables, owner, [name for name in statuses if visible(name, owner, tables.get(name))]
+
+
+def dataset_selector(where=None, key: str = "dataset_choice") -> str:
+    """A select box of the datasets (availability in the label) bound to st.session_state['dataset'];
+    shows where the chosen one comes from, or why it is unavailable and how to fix that."""
+    from ui.user_dataset import (OWN_CHOICE, delete_dataset_button, user_dataset_label,
+                                 user_dataset_uploader)
+
+    where = where or st
+    current = current_dataset_name()
+    statuses, tables, owner, names = _offered(current)
+    names = names + [OWN_CHOICE]
     if current not in names:
         current = "digits"
     # The widget's key carries the current value: when another selector changes the dataset, this one

@@ -60,17 +60,30 @@ def lesson_nav(lessons, lesson, where: str) -> None:
                    args=(following.id,), icon=":material/arrow_forward:", help=f"{words} lesson: {following.title}")
 
 
+def lesson_from_link(query: dict, lessons: dict) -> list[str]:
+    """The Lessons page's link (?lesson=ID): that lesson chosen, or the problem (the list is shown)."""
+    from aeviz.links import link_choice
+
+    chosen, problems = link_choice(query, "lesson", lessons, f"a lesson here (one of {', '.join(lessons)})",
+                                   "it was not opened")
+    if chosen is not None:
+        st.session_state["lesson_choice"] = chosen
+    return problems
+
+
 def lesson_sidebar_link() -> None:
-    """On any other page opened from a lesson (its URL names it: ?lesson=ID), a way back to that lesson."""
-    from aeviz.lessons import LessonNotFound, get_lesson
+    """On any other page opened from a lesson (its URL names it: ?lesson=ID), a way back to that lesson; a
+    lesson that is not one here is named in the page's warning."""
+    from aeviz.lessons import load_lessons
+    from aeviz.links import link_choice
+    from ui.links import restore
     from ui.runs import page_link
 
-    lesson_id = st.query_params.get("lesson")
-    if not lesson_id:
-        return
-    try:
-        lesson = get_lesson(lesson_id)
-    except LessonNotFound:
+    lessons = {lesson.id: lesson for lesson in load_lessons()}
+    restore("lesson_link", lambda query: link_choice(query, "lesson", lessons, "a lesson here (one of "
+                                                     f"{', '.join(lessons)})", "no link back to a lesson")[1])
+    lesson = lessons.get(st.query_params.get("lesson"))
+    if lesson is None:
         return
     with st.sidebar:
         page_link("lessons.py", f"Back to the lesson: {lesson.title}", ":material/school:",

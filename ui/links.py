@@ -1,7 +1,8 @@
 """Links that open a page as it was: each page's main settings live in the URL query.
 
 A page calls `restore(page, apply)` before its widgets (the URL's values go into the widgets' session
-state once, when the link is opened or changes) and `publish(page, values)` after them (the URL follows
+state once, when the link is opened or changes, through aeviz.links' checks; each value that could not be
+used is named in the page's warning) and `publish(page, values)` after them (the URL follows
 the widgets). `share_link()` shows the page's link without this tab's session id, ready to copy.
 """
 
@@ -13,8 +14,10 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from aeviz.links import shareable
+from ui.plain_text import plain
 
 APPLIED_KEY = "_links_applied"  # {page or widget: the query it last applied or saw published}
+PROBLEMS_KEY = "_links_problems"  # {page or widget: what its link asked for that could not be used}
 
 
 def current_query() -> dict[str, Any]:
@@ -31,16 +34,25 @@ def _fingerprint(query: dict[str, Any]) -> str:
     return urlencode(sorted((k, v if isinstance(v, str) else ",".join(v)) for k, v in query.items()))
 
 
-def restore(page: str, apply: Callable[[dict[str, Any]], None]) -> None:
+def restore(page: str, apply: Callable[[dict[str, Any]], list[str] | None]) -> None:
     """Call `apply(query)` when this page's URL query differs from what was last applied or published
-    here: on opening a link, never on the reruns that follow a widget change."""
+    here: on opening a link, never on the reruns that follow a widget change. `apply` returns the problems
+    of the link's values it could not use (aeviz.links checks them), and the page's warning names them, here,
+    on every run until another link (or none) is opened: no value is dropped silently."""
     query = current_query()
     markers = st.session_state.setdefault(APPLIED_KEY, {})
-    if markers.get(page) == _fingerprint(query):
-        return
-    markers[page] = _fingerprint(query)
-    if query:
-        apply(query)
+    problems = st.session_state.setdefault(PROBLEMS_KEY, {})
+    if markers.get(page) != _fingerprint(query):
+        markers[page] = _fingerprint(query)
+        problems[page] = list((apply(query) if query else None) or [])
+    link_warning(problems.get(page) or [])
+
+
+def link_warning(problems: list[str]) -> None:
+    """One warning naming each value of the link that was not applied (as plain text: it came from a link)."""
+    if problems:
+        st.warning("Some of this link's settings were not applied:\n\n" + "\n\n".join(
+            f"- {plain(problem)}" for problem in problems))
 
 
 def publish(page: str, values: dict[str, Any], owned: tuple[str, ...] = ()) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from aeviz.links import link_runs
 from aeviz.variants import VARIANTS
 
 from ui.common import cached_run, job_manager, run_store, session_owner, set_current_dataset
@@ -70,12 +71,12 @@ def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", va
     infos = saved_runs(dataset, variants)
     damaged_runs_note(dataset)
     interrupted_runs_note(dataset)
+    by_id = {i.run_id: i for i in infos}
+    if url_param:  # before the early return: a link's runs are named even when there is none to choose
+        restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, max_runs, dataset, variants))
     if not infos:
         return []
-    by_id = {i.run_id: i for i in infos}
     forget_other_runs(key, by_id)
-    if url_param:
-        restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, max_runs))
     _take_handoff(key, by_id, multiple=True)
     first = next((info for test in prefer for info in infos if test(info)), infos[0])
     chosen = st.multiselect(label, list(by_id), default=[first.run_id], max_selections=max_runs,
@@ -96,12 +97,12 @@ def pick_run(dataset: str, key: str, label: str = "Run", variants=None, url_para
     infos = saved_runs(dataset, variants)
     damaged_runs_note(dataset)
     interrupted_runs_note(dataset)
+    by_id = {i.run_id: i for i in infos}
+    if url_param:  # before the early return: a link's runs are named even when there is none to choose
+        restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, 1, dataset, variants))
     if not infos:
         return None
-    by_id = {i.run_id: i for i in infos}
     forget_other_runs(key, by_id)
-    if url_param:
-        restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, 1))
     _take_handoff(key, by_id, multiple=False)
     start = 0 if key in st.session_state else next(  # (the state wins: no default beside it)
         (index for test in prefer for index, info in enumerate(infos) if test(info)), 0)
@@ -133,16 +134,15 @@ def forget_other_runs(key: str, by_id: dict) -> None:
         st.session_state[key] = newest
 
 
-def _runs_from_link(query: dict, url_param: str, by_id: dict, key: str, most: int) -> None:
-    """The link's runs (those saved on this dataset) into the picker's state; a note for the others."""
-    from aeviz.links import query_runs
-
-    wanted = query_runs({"runs": query.get(url_param)})
-    known = [run_id for run_id in wanted if run_id in by_id][:most]
-    if wanted and not known:
-        st.warning(f"The link names run(s) {', '.join(wanted)}, which are not saved here on this dataset.")
+def _runs_from_link(query: dict, url_param: str, by_id: dict, key: str, most: int, dataset: str,
+                    variants) -> list[str]:
+    """The link's runs (those this picker lists) into the picker's state; returns the problems (each run left
+    out, named)."""
+    offered = f"saved here on {dataset}" + (" of the kinds this picker lists" if variants else "")
+    known, problems = link_runs(query, url_param, by_id, most, offered)
     if known:
         st.session_state[key] = known if most > 1 else known[0]
+    return problems
 
 
 def load_run(info):

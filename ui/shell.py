@@ -9,7 +9,10 @@ import time
 
 import streamlit as st
 
-from ui.common import XSRF_REFUSAL, dataset_selector, device_summary, session_owner, xsrf_protected
+from aeviz.data.types import SPECS
+from aeviz.links import link_choice
+from ui.common import (XSRF_REFUSAL, current_dataset_name, dataset_selector, device_summary, offered_datasets,
+                       session_owner, xsrf_protected)
 from ui.lesson_views import lesson_sidebar_link
 from ui.links import publish, restore
 from ui.runs import session_runs_sidebar
@@ -34,11 +37,16 @@ def start_umap_warmup() -> None:
     threading.Thread(target=later, daemon=True, name="aeviz-umap-warmup-delay").start()
 
 
-def _dataset_from_link(query: dict) -> None:
-    from aeviz.data.types import DATASET_NAMES
-
-    if query.get("dataset") in DATASET_NAMES:
-        st.session_state["dataset"] = query["dataset"]
+def _dataset_from_link(query: dict) -> list[str]:
+    """The link's dataset, when it is one this session may choose; else the problem (the dataset in use stays,
+    and the URL says so before the page reads it: the Train page's link is applied on that dataset)."""
+    wanted = query.get("dataset")
+    chosen, problems = link_choice(query, "dataset", offered_datasets(wanted if isinstance(wanted, str) else None),
+                                   f"a dataset you can open here ({', '.join(SPECS)}, or one of your own)",
+                                   f"kept {current_dataset_name()}")
+    if chosen is not None:
+        st.session_state["dataset"] = chosen
+    return problems
 
 
 def settings_or_stop() -> None:

@@ -11,21 +11,20 @@ from typing import Any
 import streamlit as st
 
 from aeviz.data.types import SPECS
+from aeviz.data.user import user_spec
 from aeviz.errors import AevizError
 from aeviz.links import config_query, link_config
 from aeviz.variants import VARIANTS, get_variant
 from aeviz.variants.trainer_settings import TRAINER_PARAM_NAMES
-from ui.common import has_gpu
+from ui.common import has_gpu, offered_datasets
 from ui.links import publish, restore
 from ui.params import widget_problem
-from ui.plain_text import plain
 
 PAGE = "train"
 OWNED = ("dataset", "variant", "k", "epochs", "seconds", "seed", "lr", "batch", "set")
 LR_CHOICES = (1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2, 3e-2)
 BATCH_CHOICES = (32, 64, 128, 256, 512, 1024)
 EPOCHS_RANGE, SECONDS_RANGE, SEED_RANGE = (0.1, 1000.0), (1.0, 3600.0), (0, 2**31 - 1)
-PROBLEM_KEY = "train_link_problem"
 
 
 def lr_choices(default_lr: float) -> list[float]:
@@ -53,22 +52,21 @@ def page_defaults(variant) -> dict:
 
 
 def restore_train_settings() -> None:
-    """Before the Train page's widgets: a link's values into their session state (once per link)."""
+    """Before the Train page's widgets: a link's values into their session state (once per link); the page's
+    warning names the values that could not be used (ui.links.restore)."""
     restore(PAGE, _apply)
-    if st.session_state.get(PROBLEM_KEY):
-        st.warning(st.session_state[PROBLEM_KEY])
 
 
-def _apply(query: dict[str, Any]) -> None:
-    st.session_state[PROBLEM_KEY] = ""
+def _apply(query: dict[str, Any]) -> list[str]:
     linked = link_config(query, _input_shape, _widget_check(query))
     if linked is None:
-        return
-    if linked.problems:
-        st.session_state[PROBLEM_KEY] = "Some of this link's settings were not applied:\n\n" + "\n\n".join(
-            f"- {plain(problem)}" for problem in linked.problems)
-    if linked.valid is None:
-        return
+        return []
+    if linked.valid is not None:
+        _apply_config(linked)
+    return linked.problems
+
+
+def _apply_config(linked) -> None:
     config = linked.valid.config
     state, slug = st.session_state, config.variant
     state["dataset"] = config.dataset
@@ -88,22 +86,28 @@ def _apply(query: dict[str, Any]) -> None:
 
 
 def _input_shape(dataset: str) -> tuple[int, ...]:
-    if dataset not in SPECS:
-        raise AevizError(f"not a dataset here; choose one of: {', '.join(SPECS)}")
-    return tuple(SPECS[dataset].image_shape)
+    """A built-in dataset's image shape, or that of a dataset of this session's own (or the teacher's)."""
+    if dataset in SPECS:
+        return tuple(SPECS[dataset].image_shape)
+    if dataset in offered_datasets():
+        return tuple(user_spec(dataset).image_shape)
+    raise AevizError(f"not a dataset you can use here; choose one of: {', '.join(SPECS)}, or one of your own")
 
 
 def _widget_check(query: dict[str, Any]):
     """fits(name, value) for link_config: None when the value fits the Train page's widget, else its range."""
     variant = VARIANTS.get(str(query.get("variant")))
-    dataset = SPECS.get(str(query.get("dataset")))
+    try:
+        shape = _input_shape(str(query.get("dataset")))
+    except AevizError:
+        shape = None  # link_config names the dataset
 
     def fits(name: str, value: Any) -> str | None:
-        if variant is None or dataset is None:
+        if variant is None or shape is None:
             return None
         defaults = page_defaults(variant)
         if name == "k":
-            low, high, _ = k_slider(variant, math.prod(dataset.image_shape))
+            low, high, _ = k_slider(variant, math.prod(shape))
             return None if low <= value <= high else f"the Bottleneck size slider runs from {low} to {high}"
         ranges = {"epochs": EPOCHS_RANGE, "seconds": SECONDS_RANGE, "seed": SEED_RANGE}
         if name in ranges:
