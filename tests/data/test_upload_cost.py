@@ -211,7 +211,7 @@ print(json.dumps({"baseline_mb": baseline / 2**20, "peak_mb": resource.getrusage
 
 
 def test_an_image_folder_zip_converts_a_member_at_a_time_under_an_address_space_cap(tmp_path):
-    """A 1 MB zip of 50 PNGs that unpack to 210 MB (each a 1-megapixel RGBA image saved uncompressed) converts
+    """A 0.4 MB zip of 50 PNGs that unpack to 200 MB (each a 1-megapixel RGBA image saved uncompressed) converts
     in a child whose address space is capped at its baseline (imports done) plus 160 MB: less than what the
     members unpack to, so holding them all at once (as before: every member inflated, then decoded) fails."""
     from PIL import Image
