@@ -11,11 +11,16 @@ from ui.plain_text import plain
 DATASET_KEY = "dataset"
 
 
-@st.cache_resource(show_spinner="Loading dataset…")
 def cached_dataset(name: str):
-    from aeviz.data.datasets import load_dataset
+    """The loaded dataset every session shares. The library keeps the most recently used within
+    AEVIZ_CACHE_DATASETS_MB (aeviz.data.datasets); a Streamlit cache here would hold every dataset ever
+    shown, past that bound."""
+    from aeviz.data.datasets import dataset_loaded, load_dataset
 
-    return load_dataset(name)
+    if dataset_loaded(name):
+        return load_dataset(name)
+    with st.spinner("Loading dataset…"):
+        return load_dataset(name)
 
 
 def run_store():
@@ -250,7 +255,7 @@ def dataset_or_stop(name: str | None = None):
         st.stop()
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=16)
 def pca_curve(name: str):
     """PCA's test MSE per pixel for k = 0..D on dataset `name` (exact; cached)."""
     from aeviz.analysis.pca import pca_test_mse_curve
