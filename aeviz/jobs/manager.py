@@ -16,7 +16,8 @@ waiting (QueueFull past that); a queued job none of whose followers has been see
 ``$AEVIZ_ABANDON_SECONDS`` (default 600; a closed tab) is cancelled when its turn comes. Work that trains
 outside a job (a page's trainer, a sweep's point) holds one of the same slots (`hold_slot`, `slot_gate`:
 aeviz.jobs.slots), waiting its turn in the same queue. A running job is checkpointed (a crash loses
-little: aeviz.runs.checkpoints); an ended one is saved with the run store; at exit or SIGTERM/Ctrl-C
+little: aeviz.runs.checkpoints); an ended one is saved with the run store, and its model then leaves memory
+(`result` loads it back from the store); at exit or SIGTERM/Ctrl-C
 running jobs are stopped and saved (aeviz.jobs.shutdown). With a Ray address (``$AEVIZ_RAY_ADDRESS``) jobs train
 on the cluster's workers (aeviz.jobs.executors). A job is a background task (aeviz.training.tasks).
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import secrets
 import threading
 import time
@@ -96,10 +98,23 @@ class Job(TrainerTask):
             return frozenset(self._followers)
 
     def saved_as(self, run_id: str) -> None:
-        """Record that the run, not saved when the job ended, has now been saved as `run_id`."""
+        """Record that the run, not saved when the job ended, has now been saved as `run_id` (its model then
+        leaves memory: the run store has it)."""
         with self.lock:
             self.run_id, self._error = run_id, ""
             self._message = self._message.split("; not saved:")[0]
+            self.release_model()
+
+    def release_model(self) -> None:
+        """Drop the ended job's result, model included, once its run is saved (a page loads it back from the
+        run store by its run id); the job keeps what its view shows: metrics, run id, histories. A run not
+        saved keeps its model, to save again or download."""
+        with self.lock:
+            if self.run_id is None or self.status in ACTIVE:
+                return
+            self._result = None
+            if self.finished is not None:
+                self.finished = dataclasses.replace(self.finished, result=None)
 
     def make_source(self):
         manager = self._manager
@@ -145,11 +160,13 @@ class Job(TrainerTask):
                 self._message += f"; not saved: {event.save_error}"
 
     def cleanup(self) -> None:
-        """Drop the trainer (it holds the dataset on the device), model to the CPU: ended runs hold no GPU memory."""
+        """Drop the trainer (it holds the dataset on the device) and, once the run is saved, the model (a run
+        not saved keeps it, on the CPU): ended runs hold no GPU memory, and saved ones no model."""
         with self.lock:
             self.source = None
             if self._result is not None and self._result.model is not None:
                 self._result.model.to("cpu")
+            self.release_model()
         self.showable.set()
 
     def view(self, position: int | None, with_history: bool) -> JobView:
@@ -429,8 +446,14 @@ class JobManager:
         return [self.view(job_id, with_history) for job_id in ids]
 
     def result(self, job_id: str):
-        """The ended job's TrainResult (model included), or None."""
-        return self.job(job_id).result
+        """The ended job's result with its model: the TrainResult in memory while its run is not saved; once
+        saved, the run loaded back from the run store (a LoadedRun: the same config, model, metrics and
+        histories); None before it ends, or when it ended without a result."""
+        job = self.job(job_id)
+        result = job.result
+        if result is None and job.run_id is not None and job.status not in ACTIVE:
+            return self.store().load(job.run_id)
+        return result
 
     def store(self):
         return self._store_factory() if self._store_factory else RunStore()
