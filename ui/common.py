@@ -55,18 +55,19 @@ def session_owner() -> str:
     session state and in the URL (?session=...) so a reload finds the same background jobs; the id in
     the URL is accepted only from the browser it was minted for (it is signed with that browser's XSRF
     cookie), so a shared link gives the other browser a fresh session, never this one. An invented,
-    foreign or expired id is refused the same way."""
+    foreign or expired id is refused the same way (an old id whose session has a tab open, a reload, is not
+    expired)."""
     from aeviz.jobs import sessions
+    from aeviz.jobs.presence import PRESENCE
 
-    binding = browser_binding()
-    owner = st.session_state.get(SESSION_KEY)
-    if owner:  # server-side state: the client cannot set it
-        sessions.touch(owner)
-    else:
+    owner = st.session_state.get(SESSION_KEY)  # server-side state: the client cannot set it
+    if not owner:
         # Without XSRF protection the browser holds nothing of its own to bind to: an id in the URL could be
         # a classmate's, copied from their address bar, so it is never taken (the app refuses to run then).
+        binding = browser_binding()
         from_url = st.query_params.get(SESSION_PARAM) if xsrf_protected() else None
-        owner = from_url if sessions.accept(from_url, binding) else sessions.mint(binding)
+        live = isinstance(from_url, str) and PRESENCE.knows(from_url)
+        owner = from_url if sessions.accept(from_url, binding, live=live) else sessions.mint(binding)
         st.session_state[SESSION_KEY] = owner
     if st.query_params.get(SESSION_PARAM) != owner:
         st.query_params[SESSION_PARAM] = owner

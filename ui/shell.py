@@ -1,5 +1,6 @@
-"""The sidebar every page shares: dataset in use and its source, the device, this session's runs.
-Also starts the UMAP warm-up in the background, once per process."""
+"""The sidebar every page shares: dataset in use and its source, the device, this session's runs. Before it,
+the server's settings are checked and this tab is let in (or told the server is full: ui.admission). Also
+starts the UMAP warm-up in the background, once per process."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 
 import streamlit as st
 
+from ui.admission import admit_or_stop
 from ui.common import XSRF_REFUSAL, dataset_selector, device_summary, session_owner, xsrf_protected
 from ui.lesson_views import lesson_sidebar_link
 from ui.links import publish, restore
@@ -61,9 +63,10 @@ def settings_or_stop() -> None:
 
 
 def sidebar(page=None) -> None:
-    """`page`: the st.Page about to run (its url_path says which), when known."""
+    """`page`: the st.Page about to run (its url_path says which), when known. A newcomer to a full server is
+    told so instead (ui.admission)."""
     settings_or_stop()
-    session_owner()
+    admit_or_stop(session_owner())
     restore("shell", _dataset_from_link)
     with st.sidebar:
         publish("shell", {"dataset": dataset_selector(st.sidebar, key="sidebar_dataset")})
