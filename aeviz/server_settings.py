@@ -1,6 +1,6 @@
 """How many training jobs this server runs at once and how many one session may queue, when a queued job's
-owner counts as gone, and how often a training run is checkpointed: the operator's settings, read from the
-environment (README, "Serving a class on one machine"). Every number is read by `number_from_env`, so each
+owner counts as gone, how often a training run is checkpointed, how many sessions it takes at once and how
+much memory its caches may keep: the operator's settings, read from the environment (README, "Serving a class on one machine"). Every number is read by `number_from_env`, so each
 bad value gets the same kind of one-line message naming the setting, what it takes and what it got."""
 
 from __future__ import annotations
@@ -19,7 +19,16 @@ DEFAULT_ABANDON_SECONDS = 600.0  # a queued job whose owner has not been seen th
 DEFAULT_CHECKPOINT_SECONDS = 30.0  # a crash loses at most this much training
 MAX_CHECKPOINT_SECONDS = 3600.0
 SESSION_IDLE_ENV = "AEVIZ_SESSION_IDLE_SECONDS"
-DEFAULT_SESSION_IDLE_SECONDS = 12 * 3600.0  # a session id unused this long has expired (aeviz.jobs.sessions)
+DEFAULT_SESSION_IDLE_SECONDS = 12 * 3600.0  # a session id minted this long ago has expired, unless a tab of it is
+                                            # open (aeviz.jobs.sessions; the name is kept for operators' settings)
+SESSION_GRACE_SECONDS = 120.0  # a session whose tabs have all closed is forgotten this long after (aeviz.jobs.presence)
+MAX_SESSIONS_ENV = "AEVIZ_MAX_SESSIONS"
+DEFAULT_MAX_SESSIONS = 200  # sessions open at once (a class, with room to spare); a newcomer past it is told to wait
+# What the process keeps in memory to answer again quickly, least recently used dropped past it (aeviz.lru):
+# loaded datasets (Fashion-MNIST: 220 MB) and PCA fits (a 64x64 dataset's: 67 MB) in MB, UMAP embeddings in number.
+CACHE_ENVS = {"datasets_mb": ("AEVIZ_CACHE_DATASETS_MB", 1024),
+              "pca_mb": ("AEVIZ_CACHE_PCA_MB", 256),
+              "embeddings": ("AEVIZ_CACHE_EMBEDDINGS", 32)}
 # The Ray cluster is the teacher's choice, never a page's: its address is AEVIZ_RAY_ADDRESS (aeviz.cluster.connection);
 # without one, pages may start a local Ray instance on this machine only where AEVIZ_RAY_LOCAL is 1.
 RAY_ADDRESS_ENV = "AEVIZ_RAY_ADDRESS"
@@ -75,8 +84,23 @@ def checkpoint_seconds_from_env(default: float = DEFAULT_CHECKPOINT_SECONDS) -> 
 
 
 def session_idle_seconds_from_env(default: float = DEFAULT_SESSION_IDLE_SECONDS) -> float:
-    """Seconds after which an unused session id has expired."""
+    """Seconds after its minting that a session id has expired (unless a tab of its session is open)."""
     return number_from_env(SESSION_IDLE_ENV, default, "a number of seconds above 0", minimum=1e-3)
+
+
+def max_sessions_from_env(default: int | None = DEFAULT_MAX_SESSIONS) -> int | None:
+    """How many browser sessions the app serves at once (None: 0 was set, no limit)."""
+    return number_from_env(MAX_SESSIONS_ENV, default, "a whole number, 0 for no limit", whole=True,
+                           zero_is_none=True)
+
+
+def cache_limits() -> dict[str, int]:
+    """The caches' budgets: dataset_bytes, pca_bytes and embeddings (each a whole number of at least 1 in its
+    environment variable)."""
+    read = {key: number_from_env(env, default, "a whole number of at least 1", whole=True, minimum=1)
+            for key, (env, default) in CACHE_ENVS.items()}
+    return {"dataset_bytes": read["datasets_mb"] * 10**6, "pca_bytes": read["pca_mb"] * 10**6,
+            "embeddings": read["embeddings"]}
 
 
 def ray_address_from_env() -> str | None:
@@ -126,5 +150,7 @@ def check_settings() -> None:
     abandon_seconds_from_env()
     checkpoint_seconds_from_env()
     session_idle_seconds_from_env()
+    max_sessions_from_env()
+    cache_limits()
     ray_local_from_env()
     user_data_limits()

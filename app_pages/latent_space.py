@@ -36,18 +36,12 @@ def test_codes(run_id: str, created: float, dataset: str) -> np.ndarray:
     return latent.encode_images(run.model, cached_dataset(dataset).test_images)
 
 
-@st.cache_data(show_spinner="PCA of the pixels…")
+@st.cache_data(show_spinner="PCA of the pixels…", max_entries=8)
 def pixel_pca(dataset: str) -> tuple[np.ndarray, np.ndarray]:
     """The test images on their first two principal axes, and the share of variance along each."""
     pixels = cached_dataset(dataset).test_images.numpy()
     projection = latent.pca_projection(pixels)
     return projection(pixels), projection.explained
-
-
-@st.cache_resource
-def umap_results() -> dict:
-    """Process-wide UMAP results, keyed by (run id, created, points): computed once, with progress."""
-    return {}
 
 
 def selected_indices(event) -> list[int]:
@@ -102,18 +96,17 @@ if run is not None:
             else:
                 points = analysis.stratified_subsample(labels, umap_embed.MAX_POINTS)
                 key = (info.run_id, info.created, len(points))
-                results = umap_results()
                 warm = umap_embed.umap_warm_state()
-                if key not in results:
+                embedding = umap_embed.EMBEDDINGS.get(key)  # process-wide: each result computed once, with progress
+                if embedding is None:
                     bar = st.progress(0.0, text="UMAP: starting")
                     try:
-                        results[key] = umap_embed.umap_embedding(
-                            codes[points], progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+                        embedding = umap_embed.EMBEDDINGS.put(key, umap_embed.umap_embedding(
+                            codes[points], progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m)))
                     except Exception as exc:  # umap/numba missing or broken: say so, keep the page
                         st.error(f"UMAP failed: {exc}. PCA of the codes still works.")
                         st.stop()
                     bar.empty()
-                embedding = results[key]
                 axes = ("UMAP 1", "UMAP 2")
                 st.caption(
                     (f"UMAP of all {len(codes):,} test codes. " if len(points) == len(codes) else
@@ -121,8 +114,8 @@ if run is not None:
                      f"it to seconds). ")
                     + "numba's compiled kernels are cached on the server's disk "
                     f"and warmed up in the background when the app starts (warm-up: {warm.state}"
-                    + (f", {warm.seconds:.0f} s" if warm.state == "done" else "") + "); each result is kept "
-                    "for the app's lifetime.")
+                    + (f", {warm.seconds:.0f} s" if warm.state == "done" else "") + "); the server keeps the "
+                    "most recent results for everyone.")
         title = f"{info.label}: {method}"
         event = st.plotly_chart(themed(code_scatter_figure(embedding, labels[points], class_names, points, title=title,
                                                     axis_titles=axes)),

@@ -34,12 +34,12 @@ st.markdown(
     "(80,000 ratings), scored on the 20,000 held-out ratings of `u1.test`.")
 
 
-@st.cache_resource(show_spinner="Reading MovieLens 100K…")
+@st.cache_resource(show_spinner="Reading MovieLens 100K…", max_entries=1)
 def ratings_data(source_key: str):
     return movielens.load_movielens()
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=4)
 def baselines(source_key: str) -> dict[str, float]:
     return movielens.baseline_rmses(ratings_data(source_key))
 

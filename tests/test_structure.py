@@ -118,7 +118,7 @@ def test_the_cycle_check_finds_a_cycle(tmp_path):
 # Bottom first. A package (or top-level module) may import only from the layers before its own.
 LAYERS = (
     {"errors"},
-    {"params", "safe_io", "server_settings", "serving", "facts", "run_origin"},
+    {"params", "safe_io", "server_settings", "serving", "facts", "run_origin", "lru"},
     {"data"},
     {"variants"},
     {"analysis"},

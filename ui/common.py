@@ -11,11 +11,16 @@ from ui.plain_text import plain
 DATASET_KEY = "dataset"
 
 
-@st.cache_resource(show_spinner="Loading dataset…")
 def cached_dataset(name: str):
-    from aeviz.data.datasets import load_dataset
+    """The loaded dataset every session shares. The library keeps the most recently used within
+    AEVIZ_CACHE_DATASETS_MB (aeviz.data.datasets); a Streamlit cache here would hold every dataset ever
+    shown, past that bound."""
+    from aeviz.data.datasets import dataset_loaded, load_dataset
 
-    return load_dataset(name)
+    if dataset_loaded(name):
+        return load_dataset(name)
+    with st.spinner("Loading dataset…"):
+        return load_dataset(name)
 
 
 def run_store():
@@ -50,18 +55,19 @@ def session_owner() -> str:
     session state and in the URL (?session=...) so a reload finds the same background jobs; the id in
     the URL is accepted only from the browser it was minted for (it is signed with that browser's XSRF
     cookie), so a shared link gives the other browser a fresh session, never this one. An invented,
-    foreign or expired id is refused the same way."""
+    foreign or expired id is refused the same way (an old id whose session has a tab open, a reload, is not
+    expired)."""
     from aeviz.jobs import sessions
+    from aeviz.jobs.presence import PRESENCE
 
-    binding = browser_binding()
-    owner = st.session_state.get(SESSION_KEY)
-    if owner:  # server-side state: the client cannot set it
-        sessions.touch(owner)
-    else:
+    owner = st.session_state.get(SESSION_KEY)  # server-side state: the client cannot set it
+    if not owner:
         # Without XSRF protection the browser holds nothing of its own to bind to: an id in the URL could be
         # a classmate's, copied from their address bar, so it is never taken (the app refuses to run then).
+        binding = browser_binding()
         from_url = st.query_params.get(SESSION_PARAM) if xsrf_protected() else None
-        owner = from_url if sessions.accept(from_url, binding) else sessions.mint(binding)
+        live = isinstance(from_url, str) and PRESENCE.knows(from_url)
+        owner = from_url if sessions.accept(from_url, binding, live=live) else sessions.mint(binding)
         st.session_state[SESSION_KEY] = owner
     if st.query_params.get(SESSION_PARAM) != owner:
         st.query_params[SESSION_PARAM] = owner
@@ -265,7 +271,7 @@ def dataset_or_stop(name: str | None = None):
         st.stop()
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=16)
 def pca_curve(name: str):
     """PCA's test MSE per pixel for k = 0..D on dataset `name` (exact; cached)."""
     from aeviz.analysis.pca import pca_test_mse_curve

@@ -1,6 +1,8 @@
-"""Background work a page starts (live trainers, sweep runners) kept per browser session for the life of the
-server. Streamlit's session state is lost on a reload; the session id in the URL (?session=) is not, so a
-reload finds its training or sweep again, running or finished, with its Stop button."""
+"""Background work a page starts (live trainers, sweep runners) kept per browser session while the session
+lasts (the most recent KEPT_MOST; what a session gone kept is dropped, but for work still running:
+aeviz.jobs.presence).
+Streamlit's session state is lost on a reload; the session id in the URL (?session=) is not, so a reload
+finds its training or sweep again, running or finished, with its Stop button."""
 
 from __future__ import annotations
 
@@ -10,12 +12,13 @@ from typing import Any
 
 import streamlit as st
 
+from aeviz.jobs.presence import PRESENCE
 from ui.common import session_owner
 
 KEPT_MOST = 128  # the most recent objects kept process-wide (each a small model or a sweep's state)
 
 
-class _Kept:
+class KeptObjects:
     """{(session owner, key): object}, the most recent KEPT_MOST, safe across sessions' threads."""
 
     def __init__(self):
@@ -33,10 +36,20 @@ class _Kept:
         with self.lock:
             return self.objects.get((owner, key))
 
+    def forget_owner(self, owner: str) -> None:
+        """Drop what `owner`'s session kept (its tabs have closed: aeviz.jobs.presence), but for work still
+        running (a sweep, a page's training), which its session finds again if it comes back."""
+        with self.lock:
+            for entry in [entry for entry, value in self.objects.items()
+                          if entry[0] == owner and not getattr(value, "running", False)]:
+                del self.objects[entry]
+
 
 @st.cache_resource(show_spinner=False)
-def _kept() -> _Kept:
-    return _Kept()
+def _kept() -> KeptObjects:
+    kept_objects = KeptObjects()
+    PRESENCE.on_forget(kept_objects.forget_owner)
+    return kept_objects
 
 
 def keep(key: str, value: Any) -> Any:

@@ -1,5 +1,6 @@
-"""The sidebar every page shares: dataset in use and its source, the device, this session's runs.
-Also starts the UMAP warm-up in the background, once per process."""
+"""The sidebar every page shares: dataset in use and its source, the device, this session's runs. Before it,
+the server's settings are checked and this tab is let in (or told the server is full: ui.admission). Also
+starts the UMAP warm-up in the background, once per process."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import streamlit as st
 
 from aeviz.data.types import SPECS
 from aeviz.links import link_choice
+from ui.admission import admit_or_stop
 from ui.common import (XSRF_REFUSAL, current_dataset_name, dataset_selector, device_summary, offered_datasets,
                        session_owner, xsrf_protected)
 from ui.lesson_views import lesson_sidebar_link
@@ -69,9 +71,10 @@ def settings_or_stop() -> None:
 
 
 def sidebar(page=None) -> None:
-    """`page`: the st.Page about to run (its url_path says which), when known."""
+    """`page`: the st.Page about to run (its url_path says which), when known. A newcomer to a full server is
+    told so instead (ui.admission)."""
     settings_or_stop()
-    session_owner()
+    admit_or_stop(session_owner())
     restore("shell", _dataset_from_link)
     with st.sidebar:
         publish("shell", {"dataset": dataset_selector(st.sidebar, key="sidebar_dataset")})

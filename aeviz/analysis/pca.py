@@ -2,15 +2,19 @@
 
 The error-versus-k frontier for every k at once comes from one projection: with c the test
 images' coordinates on all components, the residual at k is ||x - mean||^2 - sum_{i<k} c_i^2.
+A dataset's fit and frontier are kept, the most recently used within ``$AEVIZ_CACHE_PCA_MB`` (default 256;
+a 64x64 dataset's fit is 67 MB, a 28x28 one's 2.5 MB).
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from aeviz.lru import LRUCache
+from aeviz.server_settings import cache_limits
 
 
 @dataclass
@@ -62,44 +66,19 @@ def fit_pca(train_images, chunk: int = 4096) -> PCAFit:
                   np.maximum(eigenvalues[order], 0.0).astype(np.float32))
 
 
-# Fitted once per dataset and process. Each dataset has its own lock, held while its PCA is fitted (a 64x64
-# dataset's takes ~25 s): sessions asking for the same dataset's PCA wait for that one fit, while another
-# dataset's PCA never waits for it. `_guard` only guards the dictionaries, for a moment.
-_fits: dict[str, PCAFit] = {}
-_curves: dict[str, np.ndarray] = {}
-_locks: dict[str, threading.Lock] = {}
-_guard = threading.Lock()
-
-
-def _dataset_lock(name: str) -> threading.Lock:
-    with _guard:
-        return _locks.setdefault(name, threading.Lock())
-
-
-def _cached(cache: dict, name: str, compute):
-    """cache[name], computed by `compute()` under the dataset's own lock the first time it is asked for."""
-    with _guard:
-        if name in cache:
-            return cache[name]
-    with _dataset_lock(name):
-        with _guard:
-            if name in cache:  # computed while this caller waited for the dataset's lock
-                return cache[name]
-        value = compute()
-        with _guard:
-            cache[name] = value
-        return value
+# {(dataset name, "fit"): PCAFit, (dataset name, "curve"): its test MSE for every k}; made one at a time.
+FITS = LRUCache(max_bytes=lambda: cache_limits()["pca_bytes"])
 
 
 def dataset_pca(dataset) -> PCAFit:
-    """PCA of a loaded dataset's train split, computed once per process (per dataset: see _dataset_lock)."""
-    return _cached(_fits, dataset.name, lambda: fit_pca(dataset.train_images))
+    """PCA of a loaded dataset's train split, kept while among the most recently used."""
+    return FITS.get_or_make((dataset.name, "fit"), lambda: fit_pca(dataset.train_images))
 
 
 def pca_test_mse_curve(dataset) -> np.ndarray:
-    """PCA's test MSE per pixel for every k = 0 .. D (index k), cached per dataset."""
-    fit = dataset_pca(dataset)
-    return _cached(_curves, dataset.name, lambda: fit.test_mse_curve(dataset.test_images))
+    """PCA's test MSE per pixel for every k = 0 .. D (index k), kept per dataset like its fit."""
+    return FITS.get_or_make((dataset.name, "curve"),
+                            lambda: dataset_pca(dataset).test_mse_curve(dataset.test_images))
 
 
 def pca_test_mse(dataset, k: int) -> float:

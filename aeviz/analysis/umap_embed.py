@@ -16,7 +16,8 @@ neighbour search (pynndescent) compiles its own. Here:
   and the same 15-NN class accuracy in 2-D (0.78), in 2.7, 4.0 and 7.5 s. (A parallel layout was no
   faster on 2 cores: its threads write to the same small coordinate array.)
 * at most ``MAX_POINTS`` codes are embedded (callers take a stratified subsample);
-* ``warm_up_umap()`` loads or compiles the kernels in a background thread when the app starts.
+* ``warm_up_umap()`` loads or compiles the kernels in a background thread when the app starts;
+* ``EMBEDDINGS`` keeps the most recent ``$AEVIZ_CACHE_EMBEDDINGS`` (default 32) embeddings a page made.
 
     from aeviz.analysis.umap_embed import umap_embedding
     xy = umap_embedding(codes)          # (N, 2) float32
@@ -33,10 +34,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from aeviz.lru import LRUCache
+from aeviz.server_settings import cache_limits
+
 DEFAULT_EPOCHS = 100
 MAX_POINTS = 10000
 _lock = threading.Lock()
 _prepared = False
+# Embeddings pages made, by their own key (the Latent space page: run id, creation time, points), the most
+# recently used kept (each at most MAX_POINTS x 2 float32: 80 KB).
+EMBEDDINGS = LRUCache(max_entries=lambda: cache_limits()["embeddings"])
 
 
 def numba_cache_dir() -> Path:

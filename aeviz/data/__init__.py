@@ -2,6 +2,6 @@
 (`datasets`, `idx`, `download`), the user's own behind the same interface (`user`), and the corruptions
 a denoising autoencoder sees (`noise`).
 
-Owns: loading images and labels into memory. Uses: `aeviz.errors`, `aeviz.safe_io`, `aeviz.server_settings`
-and nothing else of aeviz.
+Owns: loading images and labels into memory. Uses: `aeviz.errors`, `aeviz.safe_io`, `aeviz.server_settings`,
+`aeviz.lru` and nothing else of aeviz.
 """

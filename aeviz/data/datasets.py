@@ -4,13 +4,13 @@ scikit-learn's bundled 8x8 digits, the offline fallback.
 Where MNIST-style files come from, in order: ``$AEVIZ_DATA_DIR/<Folder>/raw`` (``.gz`` or
 extracted), the user cache folder, Debian's ``/usr/share/datasets/fashion-mnist``, then a
 download through torchvision's mirrors into the cache (unless ``AEVIZ_OFFLINE=1``).
-Each dataset is loaded once per process and shared.
+A loaded dataset is kept and shared, the most recently used within ``$AEVIZ_CACHE_DATASETS_MB`` (default
+1024; aeviz.lru): past it the least recently used is dropped, and read again when asked for.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,8 @@ from aeviz.data.download import ProgressCallback, download_resources
 from aeviz.errors import DatasetUnavailable, InvalidConfig
 from aeviz.data.idx import IDX_FILES, read_idx_folder
 from aeviz.data.user import list_infos, load_user_dataset, user_spec, user_status
+from aeviz.lru import LRUCache
+from aeviz.server_settings import cache_limits
 
 
 # ---------------------------------------------------------------------------- sources
@@ -140,22 +142,25 @@ def download(spec: DatasetSpec, progress: ProgressCallback | None = None, timeou
 
 # ---------------------------------------------------------------------------- loading
 
-_cache: dict[str, Dataset] = {}
-_cache_lock = threading.Lock()
+# Read one at a time (the cache's lock is held while reading): two sessions asking for Fashion-MNIST at once
+# read it once. A dataset dropped from here stays valid for whoever holds it (a running job).
+LOADED = LRUCache(max_bytes=lambda: cache_limits()["dataset_bytes"])
 
 
 def load_dataset(name: str, download_missing: bool = True, progress: ProgressCallback | None = None) -> Dataset:
-    """The dataset `name`, loaded once per process and shared (treat its tensors as read-only)."""
+    """The dataset `name`, kept and shared while it is among the most recently used (treat its tensors as
+    read-only)."""
     spec = get_spec(name)
-    with _cache_lock:
-        if name not in _cache:
-            _cache[name] = read_dataset(spec, download_missing and not offline(), progress)
-        return _cache[name]
+    return LOADED.get_or_make(name, lambda: read_dataset(spec, download_missing and not offline(), progress))
+
+
+def dataset_loaded(name: str) -> bool:
+    """Whether `name` is in memory now (load_dataset returns it at once)."""
+    return name in LOADED
 
 
 def clear_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
+    LOADED.clear()
 
 
 def read_dataset(spec: DatasetSpec, download_missing: bool, progress: ProgressCallback | None) -> Dataset:

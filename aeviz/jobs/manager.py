@@ -16,15 +16,19 @@ waiting (QueueFull past that); a queued job none of whose followers has been see
 ``$AEVIZ_ABANDON_SECONDS`` (default 600; a closed tab) is cancelled when its turn comes. Work that trains
 outside a job (a page's trainer, a sweep's point) holds one of the same slots (`hold_slot`, `slot_gate`:
 aeviz.jobs.slots), waiting its turn in the same queue. A running job is checkpointed (a crash loses
-little: aeviz.runs.checkpoints); an ended one is saved with the run store; at exit or SIGTERM/Ctrl-C
+little: aeviz.runs.checkpoints); an ended one is saved with the run store, and its model then leaves memory
+(`result` loads it back from the store); at exit or SIGTERM/Ctrl-C
 running jobs are stopped and saved (aeviz.jobs.shutdown). With a Ray address (``$AEVIZ_RAY_ADDRESS``) jobs train
 on the cluster's workers (aeviz.jobs.executors). A job is a background task (aeviz.training.tasks).
+A session that is gone (aeviz.jobs.presence: its tabs closed) is forgotten (`forget_owner`): its ended jobs
+that no other session follows go, and so does its last sign once its queued and running jobs have ended.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import secrets
 import threading
 import time
@@ -35,6 +39,7 @@ from aeviz.training.config import TrainConfig, ValidConfig
 from aeviz.training.device import share_cpu_threads, warm_up_optimizers
 from aeviz.errors import AevizError, QueueFull
 from aeviz.jobs.executors import JobCluster
+from aeviz.jobs.presence import PRESENCE
 from aeviz.jobs.slots import SlotHold
 from aeviz.jobs.view import JobView
 from aeviz.server_settings import MAX_QUEUED_ENV, abandon_seconds_from_env, max_jobs_from_env, max_queued_from_env
@@ -87,6 +92,12 @@ class Job(TrainerTask):
                 return True
             return False
 
+    def forget_follower(self, owner: str) -> bool:
+        """`owner`'s session is gone: it no longer follows this (ended) job. True if no session follows it now."""
+        with self.lock:
+            self._followers.discard(owner)
+            return not self._followers
+
     def followed_by(self, owner: str) -> bool:
         with self.lock:
             return owner in self._followers
@@ -96,10 +107,23 @@ class Job(TrainerTask):
             return frozenset(self._followers)
 
     def saved_as(self, run_id: str) -> None:
-        """Record that the run, not saved when the job ended, has now been saved as `run_id`."""
+        """Record that the run, not saved when the job ended, has now been saved as `run_id` (its model then
+        leaves memory: the run store has it)."""
         with self.lock:
             self.run_id, self._error = run_id, ""
             self._message = self._message.split("; not saved:")[0]
+            self.release_model()
+
+    def release_model(self) -> None:
+        """Drop the ended job's result, model included, once its run is saved (a page loads it back from the
+        run store by its run id); the job keeps what its view shows: metrics, run id, histories. A run not
+        saved keeps its model, to save again or download."""
+        with self.lock:
+            if self.run_id is None or self.status in ACTIVE:
+                return
+            self._result = None
+            if self.finished is not None:
+                self.finished = dataclasses.replace(self.finished, result=None)
 
     def make_source(self):
         manager = self._manager
@@ -145,11 +169,13 @@ class Job(TrainerTask):
                 self._message += f"; not saved: {event.save_error}"
 
     def cleanup(self) -> None:
-        """Drop the trainer (it holds the dataset on the device), model to the CPU: ended runs hold no GPU memory."""
+        """Drop the trainer (it holds the dataset on the device) and, once the run is saved, the model (a run
+        not saved keeps it, on the CPU): ended runs hold no GPU memory, and saved ones no model."""
         with self.lock:
             self.source = None
             if self._result is not None and self._result.model is not None:
                 self._result.model.to("cpu")
+            self.release_model()
         self.showable.set()
 
     def view(self, position: int | None, with_history: bool) -> JobView:
@@ -185,6 +211,7 @@ class JobManager:
         self._holds: dict[str, SlotHold] = {}  # slots held (or waited for) by training outside the jobs: sweeps
         self._queue: list[str] = []
         self._seen: dict[str, float] = {}     # owner -> time.monotonic() of the last sign of them
+        self._gone: set[str] = set()          # owners whose session is gone but who follow an active job
         self._lock = threading.RLock()  # reentrant: a job that cannot start ends, and its end asks for the next
 
     # ------------------------------------------------------------------ submitting
@@ -200,7 +227,7 @@ class JobManager:
             config = copy.deepcopy(config)
         job = Job(f"job-{secrets.token_hex(4)}", owner, config, self, resume)
         with self._lock:
-            self._seen[owner] = time.monotonic()
+            self._saw(owner)
             same = self._attachable(job.fingerprint)
             if same is not None:
                 same.follow(owner)
@@ -304,7 +331,32 @@ class JobManager:
     def touch(self, owner: str) -> None:
         """A sign that `owner` (a browser session) is still there."""
         with self._lock:
-            self._seen[owner] = time.monotonic()
+            self._saw(owner)
+
+    def _saw(self, owner: str) -> None:
+        """Called with the lock held."""
+        self._seen[owner] = time.monotonic()
+        self._gone.discard(owner)
+
+    def forget_owner(self, owner: str) -> None:
+        """`owner`'s session is gone (aeviz.jobs.presence): it stops following the ended jobs, and an ended job
+        that no session follows any more is forgotten (its run is in the store). Its queued and running jobs go
+        on (the abandonment rule still counts from its last sign): the manager forgets it once they have ended."""
+        with self._lock:
+            for job in [job for job in self._jobs.values() if job.followed_by(owner) and job.status not in ACTIVE]:
+                if job.forget_follower(owner):
+                    del self._jobs[job.job_id]
+            if any(entry.followed_by(owner) for entry in [*self._jobs.values(), *self._holds.values()]):
+                self._gone.add(owner)
+            else:
+                self._gone.discard(owner)
+                self._seen.pop(owner, None)
+
+    def owner_count(self) -> int:
+        """The sessions the manager keeps anything for (when it last saw them): those not gone, and gone ones
+        still following a queued or running job."""
+        with self._lock:
+            return len(self._seen.keys() | self._gone)
 
     def _abandoned(self, job: Job) -> bool:
         """Whether none of the job's followers has been seen for `abandon_seconds`."""
@@ -331,8 +383,13 @@ class JobManager:
                        f"cancelled at its turn: its browser sessions had not been seen for over "
                        f"{self.abandon_seconds:g} s (tab closed?)")
 
-    def job_ended(self, job: Job) -> None:
-        """Called by each job as it ends: its slot goes to the next queued job."""
+    def job_ended(self, job: Job | SlotHold) -> None:
+        """Called by each job as it ends: its slot goes to the next queued job, and followers whose session
+        has gone meanwhile are forgotten."""
+        with self._lock:
+            gone = job.followers() & self._gone
+        for owner in gone:
+            self.forget_owner(owner)
         self._start_queued()
 
     def set_limit(self, max_running: int) -> None:
@@ -352,7 +409,7 @@ class JobManager:
             raise AevizError(f"job {job_id} belongs to another session; only the sessions that follow it "
                              f"can stop it")
         if owner is not None and job.leave(owner):
-            return self.view(job_id)  # it goes on for the others
+            return self._view_of(job)  # it goes on for the others
         with self._lock:
             queued = job_id in self._queue
             if queued:
@@ -361,7 +418,7 @@ class JobManager:
             job.cancel("cancelled before it started")
         else:
             job.stop()
-        return self.view(job_id)
+        return self._view_of(job)
 
     def stop_all(self) -> list[Job]:
         """Cancel queued jobs and stop running ones (each saves what it learned, as stopped), without waiting;
@@ -390,19 +447,22 @@ class JobManager:
             raise AevizError(f"job {job_id} belongs to another session")
         result = job.result
         if result is None or job.run_id is not None:
-            return self.view(job_id)
+            return self._view_of(job)
         job.saved_as(self.store().save(result))
-        return self.view(job_id)
+        return self._view_of(job)
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobView:
-        """Block until the job ends (or `timeout` seconds pass); returns its view."""
-        self.job(job_id).wait(timeout)
-        return self.view(job_id)
+        """Block until the job ends (or `timeout` seconds pass); returns its view (also when the job was
+        forgotten as it ended: no session followed it any more)."""
+        job = self.job(job_id)
+        job.wait(timeout)
+        return self._view_of(job)
 
     def wait_showable(self, job_id: str, timeout: float) -> JobView:
         """Block until the job has a first snapshot to draw, or has ended, or `timeout` seconds pass."""
-        self.job(job_id).showable.wait(timeout)
-        return self.view(job_id)
+        job = self.job(job_id)
+        job.showable.wait(timeout)
+        return self._view_of(job)
 
     def forget(self, job_id: str) -> None:
         """Drop an ended job from the manager (its saved run stays in the store)."""
@@ -414,23 +474,31 @@ class JobManager:
 
     # ------------------------------------------------------------------ reading
     def view(self, job_id: str, with_history: bool = True) -> JobView:
-        job = self.job(job_id)
+        return self._view_of(self.job(job_id), with_history)
+
+    def _view_of(self, job: Job, with_history: bool = True) -> JobView:
         with self._lock:
-            position = self._position(job_id)
+            position = self._position(job.job_id)
         return job.view(position, with_history)
 
     def jobs(self, owner: str | None = None, with_history: bool = False) -> list[JobView]:
         """Jobs (that one owner follows, or all), oldest first. Asking for an owner's jobs counts as a sign of them."""
         with self._lock:
             if owner is not None:
-                self._seen[owner] = time.monotonic()
+                self._saw(owner)
             ids = [j.job_id for j in sorted(self._jobs.values(), key=lambda j: j.created)
                    if owner is None or j.followed_by(owner)]
         return [self.view(job_id, with_history) for job_id in ids]
 
     def result(self, job_id: str):
-        """The ended job's TrainResult (model included), or None."""
-        return self.job(job_id).result
+        """The ended job's result with its model: the TrainResult in memory while its run is not saved; once
+        saved, the run loaded back from the run store (a LoadedRun: the same config, model, metrics and
+        histories); None before it ends, or when it ended without a result."""
+        job = self.job(job_id)
+        result = job.result
+        if result is None and job.run_id is not None and job.status not in ACTIVE:
+            return self.store().load(job.run_id)
+        return result
 
     def store(self):
         return self._store_factory() if self._store_factory else RunStore()
@@ -460,5 +528,6 @@ def default_manager() -> JobManager:
         if _manager is None:
             _manager = JobManager()
             stop_jobs_at_exit(_manager)  # SIGTERM / Ctrl-C / exit: the jobs are stopped and saved first
+            PRESENCE.on_forget(_manager.forget_owner)  # a session gone: its ended jobs and last sign go too
             threading.Thread(target=warm_up_optimizers, daemon=True, name="aeviz-optim-warmup").start()
         return _manager

@@ -1,10 +1,12 @@
 """Session ids the server mints and signs, so a client cannot invent one or take over another's.
 
-A session id is ``<random>.<signature>``: 96 random bits and an HMAC-SHA256 of them under a secret
-this server created at its first start (``$AEVIZ_RUNS_DIR/.session_secret``, mode 0600). The
-signature also covers a *binding*, a value only that browser sends (the app passes its XSRF
-cookie), so the id in a shared link does not verify in another browser: that browser gets a fresh
-session instead. An id unused for ``$AEVIZ_SESSION_IDLE_SECONDS`` (default 12 hours) has expired.
+A session id is ``<minted><random>.<signature>``: the time it was minted (milliseconds, 12 hex digits),
+48 random bits, and an HMAC-SHA256 of them under a secret this server created at its first start
+(``$AEVIZ_RUNS_DIR/.session_secret``, mode 0600). The signature also covers a *binding*, a value only that
+browser sends (the app passes its XSRF cookie), so the id in a shared link does not verify in another
+browser: that browser gets a fresh session instead. An id expires ``$AEVIZ_SESSION_IDLE_SECONDS`` (default
+12 hours) after it was minted, unless a tab of its session is still open (aeviz.jobs.presence: the app
+passes `live`). The time is in the signed id, so the server keeps nothing per session here.
 
     token = mint(binding)
     accept(token, binding)   # True for this server's unexpired tokens only
@@ -24,22 +26,22 @@ from aeviz.runs.store import runs_dir
 
 SECRET_FILE = ".session_secret"
 IDLE_ENV = SESSION_IDLE_ENV
-RANDOM_HEX = 24      # 96 bits
+RANDOM_HEX = 24      # the minted time (TIME_HEX) and 48 random bits
+TIME_HEX = 12        # milliseconds since 1970: good until the year 10889
 SIGNATURE_HEX = 32   # 128 bits of the HMAC
 TOKEN_LENGTH = RANDOM_HEX + 1 + SIGNATURE_HEX
+CLOCK_SLACK_SECONDS = 300.0  # an id minted "in the future" by up to this much (the clock was set back) still counts
 
 _lock = threading.Lock()
 _secret: bytes | None = None
-_last_seen: dict[str, float] = {}  # token -> time.monotonic() of its last use
 
 
 def forget() -> None:
-    """Forget this process's secret and when each session was last seen: what a new server process starts
-    with (the secret is read again from the runs folder)."""
+    """Forget this process's secret: what a new server process starts with (it is read again from the runs
+    folder)."""
     global _secret
     with _lock:
         _secret = None
-        _last_seen.clear()
 
 
 def server_secret() -> bytes:
@@ -84,11 +86,8 @@ def _signature(random_part: str, binding: str) -> str:
 
 def mint(binding: str = "") -> str:
     """A new session id, signed for `binding`."""
-    random_part = secrets.token_hex(RANDOM_HEX // 2)
-    token = f"{random_part}.{_signature(random_part, binding)}"
-    with _lock:
-        _last_seen[token] = time.monotonic()
-    return token
+    random_part = f"{int(time.time() * 1000):0{TIME_HEX}x}"[-TIME_HEX:] + secrets.token_hex((RANDOM_HEX - TIME_HEX) // 2)
+    return f"{random_part}.{_signature(random_part, binding)}"
 
 
 def signed(token: object, binding: str = "") -> bool:
@@ -101,24 +100,15 @@ def signed(token: object, binding: str = "") -> bool:
     return hmac.compare_digest(signature, _signature(random_part, binding))
 
 
-def accept(token: object, binding: str = "") -> bool:
-    """signed(), and not idle for longer than idle_seconds(); a use counts as activity."""
+def minted_at(token: str) -> float:
+    """When a signed id was minted (seconds since 1970)."""
+    return int(token[:TIME_HEX], 16) / 1000.0
+
+
+def accept(token: object, binding: str = "", live: bool = False) -> bool:
+    """signed(), and minted less than idle_seconds() ago, or `live`: a tab of its session is open now (a
+    reload), whatever its age."""
     if not signed(token, binding):
         return False
-    now = time.monotonic()
-    with _lock:
-        last = _last_seen.get(token)
-        if last is not None and now - last > idle_seconds():
-            del _last_seen[token]
-            return False
-        _last_seen[token] = now
-        if len(_last_seen) > 10_000:  # forget long-idle ids (they would be refused anyway)
-            for old in [t for t, seen in _last_seen.items() if now - seen > idle_seconds()]:
-                del _last_seen[old]
-    return True
-
-
-def touch(token: str) -> None:
-    """A use of a session the server already holds (its id is in the server-side session state)."""
-    with _lock:
-        _last_seen[token] = time.monotonic()
+    age = time.time() - minted_at(token)
+    return live or -CLOCK_SLACK_SECONDS <= age <= idle_seconds()

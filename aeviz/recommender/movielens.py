@@ -3,7 +3,7 @@ canonical 80/20 split ``u1.base`` / ``u1.test``, and the rating baselines an aut
 
 Where the files come from, in order: ``$AEVIZ_DATA_DIR/ml-100k``, the user cache folder
 (``~/.cache/aeviz/ml-100k``), then a download of GroupLens' zip into the cache (unless
-``AEVIZ_OFFLINE=1``). Loaded once per process and shared.
+``AEVIZ_OFFLINE=1``). Loaded once per process and shared (one folder's ratings kept at a time).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 from aeviz.data.datasets import ProgressCallback, data_dir, offline
 from aeviz.data.types import cache_dir
 from aeviz.errors import CorruptDataFile, DatasetUnavailable
+from aeviz.lru import LRUCache
 
 FOLDER = "ml-100k"
 REQUIRED_FILES = ("u.data", "u.item", "u1.base", "u1.test")
@@ -188,17 +189,20 @@ def download(progress: ProgressCallback | None = None, timeout: float = 20.0) ->
 
 # ---------------------------------------------------------------------------- loading
 
-_cache: dict[str, MovieLens] = {}
+# The ratings last read, keyed by where they were found: one folder's (a folder found anew, after a download
+# or a change of AEVIZ_DATA_DIR, replaces it).
+READ = LRUCache(max_entries=1)
 _lock = threading.Lock()
 
 
 def load_movielens(download_missing: bool = True, progress: ProgressCallback | None = None) -> MovieLens:
-    """MovieLens 100K, read once per process (keyed by where it was found)."""
+    """MovieLens 100K, read once per process (and again when it is found in another folder)."""
     folder, tried = find_folder()
     key = str(folder)
     with _lock:
-        if folder is not None and key in _cache:
-            return _cache[key]
+        cached = READ.get(key) if folder is not None else None
+        if cached is not None:
+            return cached
         if folder is None:
             if download_missing and not offline():
                 try:
@@ -210,14 +214,11 @@ def load_movielens(download_missing: bool = True, progress: ProgressCallback | N
         if folder is None:
             raise DatasetUnavailable("MovieLens 100K (ml-100k) is not available. Tried: " + "; ".join(tried)
                                      + ". To fix: " + fix_hint())
-        key = str(folder)
-        _cache[key] = read_folder(folder)
-        return _cache[key]
+        return READ.put(str(folder), read_folder(folder))
 
 
 def clear_cache() -> None:
-    with _lock:
-        _cache.clear()
+    READ.clear()
 
 
 # ---------------------------------------------------------------------------- baselines

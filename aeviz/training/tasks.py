@@ -198,11 +198,9 @@ class BackgroundTask:
     # ------------------------------------------------------------------ the thread
     def _main(self) -> None:
         try:
-            result = self.work_in_turn() if self._gate is not None else self.work()
-            with self.lock:
-                self._result = result
-                if self._status in ACTIVE:
-                    self._status = STOPPED if self.stop_requested else COMPLETED
+            # The result goes straight to the task (no local keeps it): what cleanup() lets go of is freed
+            # there, before waiters wake, never in this thread as the process exits (torch aborts then).
+            self._keep_result(self.work_in_turn() if self._gate is not None else self.work())
         except Exception as exc:  # the app stays alive and says what happened
             error = describe_error(exc)
             with self.lock:
@@ -213,6 +211,12 @@ class BackgroundTask:
                 if self._status in ACTIVE:  # e.g. a BaseException went through
                     self._status, self._message = FAILED, f"{self.label} ended without finishing"
             self._finish()
+
+    def _keep_result(self, result: Any) -> None:
+        with self.lock:
+            self._result = result
+            if self._status in ACTIVE:
+                self._status = STOPPED if self.stop_requested else COMPLETED
 
     def work_in_turn(self) -> Any:
         """work() once the gate gives this task its turn (see take_turns); cancelled if it never does."""

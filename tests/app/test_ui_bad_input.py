@@ -119,14 +119,12 @@ def test_cuda_without_gpu_falls_back_to_the_cpu_saying_so(monkeypatch, digits):
 
 @pytest.fixture
 def fresh_dataset_caches():
-    """The page edge caches dataset statuses and datasets per process: forget them around the test."""
-    from ui.common import cached_dataset, dataset_statuses
+    """The page edge caches dataset statuses per process (the datasets are the library's: fresh_dataset_cache)."""
+    from ui.common import dataset_statuses
 
     dataset_statuses.clear()
-    cached_dataset.clear()
     yield
     dataset_statuses.clear()
-    cached_dataset.clear()
 
 
 def test_missing_dataset_shows_where_it_looked(tmp_path, monkeypatch, fresh_dataset_caches, fresh_dataset_cache):
@@ -320,7 +318,9 @@ def test_datasets_are_loaded_once_per_process(monkeypatch, digits):
 
 
 @pytest.mark.parametrize("name, value", [("AEVIZ_MAX_JOBS", "many"), ("AEVIZ_SESSION_IDLE_SECONDS", "soon"),
-                                         ("AEVIZ_CHECKPOINT_SECONDS", "-5"), ("AEVIZ_MAX_PARAMS", "0")])
+                                         ("AEVIZ_CHECKPOINT_SECONDS", "-5"), ("AEVIZ_MAX_PARAMS", "0"),
+                                         ("AEVIZ_MAX_SESSIONS", "a class"), ("AEVIZ_CACHE_DATASETS_MB", "0"),
+                                         ("AEVIZ_CACHE_PCA_MB", "lots"), ("AEVIZ_CACHE_EMBEDDINGS", "2.5")])
 def test_a_bad_server_setting_is_named_on_the_page_not_raised(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()

@@ -3,8 +3,10 @@ the recommender page, on a tiny synthetic ml-100k folder (real data only where m
 
 from __future__ import annotations
 
+import gc
 import json
 import math
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +72,18 @@ def test_reads_folder_with_latin1_titles_and_zero_based_ids(tiny_root):
     assert data.first_genre()[4] == 1 + 4 % 3
     first = (tiny_root / "ml-100k" / "u1.base").read_text().split("\n")[0].split("\t")
     assert data.train.matrix(N_ITEMS, N_USERS)[int(first[1]) - 1, int(first[0]) - 1] == float(first[2])
+
+
+def test_ratings_are_read_once_and_a_folder_found_anew_replaces_them(tiny_root, tmp_path, monkeypatch):
+    data = movielens.load_movielens()
+    assert movielens.load_movielens() is data  # read once
+    first = weakref.ref(data)
+    del data
+    other = write_tiny_movielens(tmp_path / "other", seed=1)
+    monkeypatch.setenv("AEVIZ_DATA_DIR", str(other))  # the teacher points the server elsewhere
+    assert str(other) in movielens.load_movielens().source
+    gc.collect()
+    assert first() is None and len(movielens.READ) == 1  # one folder's ratings in memory, not one per folder
 
 
 def test_missing_offline_names_what_was_tried_and_the_fix(tmp_path, monkeypatch):
