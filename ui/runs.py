@@ -76,9 +76,9 @@ def pick_runs(dataset: str, key: str, max_runs: int = 4, label: str = "Runs", va
         restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, max_runs, dataset, variants))
     if not infos:
         return []
-    forget_other_runs(key, by_id)
+    first = default_run(infos, prefer)
+    forget_other_runs(key, by_id, first.run_id)
     _take_handoff(key, by_id, multiple=True)
-    first = next((info for test in prefer for info in infos if test(info)), infos[0])
     chosen = st.multiselect(label, list(by_id), default=[first.run_id], max_selections=max_runs,
                             format_func=lambda run_id: run_label(by_id[run_id]), key=key)
     if url_param:
@@ -102,10 +102,10 @@ def pick_run(dataset: str, key: str, label: str = "Run", variants=None, url_para
         restore(key, lambda query: _runs_from_link(query, url_param, by_id, key, 1, dataset, variants))
     if not infos:
         return None
-    forget_other_runs(key, by_id)
+    first = default_run(infos, prefer)
+    forget_other_runs(key, by_id, first.run_id)
     _take_handoff(key, by_id, multiple=False)
-    start = 0 if key in st.session_state else next(  # (the state wins: no default beside it)
-        (index for test in prefer for index, info in enumerate(infos) if test(info)), 0)
+    start = 0 if key in st.session_state else infos.index(first)  # (the state wins: no default beside it)
     run_id = st.selectbox(label, list(by_id), index=start, format_func=lambda r: run_label(by_id[r]), key=key)
     if url_param:
         publish(key, {url_param: run_id})
@@ -115,17 +115,23 @@ def pick_run(dataset: str, key: str, label: str = "Run", variants=None, url_para
     return picked
 
 
-def forget_other_runs(key: str, by_id: dict) -> None:
+def default_run(infos: list, prefer=()):
+    """The run a picker starts on: the newest (`infos` lists newest first) passing the first test of `prefer`
+    any run passes, else the newest."""
+    return next((info for test in prefer for info in infos if test(info)), infos[0])
+
+
+def forget_other_runs(key: str, by_id: dict, default: str | None = None) -> None:
     """Drop from a run picker's state the runs it no longer lists (those of another dataset, after the
     dataset was switched, or deleted ones), before the picker is drawn: what remains stays chosen, and a
-    picker left with nothing gets the newest run of this dataset (`by_id` lists newest first), as when it
-    was first drawn. Set through session state, so the browser's widget shows it too (a stale value the
+    picker left with nothing gets its `default` (else the newest run of this dataset), as when it was first
+    drawn. Set through session state, so the browser's widget shows it too (a stale value the
     browser sends back is replaced, not kept). Every run picker calls this, so no page can keep a run of
     the other dataset chosen."""
     if key not in st.session_state or not by_id:
         return
     value = st.session_state[key]
-    newest = next(iter(by_id))
+    newest = default if default in by_id else next(iter(by_id))
     if isinstance(value, (list, tuple)):
         kept = [run_id for run_id in value if run_id in by_id]
         if kept != list(value):
