@@ -55,6 +55,8 @@ with left:
     low, high_shown, default_k = k_slider(variant, dataset.input_size)
     k = st.slider("Bottleneck size k", low, high_shown, default_k, key=f"train_k.{slug}.{dataset_name}",
                   help="How many numbers the code has. Smaller k forces more compression.")
+    if variant.k_note:
+        st.caption(variant.k_note)
 with right:
     curve = pca_curve(dataset_name)
     pca_at_k = float(curve[min(k, len(curve) - 1)])

@@ -36,9 +36,9 @@ def test_a_schedule_left_at_the_variants_default_and_typed_out_train_the_same_mo
         TrainConfig(dataset="digits", variant="plain", k=4, epochs=3, trainer={"lr_schedule": "tail_decay"}))
     assert config_fingerprint(plain) != config_fingerprint(
         TrainConfig(dataset="digits", variant="plain", k=4, epochs=3, trainer={"lr_schedule": "constant"}))
-    linear = TrainConfig(dataset="digits", variant="linear", k=4, epochs=3)  # its default is constant
+    linear = TrainConfig(dataset="digits", variant="linear", k=4, epochs=3)  # its default is cosine
     assert config_fingerprint(linear) == config_fingerprint(
-        TrainConfig(dataset="digits", variant="linear", k=4, epochs=3, trainer={"lr_schedule": "constant"}))
+        TrainConfig(dataset="digits", variant="linear", k=4, epochs=3, trainer={"lr_schedule": "cosine"}))
 
 
 def test_link_config_applies_each_usable_value_and_names_every_other():

@@ -12,7 +12,7 @@ from aeviz.lessons import Lesson
 from aeviz.lessons.metrics import METRICS, TRAINING_METRICS, MetricInput, train_to_end
 from aeviz.data.datasets import load_dataset
 from aeviz.jobs.reuse import find_reusable
-from aeviz.recommender.autorec import ratings_dataset
+from aeviz.recommender.autorec import evaluation_report, ratings_dataset
 from aeviz.recommender.movielens import load_movielens
 from aeviz.runs.store import RunStore
 from aeviz.training.result import reconstruction_mse
@@ -98,15 +98,26 @@ def check_run(lesson: Lesson, run_id: str, store=None, dataset_loader: Callable[
 
 
 def learned_something(run, dataset) -> list[dict[str, Any]]:
-    """Every image lesson's first condition, by the one rule of aeviz.facts: the run is not far from converged
-    (its test MSE under PCA's with one component). A run that learned nothing (the mean image, a collapsed
-    code, units all dormant) can meet a goal about its code; this keeps it from passing."""
-    if not run.model.pca_baseline:  # AutoRec's ratings: its goal compares with its own baselines
-        return []
+    """Every lesson's first condition: the run has learned more than the mean. An image run must not be far
+    from converged by the one rule of aeviz.facts (its test MSE under PCA's with one component); an I-AutoRec
+    run's test RMSE must be under the mean training rating's. A run that learned nothing (the mean image, a
+    collapsed code, units all dormant, ratings it never fitted) can meet a goal about its code, or one that
+    compares it with other runs; this keeps it from passing."""
+    if not run.model.pca_baseline:  # AutoRec's ratings: no pixels, no PCA; the mean rating is the bar
+        return [mean_rating_condition(run)]
     mse, curve = reconstruction_mse(run.model, dataset.test_images), pca_test_mse_curve(dataset)
     words = (f"test MSE {mse:.4f} under PCA's with one component ({undertrained_bar(curve):.4f}): the run has "
              f"learned more than the mean image")
     return [{"text": words, "met": not far_from_converged(mse, curve)}]
+
+
+def mean_rating_condition(run) -> dict[str, Any]:
+    """An I-AutoRec run's test RMSE on u1.test under the one of predicting the mean training rating for all."""
+    report = evaluation_report(run.model, load_movielens(download_missing=False))
+    rmse, mean_rmse = report["test_rmse"], report["baselines"]["global_mean"]
+    words = (f"test RMSE {rmse:.3f} under the mean rating's ({mean_rmse:.3f}): the run has learned more than "
+             f"the mean rating")
+    return {"text": words, "met": rmse < mean_rmse}
 
 
 @dataclass

@@ -68,6 +68,7 @@ class Autoencoder(nn.Module):
     common_defaults: ClassVar[dict[str, Any]] = {}  # its own defaults of the common parameters (hidden...)
     code_activation: ClassVar[str] = "identity"  # a variant may also declare a "code_activation" Param
     default_k: ClassVar[int] = 32
+    k_note: ClassVar[str] = ""  # why the Bottleneck size starts at default_k, where that needs saying (Train page)
     default_lr: ClassVar[float] = 2e-3
     default_batch_size: ClassVar[int] = 256
     trainer_defaults: ClassVar[dict[str, Any]] = {}  # its own defaults of trainer_settings.TRAINER_PARAMS

@@ -1,5 +1,6 @@
-"""`plain` subtracts the mean training image from its input (as PCA does) and trains with AdamW and weight
-decay by default; weights saved before it did still load, and runs saved then are not offered as reuse."""
+"""`plain` and `linear` subtract the mean training image from their input (as PCA does), and `plain` trains with
+AdamW and weight decay by default; weights saved before they did still load, and runs saved then are not offered
+as reuse."""
 
 from __future__ import annotations
 
@@ -33,8 +34,17 @@ def test_plain_subtracts_the_mean_training_image_before_its_first_layer(digits):
 
 
 def test_other_variants_see_the_images_as_they_are():
-    model = build_model("linear", (1, 8, 8), 4)
+    model = build_model("denoising", (1, 8, 8), 4)
     assert not any(isinstance(m, FlattenCentered) for m in model.modules())
+
+
+def test_linear_subtracts_the_mean_training_image_as_pca_does(digits):
+    """The mean is the largest direction of the raw images: a linear run that must cancel it through its biases
+    first reaches PCA's subspace far later (tests/app/test_train_linear_defaults.py)."""
+    config = TrainConfig(dataset="digits", variant="linear", k=4, epochs=1, device="cpu")
+    model = build_fresh_model(config, digits, config.validate(digits.image_shape).params)
+    assert torch.allclose(model.encoder[0].mean, digits.train_images.double().mean(dim=0).flatten().float())
+    assert canonical_config(config)["input"] == "mean image subtracted"  # not the model its older runs trained
 
 
 def test_weights_saved_before_centering_load_with_a_zero_mean():
@@ -68,7 +78,7 @@ def test_plain_trains_with_adamw_and_weight_decay_unless_told_otherwise(digits):
 def test_a_run_saved_before_plain_centred_its_input_is_not_the_same_model():
     centred = canonical_config(plain_config(trainer={"optimizer": "adam", "weight_decay": 0.0}))
     assert centred["input"] == "mean image subtracted"
-    assert "input" not in canonical_config(TrainConfig(dataset="digits", variant="linear", k=8, epochs=1))
+    assert "input" not in canonical_config(TrainConfig(dataset="digits", variant="denoising", k=8, epochs=1))
 
 
 def test_a_run_checkpointed_before_the_change_resumes_as_it_began(digits):
