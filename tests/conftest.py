@@ -85,3 +85,20 @@ def wait_until(condition, timeout: float = 60.0, what: str = "the condition", ev
             raise AssertionError(f"{what} did not happen within {timeout:g} s")
         time.sleep(every)
 
+
+
+def digits_npz(labelled: bool = True) -> bytes:
+    """The 8x8 digits as an upload would bring them: a compressed NPZ of uint8 images (0-255), with their
+    labels when `labelled`."""
+    import io
+
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    arrays = {"images": np.round(bunch.images * 255 / 16).astype(np.uint8)}
+    if labelled:
+        arrays["labels"] = bunch.target
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()

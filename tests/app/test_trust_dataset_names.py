@@ -4,28 +4,20 @@ no tag, colour directive or LaTeX."""
 
 from __future__ import annotations
 
-import io
 import re
 
-import numpy as np
 import pytest
-from sklearn.datasets import load_digits
 from streamlit.testing.v1 import AppTest
 
 from aeviz.data.user import import_file
 from aeviz.data.user.store import plain_file_name
-from tests.conftest import ROOT
+from tests.conftest import ROOT, digits_npz
 from ui.plain_text import plain
 
 HOSTILE = "![pic](https:evil.example_a.png) [click](javascript:alert(1)) <img src=x> :red[big] $x^2$ **b**.npz"
 MARKERS = ("![pic]", "[click]", "](", "<img", ":red[", "$x^2$", "**b.npz")
 
 
-def digits_npz() -> bytes:
-    bunch = load_digits()
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, images=np.round(bunch.images * 255 / 16).astype(np.uint8), labels=bunch.target)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("name, kept", [

@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 import aeviz.data.user as user_data
 from aeviz.data.user import limits
-from tests.conftest import ROOT
-from tests.jobs.test_conversions import Held, digits_npz
+from tests.conftest import ROOT, digits_npz
+from tests.jobs.test_conversions import Held
 from ui.user_dataset import CONVERSION_KEY
 
 # A script run that waited for the held conversion would pass this: the test fails instead of hanging.

@@ -1,12 +1,9 @@
 """Every page of the app on your own images: a labelled and an unlabelled user dataset (the 8x8 digits
 saved as .npz), each with a short run; the pages that need labels say so instead of failing."""
 
-import io
 import re
 
-import numpy as np
 import pytest
-from sklearn.datasets import load_digits
 
 from aeviz.training.config import TrainConfig
 from aeviz.data.datasets import load_dataset
@@ -15,19 +12,10 @@ from aeviz.training.trainer import Trainer
 from aeviz.data.user import import_file
 
 from tests.apptest import open_page
+from tests.conftest import digits_npz
 from ui.page_registry import available_pages
 
 TIMEOUT = 90
-
-
-def npz_of_digits(labelled: bool) -> bytes:
-    bunch = load_digits()
-    arrays = {"images": np.round(bunch.images * 255 / 16).astype(np.uint8)}
-    if labelled:
-        arrays["labels"] = bunch.target
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +23,8 @@ def user_sets(tmp_path_factory):
     """(labelled name, unlabelled name), converted into a cache folder of this module."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AEVIZ_CACHE_DIR", str(tmp_path_factory.mktemp("user-cache")))
-        yield (import_file(npz_of_digits(True), "digits-labelled.npz").name,
-               import_file(npz_of_digits(False), "digits-unlabelled.npz").name)
+        yield (import_file(digits_npz(True), "digits-labelled.npz").name,
+               import_file(digits_npz(False), "digits-unlabelled.npz").name)
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +88,7 @@ def test_the_sidebar_converts_an_upload_and_names_a_bad_one(tmp_path, monkeypatc
     converted(at)
     assert "broken.npz is not an .npz archive" in " ".join(re.sub(r"\\(.)", r"\1", e.value) for e in at.sidebar.error)
     assert at.session_state["dataset"] == "digits"
-    at.sidebar.get("file_uploader")[0].set_value(("mine.npz", npz_of_digits(True), "application/octet-stream")).run()
+    at.sidebar.get("file_uploader")[0].set_value(("mine.npz", digits_npz(True), "application/octet-stream")).run()
     at.sidebar.number_input(key="sidebar_dataset_size").set_value(12).run()
     at.sidebar.button(key="sidebar_dataset_use").click().run()
     converted(at)

@@ -4,12 +4,9 @@ upload converts meanwhile. The converter is held on an Event, so each test decid
 
 from __future__ import annotations
 
-import io
 import threading
 
-import numpy as np
 import pytest
-from sklearn.datasets import load_digits
 
 import aeviz.data.user as user_data
 from aeviz.data.user import BadUserData, limits
@@ -17,17 +14,9 @@ from aeviz.data.user.owners import owners
 from aeviz.data.user.store import list_infos
 from aeviz.jobs.conversions import Conversions
 from aeviz.training.tasks import COMPLETED, QUEUED, STOPPED
-from tests.conftest import wait_until
+from tests.conftest import digits_npz, wait_until
 
 
-def digits_npz(labelled: bool = True) -> bytes:
-    bunch = load_digits()
-    arrays = {"images": np.round(bunch.images * 255 / 16).astype(np.uint8)}
-    if labelled:
-        arrays["labels"] = bunch.target
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
-    return buffer.getvalue()
 
 
 class Held:
