@@ -12,9 +12,18 @@ HALF_BLOCKS = {" ": (False, False), "\u2580": (True, False), "\u2584": (False, T
 
 
 def decode_image(image: np.ndarray) -> str:
-    """The text of the one QR code in a greyscale or BGR image ("" when none is read)."""
-    text, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
-    return text
+    """The text of the one QR code in a greyscale or BGR image ("" when none is read). OpenCV's detector
+    misses some codes at one scale that it reads at another (a full-page screenshot whose code it could not
+    find at 1x read at 0.5x), so a few scales are tried, then OpenCV's second detector where it has one."""
+    detectors = [cv2.QRCodeDetector()] + ([cv2.QRCodeDetectorAruco()] if hasattr(cv2, "QRCodeDetectorAruco") else [])
+    for detector in detectors:
+        for scale in (1.0, 0.5, 0.75, 1.5):
+            scaled = image if scale == 1.0 else cv2.resize(image, None, fx=scale, fy=scale,
+                                                           interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST)
+            text, _, _ = detector.detectAndDecode(scaled)
+            if text:
+                return text
+    return ""
 
 
 def decode_png(data: bytes) -> str:
