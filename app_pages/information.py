@@ -13,7 +13,7 @@ from aeviz.figures.information import sparse_penalty_words
 from aeviz.variants import get_variant, variants_where
 
 from ui.common import cached_dataset, cached_run, current_dataset_name
-from ui.runs import no_runs_message, pick_run, variant_of
+from ui.runs import no_runs_message, pick_run
 from ui.theme import chart_columns, themed
 
 st.title("Information: surprise, entropy, KL")
@@ -86,8 +86,8 @@ st.markdown(sparse_penalty_words(rho))
 st.header("Measured on a trained run")
 dataset = current_dataset_name()
 # The default run is one whose KL this page can show per unit or per dimension (sparse_kl, a VAE), where there is one.
-run = pick_run(dataset, key="info_run", prefer=(lambda i: (v := variant_of(i)) is not None and bool(
-    v.has_prior or v.activation_target_param),))
+kl_variants = variants_where("activation_target_param") + variants_where("has_prior")
+run = pick_run(dataset, key="info_run", prefer=(lambda i: i.config.get("variant") in kl_variants,))
 if run is None:
     no_runs_message(dataset)
     st.stop()

@@ -11,11 +11,11 @@ from aeviz.figures import sparsity as figs
 from aeviz.sweeps import presets
 from aeviz.sweeps.spec import SweepPoint
 from aeviz.training.config import default_epochs
-from aeviz.variants import get_variant
+from aeviz.variants import get_variant, variants_where
 
 from ui.common import cached_dataset, cached_run, current_dataset_name
 from ui.common import run_store
-from ui.runs import converged, no_runs_message, pick_runs, variant_of
+from ui.runs import converged, no_runs_message, pick_runs
 from ui.sweep_panel import completed_points, current_sweep, start_sweep, sweep_section
 from ui.theme import chart_columns, data_table, themed
 
@@ -30,12 +30,6 @@ st.markdown("A sparse code rebuilds each image from **a few active hidden units*
 dataset_name = current_dataset_name()
 
 
-def sparse_variant(info) -> bool:
-    variant = variant_of(info)
-    return variant is not None and bool(variant.sparsity_knob)
-
-
-
 @st.cache_data(show_spinner="Measuring activations over the test set…", max_entries=32)
 def stats_of(run_id: str, created: float, dataset: str, threshold: float) -> sparsity.ActivationStats:
     return sparsity.activation_stats(cached_run(run_id, created).model, cached_dataset(dataset).test_images, threshold)
@@ -46,9 +40,11 @@ def features_of(run_id: str, created: float):
     return sparsity.feature_images(cached_run(run_id, created).model)
 
 
+sparse = variants_where("sparsity_knob")
 # The page's default run is a sparse one (a variant with a sparsity knob), trained long enough, where there is one.
 runs = pick_runs(dataset_name, key="sparsity_runs", max_runs=3, label="Runs to compare (up to three)",
-                 prefer=(lambda i: sparse_variant(i) and converged(i), sparse_variant))
+                 prefer=(lambda i: i.config.get("variant") in sparse and converged(i),
+                         lambda i: i.config.get("variant") in sparse))
 if not runs:
     no_runs_message(dataset_name)
 else:

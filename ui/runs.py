@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from aeviz.links import link_runs
-from aeviz.variants import VARIANTS
 
 from ui.common import cached_run, job_manager, run_store, session_owner, set_current_dataset
 from ui.health import show_run_health
@@ -160,11 +159,6 @@ def load_run(info):
     except AevizError as exc:
         st.error(str(exc))
         return None
-
-
-def variant_of(info):
-    """The variant class a saved run was trained as, or None when this build does not know it."""
-    return VARIANTS.get(info.config.get("variant"))
 
 
 def converged(info) -> bool:
