@@ -100,9 +100,9 @@ runner: SweepRunner | None = kept(RUNNER_KEY)
 busy = runner is not None and runner.running
 try:
     preview = Sweep.create(build_spec(), executor)
-    st.caption(sweep_cost(preview.spec, len(preview.points)) + (
-        " Its points take turns with the class's runs (the server trains a few at once)." if executor == "local"
-        else ""))
+    at_once = job_manager().max_running  # on either executor, each point holds one of the server's slots
+    st.caption(sweep_cost(preview.spec, len(preview.points)) + " Its points take turns with the class's runs "
+               + ("(the server trains one at a time)." if at_once == 1 else f"(the server trains {at_once} at once)."))
 except AevizError as exc:
     preview = None
     st.error(str(exc))

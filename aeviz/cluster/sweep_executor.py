@@ -95,6 +95,7 @@ class RayExecutor:
         self.ray = import_ray()
         self.address = configured_address(address)
         self.num_workers = num_workers
+        self.points_at_once = num_workers  # the most points worth giving it at once (None: any number: Ray queues them)
         self.cpus_per_point = max(1, int(cpus_per_point))
         self.warm_up = warm_up
         self.startup_seconds = 0.0

@@ -15,9 +15,9 @@ queue and know their position; one session may have at most ``$AEVIZ_MAX_QUEUED_
 waiting (QueueFull past that); a queued job none of whose followers has been seen for
 ``$AEVIZ_ABANDON_SECONDS`` (default 600; a closed tab) is cancelled when its turn comes. Work that trains
 outside a job (a page's trainer, a sweep's point) holds one of the same slots (`hold_slot`, `slot_gate`:
-aeviz.jobs.slots), waiting its turn in the same queue. A running job is checkpointed (a crash loses
-little: aeviz.runs.checkpoints); an ended one is saved with the run store, and its model then leaves memory
-(`result` loads it back from the store); at exit or SIGTERM/Ctrl-C
+aeviz.jobs.slots), waiting its turn in the same queue (or `try_hold_slot`: one free now, without queueing).
+A running job is checkpointed (a crash loses little: aeviz.runs.checkpoints); an ended one is saved with the
+run store, and its model then leaves memory (`result` loads it back from the store); at exit or SIGTERM/Ctrl-C
 running jobs are stopped and saved (aeviz.jobs.shutdown). With a Ray address (``$AEVIZ_RAY_ADDRESS``) jobs train
 on the cluster's workers (aeviz.jobs.executors). A job is a background task (aeviz.training.tasks).
 A session that is gone (aeviz.jobs.presence: its tabs closed) is forgotten (`forget_owner`): its ended jobs
@@ -285,6 +285,21 @@ class JobManager:
         self._start_queued()
         return hold
 
+    def try_hold_slot(self, owner: str, label: str) -> SlotHold | None:
+        """A training slot for `owner`'s work at once, when one is free now and nothing waits in the queue
+        (further points of a sweep that trains several at once, beside the one that waited its turn); None
+        otherwise, and nothing is queued. Release it with `release` as for hold_slot."""
+        with self._lock:
+            if self._queue or TASKS.closing or self._training_now() >= self.max_running:
+                return None
+            hold = SlotHold(f"hold-{secrets.token_hex(4)}", owner, label, self.job_ended)
+            self._holds[hold.job_id] = hold
+            hold.start()  # counts as training from now (a hold started as the process exits is cancelled)
+            if hold.status == CANCELLED:
+                self._holds.pop(hold.job_id, None)
+                return None
+        return hold
+
     def slot_gate(self, owner: str, label: str) -> Callable[[threading.Event], Any]:
         """A gate for BackgroundTask.take_turns: the task's work waits for a training slot held for `owner`
         (hold_slot), and gives it back when it ends."""
@@ -292,8 +307,7 @@ class JobManager:
         def turn(stop: threading.Event):
             hold = self.hold_slot(owner, label)
             try:
-                granted = hold.wait_turn(stop)
-                yield "" if granted else (hold.message if hold.status == CANCELLED else "stopped before its turn")
+                yield hold.why_not_granted(stop)
             finally:
                 self.release(hold)
         return turn

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import Callable
 
-from aeviz.training.tasks import COMPLETED, RUNNING, BackgroundTask
+from aeviz.training.tasks import CANCELLED, COMPLETED, RUNNING, BackgroundTask
 
 TURN_POLL_SECONDS = 0.2  # how often a waiter looks at its stop flag while it waits for its turn
 
@@ -49,3 +49,10 @@ class SlotHold(BackgroundTask):
             if self.done or stop.is_set():
                 return False
         return not stop.is_set()
+
+    def why_not_granted(self, stop: threading.Event) -> str:
+        """wait_turn, said as a reason: "" when the slot is this hold's, else why not (the cancelling message:
+        its session had gone; or "stopped before its turn")."""
+        if self.wait_turn(stop):
+            return ""
+        return self.message if self.status == CANCELLED else "stopped before its turn"

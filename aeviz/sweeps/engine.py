@@ -41,6 +41,7 @@ class LocalExecutor:
 
     name = "local"
     startup_seconds = 0.0
+    points_at_once = 1  # the most points worth giving it at once: it trains them one after another
 
     def __init__(self, threads: int | None = None):
         self.threads = threads

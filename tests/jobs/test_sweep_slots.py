@@ -1,16 +1,23 @@
-"""A sweep on a server counts against the job manager's limits: each point of a local sweep waits its turn in
-the manager's queue (aeviz.jobs.slots), so with a limit of one training at once a sweep never trains beside a
-job, and a sweep whose session has gone stops at its next point's turn (it once trained beside the queue,
-thirty sweeps for thirty students, and kept running after its tab closed)."""
+"""A sweep on a server counts against the job manager's limits: each point of a sweep holds one of the
+manager's training slots (aeviz.jobs.slots), so with a limit of one training at once a sweep never trains beside
+a job, and a sweep whose session has gone stops at its next point's turn (it once trained beside the queue,
+thirty sweeps for thirty students, and kept running after its tab closed). A Ray sweep, which trains several
+points at once, goes in batches of as many points as there are free slots (it once trained all its points on
+the cluster beside the queue)."""
 
+import threading
 import time
 
+import pytest
+
+import aeviz.cluster.sweep_executor as ray_sweeps
 from aeviz.jobs.manager import JobManager
 from aeviz.jobs.sweep_executors import QueuedExecutor, make_executor
-from aeviz.sweeps.engine import LocalExecutor
+from aeviz.sweeps.engine import LocalExecutor, run_sweep
+from aeviz.sweeps.events import PointOutcome, PointQueued
 from aeviz.sweeps.runner import SweepRunner
 from aeviz.sweeps.spec import SweepSpec
-from aeviz.sweeps.store import SweepStore
+from aeviz.sweeps.store import Sweep, SweepStore
 from aeviz.training.config import TrainConfig
 from aeviz.training.tasks import TrainerTask
 from aeviz.training.trainer import Trainer
@@ -115,3 +122,161 @@ def test_a_pages_trainer_stopped_while_it_waits_is_cancelled(digits):
         assert manager.position(job.job_id) is None and manager.view(job.job_id).status == "running"
     finally:
         manager.stop_all_and_wait(60)
+
+
+# ---------------------------------------------------------------------------- a Ray sweep takes the same slots
+class StandInRay:
+    """Stands in for aeviz.cluster.sweep_executor.RayExecutor (no cluster): like it, it starts every point it
+    is given at once; it records each batch, the slots held while the batch runs, and after each outcome. A
+    point ends when `go` is set (or stops when the sweep's stop is set)."""
+
+    name = "ray"
+    made: list["StandInRay"] = []
+
+    def __init__(self, address=None, num_workers=None, manager=None):
+        self.points_at_once = num_workers
+        self.startup_seconds = 0.0
+        self.manager = manager
+        self.go = threading.Event()
+        self.go.set()
+        self.batches, self.held, self.held_after = [], [], []
+        StandInRay.made.append(self)
+
+    def start(self, spec) -> float:
+        self.startup_seconds += 2.5
+        return 2.5
+
+    def run(self, sweep, points, stop):
+        self.batches.append([p.values["k"] for p in points])
+        self.held.append(self.manager.held_slots())
+        for point in points:
+            yield PointQueued(point)
+        while not (self.go.wait(0.05) or stop.is_set()):
+            pass
+        for point in points:
+            yield PointOutcome(point, "stopped" if stop.is_set() else "failed", "a stand-in: nothing trained")
+            self.held_after.append(self.manager.held_slots())
+
+
+@pytest.fixture
+def ray_stand_in(monkeypatch):
+    """make_executor("ray") makes a StandInRay that reads the manager the test names in `ray_stand_in.manager`."""
+    StandInRay.made = []
+
+    class Made(StandInRay):
+        def __init__(self, address=None, num_workers=None):
+            super().__init__(address, num_workers, manager=Made.manager)
+
+    monkeypatch.setattr(ray_sweeps, "RayExecutor", Made)
+    return Made
+
+
+def ray_sweep(manager, ray_stand_in, owner="s", points=(2, 3, 4), num_workers=None):
+    ray_stand_in.manager = manager
+    executor = make_executor("ray", None, num_workers, manager=manager, owner=owner)
+    return executor, StandInRay.made[-1], Sweep.create(spec(points=points))
+
+
+def test_a_ray_sweep_on_a_busy_server_gives_the_cluster_one_point_per_free_slot(digits, tmp_path, ray_stand_in):
+    manager = JobManager(max_running=2, ray_address=None)
+    job = manager.submit(long_job(), owner="ann")
+    wait_until(lambda: manager.view(job.job_id).status == "running")
+    try:
+        executor, ray, sweep = ray_sweep(manager, ray_stand_in)
+        run_sweep(sweep, executor, sweeps=SweepStore(tmp_path))
+        assert ray.batches == [[2], [3], [4]]  # the job has one slot: one point at a time beside it
+        assert ray.held == [1, 1, 1] and manager.view(job.job_id).status == "running"
+        assert sweep.executor == "ray" and sweep.startup_seconds == 2.5  # Ray's own name and start-up
+        assert manager.held_slots() == 0
+    finally:
+        manager.stop_all_and_wait(60)
+
+
+def test_a_ray_sweep_on_an_idle_server_takes_every_free_slot_and_gives_each_back_as_its_point_ends(
+        tmp_path, ray_stand_in):
+    manager = JobManager(max_running=2, ray_address=None)
+    executor, ray, sweep = ray_sweep(manager, ray_stand_in)
+    run_sweep(sweep, executor, sweeps=SweepStore(tmp_path))
+    assert ray.batches == [[2, 3], [4]] and ray.held == [2, 1]
+    assert ray.held_after == [1, 0, 0]  # each point's slot went back with its outcome
+    assert manager.held_slots() == 0 and [p.status for p in sweep.points] == ["failed"] * 3
+
+
+def test_a_ray_sweeps_batches_stay_within_its_workers(tmp_path, ray_stand_in):
+    manager = JobManager(max_running=3, ray_address=None)
+    executor, ray, sweep = ray_sweep(manager, ray_stand_in, points=(2, 3, 4, 5), num_workers=2)
+    run_sweep(sweep, executor, sweeps=SweepStore(tmp_path))
+    assert ray.batches == [[2, 3], [4, 5]] and ray.held == [2, 2]
+
+
+def test_a_job_queued_during_a_ray_batch_starts_when_a_point_ends(digits, tmp_path, ray_stand_in):
+    manager = JobManager(max_running=2, ray_address=None)
+    executor, ray, sweep = ray_sweep(manager, ray_stand_in, points=(2, 3, 4))
+    ray.go.clear()
+    runner = SweepRunner(sweep, executor, sweeps=SweepStore(tmp_path)).start()
+    try:
+        wait_until(lambda: ray.batches == [[2, 3]])
+        later = manager.submit(long_job(), owner="cyd")
+        assert later.status == "queued"  # both slots are the sweep's
+        ray.go.set()
+        wait_until(lambda: manager.view(later.job_id).status == "running")  # it took a freed slot
+        assert runner.wait(60) and ray.batches == [[2, 3], [4]]  # the sweep's last point waited its turn
+        assert ray.held == [2, 1]
+    finally:
+        runner.stop()
+        manager.stop_all_and_wait(60)
+
+
+def test_a_ray_sweep_waits_for_a_slot_and_stops_when_its_session_has_gone(tmp_path, ray_stand_in):
+    manager = JobManager(max_running=1, ray_address=None, abandon_seconds=0.3)
+    other = manager.hold_slot("ann", "another sweep's point")
+    assert other.wait_turn(threading.Event())
+    executor, ray, sweep = ray_sweep(manager, ray_stand_in, owner="gone")
+    runner = SweepRunner(sweep, executor, sweeps=SweepStore(tmp_path)).start()  # its tab then closes
+    started = time.monotonic()
+    try:
+        wait_until(lambda: "waiting for a free training slot" in runner.progress.text)
+        wait_until(lambda: time.monotonic() - started > 0.5)  # past abandon_seconds with no sign of "gone"
+        assert ray.batches == []  # nothing went to the cluster while the slot was taken
+    finally:
+        manager.release(other)
+    assert runner.wait(30)
+    assert ray.batches == [] and sweep.status == "stopped" and "not been seen" in sweep.message, sweep.message
+
+
+def test_stopping_a_ray_sweep_stops_its_batch_and_starts_no_other(tmp_path, ray_stand_in):
+    manager = JobManager(max_running=1, ray_address=None)
+    executor, ray, sweep = ray_sweep(manager, ray_stand_in)
+    ray.go.clear()
+    runner = SweepRunner(sweep, executor, sweeps=SweepStore(tmp_path)).start()
+    try:
+        wait_until(lambda: ray.batches == [[2]])
+    finally:
+        runner.stop()
+    assert runner.wait(30) and ray.batches == [[2]] and sweep.status == "stopped"
+    assert manager.held_slots() == 0
+
+
+def test_make_executor_queues_ray_sweeps_only_with_a_manager(ray_stand_in):
+    ray_stand_in.manager = None
+    assert isinstance(make_executor("ray"), StandInRay)  # the command line: no server, no queue
+    queued = make_executor("ray", manager=JobManager(max_running=1, ray_address=None), owner="s")
+    assert isinstance(queued, QueuedExecutor) and queued.name == "ray"
+
+
+def test_try_hold_slot_takes_only_a_slot_free_now():
+    manager = JobManager(max_running=2, ray_address=None)
+    first = manager.try_hold_slot("s", "a")
+    assert first is not None and manager.held_slots() == 1
+    second = manager.try_hold_slot("s", "b")
+    assert second is not None and manager.held_slots() == 2
+    assert manager.try_hold_slot("s", "c") is None  # full: nothing queued either
+    waiting = manager.hold_slot("t", "d")
+    manager.release(first)
+    wait_until(lambda: waiting.granted.is_set())  # the queued hold got the freed slot, not a try
+    manager.release(second)
+    third = manager.try_hold_slot("s", "e")
+    assert third is not None and manager.held_slots() == 2  # a slot was free and nothing waited
+    for hold in (waiting, third):
+        manager.release(hold)
+    assert manager.held_slots() == 0
