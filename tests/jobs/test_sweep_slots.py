@@ -13,6 +13,7 @@ import pytest
 import aeviz.cluster.sweep_executor as ray_sweeps
 from aeviz.jobs.manager import JobManager
 from aeviz.jobs.sweep_executors import QueuedExecutor, make_executor
+from aeviz.runs.store import RunStore
 from aeviz.sweeps.engine import LocalExecutor, run_sweep
 from aeviz.sweeps.events import PointOutcome, PointQueued
 from aeviz.sweeps.runner import SweepRunner
@@ -280,3 +281,21 @@ def test_try_hold_slot_takes_only_a_slot_free_now():
     for hold in (waiting, third):
         manager.release(hold)
     assert manager.held_slots() == 0
+
+
+def test_a_real_ray_sweep_waits_for_the_servers_slot_then_trains(ray_instance, tmp_path):
+    manager = JobManager(max_running=1, ray_address=None)
+    other = manager.hold_slot("ann", "a job's slot")
+    assert other.wait_turn(threading.Event())
+    executor = make_executor("ray", None, 2, manager=manager, owner="s")
+    runner = SweepRunner(spec(points=(2, 3), epochs=1.0), executor, store=RunStore(tmp_path),
+                         sweeps=SweepStore(tmp_path / ".sweeps")).start()
+    try:
+        wait_until(lambda: "waiting for a free training slot" in runner.progress.text, timeout=120)  # Ray started
+        assert [p.status for p in runner.snapshot()[0].points] == ["pending", "pending"]  # none sent to Ray
+    finally:
+        manager.release(other)
+    assert runner.wait(120)
+    sweep = runner.sweep
+    assert sweep.executor == "ray" and [p.status for p in sweep.points] == ["completed", "completed"]
+    assert manager.held_slots() == 0 and len(RunStore(tmp_path).list()) == 2
