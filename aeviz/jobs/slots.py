@@ -1,6 +1,7 @@
-"""A place in the job manager's queue for training that runs elsewhere in this process (a sweep's point, on
-the local executor): it waits its turn like a job, under the same limit of trainings at once and the same
-abandonment rule, and holds a training slot from its turn until it is released.
+"""A place in the job manager's queue for training that runs outside a job (a page's trainer; a sweep's point,
+in this process or on Ray): it waits its turn like a job, under the same limit of trainings at once and the
+same abandonment rule, and holds a training slot from its turn until it is released (`try_hold_slot`: a slot
+free now, or none, without queueing).
 
     hold = manager.hold_slot(owner, "sweep s-1: k=8")
     if hold.wait_turn(stop):        # False: cancelled at its turn (its session had gone) or `stop` was set
