@@ -3,9 +3,14 @@ the local executor): it waits its turn like a job, under the same limit of train
 abandonment rule, and holds a training slot from its turn until it is released.
 
     hold = manager.hold_slot(owner, "sweep s-1: k=8")
-    if hold.wait_turn(stop):        # False: cancelled at its turn (its session had gone) or `stop` was set
+    if hold.wait_turn(stop):        # False: cancelled at its turn (its sessions had gone) or `stop` was set
         try: ...train...
         finally: manager.release(hold)
+
+A hold is followed by its owner, or by the sessions a `followers()` callable names (those that follow the
+shared task it gates, aeviz.training.shared_tasks): the abandonment rule cancels it at its turn only when
+none of them has been seen for a while, so a task several sessions wait for is not lost when the one that
+started it leaves.
 """
 
 from __future__ import annotations
@@ -14,27 +19,28 @@ import threading
 import time
 from typing import Callable
 
-from aeviz.training.tasks import COMPLETED, RUNNING, BackgroundTask
-
-TURN_POLL_SECONDS = 0.2  # how often a waiter looks at its stop flag while it waits for its turn
+from aeviz.training.tasks import COMPLETED, RUNNING, TURN_POLL_SECONDS, BackgroundTask
 
 
 class SlotHold(BackgroundTask):
     """Holds one of the manager's training slots from its turn (its start) until released (its stop)."""
 
-    def __init__(self, hold_id: str, owner: str, label: str, on_end: Callable[[BackgroundTask], None]):
+    def __init__(self, hold_id: str, owner: str, label: str, on_end: Callable[[BackgroundTask], None],
+                 followers: Callable[[], frozenset[str]] | None = None):
         super().__init__(label, on_end)
         self.job_id, self.owner = hold_id, owner
+        self._followed = followers            # None: followed by its owner alone
         self.fingerprint = None               # never followed: what it trains is not a job's
         self.created_monotonic = time.monotonic()
         self.granted = threading.Event()
         self.report(message="waiting for a free training slot")
 
     def followers(self) -> frozenset[str]:
-        return frozenset({self.owner})
+        """The sessions whose presence keeps the hold's turn (the abandonment rule asks about them)."""
+        return frozenset({self.owner}) if self._followed is None else frozenset(self._followed())
 
     def followed_by(self, owner: str) -> bool:
-        return owner == self.owner
+        return owner in self.followers()
 
     def work(self) -> None:
         self.report(status=RUNNING, message="training")
@@ -42,10 +48,12 @@ class SlotHold(BackgroundTask):
         self.stop_event.wait()  # released
         self.end(COMPLETED, "released")
 
-    def wait_turn(self, stop: threading.Event) -> bool:
+    def wait_turn(self, stop: threading.Event, waiting: Callable[[], None] | None = None) -> bool:
         """Block until the slot is this hold's (True), or it was cancelled at its turn, or `stop` is set
-        (False; the caller releases it either way)."""
+        (False; the caller releases it either way). `waiting()` is called now and then meanwhile."""
         while not self.granted.wait(TURN_POLL_SECONDS):
             if self.done or stop.is_set():
                 return False
+            if waiting is not None:
+                waiting()
         return not stop.is_set()
