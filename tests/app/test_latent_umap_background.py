@@ -119,3 +119,29 @@ def test_a_failed_umap_says_so_and_offers_another_try(store_env, digits, fake_um
     assert [e.value for e in at.error] == ["UMAP failed: ModuleNotFoundError: No module named 'umap'. "
                                            "PCA of the codes still works."]
     assert at.button(key="latent_umap_again")
+
+
+def test_stop_leaves_the_umap_and_try_again_makes_it(store_env, digits, fake_umap):
+    manager = default_manager()
+    limit = manager.max_running
+    manager.set_limit(1)
+    busy = manager.hold_slot("another session", "another training")
+    try:
+        assert busy.wait_turn(threading.Event())
+        at = open_page("latent_space.py", TIMEOUT)
+        at.session_state["latent_method"] = UMAP
+        at.run()
+        [task] = [embeddings.EMBEDDING_TASKS.get(key) for key in keys(store_env, digits)]
+        at.button(key="latent_umap_task_stop").click().run()  # the only follower leaves: it stops
+        assert task.wait(WAIT) and task.status == "cancelled" and not fake_umap
+        at.run()
+        assert not at.exception and not umap_charts(at) and at.button(key="latent_umap_again")
+        manager.release(busy)
+        at.button(key="latent_umap_again").click().run()
+        [again] = [embeddings.EMBEDDING_TASKS.get(key) for key in keys(store_env, digits)]
+        assert again is not task and again.wait(WAIT) and again.status == "completed", again.message
+        at.run()
+        assert not at.exception and len(umap_charts(at)) == 1
+    finally:
+        manager.release(busy)
+        manager.set_limit(limit)
