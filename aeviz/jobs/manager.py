@@ -288,14 +288,14 @@ class JobManager:
         return hold
 
     def slot_gate(self, owner: str, label: str, followers: Callable[[], frozenset[str]] | None = None,
-                  waiting: Callable[[int | None], None] | None = None) -> Callable[[threading.Event], Any]:
+                  queued_at: Callable[[int | None], None] | None = None) -> Callable[[threading.Event], Any]:
         """A gate for BackgroundTask.take_turns: the task's work waits for a training slot held for `owner`
-        (or for `followers()`: hold_slot), hearing its place in the queue meanwhile (`waiting(position)`),
-        and gives it back when it ends."""
+        (or for `followers()`: hold_slot), hearing its place in the queue meanwhile (`queued_at(position)`:
+        BackgroundTask.queued_at), and gives it back when it ends."""
         @contextlib.contextmanager
         def turn(stop: threading.Event):
             hold = self.hold_slot(owner, label, followers)
-            tell = None if waiting is None else (lambda: waiting(self.position(hold.job_id)))
+            tell = None if queued_at is None else (lambda: queued_at(self.position(hold.job_id)))
             try:
                 granted = hold.wait_turn(stop, tell)
                 yield "" if granted else (hold.message if hold.status == CANCELLED else "stopped before its turn")

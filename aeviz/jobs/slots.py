@@ -30,7 +30,7 @@ class SlotHold(BackgroundTask):
         super().__init__(label, on_end)
         self.job_id, self.owner = hold_id, owner
         self._followed = followers            # None: followed by its owner alone
-        self.fingerprint = None               # never followed: what it trains is not a job's
+        self.fingerprint = None               # no submit attaches to it: what it trains is not a job's
         self.created_monotonic = time.monotonic()
         self.granted = threading.Event()
         self.report(message="waiting for a free training slot")
@@ -48,12 +48,12 @@ class SlotHold(BackgroundTask):
         self.stop_event.wait()  # released
         self.end(COMPLETED, "released")
 
-    def wait_turn(self, stop: threading.Event, waiting: Callable[[], None] | None = None) -> bool:
+    def wait_turn(self, stop: threading.Event, meanwhile: Callable[[], None] | None = None) -> bool:
         """Block until the slot is this hold's (True), or it was cancelled at its turn, or `stop` is set
-        (False; the caller releases it either way). `waiting()` is called now and then meanwhile."""
+        (False; the caller releases it either way). `meanwhile()` is called now and then as it waits."""
         while not self.granted.wait(TURN_POLL_SECONDS):
             if self.done or stop.is_set():
                 return False
-            if waiting is not None:
-                waiting()
+            if meanwhile is not None:
+                meanwhile()
         return not stop.is_set()
