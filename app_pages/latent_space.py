@@ -17,6 +17,7 @@ from aeviz.figures.latent import (code_scatter_figure, decoded_grid_figure, fron
 from ui.common import (cached_dataset, cached_run, current_dataset_name, dataset_or_stop,
                        pca_curve)
 from ui.export_download import export_downloads
+from ui.latent_umap import umap_of_codes
 from ui.runs import load_run, no_runs_message, pick_run, saved_runs
 from ui.theme import chart_columns, themed
 from ui.user_dataset import note_if_unlabelled
@@ -93,34 +94,15 @@ if run is not None:
                 embedding, ratio = projection(codes), projection.explained
                 points = np.arange(len(codes))
                 axes = (f"PC1 of codes ({100 * ratio[0]:.0f}%)", f"PC2 ({100 * ratio[1]:.0f}%)")
-            else:
+            else:  # made in the background (its panel meanwhile), never in this script run
                 points = analysis.stratified_subsample(labels, umap_embed.MAX_POINTS)
-                key = (info.run_id, info.created, len(points))
-                warm = umap_embed.umap_warm_state()
-                embedding = umap_embed.EMBEDDINGS.get(key)  # process-wide: each result computed once, with progress
-                if embedding is None:
-                    bar = st.progress(0.0, text="UMAP: starting")
-                    try:
-                        embedding = umap_embed.EMBEDDINGS.put(key, umap_embed.umap_embedding(
-                            codes[points], progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m)))
-                    except Exception as exc:  # umap/numba missing or broken: say so, keep the page
-                        st.error(f"UMAP failed: {exc}. PCA of the codes still works.")
-                        st.stop()
-                    bar.empty()
+                embedding = umap_of_codes(info.run_id, info.created, codes, points)
                 axes = ("UMAP 1", "UMAP 2")
-                st.caption(
-                    (f"UMAP of all {len(codes):,} test codes. " if len(points) == len(codes) else
-                     f"UMAP of a stratified subsample of {len(points):,} of the {len(codes):,} test codes (to keep "
-                     f"it to seconds). ")
-                    + "numba's compiled kernels are cached on the server's disk "
-                    f"and warmed up in the background when the app starts (warm-up: {warm.state}"
-                    + (f", {warm.seconds:.0f} s" if warm.state == "done" else "") + "); the server keeps the "
-                    "most recent results for everyone.")
-        title = f"{info.label}: {method}"
-        event = st.plotly_chart(themed(code_scatter_figure(embedding, labels[points], class_names, points, title=title,
-                                                    axis_titles=axes)),
-                                key="latent_codes", on_select="rerun", selection_mode=("points", "lasso", "box"))
-        show_selection(selected_indices(event), "latent_codes_selected")
+        if embedding is not None:
+            event = st.plotly_chart(themed(code_scatter_figure(embedding, labels[points], class_names, points,
+                                                               title=f"{info.label}: {method}", axis_titles=axes)),
+                                    key="latent_codes", on_select="rerun", selection_mode=("points", "lasso", "box"))
+            show_selection(selected_indices(event), "latent_codes_selected")
         export_downloads(info, dataset_name, key="latent_export")
 with right:
     pixels, ratio = pixel_pca(dataset_name)

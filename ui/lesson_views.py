@@ -286,8 +286,8 @@ def start_background_check(key: str, lesson, run_id: str, own: bool):
     from ui.kept import keep
 
     owner, record = session_owner(), progress()
-    gate = job_manager().slot_gate(owner, f"lesson {lesson.id}: checking run {run_id}")
-    task = CHECKS.start(lesson, run_id, owner, gate=gate, store=run_store())
+    gate_for = job_manager().slot_gate_for(owner, f"lesson {lesson.id}: checking run {run_id}")
+    task = CHECKS.start(lesson, run_id, owner, gate_for=gate_for, store=run_store())
 
     def record_if_followed(result) -> None:  # not if the session stopped waiting (it went on for another's)
         if task.followed_by(owner):

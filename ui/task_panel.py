@@ -20,7 +20,7 @@ def start_task(key: str, task) -> Any:
     (a TrainerTask) first waits for one of the server's training slots, as the Train page's jobs do (a
     sweep's points each wait for theirs: aeviz.jobs.sweep_executors)."""
     if isinstance(task, TrainerTask):
-        task.take_turns(job_manager().slot_gate(session_owner(), task.label))
+        task.take_turns(job_manager().slot_gate(session_owner(), task.label, queued_at=task.queued_at))
     return keep(key, task.start())
 
 

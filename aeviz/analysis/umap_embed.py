@@ -17,7 +17,8 @@ neighbour search (pynndescent) compiles its own. Here:
   faster on 2 cores: its threads write to the same small coordinate array.)
 * at most ``MAX_POINTS`` codes are embedded (callers take a stratified subsample);
 * ``warm_up_umap()`` loads or compiles the kernels in a background thread when the app starts;
-* ``EMBEDDINGS`` keeps the most recent ``$AEVIZ_CACHE_EMBEDDINGS`` (default 32) embeddings a page made.
+* ``EMBEDDINGS`` keeps the most recent ``$AEVIZ_CACHE_EMBEDDINGS`` (default 32) embeddings made for the
+  pages (fitted in the background, in a training slot: aeviz.jobs.embeddings).
 
     from aeviz.analysis.umap_embed import umap_embedding
     xy = umap_embedding(codes)          # (N, 2) float32
@@ -41,7 +42,7 @@ DEFAULT_EPOCHS = 100
 MAX_POINTS = 10000
 _lock = threading.Lock()
 _prepared = False
-# Embeddings pages made, by their own key (the Latent space page: run id, creation time, points), the most
+# Embeddings made for pages, by their own key (the Latent space page: run id, creation time, points), the most
 # recently used kept (each at most MAX_POINTS x 2 float32: 80 KB).
 EMBEDDINGS = LRUCache(max_entries=lambda: cache_limits()["embeddings"])
 

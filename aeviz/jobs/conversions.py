@@ -26,10 +26,9 @@ from aeviz.data.user import BadUserData, UserDatasetInfo, import_file
 from aeviz.data.user.owners import check_bytes, check_room, claim
 from aeviz.data.user.store import plain_file_name
 from aeviz.errors import AevizError
-from aeviz.training.tasks import RUNNING, STOPPED, BackgroundTask
+from aeviz.training.tasks import RUNNING, STOPPED, TURN_POLL_SECONDS, BackgroundTask
 
 MOST_AT_ONCE = 2            # files converted at once in this process (each within its memory budget)
-TURN_POLL_SECONDS = 0.2     # how often a conversion waiting for its turn looks at its stop flag
 
 
 class ConversionStopped(AevizError):

@@ -45,6 +45,7 @@ from aeviz.jobs.view import JobView
 from aeviz.server_settings import MAX_QUEUED_ENV, abandon_seconds_from_env, max_jobs_from_env, max_queued_from_env
 from aeviz.training.fingerprint import config_fingerprint
 from aeviz.jobs.shutdown import stop_jobs_at_exit
+from aeviz.training.shared_tasks import SharedTask
 from aeviz.training.tasks import ACTIVE, CANCELLED, RUNNING, STARTING, TASKS, TrainerTask
 from aeviz.runs.store import RunStore, new_run_id
 from aeviz.training.events import Finished, Progress, Snapshot
@@ -274,11 +275,12 @@ class JobManager:
         with self._lock:
             return sum(1 for job_id in self._queue if job_id in self._jobs and self._jobs[job_id].owner == owner)
 
-    def hold_slot(self, owner: str, label: str) -> SlotHold:
+    def hold_slot(self, owner: str, label: str, followers: Callable[[], frozenset[str]] | None = None) -> SlotHold:
         """Queue a hold of one training slot for `owner`'s work that trains outside a job (a sweep's point):
-        it waits in the same queue under the same limit and abandonment rule as the jobs (aeviz.jobs.slots).
-        Release it with `release` once that work is done. Not a sign of `owner` (the work asks, not its session)."""
-        hold = SlotHold(f"hold-{secrets.token_hex(4)}", owner, label, self.job_ended)
+        it waits in the same queue under the same limit and abandonment rule as the jobs (aeviz.jobs.slots),
+        asking about `owner`, or about the sessions `followers()` names (a shared task's followers). Release
+        it with `release` once that work is done. Not a sign of `owner` (the work asks, not its session)."""
+        hold = SlotHold(f"hold-{secrets.token_hex(4)}", owner, label, self.job_ended, followers)
         with self._lock:
             self._holds[hold.job_id] = hold
             self._queue.append(hold.job_id)
@@ -300,17 +302,25 @@ class JobManager:
                 return None
         return hold
 
-    def slot_gate(self, owner: str, label: str) -> Callable[[threading.Event], Any]:
+    def slot_gate(self, owner: str, label: str, followers: Callable[[], frozenset[str]] | None = None,
+                  queued_at: Callable[[int | None], None] | None = None) -> Callable[[threading.Event], Any]:
         """A gate for BackgroundTask.take_turns: the task's work waits for a training slot held for `owner`
-        (hold_slot), and gives it back when it ends."""
+        (or for `followers()`: hold_slot), hearing its place in the queue meanwhile (`queued_at(position)`:
+        BackgroundTask.queued_at), and gives it back when it ends."""
         @contextlib.contextmanager
         def turn(stop: threading.Event):
-            hold = self.hold_slot(owner, label)
+            hold = self.hold_slot(owner, label, followers)
+            tell = None if queued_at is None else (lambda: queued_at(self.position(hold.job_id)))
             try:
-                yield hold.why_not_granted(stop)
+                yield hold.why_not_granted(stop, tell)
             finally:
                 self.release(hold)
         return turn
+
+    def slot_gate_for(self, owner: str, label: str) -> Callable[[SharedTask], Callable[[threading.Event], Any]]:
+        """For SharedTasks.start: the slot gate of a task that sessions share, held for whichever sessions
+        follow it (so it is not abandoned while one of them is there) and telling it its place in the queue."""
+        return lambda task: self.slot_gate(owner, label, task.followers, task.queued_at)
 
     def release(self, hold: SlotHold) -> None:
         """Give back `hold`'s slot (or its place in the queue): the next queued job or hold starts."""

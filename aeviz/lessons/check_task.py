@@ -3,27 +3,28 @@ fresh model, as long as the student's own run) must not run inside a page's scri
 task (aeviz.training.tasks) that waits for one of the server's training slots like any training, reports the
 training's progress and can be stopped.
 
-    task = CHECKS.start(lesson, run_id, owner, gate=manager.slot_gate(owner, "lesson check"))
+    task = CHECKS.start(lesson, run_id, owner, gate_for=manager.slot_gate_for(owner, "lesson check"))
     task.when_checked(lambda result: ...)   # once, with the CheckResult, when (if) the check gets one
     task.leave(owner)                       # this session no longer waits; it stops when no session does
 
-Checks are shared by (lesson, run): a session that asks for a check already running follows that one, and a
-finished check's result is given again (a saved run does not change), the most recent `KEPT_CHECKS` of them.
+Checks are shared by (lesson, run) (aeviz.training.shared_tasks): a session that asks for a check already
+running follows that one, and a finished check's result is given again (a saved run does not change), the
+most recent `KEPT_CHECKS` of them. Its training slot is held for every session that follows it, so it is
+not cancelled at its turn when the one that started it has left while another still waits.
 The command line (`aeviz lessons check`) checks in the foreground with check_run.
 """
 
 from __future__ import annotations
 
 import sys
-import threading
-from collections import OrderedDict
 from typing import Any, Callable
 
 from aeviz.errors import AevizError
 from aeviz.lessons import Lesson
 from aeviz.lessons.check import CheckResult, check_run, lesson_dataset
 from aeviz.training.events import Progress
-from aeviz.training.tasks import RUNNING, STOPPED, BackgroundTask
+from aeviz.training.shared_tasks import SharedTask, SharedTasks
+from aeviz.training.tasks import RUNNING, STOPPED
 
 KEPT_CHECKS = 256  # finished checks whose results are given again (each a few numbers)
 
@@ -32,7 +33,7 @@ class CheckStopped(AevizError):
     """The check was stopped while it trained: nothing was measured."""
 
 
-class CheckTask(BackgroundTask):
+class CheckTask(SharedTask):
     """check_run of one run for one lesson, in the task's thread; its result is the CheckResult. The model a
     metric trains reports as the task's progress, and stop() stops it (the check then ends stopped, with no
     result). Sessions follow it (`follow`, `leave`): it stops when the last one leaves."""
@@ -43,27 +44,8 @@ class CheckTask(BackgroundTask):
         self.lesson, self.run_id = lesson, run_id
         self._store, self._dataset_loader = store, dataset_loader
         self._trainer = None          # the model being trained for the check, while it trains
-        self._followers: set[str] = set()
         self._listeners: list[Callable[[CheckResult], None]] = []
         self._told = False            # the listeners have been called (the task has ended)
-
-    # ------------------------------------------------------------------ sessions
-    def follow(self, owner: str) -> None:
-        with self.lock:
-            self._followers.add(owner)
-
-    def followed_by(self, owner: str) -> bool:
-        with self.lock:
-            return owner in self._followers
-
-    def leave(self, owner: str) -> bool:
-        """`owner` no longer waits for the check; it stops when nobody does. True if it goes on for others."""
-        with self.lock:
-            self._followers.discard(owner)
-            others = bool(self._followers)
-        if not others:
-            self.stop()
-        return others
 
     def when_checked(self, callback: Callable[[CheckResult], None]) -> None:
         """Call `callback(result)` once the check has its result: at its end (in its thread, before waiters
@@ -75,11 +57,6 @@ class CheckTask(BackgroundTask):
             result = self._result
         if result is not None:
             callback(result)
-
-    def reusable(self) -> bool:
-        """Whether a session asking for this check may follow this task: it has a result, or is still going
-        (not being stopped)."""
-        return self.result is not None if self.done else not self.stop_requested
 
     # ------------------------------------------------------------------ the work
     def work(self) -> CheckResult | None:
@@ -135,35 +112,21 @@ class CheckTask(BackgroundTask):
 
 
 class CheckTasks:
-    """The lesson checks of this process, by (lesson id, run id); thread-safe."""
+    """The lesson checks of this process, by (lesson id, run id) (a SharedTasks of CheckTasks); thread-safe."""
 
     def __init__(self, kept: int = KEPT_CHECKS):
-        self._tasks: OrderedDict[tuple[str, str], CheckTask] = OrderedDict()
-        self._kept = kept
-        self._lock = threading.Lock()
+        self._tasks: SharedTasks[CheckTask] = SharedTasks(kept)
 
-    def start(self, lesson: Lesson, run_id: str, owner: str = "", gate=None, store=None,
+    def start(self, lesson: Lesson, run_id: str, owner: str = "", gate_for=None, store=None,
               dataset_loader: Callable[[str], Any] = lesson_dataset) -> CheckTask:
         """The check of `run_id` for `lesson`, followed by `owner`: the one running or finished with a result,
-        if any, else a new one started (waiting its turn at `gate`, a job manager's slot_gate, if given)."""
-        key = (lesson.id, run_id)
-        with self._lock:
-            task = self._tasks.get(key)
-            if task is None or not task.reusable():
-                task = CheckTask(lesson, run_id, store, dataset_loader)
-                if gate is not None:
-                    task.take_turns(gate)
-                task.start()
-                self._tasks[key] = task
-            task.follow(owner)
-            self._tasks.move_to_end(key)
-            while len(self._tasks) > self._kept:
-                self._tasks.popitem(last=False)
-            return task
+        if any, else a new one started (waiting its turn at `gate_for(task)`, a job manager's slot_gate_for,
+        if given)."""
+        return self._tasks.start((lesson.id, run_id), lambda: CheckTask(lesson, run_id, store, dataset_loader),
+                                 owner, gate_for)
 
     def get(self, lesson_id: str, run_id: str) -> CheckTask | None:
-        with self._lock:
-            return self._tasks.get((lesson_id, run_id))
+        return self._tasks.get((lesson_id, run_id))
 
 
 CHECKS = CheckTasks()  # the process's checks (the app's sessions share them)

@@ -38,6 +38,7 @@ QUEUED, STARTING, RUNNING = "queued", "starting", "running"
 COMPLETED, STOPPED, DIVERGED, CANCELLED, FAILED = "completed", "stopped", "diverged", "cancelled", "failed"
 ACTIVE = (QUEUED, STARTING, RUNNING)
 ENDED = (COMPLETED, STOPPED, DIVERGED, CANCELLED, FAILED)
+TURN_POLL_SECONDS = 0.2  # how often a task waiting for its turn (take_turns) looks at its stop flag
 
 
 @dataclass(frozen=True)
@@ -83,13 +84,22 @@ class BackgroundTask:
                    waiting: str = "waiting for a free training slot") -> "BackgroundTask":
         """Before its work, wait for its turn: `gate(stop_event)` is a context manager (a job manager's
         `slot_gate`) that returns "" once the work may run, or why it may not (its turn was cancelled), and
-        frees the turn when the work ends; `waiting` says what it waits for meanwhile. Call before start();
-        returns the task."""
+        frees the turn when the work ends; `waiting` says what it waits for meanwhile (the gate may add its
+        place in the queue: `queued_at`). Call before start(); returns the task."""
         with self.lock:
             if self._thread is not None:
                 raise AevizError(f"{self.label} has started; it takes turns from its start only")
             self._gate, self._waiting = gate, waiting
         return self
+
+    def queued_at(self, position: int | None) -> None:
+        """While it waits for its turn: its place in the queue (1: next), for its progress line (a gate
+        that knows it calls this)."""
+        with self.lock:
+            if self._status != QUEUED:
+                return
+            where = f": position {position}" if position else ""
+            self._progress = TaskProgress(self._progress.fraction, f"{self.label}: {self._waiting}{where}")
 
     # ------------------------------------------------------------------ for subclasses
     def work(self) -> Any:

@@ -5,6 +5,7 @@ slot like any training; sessions checking the same run follow one check; a finis
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -13,7 +14,7 @@ from aeviz.lessons import get_lesson, metrics
 from aeviz.lessons.check import check_trains
 from aeviz.lessons.check_task import CheckTasks
 from aeviz.runs.store import RunStore
-from aeviz.training.tasks import COMPLETED, QUEUED, RUNNING, STOPPED
+from aeviz.training.tasks import CANCELLED, COMPLETED, QUEUED, RUNNING, STOPPED
 from aeviz.training.trainer import Trainer
 from tests.conftest import wait_until
 
@@ -123,8 +124,10 @@ def test_the_check_waits_for_a_training_slot_and_holds_one_while_it_trains(tmp_p
                          max_queued=None)
     busy = manager.hold_slot("someone", "another training")
     assert busy.wait_turn(threading.Event())
-    task = CheckTasks().start(lesson, run_id, "me", gate=manager.slot_gate("me", "lesson check"), store=store)
+    task = CheckTasks().start(lesson, run_id, "me", gate_for=manager.slot_gate_for("me", "lesson check"), store=store)
     wait_until(lambda: task.status == QUEUED, WAIT, "the check to wait for its turn")
+    wait_until(lambda: task.progress.text.endswith("waiting for a free training slot: position 1"), WAIT,
+               "the check to say its place in the queue")
     assert not gate.entered.is_set()  # no training while the only slot is taken
     manager.release(busy)
     wait_until(gate.entered.is_set, WAIT, "the check to start training once the slot is free")
@@ -135,3 +138,48 @@ def test_the_check_waits_for_a_training_slot_and_holds_one_while_it_trains(tmp_p
     assert task.wait(WAIT) and task.status == COMPLETED, task.message
     assert after.wait_turn(threading.Event())  # the check gave its slot back
     manager.release(after)
+
+
+def test_a_check_waiting_for_its_turn_goes_on_for_a_session_that_joined_when_its_starter_leaves(tmp_path, digits,
+                                                                                                  gate):
+    """Its slot was held for the starter alone: with the starter's tab closed before the check's turn, the
+    abandonment rule cancelled it for every session that had joined. Now the hold is followed by the check's
+    followers: it runs for the one still there."""
+    store, lesson = RunStore(tmp_path), get_lesson(LESSON)
+    run_id = anomaly_run(store, digits)
+    manager = JobManager(max_running=1, store_factory=lambda: store, ray_address=None, abandon_seconds=0.5,
+                         max_queued=None)
+    busy = manager.hold_slot("someone", "another training")
+    assert busy.wait_turn(threading.Event())
+    checks = CheckTasks()
+    task = checks.start(lesson, run_id, "a", gate_for=manager.slot_gate_for("a", "lesson check"), store=store)
+    assert checks.start(lesson, run_id, "b", store=store) is task
+    manager.touch("a")
+    started = time.monotonic()
+
+    def only_b_is_there() -> bool:  # a is never seen again; b keeps touching past the abandonment time
+        manager.touch("b")
+        return time.monotonic() - started > 1.0 and task.status == QUEUED
+
+    wait_until(only_b_is_there, WAIT, "the abandonment time to pass with the check waiting")
+    manager.release(busy)
+    wait_until(lambda: gate.entered.is_set() or task.done, WAIT, "the check's turn")
+    assert gate.entered.is_set() and not task.done, task.message  # it trains (on main: cancelled at its turn)
+    gate.release.set()
+    assert task.wait(WAIT) and task.status == COMPLETED, task.message
+
+
+def test_a_check_whose_followers_have_all_gone_is_cancelled_at_its_turn(tmp_path, digits, gate):
+    store, lesson = RunStore(tmp_path), get_lesson(LESSON)
+    run_id = anomaly_run(store, digits)
+    manager = JobManager(max_running=1, store_factory=lambda: store, ray_address=None, abandon_seconds=0.2,
+                         max_queued=None)
+    busy = manager.hold_slot("someone", "another training")
+    assert busy.wait_turn(threading.Event())
+    task = CheckTasks().start(lesson, run_id, "a", gate_for=manager.slot_gate_for("a", "lesson check"), store=store)
+    wait_until(lambda: task.status == QUEUED, WAIT, "the check to wait for its turn")
+    asked = time.monotonic()
+    wait_until(lambda: time.monotonic() - asked > 0.5, WAIT, "the abandonment time to pass")  # nobody touches
+    manager.release(busy)
+    assert task.wait(WAIT) and task.status == CANCELLED and "not been seen" in task.message
+    assert not gate.entered.is_set()
