@@ -21,6 +21,7 @@ import numpy as np
 
 from aeviz.analysis import umap_embed
 from aeviz.errors import AevizError
+from aeviz.jobs.presence import PRESENCE
 from aeviz.training.shared_tasks import SharedTask, SharedTasks
 from aeviz.training.tasks import RUNNING, STOPPED, describe_error
 
@@ -64,6 +65,7 @@ class UmapTask(SharedTask):
 
 
 EMBEDDING_TASKS: SharedTasks[UmapTask] = SharedTasks(KEPT_EMBEDDING_TASKS)  # the process's (sessions share them)
+PRESENCE.on_forget(EMBEDDING_TASKS.forget_owner)  # a session gone (its tabs closed) leaves the ones it followed
 
 
 def umap_task(key: Hashable, codes: Callable[[], np.ndarray], owner: str = "",

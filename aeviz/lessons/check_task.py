@@ -23,6 +23,7 @@ from aeviz.errors import AevizError
 from aeviz.lessons import Lesson
 from aeviz.lessons.check import CheckResult, check_run, lesson_dataset
 from aeviz.training.events import Progress
+from aeviz.jobs.presence import PRESENCE
 from aeviz.training.shared_tasks import SharedTask, SharedTasks
 from aeviz.training.tasks import RUNNING, STOPPED
 
@@ -128,5 +129,10 @@ class CheckTasks:
     def get(self, lesson_id: str, run_id: str) -> CheckTask | None:
         return self._tasks.get((lesson_id, run_id))
 
+    def forget_owner(self, owner: str) -> None:
+        """`owner`'s session is gone: it leaves the checks it followed (SharedTasks.forget_owner)."""
+        self._tasks.forget_owner(owner)
+
 
 CHECKS = CheckTasks()  # the process's checks (the app's sessions share them)
+PRESENCE.on_forget(CHECKS.forget_owner)  # a session gone (its tabs closed) leaves the ones it followed

@@ -4,6 +4,7 @@ codes), which every session asking for that key follows, instead of one each.
     tasks = SharedTasks(kept=16)
     task = tasks.start(key, make=lambda: MyTask(...), owner=session, gate_for=manager.slot_gate_for(session, label))
     task.leave(session)     # this session no longer waits; the task stops when the last follower leaves
+    tasks.forget_owner(session)   # its session is gone: it leaves every task it followed
 
 A task asked for again while it runs (and is not being stopped), or once it has ended with a result, is
 given again: its asker follows it. Otherwise (none yet, or it failed, was stopped or cancelled) a new one
@@ -95,3 +96,11 @@ class SharedTasks(Generic[T]):
     def get(self, key: Hashable) -> T | None:
         with self._lock:
             return self._tasks.get(key)
+
+    def forget_owner(self, owner: str) -> None:
+        """`owner`'s session is gone (its tabs closed: aeviz.jobs.presence): it follows none of the tasks any
+        more, and a task still going that nobody else follows stops, as when its last follower leaves."""
+        with self._lock:
+            tasks = [task for task in self._tasks.values() if task.followed_by(owner)]
+        for task in tasks:
+            task.leave(owner)

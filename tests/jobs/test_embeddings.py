@@ -17,7 +17,7 @@ import pytest
 from aeviz.analysis import umap_embed
 from aeviz.jobs import embeddings
 from aeviz.jobs.manager import JobManager
-from aeviz.training.shared_tasks import SharedTasks
+from aeviz.training.shared_tasks import SharedTask, SharedTasks
 from aeviz.training.tasks import COMPLETED, FAILED, QUEUED, STOPPED
 from tests.conftest import wait_until
 
@@ -115,3 +115,29 @@ def test_real_umap_in_its_task(monkeypatch):
     task = embeddings.umap_task(("run-real", 1.0, len(CODES)), lambda: CODES, "a")
     assert task.wait(600) and task.status == COMPLETED, task.message
     assert task.result.shape == (len(CODES), 2) and np.isfinite(task.result).all()
+
+
+
+class Waits(SharedTask):
+    """Runs until stopped."""
+
+    def work(self):
+        self.stop_event.wait(WAIT)
+
+
+def forgotten_by_presence(session: str, monkeypatch) -> None:
+    """`session` has a tab, the tab closes, and the presence sweep forgets the session (grace 0 s)."""
+    from aeviz.jobs.presence import PRESENCE
+
+    monkeypatch.setattr(PRESENCE, "grace_seconds", 0.0)
+    PRESENCE.join(session, f"tab-of-{session}")
+    wait_until(lambda: session in PRESENCE.sweep(lambda tab: tab != f"tab-of-{session}"), timeout=WAIT,
+               what="the presence sweep to forget the session")
+
+
+def test_a_session_gone_leaves_the_process_umap_tasks(monkeypatch):
+    """The process's UMAP registry hears from aeviz.jobs.presence when a session has gone: a task only it
+    followed stops."""
+    task = embeddings.EMBEDDING_TASKS.start(("test", "gone-session"), lambda: Waits("waits"), "s-umap-gone")
+    forgotten_by_presence("s-umap-gone", monkeypatch)
+    assert task.wait(WAIT) and task.status == STOPPED and not task.followers()

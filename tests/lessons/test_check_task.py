@@ -183,3 +183,16 @@ def test_a_check_whose_followers_have_all_gone_is_cancelled_at_its_turn(tmp_path
     manager.release(busy)
     assert task.wait(WAIT) and task.status == CANCELLED and "not been seen" in task.message
     assert not gate.entered.is_set()
+
+
+def test_a_session_gone_leaves_the_process_checks(tmp_path, digits, gate, monkeypatch):
+    """The process's checks (CHECKS) hear from aeviz.jobs.presence when a session has gone (its tabs closed
+    past the grace): a check only it followed stops."""
+    from aeviz.lessons.check_task import CHECKS
+    from tests.jobs.test_embeddings import forgotten_by_presence
+
+    store = RunStore(tmp_path)
+    task = CHECKS.start(get_lesson(LESSON), anomaly_run(store, digits), "s-check-gone", store=store)
+    wait_until(gate.entered.is_set, WAIT, "the check to start training")
+    forgotten_by_presence("s-check-gone", monkeypatch)
+    assert task.wait(WAIT) and task.status == STOPPED and not task.followers()

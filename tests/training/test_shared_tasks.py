@@ -72,3 +72,17 @@ def test_the_gate_is_made_for_the_task_and_sees_its_starter_among_its_followers(
     assert task.wait(WAIT) and task.result == 7
     wait_until(lambda: seen, WAIT)
     assert seen == [frozenset({"a"})]
+
+
+def test_a_gone_session_leaves_every_task_it_followed():
+    """aeviz.jobs.presence tells the registries of a session gone: it follows nothing any more, a task only it
+    followed stops, one another session follows goes on."""
+    tasks, go = SharedTasks(), threading.Event()
+    alone = tasks.start("alone", lambda: Echo(1, go), "gone")
+    shared = tasks.start("shared", lambda: Echo(2, go), "gone")
+    tasks.start("shared", lambda: Echo(3, go), "stays")
+    tasks.forget_owner("gone")
+    assert alone.wait(WAIT) and alone.status == STOPPED and not alone.followers()
+    assert shared.followers() == {"stays"} and not shared.stop_requested
+    go.set()
+    assert shared.wait(WAIT) and shared.result == 2
