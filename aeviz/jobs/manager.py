@@ -42,6 +42,7 @@ from aeviz.jobs.executors import JobCluster
 from aeviz.jobs.presence import PRESENCE
 from aeviz.jobs.slots import SlotHold
 from aeviz.jobs.view import JobView
+from aeviz.serving.allocator import give_back_free_memory
 from aeviz.server_settings import MAX_QUEUED_ENV, abandon_seconds_from_env, max_jobs_from_env, max_queued_from_env
 from aeviz.training.fingerprint import config_fingerprint
 from aeviz.jobs.shutdown import stop_jobs_at_exit
@@ -415,6 +416,8 @@ class JobManager:
         for owner in gone:
             self.forget_owner(owner)
         self._start_queued()
+        if not self.active_count() and not self.held_slots():  # the last training has ended: its memory is free
+            give_back_free_memory()
 
     def set_limit(self, max_running: int) -> None:
         """Run up to `max_running` jobs at once from now on (queued ones start if slots opened)."""

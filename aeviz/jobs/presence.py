@@ -20,6 +20,7 @@ import time
 from typing import Callable
 
 from aeviz.server_settings import SESSION_GRACE_SECONDS
+from aeviz.serving.allocator import give_back_free_memory
 
 
 class Presence:
@@ -111,6 +112,8 @@ class Presence:
         for session in forgotten:
             for callback in callbacks:
                 callback(session)
+        if forgotten:  # what they kept is freed now: its pages go back to the system
+            give_back_free_memory()
 
 
 PRESENCE = Presence()  # the process's one record (the app's sessions)

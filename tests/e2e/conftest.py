@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from aeviz.serving.allocator import allocator_environment
 from tests.conftest import ROOT
 
 CHROMIUM = os.environ.get("AEVIZ_CHROMIUM", "/usr/bin/chromium")
@@ -83,8 +84,9 @@ def running_app(runs_dir: Path, log_path: Path, extra_env: dict[str, str] | None
 def running_app_process(runs_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None):
     """As `running_app`, yielding the base URL and the server's process (to watch its memory)."""
     port = free_port()
-    env = {**os.environ, "AEVIZ_RUNS_DIR": str(runs_dir), "AEVIZ_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
-           "AEVIZ_UMAP_WARMUP": "0", **(extra_env or {})}
+    env = allocator_environment({**os.environ, "AEVIZ_RUNS_DIR": str(runs_dir), "AEVIZ_OFFLINE": "1",
+                                 "PYTHONUNBUFFERED": "1", "AEVIZ_UMAP_WARMUP": "0", **(extra_env or {})})
+    # (the allocator's settings as `aeviz serve` gives them: its memory figures are the server's)
     log = open(log_path, "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

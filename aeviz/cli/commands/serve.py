@@ -44,10 +44,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def server_environment(args: argparse.Namespace) -> dict[str, str]:
-    """The server's environment with the options' settings; a bad option raises InvalidConfig."""
+    """The server's environment with the options' settings and the allocator's; a bad option raises
+    InvalidConfig."""
     import importlib.util
 
     from aeviz.errors import InvalidConfig
+    from aeviz.serving.allocator import allocator_environment
 
     env = dict(os.environ)
     if not 1 <= args.port <= 65535:
@@ -70,7 +72,7 @@ def server_environment(args: argparse.Namespace) -> dict[str, str]:
         if importlib.util.find_spec("ray") is None:
             raise InvalidConfig("--ray-address needs Ray, which is not installed: pip install 'aeviz[ray]'")
         env["AEVIZ_RAY_ADDRESS"] = args.ray_address.strip()
-    return env
+    return allocator_environment(env)  # a long-running server's memory stays bounded (aeviz.serving.allocator)
 
 
 def banner(args: argparse.Namespace, urls: list[str], encoding: str | None = "utf-8") -> str:
