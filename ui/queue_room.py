@@ -32,9 +32,9 @@ def train_button(manager, owner: str, valid, busy: bool) -> TrainButton:
                            f"follows that run live, with no second training.")
     limit, waiting = manager.max_queued, manager.queued_count(owner)
     if limit is not None and waiting >= limit:
-        return TrainButton("Queue full", True, f"You have {waiting} runs waiting in the queue, the most one session "
+        return TrainButton("Queue full", True, f"You have {waiting} runs or tasks waiting in the queue, the most one session "
                                                f"may queue on this server: cancel one or wait for one to start.")
-    caption = (f"You may have up to {limit} runs waiting in the queue ({waiting} now)."
+    caption = (f"You may have up to {limit} runs or tasks waiting in the queue ({waiting} now)."
                if busy and limit is not None else "")
     return TrainButton("Queue this run" if busy else "Train", False, caption)
 

@@ -251,14 +251,20 @@ class JobManager:
         return None
 
     def _check_queue_room(self, owner: str) -> None:
-        """QueueFull when `owner` has `max_queued` jobs waiting already; called with the lock held."""
+        """QueueFull when `owner` has `max_queued` entries waiting already; called with the lock held."""
         if self.max_queued is None:
             return
-        waiting = sum(1 for job_id in self._queue if job_id in self._jobs and self._jobs[job_id].owner == owner)
+        waiting = self._waiting_of(owner)
         if waiting >= self.max_queued:
-            raise QueueFull(f"you already have {waiting} run(s) waiting in the queue, the most one session may "
-                            f"queue on this server ({MAX_QUEUED_ENV}={self.max_queued}); wait for one to start, "
-                            f"or cancel one")
+            raise QueueFull(f"you already have {waiting} run(s) or task(s) waiting in the queue, the most one "
+                            f"session may queue on this server ({MAX_QUEUED_ENV}={self.max_queued}); wait for one "
+                            f"to start, or cancel one")
+
+    def _waiting_of(self, owner: str) -> int:
+        """The queue's entries `owner` started: its jobs, and the holds its page tasks and sweeps wait with
+        (one each at most); called with the lock held."""
+        entries = [self._jobs.get(entry_id) or self._holds.get(entry_id) for entry_id in self._queue]
+        return sum(1 for entry in entries if entry is not None and entry.owner == owner)
 
     def active_job_for(self, config: TrainConfig | ValidConfig) -> JobView | None:
         """The job queued or training `config` now (the one a submit of it would follow), or None."""
@@ -272,9 +278,10 @@ class JobManager:
             return None if job is None else job.view(self._position(job.job_id), False)
 
     def queued_count(self, owner: str) -> int:
-        """How many of the jobs waiting in the queue `owner` started (what max_queued limits)."""
+        """How many entries waiting in the queue `owner` started (what max_queued limits): its jobs, and the
+        holds of its page tasks and sweeps."""
         with self._lock:
-            return sum(1 for job_id in self._queue if job_id in self._jobs and self._jobs[job_id].owner == owner)
+            return self._waiting_of(owner)
 
     def hold_slot(self, owner: str, label: str, followers: Callable[[], frozenset[str]] | None = None) -> SlotHold:
         """Queue a hold of one training slot for `owner`'s work that trains outside a job (a sweep's point):

@@ -113,6 +113,27 @@ def test_one_session_pressing_train_twenty_times_queues_at_most_its_limit(digits
         manager.stop_all_and_wait(60)
 
 
+
+def test_a_sessions_waiting_sweep_point_or_page_task_counts_against_its_queue_limit(digits):
+    """Holds (a sweep's next point, a page's training, a UMAP: each waits with one) are entries of the same
+    queue: a session with one waiting and one run queued has used its limit of 2."""
+    manager = JobManager(max_running=1, ray_address=None, max_queued=2)
+    running = manager.submit(config(seed=1, epochs=1000.0), owner="other")
+    hold = manager.hold_slot("hog", "sweep s-1: k=8")
+    try:
+        manager.submit(config(seed=2), owner="hog")
+        assert manager.queued_count("hog") == 2
+        with pytest.raises(QueueFull, match="run\\(s\\) or task\\(s\\) waiting"):
+            manager.submit(config(seed=3), owner="hog")
+        manager.release(hold)  # the sweep stopped waiting: a place is free again
+        assert manager.queued_count("hog") == 1
+        assert manager.submit(config(seed=3), owner="hog").status == "queued"
+    finally:
+        manager.release(hold)
+        manager.stop(running.job_id)
+        manager.stop_all_and_wait(60)
+
+
 def test_the_queue_limit_setting(monkeypatch):
     monkeypatch.delenv("AEVIZ_MAX_QUEUED_PER_SESSION", raising=False)
     assert max_queued_from_env() == 3 and JobManager(ray_address=None).max_queued == 3
