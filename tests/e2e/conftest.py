@@ -81,12 +81,14 @@ def running_app(runs_dir: Path, log_path: Path, extra_env: dict[str, str] | None
 
 
 @contextlib.contextmanager
-def running_app_process(runs_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None):
-    """As `running_app`, yielding the base URL and the server's process (to watch its memory)."""
+def running_app_process(runs_dir: Path, log_path: Path, extra_env: dict[str, str] | None = None,
+                        serve_allocator: bool = True):
+    """As `running_app`, yielding the base URL and the server's process (to watch its memory); with the
+    allocator's settings `aeviz serve` gives the server (`serve_allocator`; else the C library's defaults)."""
     port = free_port()
-    env = allocator_environment({**os.environ, "AEVIZ_RUNS_DIR": str(runs_dir), "AEVIZ_OFFLINE": "1",
-                                 "PYTHONUNBUFFERED": "1", "AEVIZ_UMAP_WARMUP": "0", **(extra_env or {})})
-    # (the allocator's settings as `aeviz serve` gives them: its memory figures are the server's)
+    env = {**os.environ, "AEVIZ_RUNS_DIR": str(runs_dir), "AEVIZ_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
+           "AEVIZ_UMAP_WARMUP": "0", **(extra_env or {})}
+    env = allocator_environment(env) if serve_allocator else env
     log = open(log_path, "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
