@@ -4,13 +4,13 @@ memory back to the system once a class has left.
 A server is one process in which many threads allocate: each page's script run, each training job, the web
 server. glibc's malloc gives threads their own arenas (up to 8 per core) and, after large blocks are freed,
 raises the size from which it maps blocks directly, so memory freed by one class stays in the arenas, spread
-thin, and the next class's pages often land in others. Measured on a 2-core machine (three classes of 8
-sessions one after another, each training a digits run; the server's resident memory after each class, above
-its idle level once warm): glibc's defaults +54, +69, +82 MB, still growing; with at most 2 arenas and blocks of
-4 MB and more always mapped directly +32, +38, +39 MB, and +37 MB once the sessions were forgotten and the
-free memory given back. Training speed is unchanged with these settings (2 epochs of Fashion-MNIST, k = 32:
-6.7 s against 6.4-7.1 s); a threshold of 256 KB or 1 MB instead of 4 MB halved it (every batch's activations
-were then mapped and unmapped at each step).
+thin, and the next class's pages often land in others. Measured on a 2-core machine
+(tests/e2e/test_memory_classes.py: three classes of 8 sessions one after another, each training a digits
+run; the server's resident memory after each class, above its idle level once warm; free pages given back
+in both): glibc's defaults +43, +61, +64 MB, and +63 once the sessions were forgotten; with at most 2 arenas
+and blocks of 4 MB and more always mapped directly +31, +37, +41 and +38. Training is as fast with these
+settings (2 epochs of Fashion-MNIST, k = 32: 6.7 s against 6.4-7.1 s); a threshold of 256 KB or 1 MB instead
+of 4 MB slowed it by 1.5-2.4x (every batch's activations were then mapped and unmapped at each step).
 
     env = allocator_environment(dict(os.environ))   # what `aeviz serve` starts Streamlit with
     give_back_free_memory()                         # after a class: free pages go back to the system
