@@ -4,6 +4,8 @@
     conversion.progress        # TaskProgress: "letters.zip: 1,200 of 5,000 images converted"
     conversion.wait(); conversion.result   # the UserDatasetInfo (claimed for `owner`, within its quotas)
 
+Its PCA is fitted at the end of the conversion, so the pages that compare a run with PCA find it ready.
+
 A session has at most one conversion running (a second upload meanwhile is refused with a line saying so),
 and the process converts at most MOST_AT_ONCE files at once; others wait their turn in their own thread, so
 no session's page waits for another's file.
@@ -22,6 +24,8 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
+from aeviz.analysis.pca import pca_test_mse_curve
+from aeviz.data.datasets import load_dataset
 from aeviz.data.user import BadUserData, UserDatasetInfo, import_file
 from aeviz.data.user.owners import check_bytes, check_room, claim
 from aeviz.data.user.store import plain_file_name
@@ -75,6 +79,10 @@ class Conversion(BackgroundTask):
             return None
         claim(info.name, self.owner, self.file_name)  # converted before by another session: theirs and yours
         check_bytes(info.name, self.owner)
+        # Its PCA here too, not in the script run of the first page that compares with it (a 64x64 dataset's
+        # takes tens of seconds): the fit and its error curve are then kept (aeviz.analysis.pca.FITS).
+        self.report(1.0, f"{self.file_name}: fitting its PCA (the pages compare every run with it)")
+        pca_test_mse_curve(load_dataset(info.name))
         return info
 
     def _told(self, fraction: float, text: str) -> None:

@@ -9,6 +9,7 @@ import threading
 import pytest
 
 import aeviz.data.user as user_data
+from aeviz.analysis.pca import FITS
 from aeviz.data.user import BadUserData, limits
 from aeviz.data.user.owners import owners
 from aeviz.data.user.store import list_infos
@@ -51,6 +52,7 @@ def held(tmp_path, monkeypatch):
 
 
 def test_a_conversion_runs_in_the_background_and_reports_its_progress(held):
+    FITS.clear()  # (another test may have fitted this dataset's PCA already)
     conversions = Conversions()
     conversion = conversions.start("owner-a", digits_npz(), "first.npz", 8)  # returns while it converts
     assert held.reached.wait(60)
@@ -64,6 +66,8 @@ def test_a_conversion_runs_in_the_background_and_reports_its_progress(held):
     assert info.train_count + info.test_count == 1797
     assert set(owners(info.name)) == {"owner-a"}  # the uploader's own
     assert conversion.progress.fraction == 1.0 and conversions.running("owner-a") is None
+    # its PCA was fitted in the conversion, not left to the first page that compares with it
+    assert FITS.get((info.name, "fit")) is not None and FITS.get((info.name, "curve")) is not None
 
 
 def test_a_second_upload_of_a_session_is_refused_while_its_first_converts(held):
