@@ -21,7 +21,7 @@ Both do nothing where the C library is not glibc (macOS, Windows, musl): the set
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import platform
 import sys
 
@@ -48,10 +48,17 @@ def allocator_environment(env: dict[str, str]) -> dict[str, str]:
 def give_back_free_memory() -> bool:
     """Return the free pages inside malloc's arenas to the system (glibc's malloc_trim): True if any were.
     Takes milliseconds; call it when much was freed (a class's sessions forgotten, the last training ended)."""
+    trim = _malloc_trim()
+    return bool(trim(0)) if trim is not None else False
+
+
+@functools.cache
+def _malloc_trim():
+    """glibc's malloc_trim, found once (the C library's symbols are the process's own: no search, which
+    would run `ldconfig` at every call), or None where there is none."""
     if not uses_glibc():
-        return False
+        return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return bool(libc.malloc_trim(0))
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
-        return False
+        return None
