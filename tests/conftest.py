@@ -86,6 +86,29 @@ def wait_until(condition, timeout: float = 60.0, what: str = "the condition", ev
         time.sleep(every)
 
 
+def manager_with_one_busy_slot(**settings):
+    """A JobManager that trains one thing at once (no abandonment, no queue limit, unless `settings` say
+    otherwise), its only slot held by another session's training: (manager, that hold; release it to go on)."""
+    import threading
+
+    from aeviz.jobs.manager import JobManager
+
+    manager = JobManager(**{"max_running": 1, "ray_address": None, "abandon_seconds": None, "max_queued": None,
+                            **settings})
+    busy = manager.hold_slot("someone", "another training")
+    assert busy.wait_turn(threading.Event())
+    return manager, busy
+
+
+def forgotten_by_presence(session: str, monkeypatch, timeout: float = 60.0) -> None:
+    """`session` has a tab, the tab closes, and the presence sweep forgets the session (grace 0 s)."""
+    from aeviz.jobs.presence import PRESENCE
+
+    monkeypatch.setattr(PRESENCE, "grace_seconds", 0.0)
+    PRESENCE.join(session, f"tab-of-{session}")
+    wait_until(lambda: session in PRESENCE.sweep(lambda tab: tab != f"tab-of-{session}"), timeout=timeout,
+               what="the presence sweep to forget the session")
+
 
 def digits_npz(labelled: bool = True) -> bytes:
     """The 8x8 digits as an upload would bring them: a compressed NPZ of uint8 images (0-255), with their

@@ -16,10 +16,9 @@ import pytest
 
 from aeviz.analysis import umap_embed
 from aeviz.jobs import embeddings
-from aeviz.jobs.manager import JobManager
 from aeviz.training.shared_tasks import SharedTask, SharedTasks
 from aeviz.training.tasks import COMPLETED, FAILED, QUEUED, STOPPED
-from tests.conftest import wait_until
+from tests.conftest import forgotten_by_presence, manager_with_one_busy_slot, wait_until
 
 WAIT = 60.0
 CODES = np.random.default_rng(0).standard_normal((300, 4)).astype(np.float32)
@@ -55,13 +54,6 @@ def fake_umap(monkeypatch):
     yield fake
     fake.proceed.set()
     umap_embed.EMBEDDINGS.clear()
-
-
-def manager_with_one_busy_slot():
-    manager = JobManager(max_running=1, ray_address=None, abandon_seconds=None, max_queued=None)
-    busy = manager.hold_slot("someone", "another training")
-    assert busy.wait_turn(threading.Event())
-    return manager, busy
 
 
 def test_umap_waits_for_a_training_slot_then_embeds_for_every_session(fake_umap):
@@ -123,16 +115,6 @@ class Waits(SharedTask):
 
     def work(self):
         self.stop_event.wait(WAIT)
-
-
-def forgotten_by_presence(session: str, monkeypatch) -> None:
-    """`session` has a tab, the tab closes, and the presence sweep forgets the session (grace 0 s)."""
-    from aeviz.jobs.presence import PRESENCE
-
-    monkeypatch.setattr(PRESENCE, "grace_seconds", 0.0)
-    PRESENCE.join(session, f"tab-of-{session}")
-    wait_until(lambda: session in PRESENCE.sweep(lambda tab: tab != f"tab-of-{session}"), timeout=WAIT,
-               what="the presence sweep to forget the session")
 
 
 def test_a_session_gone_leaves_the_process_umap_tasks(monkeypatch):

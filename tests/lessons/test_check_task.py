@@ -9,14 +9,13 @@ import time
 
 import pytest
 
-from aeviz.jobs.manager import JobManager
 from aeviz.lessons import get_lesson, metrics
 from aeviz.lessons.check import check_trains
 from aeviz.lessons.check_task import CheckTasks
 from aeviz.runs.store import RunStore
 from aeviz.training.tasks import CANCELLED, COMPLETED, QUEUED, RUNNING, STOPPED
 from aeviz.training.trainer import Trainer
-from tests.conftest import wait_until
+from tests.conftest import forgotten_by_presence, manager_with_one_busy_slot, wait_until
 
 LESSON = "anomaly"
 WAIT = 120.0  # seconds: a bound on waits that end in seconds when the code is right
@@ -120,10 +119,7 @@ def test_a_finished_check_is_given_again_without_training(tmp_path, digits, gate
 def test_the_check_waits_for_a_training_slot_and_holds_one_while_it_trains(tmp_path, digits, gate):
     store, lesson = RunStore(tmp_path), get_lesson(LESSON)
     run_id = anomaly_run(store, digits)
-    manager = JobManager(max_running=1, store_factory=lambda: store, ray_address=None, abandon_seconds=None,
-                         max_queued=None)
-    busy = manager.hold_slot("someone", "another training")
-    assert busy.wait_turn(threading.Event())
+    manager, busy = manager_with_one_busy_slot(store_factory=lambda: store, abandon_seconds=None)
     task = CheckTasks().start(lesson, run_id, "me", gate_for=manager.slot_gate_for("me", "lesson check"), store=store)
     wait_until(lambda: task.status == QUEUED, WAIT, "the check to wait for its turn")
     wait_until(lambda: task.progress.text.endswith("waiting for a free training slot: position 1"), WAIT,
@@ -147,10 +143,7 @@ def test_a_check_waiting_for_its_turn_goes_on_for_a_session_that_joined_when_its
     followers: it runs for the one still there."""
     store, lesson = RunStore(tmp_path), get_lesson(LESSON)
     run_id = anomaly_run(store, digits)
-    manager = JobManager(max_running=1, store_factory=lambda: store, ray_address=None, abandon_seconds=0.5,
-                         max_queued=None)
-    busy = manager.hold_slot("someone", "another training")
-    assert busy.wait_turn(threading.Event())
+    manager, busy = manager_with_one_busy_slot(store_factory=lambda: store, abandon_seconds=0.5)
     checks = CheckTasks()
     task = checks.start(lesson, run_id, "a", gate_for=manager.slot_gate_for("a", "lesson check"), store=store)
     assert checks.start(lesson, run_id, "b", store=store) is task
@@ -172,10 +165,7 @@ def test_a_check_waiting_for_its_turn_goes_on_for_a_session_that_joined_when_its
 def test_a_check_whose_followers_have_all_gone_is_cancelled_at_its_turn(tmp_path, digits, gate):
     store, lesson = RunStore(tmp_path), get_lesson(LESSON)
     run_id = anomaly_run(store, digits)
-    manager = JobManager(max_running=1, store_factory=lambda: store, ray_address=None, abandon_seconds=0.2,
-                         max_queued=None)
-    busy = manager.hold_slot("someone", "another training")
-    assert busy.wait_turn(threading.Event())
+    manager, busy = manager_with_one_busy_slot(store_factory=lambda: store, abandon_seconds=0.2)
     task = CheckTasks().start(lesson, run_id, "a", gate_for=manager.slot_gate_for("a", "lesson check"), store=store)
     wait_until(lambda: task.status == QUEUED, WAIT, "the check to wait for its turn")
     asked = time.monotonic()
@@ -189,7 +179,6 @@ def test_a_session_gone_leaves_the_process_checks(tmp_path, digits, gate, monkey
     """The process's checks (CHECKS) hear from aeviz.jobs.presence when a session has gone (its tabs closed
     past the grace): a check only it followed stops."""
     from aeviz.lessons.check_task import CHECKS
-    from tests.jobs.test_embeddings import forgotten_by_presence
 
     store = RunStore(tmp_path)
     task = CHECKS.start(get_lesson(LESSON), anomaly_run(store, digits), "s-check-gone", store=store)
