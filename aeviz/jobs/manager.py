@@ -46,7 +46,7 @@ from aeviz.serving.allocator import give_back_free_memory
 from aeviz.server_settings import MAX_QUEUED_ENV, abandon_seconds_from_env, max_jobs_from_env, max_queued_from_env
 from aeviz.training.fingerprint import config_fingerprint
 from aeviz.jobs.shutdown import stop_jobs_at_exit
-from aeviz.training.shared_tasks import SharedTask
+from aeviz.training.shared_tasks import Followed, SharedTask
 from aeviz.training.tasks import ACTIVE, CANCELLED, RUNNING, STARTING, TASKS, TrainerTask
 from aeviz.runs.store import RunStore, new_run_id
 from aeviz.training.events import Finished, Progress, Snapshot
@@ -54,7 +54,7 @@ from aeviz.runs.interrupted import job_trainer
 from aeviz.runs.checkpoints import owner_tag
 
 
-class Job(TrainerTask):
+class Job(TrainerTask, Followed):
     """One training run: builds its Trainer in its thread, keeps the loss history, saves the run at its end."""
 
     def __init__(self, job_id: str, owner: str, config: TrainConfig | ValidConfig, manager: "JobManager",
@@ -78,12 +78,7 @@ class Job(TrainerTask):
         self.note = ""                     # where it trains, when worth saying; added to its final message
         # what it trains (None for a resumed run: it continues one run, and takes no followers)
         self.fingerprint = None if resume else config_fingerprint(self.config)
-        self._followers = {owner}          # the sessions that follow it; its owner first
-
-    def follow(self, owner: str) -> None:
-        """`owner` (a session) follows this job from now on: it is among its jobs, and it may leave it."""
-        with self.lock:
-            self._followers.add(owner)
+        self._followers = {owner}          # the sessions that follow it (Followed); its owner first
 
     def leave(self, owner: str) -> bool:
         """`owner` stops following: True if it left and other sessions still follow; False if it is the last
@@ -99,14 +94,6 @@ class Job(TrainerTask):
         with self.lock:
             self._followers.discard(owner)
             return not self._followers
-
-    def followed_by(self, owner: str) -> bool:
-        with self.lock:
-            return owner in self._followers
-
-    def followers(self) -> frozenset[str]:
-        with self.lock:
-            return frozenset(self._followers)
 
     def saved_as(self, run_id: str) -> None:
         """Record that the run, not saved when the job ended, has now been saved as `run_id` (its model then

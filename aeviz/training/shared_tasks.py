@@ -11,8 +11,8 @@ given again: its asker follows it. Otherwise (none yet, or it failed, was stoppe
 starts. The most recent `kept` tasks are kept. A task may wait for its turn first (`gate_for(task)`: a
 gate for BackgroundTask.take_turns, such as a job manager's training slot held for the task's followers,
 so the queue's abandonment rule asks about every session that follows it, not only the one that started
-it). The followers' names are those of a training job's (aeviz.jobs.manager.Job): follow, leave,
-followed_by, followers. Nothing here imports streamlit.
+it). Its followers (`Followed`: follow, followed_by, followers) are kept as a training job's are
+(aeviz.jobs.manager.Job uses the same piece); only leaving differs. Nothing here imports streamlit.
 """
 
 from __future__ import annotations
@@ -26,17 +26,34 @@ from aeviz.training.tasks import BackgroundTask
 KEPT_TASKS = 64  # default: the most recent tasks kept (running, or ended with the result given again)
 
 
-class SharedTask(BackgroundTask):
+class Followed:
+    """The sessions that follow a background task (a shared task here; a training job: aeviz.jobs.manager.Job),
+    kept in `_followers` under the task's `lock`. How one leaves is the task's own: a shared task stops when
+    its last follower leaves, a job's last follower stays one and the manager stops it."""
+
+    lock: Any                # the task's own (BackgroundTask.lock)
+    _followers: set[str]
+
+    def follow(self, owner: str) -> None:
+        """`owner` (a session) follows this task from now on."""
+        with self.lock:
+            self._followers.add(owner)
+
+    def followed_by(self, owner: str) -> bool:
+        with self.lock:
+            return owner in self._followers
+
+    def followers(self) -> frozenset[str]:
+        with self.lock:
+            return frozenset(self._followers)
+
+
+class SharedTask(BackgroundTask, Followed):
     """A background task that sessions follow: it stops when the last one leaves."""
 
     def __init__(self, label: str = "task", on_end: Callable[[BackgroundTask], None] | None = None):
         super().__init__(label, on_end)
         self._followers: set[str] = set()
-
-    def follow(self, owner: str) -> None:
-        """`owner` (a session) waits for this task from now on."""
-        with self.lock:
-            self._followers.add(owner)
 
     def leave(self, owner: str) -> bool:
         """`owner` no longer waits for the task; it stops when nobody does. True if it goes on for others."""
@@ -46,14 +63,6 @@ class SharedTask(BackgroundTask):
         if not others:
             self.stop()
         return others
-
-    def followed_by(self, owner: str) -> bool:
-        with self.lock:
-            return owner in self._followers
-
-    def followers(self) -> frozenset[str]:
-        with self.lock:
-            return frozenset(self._followers)
 
     def reusable(self) -> bool:
         """Whether a session asking for this task may follow it: it has a result, or is still going (and
