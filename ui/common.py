@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import streamlit as st
@@ -127,7 +128,6 @@ def has_gpu() -> bool:
 def device_summary() -> str:
     """'CPU' or the GPU's name, without importing torch when there is no NVIDIA device node;
     otherwise torch is asked once in a background thread ('checking…' until it answers)."""
-    import os
     import threading
 
     if "name" in device_info:
@@ -154,11 +154,23 @@ def device_summary() -> str:
 
 # ---------------------------------------------------------------------------- dataset
 
-@st.cache_data(ttl=30, show_spinner=False)
 def dataset_statuses() -> dict:
+    """Each dataset's availability, cached 30 s per place the datasets are looked for (a change of
+    AEVIZ_DATA_DIR, AEVIZ_CACHE_DIR or AEVIZ_OFFLINE is a new entry, never a stale answer)."""
+    return _dataset_statuses(tuple(os.environ.get(name, "") for name in _DATASET_ENV))
+
+
+_DATASET_ENV = ("AEVIZ_DATA_DIR", "AEVIZ_CACHE_DIR", "AEVIZ_OFFLINE")
+
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=8)
+def _dataset_statuses(where: tuple) -> dict:  # `where`: part of the cache's key
     from aeviz.data.datasets import all_dataset_names, dataset_status
 
     return {name: dataset_status(name).to_json() for name in all_dataset_names()}
+
+
+dataset_statuses.clear = _dataset_statuses.clear
 
 
 def offered_datasets(wanted: str | None = None) -> list[str]:

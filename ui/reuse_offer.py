@@ -13,13 +13,14 @@ CHOSEN_KEY = "train_reused_run"
 
 
 @st.cache_data(ttl=5, show_spinner=False, max_entries=256)
-def reusable_run(fingerprint: str, config_json: dict):
-    """(run id, created, test MSE) of the newest saved run with this fingerprint, or None. Cached a few
-    seconds: a class opening one link asks the same question many times."""
+def reusable_run(fingerprint: str, config_json: dict, runs_root: str):
+    """(run id, created, test MSE) of the newest saved run with this fingerprint in the runs folder
+    `runs_root`, or None. Cached a few seconds: a class opening one link asks the same question many times."""
+    from aeviz.runs.store import RunStore
     from aeviz.training.config import TrainConfig
     from aeviz.jobs.reuse import find_reusable
 
-    info = find_reusable(run_store(), TrainConfig.from_json(config_json))
+    info = find_reusable(RunStore(runs_root), TrainConfig.from_json(config_json))
     return None if info is None else (info.run_id, info.created, info.metrics.get("test_mse"))
 
 
@@ -32,7 +33,7 @@ def reuse_offer(config, manager=None, owner: str = "") -> str | None:
 
     try:
         fingerprint = config_fingerprint(config)
-        found = reusable_run(fingerprint, config.to_json())
+        found = reusable_run(fingerprint, config.to_json(), str(run_store().root))
     except AevizError:
         return None
     if found is None:

@@ -10,6 +10,8 @@ from aeviz.training.trainer import Trainer
 
 from tests.apptest import open_page
 from tests.conftest import ROOT
+from tests.data.test_data import fake_arrays, write_idx_folder
+from ui.common import dataset_statuses
 
 TIMEOUT = 90
 SMALL = {"hidden": [32]}
@@ -187,3 +189,15 @@ def test_a_run_handed_over_by_another_page_is_chosen_once_and_the_choice_stays_f
     at.session_state[HANDOFF_KEY] = older
     at.run()
     assert at.selectbox(key="latent_run").value == older
+
+
+def test_dataset_statuses_follow_the_data_folder_at_once(monkeypatch, tmp_path):
+    """The statuses are cached 30 s, but per place the datasets are looked for: pointing AEVIZ_DATA_DIR
+    elsewhere (a test, or a server restarted with another folder in the same process) is never answered from
+    the old folder's entry."""
+    monkeypatch.setenv("AEVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("AEVIZ_DATA_DIR", str(tmp_path / "empty"))
+    assert not dataset_statuses()["fashion-mnist"]["available"]
+    write_idx_folder(tmp_path / "data" / "FashionMNIST" / "raw", fake_arrays())
+    monkeypatch.setenv("AEVIZ_DATA_DIR", str(tmp_path / "data"))
+    assert dataset_statuses()["fashion-mnist"]["available"]
