@@ -183,13 +183,14 @@ def _offered(current: str) -> tuple[dict, dict, str, list[str]]:
     """(statuses, {user dataset: its owners, None when shared}, this session's owner key, the names it may
     choose)."""
     from aeviz.data.user.owners import visible
+    from aeviz.data.user.store import user_root
     from ui.user_dataset import dataset_owners, session_key
 
     statuses = dataset_statuses()
     if current not in statuses and current.startswith("user:"):  # converted in another process meanwhile
         dataset_statuses.clear()
         statuses = dataset_statuses()
-    tables = dataset_owners(tuple(statuses))
+    tables = dataset_owners(tuple(statuses), str(user_root()))
     owner = session_key() if tables else ""
     # A user dataset is listed only for the sessions that uploaded it, or for all when it is the teacher's.
     return statuses, tables, owner, [name for name in statuses if visible(name, owner, tables.get(name))]

@@ -33,8 +33,9 @@ def session_key() -> str:
 
 
 @st.cache_data(ttl=5, show_spinner=False)
-def dataset_owners(names: tuple[str, ...]) -> dict:
-    """{user dataset name: its owners table, or None when shared}: read once for every session's selector."""
+def dataset_owners(names: tuple[str, ...], root: str) -> dict:
+    """{user dataset name: its owners table, or None when shared}: read once for every session's selector.
+    `root`: the user datasets' folder (aeviz.data.user.store.user_root), part of the cache's key."""
     from aeviz.errors import AevizError
     from aeviz.data.user import is_user_dataset
     from aeviz.data.user.owners import owners
