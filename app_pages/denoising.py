@@ -33,9 +33,9 @@ dataset_name = current_dataset_name()
 dataset = dataset_or_stop(dataset_name)
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
 def pca_of(name: str):
-
+    """The dataset's PCA, kept within the PCA budget (aeviz.analysis.pca.FITS; a page cache beside it
+    would hold fits past that budget)."""
     return dataset_pca(cached_dataset(name))
 
 

@@ -284,9 +284,9 @@ def dataset_or_stop(name: str | None = None):
         st.stop()
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
 def pca_curve(name: str):
-    """PCA's test MSE per pixel for k = 0..D on dataset `name` (exact; cached)."""
+    """PCA's test MSE per pixel for k = 0..D on dataset `name` (exact; kept with its fit within the PCA
+    budget: aeviz.analysis.pca.FITS)."""
     from aeviz.analysis.pca import pca_test_mse_curve
 
     return pca_test_mse_curve(cached_dataset(name))

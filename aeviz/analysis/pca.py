@@ -66,18 +66,24 @@ def fit_pca(train_images, chunk: int = 4096) -> PCAFit:
                   np.maximum(eigenvalues[order], 0.0).astype(np.float32))
 
 
-# {(dataset name, "fit"): PCAFit, (dataset name, "curve"): its test MSE for every k}; made one at a time.
+# {fit_key(dataset, "fit"): PCAFit, fit_key(dataset, "curve"): its test MSE for every k}; made one at a time.
 FITS = LRUCache(max_bytes=lambda: cache_limits()["pca_bytes"])
+
+
+def fit_key(dataset, what: str) -> tuple[str, str, str]:
+    """Where a dataset's `what` ("fit" or "curve") is kept: by its name and where it was read from (the same
+    name read from another folder is other images)."""
+    return dataset.name, dataset.source, what
 
 
 def dataset_pca(dataset) -> PCAFit:
     """PCA of a loaded dataset's train split, kept while among the most recently used."""
-    return FITS.get_or_make((dataset.name, "fit"), lambda: fit_pca(dataset.train_images))
+    return FITS.get_or_make(fit_key(dataset, "fit"), lambda: fit_pca(dataset.train_images))
 
 
 def pca_test_mse_curve(dataset) -> np.ndarray:
     """PCA's test MSE per pixel for every k = 0 .. D (index k), kept per dataset like its fit."""
-    return FITS.get_or_make((dataset.name, "curve"),
+    return FITS.get_or_make(fit_key(dataset, "curve"),
                             lambda: dataset_pca(dataset).test_mse_curve(dataset.test_images))
 
 

@@ -151,12 +151,19 @@ def load_dataset(name: str, download_missing: bool = True, progress: ProgressCal
     """The dataset `name`, kept and shared while it is among the most recently used (treat its tensors as
     read-only)."""
     spec = get_spec(name)
-    return LOADED.get_or_make(name, lambda: read_dataset(spec, download_missing and not offline(), progress))
+    return LOADED.get_or_make(_loaded_key(name),
+                              lambda: read_dataset(spec, download_missing and not offline(), progress))
+
+
+def _loaded_key(name: str) -> tuple[str, str, str]:
+    """A loaded dataset is kept by its name and the folders it is looked for in (pointing AEVIZ_DATA_DIR or
+    AEVIZ_CACHE_DIR elsewhere reads the images found there, never the ones kept from before)."""
+    return name, str(data_dir()), str(cache_dir())
 
 
 def dataset_loaded(name: str) -> bool:
     """Whether `name` is in memory now (load_dataset returns it at once)."""
-    return name in LOADED
+    return _loaded_key(name) in LOADED
 
 
 def clear_cache() -> None:

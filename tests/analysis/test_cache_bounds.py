@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from aeviz.analysis import umap_embed
-from aeviz.analysis.pca import FITS, dataset_pca, fit_pca, pca_test_mse_curve
+from aeviz.analysis.pca import FITS, dataset_pca, fit_key, fit_pca, pca_test_mse_curve
 
 
 @pytest.fixture
@@ -27,7 +27,8 @@ def empty_caches():
 def small_dataset(name: str, seed: int) -> SimpleNamespace:
     """16x16 images: a PCA fit of 256 x 256 float32 components, 0.26 MB."""
     generator = torch.Generator().manual_seed(seed)
-    return SimpleNamespace(name=name, train_images=torch.rand(300, 1, 16, 16, generator=generator),
+    return SimpleNamespace(name=name, source="made by the test",
+                           train_images=torch.rand(300, 1, 16, 16, generator=generator),
                            test_images=torch.rand(60, 1, 16, 16, generator=generator))
 
 
@@ -39,7 +40,7 @@ def test_pca_fits_are_kept_within_their_budget_least_recently_used_out(empty_cac
     used = dataset_pca(datasets[0])  # used again: pca-1's fit is now the least recently used
     pca_test_mse_curve(datasets[3])  # a fourth fit: over 1 MB with the other three
     assert FITS.total_bytes() <= 10**6
-    assert ("pca-1", "fit") not in FITS and all((f"pca-{i}", "fit") in FITS for i in (0, 2, 3))
+    assert fit_key(datasets[1], "fit") not in FITS and all(fit_key(datasets[i], "fit") in FITS for i in (0, 2, 3))
     assert dataset_pca(datasets[0]) is used and dataset_pca(datasets[3]) is dataset_pca(datasets[3])
     gc.collect()
     assert fits[1]() is None and fits[2]() is not None  # nothing else held it: its memory is free

@@ -17,9 +17,10 @@ WAIT = 30.0  # seconds: a bound on waits that end in well under a second when th
 
 
 def fake_dataset(seed: int) -> SimpleNamespace:
-    """A small dataset with a name no other test uses (PCAs are cached per process, by name)."""
+    """A small dataset with a name no other test uses (PCAs are cached per process, by name and source)."""
     rng = np.random.default_rng(seed)
-    return SimpleNamespace(name=f"fake-{uuid.uuid4().hex}", train_images=rng.random((200, 16), dtype=np.float32),
+    return SimpleNamespace(name=f"fake-{uuid.uuid4().hex}", source="made by the test",
+                           train_images=rng.random((200, 16), dtype=np.float32),
                            test_images=rng.random((50, 16), dtype=np.float32))
 
 

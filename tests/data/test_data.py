@@ -93,6 +93,26 @@ def test_loads_idx_files_from_data_dir(fresh_env, monkeypatch, gz):
     assert data.load_dataset("fashion-mnist") is ds
 
 
+def test_another_data_folder_is_read_not_answered_from_memory(fresh_env, monkeypatch):
+    """Loaded datasets and their PCA are kept by name and by where they were read from: pointing
+    AEVIZ_DATA_DIR elsewhere in the same process gives the images there and their own PCA."""
+    from aeviz.analysis.pca import dataset_pca
+
+    for seed in (1, 2):
+        write_idx_folder(fresh_env / f"data{seed}" / "FashionMNIST" / "raw", fake_arrays(seed=seed))
+    monkeypatch.setenv("AEVIZ_DATA_DIR", str(fresh_env / "data1"))
+    first = data.load_dataset("fashion-mnist")
+    first_mean = dataset_pca(first).mean
+    monkeypatch.setenv("AEVIZ_DATA_DIR", str(fresh_env / "data2"))
+    assert not data.dataset_loaded("fashion-mnist")
+    second = data.load_dataset("fashion-mnist")
+    np.testing.assert_allclose(second.train_images[:, 0].numpy(), fake_arrays(seed=2)["train_images"] / 255.0,
+                               rtol=0, atol=1e-7)
+    assert not np.allclose(dataset_pca(second).mean, first_mean)
+    np.testing.assert_allclose(dataset_pca(second).mean, second.train_images.reshape(N_TRAIN, -1).mean(0).numpy(),
+                               atol=1e-6)
+
+
 def test_user_cache_is_used_when_no_data_dir(fresh_env):
     arrays = fake_arrays(seed=1)
     write_idx_folder(fresh_env / "cache" / "FashionMNIST" / "raw", arrays, gz=False)
