@@ -29,14 +29,9 @@ from aeviz.data.datasets import load_dataset
 from aeviz.data.user import BadUserData, UserDatasetInfo, import_file
 from aeviz.data.user.owners import check_bytes, check_room, claim
 from aeviz.data.user.store import plain_file_name
-from aeviz.errors import AevizError
-from aeviz.training.tasks import RUNNING, STOPPED, TURN_POLL_SECONDS, BackgroundTask
+from aeviz.training.tasks import RUNNING, STOPPED, TURN_POLL_SECONDS, BackgroundTask, TaskStopped
 
 MOST_AT_ONCE = 2            # files converted at once in this process (each within its memory budget)
-
-
-class ConversionStopped(AevizError):
-    """Raised inside a conversion asked to stop (by its Stop button, or the process exiting)."""
 
 
 class ConversionTurns:
@@ -73,8 +68,8 @@ class Conversion(BackgroundTask):
         with self.lock:
             data = self._data
         try:
-            info = import_file(data, self.file_name, self.size, owner=self.owner, progress=self._told)
-        except ConversionStopped:
+            info = import_file(data, self.file_name, self.size, owner=self.owner, progress=self.report_unless_stopped)
+        except TaskStopped:
             self.end(STOPPED, "stopped; nothing was kept")
             return None
         claim(info.name, self.owner, self.file_name)  # converted before by another session: theirs and yours
@@ -84,11 +79,6 @@ class Conversion(BackgroundTask):
         self.report(1.0, f"{self.file_name}: fitting its PCA (the pages compare every run with it)")
         pca_test_mse_curve(load_dataset(info.name))
         return info
-
-    def _told(self, fraction: float, text: str) -> None:
-        if self.stop_requested:
-            raise ConversionStopped(f"{self.file_name}: stopped")
-        self.report(fraction, text)
 
     def cleanup(self) -> None:
         with self.lock:

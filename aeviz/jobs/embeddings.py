@@ -23,13 +23,9 @@ from aeviz.analysis import umap_embed
 from aeviz.errors import AevizError
 from aeviz.jobs.presence import PRESENCE
 from aeviz.training.shared_tasks import SharedTask, SharedTasks
-from aeviz.training.tasks import RUNNING, STOPPED, describe_error
+from aeviz.training.tasks import RUNNING, STOPPED, TaskStopped, describe_error
 
 KEPT_EMBEDDING_TASKS = 8  # the most recent UMAP tasks kept (each ended one holds its embedding: N x 2 float32)
-
-
-class EmbeddingStopped(AevizError):
-    """Raised inside a UMAP fit asked to stop (every session following it left)."""
 
 
 class UmapTask(SharedTask):
@@ -46,18 +42,13 @@ class UmapTask(SharedTask):
         with self.lock:
             codes = self._codes
         try:
-            embedding = umap_embed.umap_embedding(codes, progress=self._told)
-        except EmbeddingStopped:
+            embedding = umap_embed.umap_embedding(codes, progress=self.report_unless_stopped)
+        except TaskStopped:
             self.end(STOPPED, "stopped; no embedding was made")
             return None
         except Exception as exc:  # umap or numba missing or broken: the page says so and keeps PCA
             raise AevizError(f"UMAP failed: {describe_error(exc)}. PCA of the codes still works.") from exc
         return umap_embed.EMBEDDINGS.put(self.key, embedding)
-
-    def _told(self, fraction: float, text: str) -> None:
-        if self.stop_requested:
-            raise EmbeddingStopped(f"{self.label}: stopped")
-        self.report(fraction, text)
 
     def cleanup(self) -> None:
         with self.lock:

@@ -55,6 +55,10 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+class TaskStopped(AevizError):
+    """Raised by BackgroundTask.report_unless_stopped inside work() once a stop was asked."""
+
+
 class BackgroundTask:
     """Work done by `work()` in a daemon thread; every public member is safe to use from any thread.
 
@@ -119,6 +123,13 @@ class BackgroundTask:
                 self._status = status
             if message is not None:
                 self._message = message
+
+    def report_unless_stopped(self, fraction: float, text: str) -> None:
+        """report() as the progress callback of a library call that takes no stop flag (a conversion, a
+        UMAP fit): raises TaskStopped there once a stop was asked, for work() to catch and end stopped."""
+        if self.stop_requested:
+            raise TaskStopped(f"{self.label}: stopped")
+        self.report(fraction, text)
 
     def end(self, status: str, message: str = "", error: str = "") -> None:
         """Say how the work ended (one of ENDED); the thread finishes after work() returns."""
