@@ -110,6 +110,21 @@ def forgotten_by_presence(session: str, monkeypatch, timeout: float = 60.0) -> N
                what="the presence sweep to forget the session")
 
 
+def save_short_runs(root: Path, dataset: str, ks, data=None) -> Path:
+    """Short plain runs of `dataset` (1 epoch, one hidden layer of 16 units), one per bottleneck size in `ks`,
+    saved in the run folder `root` (`data`: the loaded dataset, else the trainer loads it); returns `root`."""
+    from aeviz.runs.store import RunStore
+    from aeviz.training.config import TrainConfig
+    from aeviz.training.trainer import Trainer
+
+    for k in ks:
+        trainer = Trainer(TrainConfig(dataset=dataset, variant="plain", k=k, epochs=1, params={"hidden": [16]},
+                                      device="cpu"), data, store=RunStore(root))
+        for _ in trainer.run():
+            pass
+    return root
+
+
 def digits_npz(labelled: bool = True) -> bytes:
     """The 8x8 digits as an upload would bring them: a compressed NPZ of uint8 images (0-255), with their
     labels when `labelled`."""

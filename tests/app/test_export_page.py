@@ -7,21 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from aeviz.training.config import TrainConfig
-from aeviz.runs.store import RunStore
-from aeviz.training.trainer import Trainer
 
 from tests.apptest import open_page
+from tests.conftest import save_short_runs
 
 
 @pytest.fixture(scope="module")
 def runs_dir(tmp_path_factory, digits):
-    root = tmp_path_factory.mktemp("export-page-runs")
-    trainer = Trainer(TrainConfig(dataset="digits", variant="plain", k=3, epochs=1, params={"hidden": [16]},
-                                  device="cpu"), digits, store=RunStore(root))
-    for _ in trainer.run():
-        pass
-    return root
+    return save_short_runs(tmp_path_factory.mktemp("export-page-runs"), "digits", [3], digits)
 
 
 def test_latent_page_prepares_an_export_zip_of_the_codes(store_env, digits):

@@ -17,12 +17,9 @@ from streamlit.testing.v1 import AppTest
 from aeviz.data.user import import_file
 from aeviz.data.user.owners import owner_key
 from aeviz.lessons import load_lessons
-from aeviz.runs.store import RunStore
-from aeviz.training.config import TrainConfig
-from aeviz.training.trainer import Trainer
 from aeviz.variants import get_variant
 from tests.apptest import open_page
-from tests.conftest import ROOT
+from tests.conftest import ROOT, save_short_runs
 
 TIMEOUT = 120
 
@@ -30,13 +27,7 @@ TIMEOUT = 120
 @pytest.fixture(scope="module")
 def runs_dir(tmp_path_factory):
     """Two short runs on the digits (the run pickers' pages need some)."""
-    root = tmp_path_factory.mktemp("hostile-link-runs")
-    for k in (2, 3):
-        trainer = Trainer(TrainConfig(dataset="digits", variant="plain", k=k, epochs=1, params={"hidden": [16]},
-                                      device="cpu"), store=RunStore(root))
-        for _ in trainer.run():
-            pass
-    return root
+    return save_short_runs(tmp_path_factory.mktemp("hostile-link-runs"), "digits", [2, 3])
 
 
 def opened(query: dict):

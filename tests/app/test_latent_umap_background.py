@@ -14,12 +14,9 @@ import pytest
 from aeviz.analysis import umap_embed
 from aeviz.jobs import embeddings
 from aeviz.jobs.manager import default_manager
-from aeviz.runs.store import RunStore
-from aeviz.training.config import TrainConfig
 from aeviz.training.shared_tasks import SharedTasks
-from aeviz.training.trainer import Trainer
 from tests.apptest import open_page
-from tests.conftest import wait_until
+from tests.conftest import save_short_runs, wait_until
 from tests.jobs.test_embeddings import FakeUMAP
 
 TIMEOUT = 60
@@ -30,12 +27,7 @@ UMAP = "UMAP of the codes"
 @pytest.fixture(scope="module")
 def runs_dir(tmp_path_factory, digits):
     """One short digits run with k = 3 (the page offers PCA or UMAP of its codes)."""
-    root = tmp_path_factory.mktemp("latent-umap-runs")
-    trainer = Trainer(TrainConfig(dataset="digits", variant="plain", k=3, epochs=1, params={"hidden": [16]},
-                                  device="cpu"), digits, store=RunStore(root))
-    for _ in trainer.run():
-        pass
-    return root
+    return save_short_runs(tmp_path_factory.mktemp("latent-umap-runs"), "digits", [3], digits)
 
 
 @pytest.fixture

@@ -5,14 +5,11 @@ import re
 
 import pytest
 
-from aeviz.training.config import TrainConfig
 from aeviz.data.datasets import load_dataset
-from aeviz.runs.store import RunStore
-from aeviz.training.trainer import Trainer
 from aeviz.data.user import import_file
 
 from tests.apptest import open_page
-from tests.conftest import digits_npz
+from tests.conftest import digits_npz, save_short_runs
 from ui.page_registry import available_pages
 
 TIMEOUT = 90
@@ -31,10 +28,7 @@ def user_sets(tmp_path_factory):
 def runs_dir(tmp_path_factory, user_sets):
     root = tmp_path_factory.mktemp("user-runs")
     for name in user_sets:
-        trainer = Trainer(TrainConfig(dataset=name, variant="plain", k=4, epochs=1, params={"hidden": [16]},
-                                      device="cpu"), load_dataset(name), store=RunStore(root))
-        for _ in trainer.run():
-            pass
+        save_short_runs(root, name, [4], load_dataset(name))
     return root
 
 
