@@ -275,7 +275,7 @@ class JobManager:
         it waits in the same queue under the same limit and abandonment rule as the jobs (aeviz.jobs.slots),
         asking about `owner`, or about the sessions `followers()` names (a shared task's followers). Release
         it with `release` once that work is done. Not a sign of `owner` (the work asks, not its session)."""
-        hold = SlotHold(f"hold-{secrets.token_hex(4)}", owner, label, self.job_ended, followers)
+        hold = self._new_hold(owner, label, followers)
         with self._lock:
             self._holds[hold.job_id] = hold
             self._queue.append(hold.job_id)
@@ -289,13 +289,16 @@ class JobManager:
         with self._lock:
             if self._queue or TASKS.closing or self._training_now() >= self.max_running:
                 return None
-            hold = SlotHold(f"hold-{secrets.token_hex(4)}", owner, label, self.job_ended)
+            hold = self._new_hold(owner, label)
             self._holds[hold.job_id] = hold
             hold.start()  # counts as training from now (a hold started as the process exits is cancelled)
             if hold.status == CANCELLED:
                 self._holds.pop(hold.job_id, None)
                 return None
         return hold
+
+    def _new_hold(self, owner: str, label: str, followers: Callable[[], frozenset[str]] | None = None) -> SlotHold:
+        return SlotHold(f"hold-{secrets.token_hex(4)}", owner, label, self.job_ended, followers)
 
     def slot_gate(self, owner: str, label: str, followers: Callable[[], frozenset[str]] | None = None,
                   queued_at: Callable[[int | None], None] | None = None) -> Callable[[threading.Event], Any]:
